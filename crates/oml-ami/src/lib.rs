@@ -1,0 +1,1 @@
+//! Asterisk Manager Interface (AMI): frame codec and async client.

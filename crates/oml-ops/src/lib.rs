@@ -1,0 +1,1 @@
+//! Operations: inventory, configuration rendering, regenerate-asterisk, backup/restore, deploy.

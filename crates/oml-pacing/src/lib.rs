@@ -1,0 +1,1 @@
+//! Pure pacing logic: dialing modes, abandon accounting and a discrete-event simulator.

@@ -1,0 +1,1 @@
+//! A PBX simulator that speaks AMI, for tests, demos and benchmarks.

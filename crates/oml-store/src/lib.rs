@@ -1,0 +1,392 @@
+//! The database of oml: one repository API over SQLite (the embedded default,
+//! a file in the data folder, WAL mode) and PostgreSQL.
+//!
+//! Every other crate reads and writes through [`Store`]; SQL lives here, next
+//! to the function that runs it. The same SQL text runs on both backends
+//! (`$1` placeholders work on both); where the dialects differ a function
+//! matches on [`Backend`]. Migrations live in `migrations/sqlite` and
+//! `migrations/postgres` with the same version numbers and are applied when
+//! the store is opened.
+
+mod audit;
+mod error;
+mod lockout;
+mod settings;
+mod users;
+
+pub use audit::{AuditEntry, AuditFilter};
+pub use error::{Result, StoreError};
+pub use lockout::{Block, BlockKind};
+pub use users::{
+    hash_password, validate_password, validate_username, verify_password_hash, NewUser, Role, User,
+};
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// File name of the embedded database inside the data folder.
+pub const SQLITE_FILE: &str = "oml.db";
+
+/// Runs `$body` with `$p` bound to the concrete pool of whichever backend the
+/// store uses. The body is compiled once per backend, so the same query code
+/// serves both without the limits of a type-erased driver.
+macro_rules! on_pool {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Which database engine a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        })
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Where the database is.
+#[derive(Clone)]
+pub enum Location {
+    /// The embedded SQLite file `oml.db` inside this data folder.
+    DataDir(PathBuf),
+    /// A PostgreSQL server, `postgres://user:password@host:port/db`.
+    Postgres(secrecy::SecretString),
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::DataDir(p) => write!(f, "DataDir({})", p.display()),
+            Location::Postgres(url) => {
+                write!(f, "Postgres({})", redact_url(secrecy::ExposeSecret::expose_secret(url)))
+            }
+        }
+    }
+}
+
+impl Location {
+    /// Chooses PostgreSQL when a URL is given, else the SQLite file in `data_dir`.
+    pub fn from_args(data_dir: &Path, database_url: Option<&str>) -> Self {
+        match database_url {
+            Some(url) if !url.trim().is_empty() => Location::Postgres(url.trim().into()),
+            _ => Location::DataDir(data_dir.to_path_buf()),
+        }
+    }
+
+    /// A description safe to print: file path, or URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::DataDir(p) => p.join(SQLITE_FILE).display().to_string(),
+            Location::Postgres(url) => redact_url(secrecy::ExposeSecret::expose_secret(url)),
+        }
+    }
+}
+
+/// Replaces the password of a `scheme://user:password@host/...` URL with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return "<malformed URL>".into();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let shown = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!(
+                "{}://{}@{}{}",
+                &url[..scheme_end],
+                shown,
+                &authority[at + 1..],
+                &rest[authority_end..]
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+/// Whether [`Store::open`] may create a database that does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `oml init`: create the SQLite file (and data folder) when missing.
+    Create,
+    /// Every other command: the database must already exist.
+    Existing,
+}
+
+/// The handle every other crate uses to read and write oml's data.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    location: Location,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (or with [`OpenMode::Create`] creates) the database and applies
+    /// any migration it lacks.
+    pub async fn open(location: &Location, mode: OpenMode) -> Result<Store> {
+        let pool = match location {
+            Location::DataDir(dir) => Pool::Sqlite(open_sqlite(dir, mode).await?),
+            Location::Postgres(url) => {
+                Pool::Postgres(open_postgres(secrecy::ExposeSecret::expose_secret(url)).await?)
+            }
+        };
+        let store = Store {
+            pool,
+            location: location.clone(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The SQLite pool, for the few callers that need engine-specific work
+    /// (backups use `VACUUM INTO`).
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for engine-specific work (`FOR UPDATE SKIP LOCKED`,
+    /// advisory locks).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let newest_known = latest_schema_version();
+        if let Some(current) = self.schema_version().await? {
+            if current > newest_known {
+                return Err(StoreError::SchemaTooNew {
+                    found: current,
+                    supported: newest_known,
+                });
+            }
+        }
+        match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// The newest migration applied to this database, `None` before the first.
+    pub async fn schema_version(&self) -> Result<Option<i64>> {
+        let exists: bool = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_scalar(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            )
+            .fetch_one(p)
+            .await?,
+            Pool::Postgres(p) => sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(p)
+                .await?,
+        };
+        if !exists {
+            return Ok(None);
+        }
+        let v: Option<i64> = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success"
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(v)
+    }
+
+    /// Closes every pooled connection (waits for them to be returned).
+    pub async fn close(&self) {
+        on_pool!(self, |p| p.close().await)
+    }
+}
+
+/// The schema version this binary creates and understands.
+pub fn latest_schema_version() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+async fn open_sqlite(dir: &Path, mode: OpenMode) -> Result<SqlitePool> {
+    let file = dir.join(SQLITE_FILE);
+    if mode == OpenMode::Existing && !file.exists() {
+        return Err(StoreError::NotInitialised {
+            path: file.display().to_string(),
+        });
+    }
+    if mode == OpenMode::Create {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        check_writable(dir)?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(mode == OpenMode::Create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Connect {
+            target: file.display().to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Creating a file proves the folder is writable before anything else is made.
+fn check_writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(".oml-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| StoreError::DataDir {
+            path: dir.display().to_string(),
+            reason: format!("not writable ({e})"),
+        })
+}
+
+async fn open_postgres(url: &str) -> Result<PgPool> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::BadUrl {
+            url: redact_url(url),
+            reason: "it must start with postgres:// or postgresql://".into(),
+        });
+    }
+    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
+        url: redact_url(url),
+        reason: scrub(&e.to_string(), url),
+    })?;
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Connect {
+            target: redact_url(url),
+            reason: scrub(&e.to_string(), url),
+        })
+}
+
+/// Removes the URL (and so its password) from a driver message, should the
+/// driver have quoted it.
+fn scrub(message: &str, url: &str) -> String {
+    let mut out = message.replace(url, &redact_url(url));
+    if let Some(pw) = url_password(url) {
+        if !pw.is_empty() {
+            out = out.replace(pw, "***");
+        }
+    }
+    out
+}
+
+fn url_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    userinfo.split_once(':').map(|(_, pw)| pw)
+}
+
+/// Milliseconds since the Unix epoch, UTC: the unit of every stored timestamp.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Formats a stored timestamp for people: `2026-11-27 18:59:00 UTC`.
+pub fn format_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password_in_url() {
+        assert_eq!(
+            redact_url("postgres://oml:s3cret@db:5432/oml?sslmode=disable"),
+            "postgres://oml:***@db:5432/oml?sslmode=disable"
+        );
+        assert_eq!(redact_url("postgres://db/oml"), "postgres://db/oml");
+        assert_eq!(redact_url("nonsense"), "<malformed URL>");
+        assert_eq!(url_password("postgres://a:b@c/d"), Some("b"));
+    }
+
+    #[test]
+    fn location_debug_hides_password() {
+        let loc = Location::from_args(Path::new("x"), Some("postgres://u:topsecret@h/d"));
+        let shown = format!("{loc:?} {}", loc.describe());
+        assert!(!shown.contains("topsecret"), "{shown}");
+    }
+
+    #[test]
+    fn both_backends_know_the_same_schema_versions() {
+        let a: Vec<i64> = SQLITE_MIGRATIONS.iter().map(|m| m.version).collect();
+        let b: Vec<i64> = POSTGRES_MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(a, b);
+        assert!(latest_schema_version() >= 1);
+    }
+}
