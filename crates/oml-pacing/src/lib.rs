@@ -1,1 +1,20 @@
 //! Pure pacing logic: dialing modes, abandon accounting and a discrete-event simulator.
+//!
+//! No sockets, no wall clock: time comes in through [`pacer::Snapshot`] (the
+//! live dialer passes the wall clock, the simulator its virtual time) and
+//! randomness through a seeded RNG, so every figure can be reproduced.
+
+pub mod abandon;
+pub mod dist;
+pub mod error;
+pub mod pacer;
+pub mod report;
+pub mod sim;
+pub mod stats;
+
+pub use abandon::{AbandonCounts, AbandonLedger, AbandonReport, AbandonWindow};
+pub use dist::Dist;
+pub use error::PacingError;
+pub use pacer::{ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally, Snapshot};
+pub use sim::{simulate, Scenario, SimConfig, SimResult};
+pub use stats::{CallStats, Priors};

@@ -1,0 +1,21 @@
+//! Scratch exploration of pacing figures across scenarios (development aid).
+use oml_pacing::*;
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let seeds: u64 = args.get(1).map(|s| s.parse().unwrap()).unwrap_or(5);
+    let modes: Vec<String> = args.get(2).map(|s| s.split(',').map(String::from).collect()).unwrap_or(vec!["progressive".into(), "predictive".into(), "ratio".into()]);
+    for sc in Scenario::ALL {
+        let cfg = sc.config();
+        for m in &modes {
+            let mode: ModeSpec = m.parse().unwrap();
+            let t = std::time::Instant::now();
+            let rs: Vec<SimResult> = (0..seeds).map(|s| simulate(&cfg, &mode, s).unwrap()).collect();
+            let el = t.elapsed().as_secs_f64() / seeds as f64;
+            let occ: f64 = rs.iter().map(|r| r.occupancy).sum::<f64>() / seeds as f64;
+            let wocc = rs.iter().map(|r| r.occupancy).fold(1.0, f64::min);
+            let ab: f64 = rs.iter().map(|r| r.abandon_rate).sum::<f64>() / seeds as f64;
+            let wab = rs.iter().map(|r| r.abandon_rate).fold(0.0, f64::max);
+            println!("{} {:12} occ {:.2}% (worst {:.2}) ab {:.2}% (worst {:.2}) placed {} cf {:.2}% {:.1}ms", sc.id(), m, occ*100.0, wocc*100.0, ab*100.0, wab*100.0, rs[0].calls_placed, cfg.progressive_closed_form().unwrap()*100.0, el*1000.0);
+        }
+    }
+}

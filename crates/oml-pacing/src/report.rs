@@ -1,0 +1,1 @@
+//! Aggregation of simulation runs over seeds and the benchmark report.
