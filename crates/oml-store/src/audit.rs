@@ -40,7 +40,8 @@ impl Store {
         ip: Option<&str>,
         detail: &str,
     ) -> Result<()> {
-        on_pool!(self, |p| sqlx::query(
+        on_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO audit_log (at, actor, action, subject, ip, detail) VALUES ($1, $2, $3, $4, $5, $6)"
         )
         .bind(at)
@@ -51,7 +52,8 @@ impl Store {
         .bind(detail)
         .execute(p)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         Ok(())
     }
 

@@ -13,6 +13,10 @@ mod error;
 mod lockout;
 mod settings;
 mod users;
+pub mod web;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter};
 pub use error::{Result, StoreError};
@@ -26,6 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -85,7 +90,11 @@ impl std::fmt::Debug for Location {
         match self {
             Location::DataDir(p) => write!(f, "DataDir({})", p.display()),
             Location::Postgres(url) => {
-                write!(f, "Postgres({})", redact_url(secrecy::ExposeSecret::expose_secret(url)))
+                write!(
+                    f,
+                    "Postgres({})",
+                    redact_url(secrecy::ExposeSecret::expose_secret(url))
+                )
             }
         }
     }
@@ -318,15 +327,26 @@ async fn open_postgres(url: &str) -> Result<PgPool> {
         url: redact_url(url),
         reason: scrub(&e.to_string(), url),
     })?;
+    let connect_error = |e: sqlx::Error| StoreError::Connect {
+        target: redact_url(url),
+        reason: scrub(&e.to_string(), url),
+    };
+    // One direct connection first: a pool would hide "connection refused" or
+    // "password authentication failed" behind a generic time-out.
+    let first = tokio::time::timeout(Duration::from_secs(10), options.connect())
+        .await
+        .map_err(|_| StoreError::Connect {
+            target: redact_url(url),
+            reason: "no answer within 10 s".into(),
+        })?
+        .map_err(connect_error)?;
+    first.close().await.ok();
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
-        .map_err(|e| StoreError::Connect {
-            target: redact_url(url),
-            reason: scrub(&e.to_string(), url),
-        })
+        .map_err(connect_error)
 }
 
 /// Removes the URL (and so its password) from a driver message, should the

@@ -83,7 +83,8 @@ impl Store {
         subject: &str,
         now: i64,
     ) -> Result<i64> {
-        Ok(on_pool!(self, |p| sqlx::query_scalar(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar(
             "INSERT INTO login_failures (kind, subject, failures, first_failure_at, last_failure_at)
              VALUES ($1, $2, 1, $3, $3)
              ON CONFLICT (kind, subject) DO UPDATE
@@ -94,7 +95,8 @@ impl Store {
         .bind(subject)
         .bind(now)
         .fetch_one(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// The current consecutive-failure count of `subject`.

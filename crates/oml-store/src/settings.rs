@@ -16,7 +16,8 @@ impl Store {
 
     /// Sets `key` to `value`, replacing any previous value.
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        on_pool!(self, |p| sqlx::query(
+        on_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
         )
@@ -25,7 +26,8 @@ impl Store {
         .bind(now_ms())
         .execute(p)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         Ok(())
     }
 }

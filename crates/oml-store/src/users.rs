@@ -1,7 +1,9 @@
 //! Console users: argon2id password hashes, roles, activation.
 
 use crate::{now_ms, on_pool, Result, Store, StoreError};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -42,7 +44,7 @@ impl std::str::FromStr for Role {
 
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -259,7 +261,8 @@ impl Store {
     ) -> Result<()> {
         validate_password(password)?;
         let hash = hash_password(password)?;
-        let n = on_pool!(self, |p| sqlx::query(
+        let n = on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE username = $4"
         )
         .bind(&hash)
@@ -268,7 +271,8 @@ impl Store {
         .bind(username)
         .execute(p)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         not_found_if_zero(n, username)
     }
 

@@ -1,1 +1,61 @@
-fn main() {}
+//! The `oml` command: thin glue between the command line and the crates that
+//! do the work. Each subcommand lives in `commands/<name>.rs`.
+
+mod cli;
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "oml",
+    version,
+    about = "Contact-center administration and a native predictive dialer"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: cli::GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the version, the database schema version and backend.
+    Version(commands::version::Args),
+    /// Create the data folder, the database and the first administrator.
+    Init(commands::init::Args),
+    /// Manage console users: list, add, passwd, block, unblock.
+    #[command(subcommand)]
+    Users(commands::users::UsersCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(cli.global.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", cli::one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Version(a) => commands::version::run(g, a).await,
+        Command::Init(a) => commands::init::run(g, a).await,
+        Command::Users(c) => commands::users::run(g, c).await,
+    }
+}

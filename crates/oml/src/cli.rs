@@ -1,0 +1,116 @@
+//! What every command shares: global options, opening the store, reading
+//! secrets (from a file, an environment variable or a prompt, never a flag),
+//! logging setup and error formatting.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use oml_store::{Location, OpenMode, Store};
+use secrecy::SecretString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Data folder (database, configuration, backups).
+    #[arg(long, global = true, env = "OML_HOME", default_value = "./oml-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user:password@host:port/db) instead of the
+    /// SQLite file in the data folder.
+    #[arg(long, global = true, env = "OML_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+impl GlobalArgs {
+    pub fn location(&self) -> Location {
+        Location::from_args(&self.data_dir, self.database_url.as_deref())
+    }
+
+    /// Opens the existing database (applying pending migrations).
+    pub async fn open_store(&self) -> Result<Store> {
+        let location = self.location();
+        Store::open(&location, OpenMode::Existing)
+            .await
+            .map_err(anyhow::Error::new)
+    }
+}
+
+/// Sets up tracing: human-readable on stderr, or JSON lines. `RUST_LOG`
+/// refines the level (default `info`).
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.with_target(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// The error and its causes on one line: `what failed: why`.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+/// Reads a secret from the first line of `path` (trailing newline removed).
+pub fn read_secret_file(path: &Path) -> Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the password file {}", path.display()))?;
+    let line = text.lines().next().unwrap_or("").to_string();
+    if line.is_empty() {
+        bail!("the password file {} is empty", path.display());
+    }
+    Ok(SecretString::from(line))
+}
+
+#[allow(dead_code)] // used by the asterisk, pbxsim and deploy commands
+/// A secret from `env_var` when set, else typed at a prompt (never echoed).
+/// Fails without a terminal so scripts learn to set the variable.
+pub fn secret_from_env_or_prompt(env_var: &str, prompt: &str) -> Result<SecretString> {
+    if let Ok(v) = std::env::var(env_var) {
+        if !v.is_empty() {
+            return Ok(SecretString::from(v));
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no secret given: set {env_var} or run on a terminal to be prompted");
+    }
+    let v =
+        rpassword::prompt_password(prompt).context("cannot read the secret from the terminal")?;
+    if v.is_empty() {
+        bail!("the secret is empty");
+    }
+    Ok(SecretString::from(v))
+}
+
+/// A random password of 20 letters and digits, for generated credentials.
+pub fn generate_password() -> SecretString {
+    use rand::distributions::{Alphanumeric, DistString};
+    SecretString::from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20))
+}
+
+/// Who is acting, for the audit log, when a command runs from the shell.
+pub fn cli_actor() -> String {
+    let user = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}

@@ -1,0 +1,5 @@
+//! One module per `oml` subcommand.
+
+pub mod init;
+pub mod users;
+pub mod version;

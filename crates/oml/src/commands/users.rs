@@ -1,0 +1,206 @@
+//! `oml users`: console users and their lock-out state, from the shell
+//! (the seed's "unblock a user" without opening the admin console).
+
+use crate::cli::{self, GlobalArgs};
+use anyhow::{bail, Result};
+use clap::Subcommand;
+use oml_store::{format_ms, BlockKind, NewUser, Role};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a user.
+    Add {
+        name: String,
+        /// admin, supervisor or agent.
+        #[arg(long)]
+        role: String,
+        /// File whose first line is the password.
+        #[arg(long)]
+        password_file: PathBuf,
+        /// The user must choose a new password at first login.
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Set a user's password.
+    Passwd {
+        name: String,
+        /// File whose first line is the new password.
+        #[arg(long)]
+        password_file: PathBuf,
+        /// The user must choose a new password at next login.
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Block a user from logging in.
+    Block {
+        name: String,
+        /// How long, in seconds; 0 blocks until an administrator unblocks.
+        #[arg(long, default_value_t = 0)]
+        seconds: u64,
+    },
+    /// Lift the block on a username, or on a client IP with --ip.
+    Unblock {
+        /// The username to unblock.
+        #[arg(required_unless_present = "ip", conflicts_with = "ip")]
+        name: Option<String>,
+        /// Unblock this client IP address instead of a username.
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+    },
+    /// List blocked usernames and IPs.
+    Blocked {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    let actor = cli::cli_actor();
+    let now = oml_store::now_ms();
+    match cmd {
+        UsersCommand::List { json } => {
+            let users = store.users().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                println!(
+                    "{:<24} {:<11} {:<8} {:<10} CREATED",
+                    "USERNAME", "ROLE", "ACTIVE", "MUST-CHANGE"
+                );
+                for u in users {
+                    println!(
+                        "{:<24} {:<11} {:<8} {:<10} {}",
+                        u.username,
+                        u.role,
+                        if u.active { "yes" } else { "no" },
+                        if u.must_change_password { "yes" } else { "no" },
+                        format_ms(u.created_at)
+                    );
+                }
+            }
+        }
+        UsersCommand::Add {
+            name,
+            role,
+            password_file,
+            temporary,
+        } => {
+            let role: Role = role.parse()?;
+            let password = cli::read_secret_file(&password_file)?;
+            store
+                .create_user(&NewUser {
+                    username: &name,
+                    password: &password,
+                    role,
+                    must_change_password: temporary,
+                })
+                .await?;
+            store
+                .audit(
+                    now,
+                    &actor,
+                    "user_add",
+                    &name,
+                    None,
+                    &format!("role={role}"),
+                )
+                .await?;
+            println!("User `{name}` added with role {role}.");
+        }
+        UsersCommand::Passwd {
+            name,
+            password_file,
+            temporary,
+        } => {
+            let password = cli::read_secret_file(&password_file)?;
+            store.set_password(&name, &password, temporary).await?;
+            store
+                .audit(now, &actor, "password_set", &name, None, "")
+                .await?;
+            println!("Password of `{name}` changed.");
+        }
+        UsersCommand::Block { name, seconds } => {
+            if store.user_by_name(&name).await?.is_none() {
+                bail!("user `{name}` not found (see `oml users list`)");
+            }
+            let until = (seconds > 0).then(|| now + (seconds as i64) * 1000);
+            store
+                .create_block(
+                    BlockKind::User,
+                    &name,
+                    now,
+                    until,
+                    0,
+                    "blocked by an administrator",
+                )
+                .await?;
+            store.audit(now, &actor, "block", &name, None, "").await?;
+            match until {
+                Some(t) => println!("User `{name}` blocked until {}.", format_ms(t)),
+                None => println!("User `{name}` blocked until an administrator unblocks it."),
+            }
+        }
+        UsersCommand::Unblock { name, ip } => {
+            let (kind, subject) = match (name, ip) {
+                (_, Some(ip)) => (BlockKind::Ip, ip.to_string()),
+                (Some(n), None) => (BlockKind::User, n),
+                (None, None) => bail!("give a username or --ip ADDR"),
+            };
+            let lifted = store.unblock(kind, &subject, &actor, now).await?;
+            store
+                .audit(now, &actor, "unblock", &subject, None, "")
+                .await?;
+            if lifted == 0 {
+                println!(
+                    "{} `{subject}` was not blocked; its failure count is reset.",
+                    kind_word(kind)
+                );
+            } else {
+                println!("{} `{subject}` unblocked.", kind_word(kind));
+            }
+        }
+        UsersCommand::Blocked { json } => {
+            let blocks = store.active_blocks(now).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&blocks)?);
+            } else if blocks.is_empty() {
+                println!("Nothing is blocked.");
+            } else {
+                println!(
+                    "{:<6} {:<24} {:<24} {:<24} {:>8}  REASON",
+                    "KIND", "SUBJECT", "SINCE", "UNTIL", "FAILURES"
+                );
+                for b in blocks {
+                    println!(
+                        "{:<6} {:<24} {:<24} {:<24} {:>8}  {}",
+                        b.kind.as_str(),
+                        b.subject,
+                        format_ms(b.since_at),
+                        b.until_at
+                            .map(format_ms)
+                            .unwrap_or_else(|| "until unblocked".into()),
+                        b.failures,
+                        b.reason
+                    );
+                }
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kind_word(kind: BlockKind) -> &'static str {
+    match kind {
+        BlockKind::User => "User",
+        BlockKind::Ip => "IP",
+    }
+}
