@@ -1,0 +1,92 @@
+//! The dialer's data that configuration is rendered from: Asterisk servers,
+//! trunks, campaigns and agents, as plain values (loaded from the store by
+//! [`super::load`], built by hand in tests).
+
+use secrecy::SecretString;
+
+/// An Asterisk server the dialer drives over AMI.
+#[derive(Clone)]
+pub struct Server {
+    pub id: i64,
+    pub name: String,
+    pub host: String,
+    pub ami_port: u16,
+    pub ami_user: String,
+    pub ami_secret: SecretString,
+    pub enabled: bool,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Server({} {}:{} user {})", self.name, self.host, self.ami_port, self.ami_user)
+    }
+}
+
+/// A trunk: how a number is dialed (`${num}` is replaced by the number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunk {
+    pub id: i64,
+    pub name: String,
+    pub dial_string: String,
+    pub max_channels: i64,
+    pub server_id: Option<i64>,
+    pub caller_id: String,
+}
+
+impl Trunk {
+    /// The channel technology: the part of the dial string before `/`.
+    pub fn tech(&self) -> String {
+        self.dial_string.split('/').next().unwrap_or("").to_string()
+    }
+    /// A `Local/...@from-oml` trunk hands calls back to oml's own dialplan
+    /// (the seed's default); any other trunk reaches a carrier.
+    pub fn loops_through_from_oml(&self) -> bool {
+        self.tech().eq_ignore_ascii_case("local") && self.dial_string.contains("@from-oml")
+    }
+    /// The dial string with `${num}` replaced for dialplan use.
+    pub fn dial_for(&self, number_expr: &str) -> String {
+        self.dial_string.replace("${num}", number_expr)
+    }
+}
+
+/// A campaign, with what the dialplan needs of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    /// preview, progressive or predictive.
+    pub mode: String,
+    pub trunk_id: i64,
+    pub delivery_context: String,
+    pub delivery_exten: String,
+    pub queue_name: String,
+    pub ring_timeout_s: i64,
+    pub abandon_seconds: i64,
+    pub max_abandon_rate: f64,
+    pub caller_id: String,
+    pub state: String,
+}
+
+/// An agent (a user with role `agent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub id: i64,
+    pub username: String,
+    pub active: bool,
+}
+
+impl Agent {
+    /// The agent's SIP extension: 1000 + id (stable, unique).
+    pub fn sip_extension(&self) -> i64 {
+        1000 + self.id
+    }
+}
+
+/// Everything read from the database for rendering and AstDB.
+#[derive(Debug, Clone, Default)]
+pub struct DialerData {
+    pub servers: Vec<Server>,
+    pub trunks: Vec<Trunk>,
+    pub campaigns: Vec<Campaign>,
+    pub agents: Vec<Agent>,
+}

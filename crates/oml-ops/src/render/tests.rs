@@ -1,0 +1,2 @@
+//! Unit tests of rendering.
+use super::*;
