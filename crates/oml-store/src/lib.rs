@@ -9,6 +9,7 @@
 //! the store is opened.
 
 mod audit;
+mod dialer_config;
 mod error;
 mod lockout;
 mod settings;
@@ -19,6 +20,7 @@ pub mod web;
 pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use dialer_config::*;
 pub use error::{Result, StoreError};
 pub use lockout::{Block, BlockKind};
 pub use users::{

@@ -1,0 +1,104 @@
+//! Dialer configuration (servers, trunks, campaigns, rules) on every backend.
+
+use oml_store::testing::backends;
+use oml_store::{
+    CampaignMode, CampaignSpec, CampaignState, RescheduleRule, ServerSpec, StoreError, TrunkSpec,
+    DEFAULT_DIAL_STRING,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+fn server(name: &str) -> ServerSpec {
+    ServerSpec {
+        name: name.into(),
+        host: "127.0.0.1".into(),
+        ami_port: 5038,
+        ami_user: "omnileadsami".into(),
+        ami_secret: SecretString::from("ami-secret".to_string()),
+        enabled: true,
+    }
+}
+
+fn trunk(name: &str, server: Option<&str>) -> TrunkSpec {
+    TrunkSpec {
+        name: name.into(),
+        dial_string: DEFAULT_DIAL_STRING.into(),
+        max_channels: 30,
+        server: server.map(Into::into),
+        caller_id: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn servers_trunks_and_campaigns_round_trip() {
+    for t in backends().await {
+        let s = &t.store;
+        let srv = s.create_server(&server("pbx1")).await.unwrap();
+        assert_eq!(srv.ami_secret.expose_secret(), "ami-secret");
+        assert!(!format!("{srv:?}").contains("ami-secret"));
+        assert!(matches!(
+            s.create_server(&server("pbx1")).await,
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        let tr = s
+            .create_trunk(&trunk("carrier", Some("pbx1")))
+            .await
+            .unwrap();
+        assert_eq!(tr.server_id, Some(srv.id));
+
+        let mut spec = CampaignSpec::new("sales", "carrier");
+        spec.rules = vec![RescheduleRule::parse("busy:4:120:multiplied").unwrap()];
+        let c = s.create_campaign(&spec).await.unwrap();
+        assert_eq!(c.mode, CampaignMode::Predictive, "{}", t.label);
+        assert_eq!(c.state, CampaignState::Stopped);
+        assert_eq!(c.trunk_id, tr.id);
+        assert_eq!(s.reschedule_rules(c.id).await.unwrap(), spec.rules);
+
+        spec.mode = CampaignMode::Progressive;
+        spec.rules = vec![];
+        let c2 = s.update_campaign("sales", &spec).await.unwrap();
+        assert_eq!(c2.mode, CampaignMode::Progressive);
+        assert!(s.reschedule_rules(c.id).await.unwrap().is_empty());
+        s.set_campaign_state("sales", CampaignState::Running)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.campaign_by_id(c.id).await.unwrap().unwrap().state,
+            CampaignState::Running
+        );
+
+        // In use: refused, nothing removed.
+        assert!(s.delete_trunk("carrier").await.is_err());
+        assert!(s.delete_server("pbx1").await.is_err());
+        s.delete_campaign("sales").await.unwrap();
+        s.delete_trunk("carrier").await.unwrap();
+        s.delete_server("pbx1").await.unwrap();
+        assert!(s.servers().await.unwrap().is_empty(), "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn bad_configuration_is_refused_and_stores_nothing() {
+    for t in backends().await {
+        let s = &t.store;
+        // Unknown trunk.
+        let e = s
+            .create_campaign(&CampaignSpec::new("c", "nope"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("trunk `nope` not found"), "{e}");
+        // Dial string without ${num}.
+        let mut bad = trunk("t", None);
+        bad.dial_string = "PJSIP/out".into();
+        assert!(s.create_trunk(&bad).await.is_err());
+        // Unknown server.
+        assert!(s.create_trunk(&trunk("t", Some("ghost"))).await.is_err());
+        // Window that ends before it starts.
+        s.create_trunk(&trunk("t", None)).await.unwrap();
+        let mut c = CampaignSpec::new("c", "t");
+        c.window_start_minute = 600;
+        c.window_end_minute = 500;
+        assert!(s.create_campaign(&c).await.is_err());
+        assert!(s.campaigns().await.unwrap().is_empty(), "{}", t.label);
+        assert_eq!(s.trunks().await.unwrap().len(), 1);
+    }
+}
