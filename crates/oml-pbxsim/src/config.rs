@@ -1,0 +1,365 @@
+//! What the simulated PBX looks like: who answers, how fast, how long agents
+//! talk, which queues exist, how time is scaled. Also the small text forms
+//! the `oml pbxsim` command accepts (`uniform:5:15`, `5551000=busy`,
+//! `oml-campaign=sales`), parsed here so they can be tested without a shell.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+use secrecy::SecretString;
+
+/// A duration distribution, in simulated seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dist {
+    /// Always this value.
+    Fixed(f64),
+    /// Uniform between `min` and `max`.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean.
+        mean: f64,
+    },
+    /// Log-normal with this median and shape `sigma`.
+    LogNormal {
+        /// Median (e^mu).
+        median: f64,
+        /// Shape.
+        sigma: f64,
+    },
+}
+
+impl Dist {
+    /// Draws one value (never negative).
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let v = match *self {
+            Dist::Fixed(v) => v,
+            Dist::Uniform { min, max } => {
+                if max > min {
+                    rng.gen_range(min..max)
+                } else {
+                    min
+                }
+            }
+            Dist::Exponential { mean } => match Exp::new(1.0 / mean.max(1e-9)) {
+                Ok(d) => d.sample(rng),
+                Err(_) => mean,
+            },
+            Dist::LogNormal { median, sigma } => {
+                match LogNormal::new(median.max(1e-9).ln(), sigma.max(0.0)) {
+                    Ok(d) => d.sample(rng),
+                    Err(_) => median,
+                }
+            }
+        };
+        if v.is_finite() {
+            v.max(0.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Error in a command-line form.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl FromStr for Dist {
+    type Err = ParseError;
+
+    /// `5`, `fixed:5`, `uniform:5:15`, `exp:20`, `lognormal:60:0.5`.
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let num = |i: usize| -> Result<f64, ParseError> {
+            let p = parts.get(i).ok_or_else(|| {
+                ParseError(format!("distribution {s:?} is missing a number; forms: 5, uniform:5:15, exp:20, lognormal:60:0.5"))
+            })?;
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| ParseError(format!("{p:?} in distribution {s:?} is not a number")))?;
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(ParseError(format!(
+                    "{p:?} in distribution {s:?} must be >= 0"
+                )))
+            }
+        };
+        let d = match parts[0].to_ascii_lowercase().as_str() {
+            "fixed" => Dist::Fixed(num(1)?),
+            "uniform" | "u" => {
+                let (min, max) = (num(1)?, num(2)?);
+                if max < min {
+                    return Err(ParseError(format!("uniform:{min}:{max}: max is below min")));
+                }
+                Dist::Uniform { min, max }
+            }
+            "exp" | "exponential" => Dist::Exponential { mean: num(1)? },
+            "lognormal" | "lognorm" => Dist::LogNormal {
+                median: num(1)?,
+                sigma: num(2)?,
+            },
+            _ if parts.len() == 1 => Dist::Fixed(num(0)?),
+            other => {
+                return Err(ParseError(format!(
+                    "unknown distribution {other:?}; use fixed, uniform, exp or lognormal"
+                )))
+            }
+        };
+        Ok(d)
+    }
+}
+
+/// A forced outcome for one number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberOutcome {
+    /// Answers (after the model's time to answer) and goes to a queue.
+    Answer,
+    /// Busy (Reason 5, cause 17).
+    Busy,
+    /// Congestion (Reason 8, cause 34).
+    Congestion,
+    /// Rings until the Originate timeout (Reason 3, cause 19).
+    NoAnswer,
+    /// Cannot be placed at all (Reason 0).
+    Fail,
+}
+
+impl FromStr for NumberOutcome {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "answer" | "answered" => Self::Answer,
+            "busy" => Self::Busy,
+            "congestion" => Self::Congestion,
+            "noanswer" | "no-answer" => Self::NoAnswer,
+            "fail" | "failed" => Self::Fail,
+            _ => {
+                return Err(ParseError(format!(
+                    "unknown outcome {s:?}; use answer, busy, congestion, noanswer or fail"
+                )))
+            }
+        })
+    }
+}
+
+/// Parses `NUMBER=OUTCOME`.
+pub fn parse_number_rule(s: &str) -> Result<(String, NumberOutcome), ParseError> {
+    let (n, o) = s
+        .split_once('=')
+        .ok_or_else(|| ParseError(format!("{s:?}: expected NUMBER=OUTCOME, e.g. 5551000=busy")))?;
+    Ok((n.trim().to_owned(), o.trim().parse()?))
+}
+
+/// Parses `CONTEXT=QUEUE`.
+pub fn parse_route(s: &str) -> Result<(String, String), ParseError> {
+    let (c, q) = s
+        .split_once('=')
+        .filter(|(c, q)| !c.trim().is_empty() && !q.trim().is_empty())
+        .ok_or_else(|| {
+            ParseError(format!(
+                "{s:?}: expected CONTEXT=QUEUE, e.g. oml-campaign=sales"
+            ))
+        })?;
+    Ok((c.trim().to_owned(), q.trim().to_owned()))
+}
+
+/// Parses `NAME:AGENTS`.
+pub fn parse_queue(s: &str) -> Result<QueueConfig, ParseError> {
+    let (n, a) = s
+        .split_once(':')
+        .ok_or_else(|| ParseError(format!("{s:?}: expected NAME:AGENTS, e.g. sales:10")))?;
+    let agents = a
+        .trim()
+        .parse()
+        .map_err(|_| ParseError(format!("{s:?}: {a:?} is not a number of agents")))?;
+    Ok(QueueConfig {
+        name: n.trim().to_owned(),
+        agents,
+    })
+}
+
+/// How simulated customers behave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomerModel {
+    /// Probability a call is answered by a person.
+    pub answer_rate: f64,
+    /// Probability of busy (drawn after answer_rate).
+    pub busy_rate: f64,
+    /// Probability of congestion (drawn after busy).
+    pub congestion_rate: f64,
+    /// Ring time before a person answers.
+    pub time_to_answer: Dist,
+    /// Ring time before an unanswered call gives up (capped by the
+    /// Originate `Timeout`).
+    pub no_answer_after: Dist,
+    /// How long an answered customer waits in queue before hanging up.
+    pub patience: Dist,
+}
+
+impl Default for CustomerModel {
+    fn default() -> Self {
+        Self {
+            answer_rate: 0.3,
+            busy_rate: 0.1,
+            congestion_rate: 0.02,
+            time_to_answer: Dist::Uniform {
+                min: 5.0,
+                max: 20.0,
+            },
+            no_answer_after: Dist::Uniform {
+                min: 10.0,
+                max: 30.0,
+            },
+            patience: Dist::Uniform {
+                min: 5.0,
+                max: 30.0,
+            },
+        }
+    }
+}
+
+/// A queue and how many agents are logged in to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// Queue name.
+    pub name: String,
+    /// Agents logged in.
+    pub agents: usize,
+}
+
+/// Everything about a simulated PBX.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Where to listen (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// AMI user.
+    pub username: String,
+    /// AMI secret.
+    pub secret: SecretString,
+    /// Queues with their agents. The first is the default queue.
+    pub queues: Vec<QueueConfig>,
+    /// Context (or `Queue` application data) → queue.
+    pub routes: HashMap<String, String>,
+    /// Customer behaviour.
+    pub customers: CustomerModel,
+    /// Forced outcomes by number.
+    pub numbers: HashMap<String, NumberOutcome>,
+    /// Agent talk time.
+    pub talk_time: Dist,
+    /// Agent wrap-up time after each call.
+    pub wrapup_time: Dist,
+    /// Simulated seconds per real second (60 = a minute per second).
+    pub time_scale: f64,
+    /// RNG seed: the same seed and the same actions give the same calls.
+    pub seed: u64,
+    /// Largest frame accepted from a client.
+    pub max_frame: usize,
+    /// Asterisk version the greeting and `core show version` claim.
+    pub ami_version: String,
+}
+
+impl SimConfig {
+    /// Defaults: listen on 127.0.0.1 (free port), one queue `oml-default`
+    /// with `agents` agents, real time.
+    pub fn new(username: &str, secret: SecretString, agents: usize) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            username: username.to_owned(),
+            secret,
+            queues: vec![QueueConfig {
+                name: "oml-default".into(),
+                agents,
+            }],
+            routes: HashMap::new(),
+            customers: CustomerModel::default(),
+            numbers: HashMap::new(),
+            talk_time: Dist::Uniform {
+                min: 60.0,
+                max: 180.0,
+            },
+            wrapup_time: Dist::Fixed(5.0),
+            time_scale: 1.0,
+            seed: 1,
+            max_frame: 64 * 1024,
+            ami_version: "5.0.1".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn parses_distributions() {
+        assert_eq!("5".parse::<Dist>().unwrap(), Dist::Fixed(5.0));
+        assert_eq!(
+            "uniform:5:15".parse::<Dist>().unwrap(),
+            Dist::Uniform {
+                min: 5.0,
+                max: 15.0
+            }
+        );
+        assert_eq!(
+            "exp:20".parse::<Dist>().unwrap(),
+            Dist::Exponential { mean: 20.0 }
+        );
+        assert!("uniform:15:5".parse::<Dist>().is_err());
+        assert!("normal:1".parse::<Dist>().is_err());
+        assert!("uniform:a:5".parse::<Dist>().is_err());
+        assert!("exp:-1".parse::<Dist>().is_err());
+    }
+
+    #[test]
+    fn samples_have_the_right_mean() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for (d, mean) in [
+            (
+                Dist::Uniform {
+                    min: 10.0,
+                    max: 20.0,
+                },
+                15.0,
+            ),
+            (Dist::Exponential { mean: 20.0 }, 20.0),
+            (
+                Dist::LogNormal {
+                    median: 60.0,
+                    sigma: 0.5,
+                },
+                60.0 * (0.125f64).exp(),
+            ),
+        ] {
+            let n = 20_000;
+            let m: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
+            assert!((m - mean).abs() / mean < 0.05, "{d:?}: {m} vs {mean}");
+        }
+    }
+
+    #[test]
+    fn parses_rules() {
+        assert_eq!(
+            parse_number_rule("5551000=busy").unwrap(),
+            ("5551000".into(), NumberOutcome::Busy)
+        );
+        assert!(parse_number_rule("5551000").is_err());
+        assert_eq!(
+            parse_route("oml-campaign=sales").unwrap(),
+            ("oml-campaign".into(), "sales".into())
+        );
+        assert!(parse_route("=sales").is_err());
+        assert_eq!(parse_queue("sales:10").unwrap().agents, 10);
+    }
+}

@@ -1,0 +1,270 @@
+//! The TCP side of the simulator: accepts AMI clients, greets them, feeds
+//! their actions to the shared [`World`], writes responses and broadcasts
+//! events, runs the timer loop, and injects faults on request. Hostile
+//! input (oversized frames, garbage) drops that one connection with a
+//! logged reason; the simulator goes on.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use oml_ami::{encode_message, AmiCodec, Frame, Message};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, Notify};
+use tokio_util::codec::FramedRead;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SimConfig;
+use crate::world::{Session, Stats, World};
+
+/// A fault to inject into every connected client, for tests of reconnects
+/// and robustness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Close every client connection at once (no Goodbye).
+    DropConnections,
+    /// Stop reading and writing for this long (actions and events queue up).
+    Stall(Duration),
+    /// Write these bytes to every client as if they were AMI.
+    Garbage(Vec<u8>),
+}
+
+struct Shared {
+    world: Mutex<World>,
+    events: broadcast::Sender<Bytes>,
+    faults: broadcast::Sender<Fault>,
+    wake: Notify,
+    cancel: CancellationToken,
+    connections: AtomicUsize,
+    greeting: Bytes,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, World> {
+        // A panic in another task must not wedge the simulator.
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, events: &[Message]) {
+        if events.is_empty() {
+            return;
+        }
+        let mut buf = BytesMut::new();
+        for e in events {
+            if let Err(err) = encode_message(e, &mut buf) {
+                tracing::error!(error = %err, "pbxsim built an unsendable event");
+            }
+        }
+        let _ = self.events.send(buf.freeze());
+    }
+}
+
+/// A running simulator. Dropping it without [`PbxSim::shutdown`] also
+/// stops it (the tasks notice the cancellation).
+pub struct PbxSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for PbxSim {
+    fn drop(&mut self) {
+        self.shared.cancel.cancel();
+    }
+}
+
+impl PbxSim {
+    /// Binds `cfg.listen` and starts serving. Use port 0 for a free port
+    /// and read it back with [`PbxSim::local_addr`].
+    pub async fn start(cfg: SimConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(cfg.listen).await?;
+        let addr = listener.local_addr()?;
+        let (events, _) = broadcast::channel(65_536);
+        let (faults, _) = broadcast::channel(64);
+        let greeting = Bytes::from(format!("Asterisk Call Manager/{}\r\n", cfg.ami_version));
+        let shared = Arc::new(Shared {
+            world: Mutex::new(World::new(cfg, Instant::now())),
+            events,
+            faults,
+            wake: Notify::new(),
+            cancel: CancellationToken::new(),
+            connections: AtomicUsize::new(0),
+            greeting,
+        });
+        let accept = tokio::spawn(accept_loop(listener, shared.clone()));
+        let timers = tokio::spawn(timer_loop(shared.clone()));
+        tracing::info!(%addr, "pbxsim listening");
+        Ok(Self {
+            addr,
+            shared,
+            tasks: vec![accept, timers],
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats()
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> usize {
+        self.shared.lock().active_calls()
+    }
+
+    /// Agents free (not talking, not in wrap-up).
+    pub fn free_agents(&self) -> usize {
+        self.shared.lock().free_agents()
+    }
+
+    /// Clients connected now.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// Injects a fault into every connected client.
+    pub fn inject(&self, fault: Fault) {
+        tracing::info!(?fault, "pbxsim fault injected");
+        let _ = self.shared.faults.send(fault);
+    }
+
+    /// Stops accepting, closes every connection and waits for the tasks.
+    pub async fn shutdown(mut self) {
+        self.shared.cancel.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            _ = shared.cancel.cancelled() => return,
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    let s = shared.clone();
+                    tokio::spawn(async move {
+                        s.connections.fetch_add(1, Ordering::Relaxed);
+                        if let Err(e) = serve(stream, peer, &s).await {
+                            tracing::debug!(%peer, error = %e, "pbxsim client I/O ended");
+                        }
+                        s.connections.fetch_sub(1, Ordering::Relaxed);
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pbxsim accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn timer_loop(shared: Arc<Shared>) {
+    loop {
+        let next = {
+            let mut w = shared.lock();
+            let mut ev = Vec::new();
+            w.advance(Instant::now(), &mut ev);
+            shared.publish(&ev);
+            w.next_deadline()
+        };
+        let far = Instant::now() + Duration::from_secs(3600);
+        let until = tokio::time::Instant::from_std(next.unwrap_or(far));
+        tokio::select! {
+            _ = shared.cancel.cancelled() => return,
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep_until(until) => {}
+        }
+    }
+}
+
+async fn recv_events(
+    rx: &mut Option<broadcast::Receiver<Bytes>>,
+) -> Result<Bytes, broadcast::error::RecvError> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let max_frame = shared.lock().config().max_frame;
+    let (r, mut w) = stream.into_split();
+    w.write_all(&shared.greeting).await?;
+    let mut reader = FramedRead::new(r, AmiCodec::server(max_frame));
+    let mut session = Session::default();
+    let mut events: Option<broadcast::Receiver<Bytes>> = None;
+    let mut faults = shared.faults.subscribe();
+    let mut out = BytesMut::with_capacity(8192);
+    loop {
+        tokio::select! {
+            _ = shared.cancel.cancelled() => return Ok(()),
+            f = reader.next() => match f {
+                Some(Ok(Frame::Message(m))) => {
+                    let action = m.action_name().unwrap_or("").to_ascii_lowercase();
+                    if action == "login" {
+                        tracing::debug!(%peer, action = %m, "pbxsim login");
+                    }
+                    let mut ev = Vec::new();
+                    let replies = {
+                        let mut world = shared.lock();
+                        let r = world.handle(&mut session, &m, Instant::now(), &mut ev);
+                        shared.publish(&ev);
+                        r
+                    };
+                    if action == "originate" || action == "hangup" {
+                        shared.wake.notify_one();
+                    }
+                    if session.authenticated && events.is_none() {
+                        events = Some(shared.events.subscribe());
+                    }
+                    for r in &replies {
+                        if let Err(e) = encode_message(r, &mut out) {
+                            tracing::error!(error = %e, "pbxsim built an unsendable reply");
+                        }
+                    }
+                    // Pipelined actions: answer everything already read in
+                    // one write.
+                    w.write_all(&out).await?;
+                    out.clear();
+                    if session.closing {
+                        let _ = w.shutdown().await;
+                        return Ok(());
+                    }
+                }
+                Some(Ok(Frame::Greeting(_))) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(%peer, error = %e, "pbxsim dropping client: bad AMI input");
+                    return Ok(());
+                }
+                None => return Ok(()),
+            },
+            ev = recv_events(&mut events) => match ev {
+                Ok(b) => {
+                    w.write_all(&b).await?;
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(%peer, missed = n, "pbxsim client too slow; events dropped");
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            f = faults.recv() => match f {
+                Ok(Fault::DropConnections) => return Ok(()),
+                Ok(Fault::Stall(d)) => tokio::time::sleep(d).await,
+                Ok(Fault::Garbage(bytes)) => w.write_all(&bytes).await?,
+                Err(_) => {}
+            },
+        }
+    }
+}
