@@ -38,6 +38,8 @@ pub struct OmlSettings {
     /// Point oml at the inventory's PostgreSQL (`OML_DATABASE_URL`); when
     /// false oml keeps its embedded SQLite file in the data folder.
     pub postgres_from_inventory: bool,
+    /// The inventory file, recorded in oml.toml (`paths.inventory`).
+    pub inventory_path: Option<PathBuf>,
 }
 
 impl Default for OmlSettings {
@@ -50,6 +52,7 @@ impl Default for OmlSettings {
             tls_cert: PathBuf::from("/etc/oml/tls/oml.crt"),
             tls_key: PathBuf::from("/etc/oml/tls/oml.key"),
             postgres_from_inventory: false,
+            inventory_path: None,
         }
     }
 }
@@ -121,6 +124,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub enum RenderError {
     #[error("template {template}: {message}")]
     Template { template: String, message: String },
+    #[error("{path}: {message}")]
+    OwnConfig { path: String, message: String },
     #[error("{what} {name}: {message}")]
     Data { what: &'static str, name: String, message: String },
 }
@@ -430,12 +435,70 @@ pub fn plan_only(ctx: &RenderContext, root: &Path, keep: impl Fn(&Target) -> boo
     for t in TARGETS.iter().filter(|t| keep(t)) {
         rendered.push((t, render_view(&env, t.template, &v)?));
     }
+    let own = OWN_CONFIG;
+    let own_config = if keep(&own) { Some(own_config(ctx, root)?) } else { None };
     let mut plan = Plan::default();
     for (t, text) in rendered {
         let secrets = if t.secret { secrets.clone() } else { Vec::new() };
         plan.file(root.join(t.path), text, t.mode, secrets);
     }
+    if let Some((path, text)) = own_config {
+        plan.file(path, text, own.mode, Vec::new());
+    }
     Ok(plan)
+}
+
+/// oml's own configuration (`<data-dir>/oml.toml`); its path depends on the
+/// data folder, so it is not in [`TARGETS`].
+pub const OWN_CONFIG: Target = Target {
+    component: Component::Oml,
+    template: "",
+    path: "<data-dir>/oml.toml",
+    mode: 0o644,
+    secret: false,
+};
+
+/// `<data-dir>/oml.toml` with the settings the inventory owns
+/// (`LOGIN_FAILURE_LIMIT`, `SCA`, the inventory path, the listen address
+/// nginx proxies to) set, and every other setting kept as it is.
+fn own_config(ctx: &RenderContext, root: &Path) -> Result<(PathBuf, String), RenderError> {
+    let dir = root.join(ctx.oml.data_dir.strip_prefix("/").unwrap_or(&ctx.oml.data_dir));
+    let path = dir.join(oml_config::CONFIG_FILE);
+    let shown = path.display().to_string();
+    let mut cfg = match std::fs::read_to_string(&path) {
+        Ok(text) => oml_config::Config::parse(&text, &shown).map_err(|e| RenderError::OwnConfig {
+            path: shown.clone(),
+            message: format!("{e} (fix it before rendering: oml keeps your other settings)"),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => oml_config::Config::default(),
+        Err(e) => {
+            return Err(RenderError::OwnConfig {
+                path: shown,
+                message: e.to_string(),
+            })
+        }
+    };
+    cfg.lockout.login_failure_limit = ctx.inventory.login_failure_limit;
+    cfg.web.session_idle_seconds = ctx.inventory.session_cookie_age_s;
+    cfg.web.listen = ctx.oml.listen.parse().map_err(|_| RenderError::OwnConfig {
+        path: shown.clone(),
+        message: format!("`{}` is not an address:port for web.listen", ctx.oml.listen),
+    })?;
+    let loopback: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
+    if !cfg.web.trusted_proxies.contains(&loopback) {
+        cfg.web.trusted_proxies.push(loopback);
+    }
+    if let Some(inv) = &ctx.oml.inventory_path {
+        cfg.paths.inventory = Some(inv.clone());
+    }
+    let text = format!(
+        "# oml settings. `oml render` keeps what you set here and updates only what the\n\
+         # inventory owns: lockout.login_failure_limit (LOGIN_FAILURE_LIMIT),\n\
+         # web.session_idle_seconds (SCA), web.listen, web.trusted_proxies (nginx),\n\
+         # paths.inventory.\n\n{}",
+        cfg.to_toml()
+    );
+    Ok((path, text))
 }
 
 #[cfg(test)]
