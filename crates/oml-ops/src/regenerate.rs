@@ -308,10 +308,23 @@ impl AstDb for AmiAstDb {
     async fn del_tree(&mut self, family: &str) -> Result<(), AstDbError> {
         self.client.db_deltree(family, None).await.map(drop).map_err(|e| ami_err("DBDelTree", family, e))
     }
+    /// Reloads the modules whose files oml writes, one by one (a module
+    /// this Asterisk does not load is skipped), rather than everything.
     async fn reload(&mut self) -> Result<(), AstDbError> {
-        self.client.reload(None).await.map_err(|e| ami_err("Reload", "", e))
+        for module in RELOAD_MODULES {
+            if let Err(e) = self.client.reload(Some(module)).await {
+                let text = e.to_string().to_ascii_lowercase();
+                if !(text.contains("no such module") || text.contains("not loaded") || text.contains("not found")) {
+                    return Err(ami_err("Reload", module, e));
+                }
+            }
+        }
+        Ok(())
     }
 }
+
+/// The modules that read the files `regenerate-asterisk` writes.
+pub const RELOAD_MODULES: [&str; 5] = ["manager", "pbx_config.so", "app_queue.so", "res_pjsip.so", "res_musiconhold.so"];
 
 /// Connects to a configured server over AMI.
 pub async fn connect(server: &crate::render::Server) -> Result<AmiAstDb, AstDbError> {

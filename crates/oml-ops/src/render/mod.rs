@@ -11,7 +11,7 @@
 
 mod model;
 
-pub use model::{Agent, Campaign, DialerData, Server, Trunk};
+pub use model::{load, Agent, Campaign, DialerData, Server, Trunk};
 
 use crate::inventory::InventoryConfig;
 use crate::plan::Plan;

@@ -90,3 +90,71 @@ pub struct DialerData {
     pub campaigns: Vec<Campaign>,
     pub agents: Vec<Agent>,
 }
+
+/// Reads servers, trunks, campaigns and agents (users with role `agent`)
+/// from the store.
+pub async fn load(store: &oml_store::Store) -> Result<DialerData, oml_store::StoreError> {
+    let servers = store
+        .servers()
+        .await?
+        .into_iter()
+        .map(|s| Server {
+            id: s.id,
+            name: s.name,
+            host: s.host,
+            ami_port: s.ami_port,
+            ami_user: s.ami_user,
+            ami_secret: s.ami_secret,
+            enabled: s.enabled,
+        })
+        .collect();
+    let trunks = store
+        .trunks()
+        .await?
+        .into_iter()
+        .map(|t| Trunk {
+            id: t.id,
+            name: t.name,
+            dial_string: t.dial_string,
+            max_channels: t.max_channels,
+            server_id: t.server_id,
+            caller_id: t.caller_id,
+        })
+        .collect();
+    let campaigns = store
+        .campaigns()
+        .await?
+        .into_iter()
+        .map(|c| Campaign {
+            id: c.id,
+            name: c.name,
+            mode: c.mode.as_str().to_string(),
+            trunk_id: c.trunk_id,
+            delivery_context: c.delivery_context,
+            delivery_exten: c.delivery_exten,
+            queue_name: c.queue_name,
+            ring_timeout_s: c.ring_timeout_s,
+            abandon_seconds: c.abandon_seconds,
+            max_abandon_rate: c.max_abandon_rate,
+            caller_id: c.caller_id,
+            state: c.state.as_str().to_string(),
+        })
+        .collect();
+    let agents = store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == oml_store::Role::Agent)
+        .map(|u| Agent {
+            id: u.id,
+            username: u.username,
+            active: u.active,
+        })
+        .collect();
+    Ok(DialerData {
+        servers,
+        trunks,
+        campaigns,
+        agents,
+    })
+}
