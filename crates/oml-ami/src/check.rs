@@ -303,9 +303,9 @@ pub fn classify_connect_error(e: &AmiError) -> Fatal {
                 _ => Fatal::Unreachable(d),
             }
         }
-        AmiError::Auth { message, .. } if message.contains("challenge") => {
-            Fatal::WrongCredentials(format!("{message}; the server may not support MD5 login, try --auth plain"))
-        }
+        AmiError::Auth { message, .. } if message.contains("challenge") => Fatal::WrongCredentials(
+            format!("{message}; the server may not support MD5 login, try --auth plain"),
+        ),
         AmiError::Auth { message, .. } => Fatal::WrongCredentials(message.clone()),
         AmiError::NotAmi { addr, got } => Fatal::NotAmi(format!("{addr} sent {got:?}")),
         other => Fatal::Lost(other.to_string()),
