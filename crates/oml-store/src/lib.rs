@@ -9,7 +9,9 @@
 //! the store is opened.
 
 mod audit;
+mod contacts;
 mod dialer_config;
+pub mod dialing;
 mod error;
 mod lockout;
 mod settings;
@@ -20,6 +22,7 @@ pub mod web;
 pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter};
+pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
 pub use lockout::{Block, BlockKind};

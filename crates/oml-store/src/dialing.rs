@@ -1,0 +1,645 @@
+//! What the running dialer writes and reads while it dials: claiming due
+//! contacts into its hopper, recording each call attempt before the
+//! `Originate` leaves (so a crash can never dial the same attempt twice:
+//! `UNIQUE (contact_id, attempt_no)`), outcomes with the contact's next
+//! attempt or final state, reconciling attempts left open by a crash, and
+//! the figures `oml campaign stats` / `oml dialer status` show.
+//!
+//! Contact states: `pending` (due at `next_attempt_at`), `hopper` (claimed by
+//! an engine node, held in memory), `dialing` (an attempt in flight), and the
+//! final `done` (reached an agent), `exhausted` (no attempts left), `dnc`
+//! (on the do-not-call list when its turn came).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{now_ms, on_pool, Backend, Result, Store};
+
+/// Contact states the dialer uses.
+pub mod contact_state {
+    pub const PENDING: &str = "pending";
+    pub const HOPPER: &str = "hopper";
+    pub const DIALING: &str = "dialing";
+    pub const DONE: &str = "done";
+    pub const EXHAUSTED: &str = "exhausted";
+    pub const DNC: &str = "dnc";
+}
+
+/// A contact claimed for dialing.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DueContact {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub phone: String,
+    /// Attempts made so far (the next one is `attempts + 1`).
+    pub attempts: i64,
+}
+
+/// An attempt about to be originated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttempt {
+    pub campaign_id: i64,
+    pub contact_id: i64,
+    pub attempt_no: i64,
+    pub server_id: Option<i64>,
+    pub channel_id: String,
+    pub placed_at: i64,
+    pub node: String,
+}
+
+/// The end of an attempt and what becomes of its contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptResult {
+    pub contact_id: i64,
+    pub attempt_no: i64,
+    pub answered_at: Option<i64>,
+    pub connected_at: Option<i64>,
+    pub ended_at: i64,
+    pub outcome: String,
+    pub hangup_cause: Option<i64>,
+    /// The contact's new state (`pending` or a final state).
+    pub contact_state: String,
+    /// When `pending`: when it is due again.
+    pub next_attempt_at: i64,
+}
+
+/// One write of the dialer; [`Store::apply_dialing_writes`] applies a batch
+/// of them in one transaction, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialingWrite {
+    /// Records the attempt and moves its contact from `hopper` to `dialing`.
+    /// Refused (returns `false`) when the contact is no longer in this
+    /// node's hopper or the attempt number exists already.
+    Begin(NewAttempt),
+    /// The call was answered / connected to an agent (kept so a crash does
+    /// not lose it).
+    Progress {
+        contact_id: i64,
+        attempt_no: i64,
+        answered_at: Option<i64>,
+        connected_at: Option<i64>,
+    },
+    /// The attempt ended. Idempotent: an attempt that has an outcome keeps it.
+    End(AttemptResult),
+}
+
+/// An attempt with no outcome yet (in flight, or left open by a crash).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenAttempt {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub contact_id: i64,
+    pub attempt_no: i64,
+    pub server_id: Option<i64>,
+    pub channel_id: String,
+    pub placed_at: i64,
+    pub answered_at: Option<i64>,
+    pub connected_at: Option<i64>,
+    pub node: String,
+}
+
+/// One finished or open attempt, for tests and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub contact_id: i64,
+    pub attempt_no: i64,
+    pub channel_id: String,
+    pub placed_at: i64,
+    pub answered_at: Option<i64>,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub outcome: Option<String>,
+    pub hangup_cause: Option<i64>,
+}
+
+/// One contact's dialing state, for tests and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ContactDialState {
+    pub id: i64,
+    pub phone: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_outcome: Option<String>,
+}
+
+/// Abandoned and live-answered calls over a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AbandonTally {
+    /// Calls answered by a person.
+    pub live_answered: i64,
+    /// Of those, not connected to an agent within the campaign's abandon seconds.
+    pub abandoned: i64,
+}
+
+impl AbandonTally {
+    pub fn rate(&self) -> f64 {
+        if self.live_answered == 0 {
+            0.0
+        } else {
+            self.abandoned as f64 / self.live_answered as f64
+        }
+    }
+}
+
+/// The figures of one campaign.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CampaignStats {
+    pub campaign_id: i64,
+    /// Contacts by state.
+    pub contacts: BTreeMap<String, i64>,
+    pub contacts_total: i64,
+    /// Pending, in the hopper or dialing.
+    pub contacts_left: i64,
+    /// Pending contacts due now.
+    pub due_now: i64,
+    pub attempts_total: i64,
+    /// Attempts without outcome.
+    pub in_flight: i64,
+    /// Attempts by outcome.
+    pub outcomes: BTreeMap<String, i64>,
+    pub window_start_ms: i64,
+    pub abandon: AbandonTally,
+}
+
+const OPEN_COLUMNS: &str = "id, campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, answered_at, connected_at, node";
+
+impl Store {
+    /// Claims up to `limit` due contacts of a campaign for `node`'s hopper
+    /// (state `pending` → `hopper`), oldest due first. Due contacts whose
+    /// number is on the do-not-call list (the campaign's or the global one)
+    /// are set to `dnc` instead. PostgreSQL skips rows another node is
+    /// claiming (`FOR UPDATE SKIP LOCKED`); SQLite runs it in one writer
+    /// transaction.
+    pub async fn claim_due_contacts(
+        &self,
+        campaign_id: i64,
+        node: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<DueContact>> {
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let candidates = format!(
+            "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2
+             ORDER BY next_attempt_at, id LIMIT $3{lock}"
+        );
+        let dnc_sql = format!(
+            "UPDATE contacts SET state = 'dnc', claimed_by = NULL, updated_at = $4
+             WHERE id IN ({candidates})
+               AND EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.phone = contacts.phone
+                           AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))"
+        );
+        let claim_sql = format!(
+            "UPDATE contacts SET state = 'hopper', claimed_by = $4, updated_at = $5
+             WHERE id IN ({candidates})
+             RETURNING id, campaign_id, phone, attempts"
+        );
+        let mut rows = on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(&dnc_sql)
+                .bind(campaign_id)
+                .bind(now)
+                .bind(limit)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let rows: Vec<DueContact> = sqlx::query_as(&claim_sql)
+                .bind(campaign_id)
+                .bind(now)
+                .bind(limit)
+                .bind(node)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows
+        });
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Puts the contacts in `node`'s hopper back to `pending` (all
+    /// campaigns, or one). Returns how many.
+    pub async fn release_hopper(&self, node: &str, campaign_id: Option<i64>) -> Result<u64> {
+        let n = on_pool!(self, |p| sqlx::query(
+            "UPDATE contacts SET state = 'pending', claimed_by = NULL, updated_at = $1
+             WHERE state = 'hopper' AND claimed_by = $2 AND ($3 IS NULL OR campaign_id = $3)"
+        )
+        .bind(now_ms())
+        .bind(node)
+        .bind(campaign_id)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(n)
+    }
+
+    /// Releases specific hopper contacts back to `pending`.
+    pub async fn release_contacts(&self, node: &str, ids: &[i64]) -> Result<u64> {
+        let mut n = 0;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            for id in ids {
+                n += sqlx::query(
+                    "UPDATE contacts SET state = 'pending', claimed_by = NULL, updated_at = $1
+                     WHERE id = $2 AND state = 'hopper' AND claimed_by = $3",
+                )
+                .bind(now_ms())
+                .bind(id)
+                .bind(node)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(n)
+    }
+
+    /// Applies dialer writes in one transaction, in order. The result has
+    /// one flag per write: `false` for a refused [`DialingWrite::Begin`]
+    /// (do not originate it) or an [`DialingWrite::End`] of an attempt that
+    /// already had an outcome.
+    pub async fn apply_dialing_writes(&self, writes: &[DialingWrite]) -> Result<Vec<bool>> {
+        let mut out = Vec::with_capacity(writes.len());
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            for w in writes {
+                let ok = match w {
+                    DialingWrite::Begin(a) => {
+                        let moved = sqlx::query(
+                            "UPDATE contacts SET state = 'dialing', attempts = $1, updated_at = $2
+                             WHERE id = $3 AND state = 'hopper' AND claimed_by = $4 AND attempts = $5",
+                        )
+                        .bind(a.attempt_no)
+                        .bind(a.placed_at)
+                        .bind(a.contact_id)
+                        .bind(&a.node)
+                        .bind(a.attempt_no - 1)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if moved == 0 {
+                            false
+                        } else {
+                            let inserted = sqlx::query(
+                                "INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                 ON CONFLICT (contact_id, attempt_no) DO NOTHING",
+                            )
+                            .bind(a.campaign_id)
+                            .bind(a.contact_id)
+                            .bind(a.attempt_no)
+                            .bind(a.server_id)
+                            .bind(&a.channel_id)
+                            .bind(a.placed_at)
+                            .bind(&a.node)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                            if inserted == 0 {
+                                // The attempt number is taken: the counter was
+                                // behind. Catch it up and let the contact be
+                                // claimed again with the next number.
+                                sqlx::query(
+                                    "UPDATE contacts SET state = 'pending', claimed_by = NULL,
+                                       attempts = (SELECT MAX(attempt_no) FROM call_attempts WHERE contact_id = $1)
+                                     WHERE id = $1",
+                                )
+                                .bind(a.contact_id)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            inserted == 1
+                        }
+                    }
+                    DialingWrite::Progress {
+                        contact_id,
+                        attempt_no,
+                        answered_at,
+                        connected_at,
+                    } => {
+                        sqlx::query(
+                            "UPDATE call_attempts SET answered_at = COALESCE(answered_at, $1),
+                               connected_at = COALESCE(connected_at, $2)
+                             WHERE contact_id = $3 AND attempt_no = $4",
+                        )
+                        .bind(answered_at)
+                        .bind(connected_at)
+                        .bind(contact_id)
+                        .bind(attempt_no)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            == 1
+                    }
+                    DialingWrite::End(r) => {
+                        let ended = sqlx::query(
+                            "UPDATE call_attempts SET answered_at = COALESCE(answered_at, $1),
+                               connected_at = COALESCE(connected_at, $2), ended_at = $3, outcome = $4,
+                               hangup_cause = $5
+                             WHERE contact_id = $6 AND attempt_no = $7 AND outcome IS NULL",
+                        )
+                        .bind(r.answered_at)
+                        .bind(r.connected_at)
+                        .bind(r.ended_at)
+                        .bind(&r.outcome)
+                        .bind(r.hangup_cause)
+                        .bind(r.contact_id)
+                        .bind(r.attempt_no)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if ended == 1 {
+                            sqlx::query(
+                                "UPDATE contacts SET state = $1, next_attempt_at = $2, last_outcome = $3,
+                                   claimed_by = NULL, updated_at = $4
+                                 WHERE id = $5 AND attempts = $6 AND state = 'dialing'",
+                            )
+                            .bind(&r.contact_state)
+                            .bind(r.next_attempt_at)
+                            .bind(&r.outcome)
+                            .bind(r.ended_at)
+                            .bind(r.contact_id)
+                            .bind(r.attempt_no)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        ended == 1
+                    }
+                };
+                out.push(ok);
+            }
+            tx.commit().await?;
+        });
+        Ok(out)
+    }
+
+    /// Attempts without an outcome recorded by `node` (all nodes with `None`).
+    pub async fn open_attempts(&self, node: Option<&str>) -> Result<Vec<OpenAttempt>> {
+        let sql = format!(
+            "SELECT {OPEN_COLUMNS} FROM call_attempts WHERE outcome IS NULL AND ($1 IS NULL OR node = $1)
+             ORDER BY id"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, OpenAttempt>(&sql)
+            .bind(node)
+            .fetch_all(p)
+            .await?))
+    }
+
+    /// Every attempt of a campaign, oldest first.
+    pub async fn campaign_attempts(&self, campaign_id: i64) -> Result<Vec<AttemptRow>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, AttemptRow>(
+            "SELECT contact_id, attempt_no, channel_id, placed_at, answered_at, connected_at, ended_at,
+                    outcome, hangup_cause
+             FROM call_attempts WHERE campaign_id = $1 ORDER BY contact_id, attempt_no"
+        )
+        .bind(campaign_id)
+        .fetch_all(p)
+        .await?))
+    }
+
+    /// Every contact of a campaign with its dialing state.
+    pub async fn campaign_contact_states(&self, campaign_id: i64) -> Result<Vec<ContactDialState>> {
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, ContactDialState>(
+            "SELECT id, phone, state, attempts, next_attempt_at, last_outcome
+             FROM contacts WHERE campaign_id = $1 ORDER BY id"
+        )
+        .bind(campaign_id)
+        .fetch_all(p)
+        .await?))
+    }
+
+    /// Abandoned and live-answered calls of a campaign answered since
+    /// `since_ms`. Abandoned = answered and not connected to an agent
+    /// within `abandon_ms`.
+    pub async fn abandon_tally(
+        &self,
+        campaign_id: i64,
+        since_ms: i64,
+        abandon_ms: i64,
+    ) -> Result<AbandonTally> {
+        let (live, abandoned): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*), SUM(CASE WHEN connected_at IS NULL OR connected_at - answered_at > $3
+                                       THEN 1 ELSE 0 END)
+             FROM call_attempts
+             WHERE campaign_id = $1 AND answered_at IS NOT NULL AND answered_at >= $2
+               AND (outcome IS NOT NULL OR connected_at IS NOT NULL)"
+        )
+        .bind(campaign_id)
+        .bind(since_ms)
+        .bind(abandon_ms)
+        .fetch_one(p)
+        .await?);
+        Ok(AbandonTally {
+            live_answered: live,
+            abandoned: abandoned.unwrap_or(0),
+        })
+    }
+
+    /// Contacts of a campaign still to be dialed or in flight.
+    pub async fn contacts_left(&self, campaign_id: i64) -> Result<i64> {
+        Ok(on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts WHERE campaign_id = $1 AND state IN ('pending', 'hopper', 'dialing')"
+        )
+        .bind(campaign_id)
+        .fetch_one(p)
+        .await?))
+    }
+
+    /// The figures of a campaign at `now`, the abandon rate over the window
+    /// `[now - window_ms, now]`.
+    pub async fn campaign_stats(
+        &self,
+        campaign_id: i64,
+        now: i64,
+        window_ms: i64,
+        abandon_ms: i64,
+    ) -> Result<CampaignStats> {
+        let by_state: Vec<(String, i64)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT state, COUNT(*) FROM contacts WHERE campaign_id = $1 GROUP BY state"
+        )
+        .bind(campaign_id)
+        .fetch_all(p)
+        .await?);
+        let due_now: i64 = on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2"
+        )
+        .bind(campaign_id)
+        .bind(now)
+        .fetch_one(p)
+        .await?);
+        let by_outcome: Vec<(Option<String>, i64)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT outcome, COUNT(*) FROM call_attempts WHERE campaign_id = $1 GROUP BY outcome"
+        )
+        .bind(campaign_id)
+        .fetch_all(p)
+        .await?);
+        let mut s = CampaignStats {
+            campaign_id,
+            due_now,
+            window_start_ms: now - window_ms,
+            ..Default::default()
+        };
+        for (state, n) in by_state {
+            s.contacts_total += n;
+            if matches!(state.as_str(), "pending" | "hopper" | "dialing") {
+                s.contacts_left += n;
+            }
+            s.contacts.insert(state, n);
+        }
+        for (outcome, n) in by_outcome {
+            s.attempts_total += n;
+            match outcome {
+                Some(o) => {
+                    s.outcomes.insert(o, n);
+                }
+                None => s.in_flight += n,
+            }
+        }
+        s.abandon = self
+            .abandon_tally(campaign_id, now - window_ms, abandon_ms)
+            .await?;
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::backends;
+    use crate::*;
+
+    async fn setup(store: &Store, phones: &[&str]) -> i64 {
+        store
+            .create_trunk(&TrunkSpec {
+                name: "t1".into(),
+                dial_string: DEFAULT_DIAL_STRING.into(),
+                max_channels: 10,
+                server: None,
+                caller_id: String::new(),
+            })
+            .await
+            .unwrap();
+        let c = store
+            .create_campaign(&CampaignSpec::new("sales", "t1"))
+            .await
+            .unwrap();
+        on_pool!(store, |p| {
+            sqlx::query(
+                "INSERT INTO contact_lists (campaign_id, name, imported_at) VALUES ($1, 'l', 0)",
+            )
+            .bind(c.id)
+            .execute(p)
+            .await
+            .unwrap();
+            for ph in phones {
+                sqlx::query(
+                    "INSERT INTO contacts (campaign_id, list_id, phone, updated_at) VALUES ($1, 1, $2, 0)",
+                )
+                .bind(c.id)
+                .bind(ph)
+                .execute(p)
+                .await
+                .unwrap();
+            }
+            sqlx::query("INSERT INTO dnc_numbers (campaign_id, phone, added_at) VALUES (NULL, '555', 0)")
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        c.id
+    }
+
+    fn begin(c: &DueContact, node: &str) -> DialingWrite {
+        DialingWrite::Begin(NewAttempt {
+            campaign_id: c.campaign_id,
+            contact_id: c.id,
+            attempt_no: c.attempts + 1,
+            server_id: None,
+            channel_id: format!("ch-{}-{}", c.id, c.attempts + 1),
+            placed_at: 1000,
+            node: node.into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn claim_begin_end_is_idempotent_and_skips_dnc() {
+        for t in backends().await {
+            let s = &t.store;
+            let cid = setup(s, &["111", "222", "555"]).await;
+            let got = s.claim_due_contacts(cid, "n1", now_ms(), 10).await.unwrap();
+            assert_eq!(got.len(), 2, "{}: dnc number must not be claimed", t.label);
+            // Nothing left to claim twice.
+            assert!(s.claim_due_contacts(cid, "n2", now_ms(), 10).await.unwrap().is_empty());
+            let w: Vec<_> = got.iter().map(|c| begin(c, "n1")).collect();
+            assert_eq!(s.apply_dialing_writes(&w).await.unwrap(), vec![true, true]);
+            // The same attempt again is refused: never dialed twice.
+            assert_eq!(s.apply_dialing_writes(&w).await.unwrap(), vec![false, false]);
+            assert_eq!(s.open_attempts(Some("n1")).await.unwrap().len(), 2);
+            let end = DialingWrite::End(AttemptResult {
+                contact_id: got[0].id,
+                attempt_no: 1,
+                answered_at: None,
+                connected_at: None,
+                ended_at: 2000,
+                outcome: "busy".into(),
+                hangup_cause: Some(17),
+                contact_state: "pending".into(),
+                next_attempt_at: 5000,
+            });
+            assert_eq!(s.apply_dialing_writes(&[end.clone()]).await.unwrap(), vec![true]);
+            assert_eq!(s.apply_dialing_writes(&[end]).await.unwrap(), vec![false]);
+            let states = s.campaign_contact_states(cid).await.unwrap();
+            let st: Vec<&str> = states.iter().map(|c| c.state.as_str()).collect();
+            assert_eq!(st, ["pending", "dialing", "dnc"], "{}", t.label);
+            assert_eq!(states[0].next_attempt_at, 5000);
+            let stats = s.campaign_stats(cid, now_ms(), 86_400_000, 2000).await.unwrap();
+            assert_eq!(stats.in_flight, 1);
+            assert_eq!(stats.contacts_left, 2);
+            assert_eq!(stats.outcomes.get("busy"), Some(&1));
+            // Not due before 5000: the retry is claimed only then.
+            assert!(s.claim_due_contacts(cid, "n1", 4000, 10).await.unwrap().is_empty());
+            let again = s.claim_due_contacts(cid, "n1", 5000, 10).await.unwrap();
+            assert_eq!(again.len(), 1);
+            assert_eq!(again[0].attempts, 1);
+            assert_eq!(s.release_hopper("n1", None).await.unwrap(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn abandon_tally_counts_late_connects() {
+        for t in backends().await {
+            let s = &t.store;
+            let cid = setup(s, &["1", "2", "3"]).await;
+            let got = s.claim_due_contacts(cid, "n", now_ms(), 10).await.unwrap();
+            let w: Vec<_> = got.iter().map(|c| begin(c, "n")).collect();
+            s.apply_dialing_writes(&w).await.unwrap();
+            let now = now_ms();
+            let ends: Vec<_> = got
+                .iter()
+                .zip([Some(now + 500), Some(now + 5000), None])
+                .map(|(c, conn)| {
+                    DialingWrite::End(AttemptResult {
+                        contact_id: c.id,
+                        attempt_no: 1,
+                        answered_at: Some(now),
+                        connected_at: conn,
+                        ended_at: now + 9000,
+                        outcome: if conn.is_some() { "connected" } else { "abandoned" }.into(),
+                        hangup_cause: Some(16),
+                        contact_state: "done".into(),
+                        next_attempt_at: 0,
+                    })
+                })
+                .collect();
+            s.apply_dialing_writes(&ends).await.unwrap();
+            let a = s.abandon_tally(cid, now - 1000, 2000).await.unwrap();
+            assert_eq!((a.live_answered, a.abandoned), (3, 2), "{}", t.label);
+        }
+    }
+}
