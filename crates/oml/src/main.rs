@@ -29,6 +29,14 @@ enum Command {
     /// Manage console users: list, add, passwd, block, unblock.
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
+    /// Render every host-dependent configuration file (Asterisk, Kamailio,
+    /// rtpengine, nginx, systemd, oml.toml) from the inventory and database.
+    Render(commands::render::Args),
+    /// Rewrite the Asterisk files and the AstDB families on every Asterisk server.
+    RegenerateAsterisk(commands::regenerate::Args),
+    /// Read, check and edit the OMniLeads inventory in place.
+    #[command(subcommand)]
+    Inventory(commands::inventory::InventoryCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +65,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(a) => commands::version::run(g, a).await,
         Command::Init(a) => commands::init::run(g, a).await,
         Command::Users(c) => commands::users::run(g, c).await,
+        Command::Render(a) => commands::render::run(g, a).await,
+        Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
+        Command::Inventory(c) => commands::inventory::run(g, c).await,
     }
 }

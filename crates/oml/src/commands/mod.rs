@@ -3,3 +3,6 @@
 pub mod init;
 pub mod users;
 pub mod version;
+pub mod inventory;
+pub mod regenerate;
+pub mod render;

@@ -1,0 +1,55 @@
+//! `oml regenerate-asterisk`: rewrites the generated Asterisk files from the
+//! database, then on every enabled Asterisk server the AstDB families the
+//! dialplan reads (DBDelTree then DBPut) and reloads; idempotent.
+
+use super::render::{context, root, show_and_apply, InventoryArg};
+use crate::cli::GlobalArgs;
+use anyhow::Result;
+use clap::Args as ClapArgs;
+use oml_ops::regenerate;
+use oml_ops::render;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Show the file diff and what would change in AstDB; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Folder the Asterisk files are written under (default as `oml render`).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+}
+
+pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    let ctx = context(g, &a.inventory).await?;
+    let root = root(g, &a.root)?;
+    println!("Asterisk files:");
+    let plan = render::plan_asterisk(&ctx, &root)?;
+    let files_changed = show_and_apply(&plan, &root, a.dry_run)?;
+    println!();
+    let enabled = ctx.data.servers.iter().filter(|s| s.enabled).count();
+    if enabled == 0 {
+        println!("AstDB: no enabled Asterisk server is configured; nothing to rewrite");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("AstDB ({} entries per server):", regenerate::desired(&ctx).len());
+    let reports = regenerate::sync_all(&ctx, files_changed, a.dry_run).await;
+    let mut failed = 0;
+    for r in &reports {
+        match &r.result {
+            Ok(outcome) => println!("  {}: {outcome}", r.server),
+            Err(e) => {
+                failed += 1;
+                println!("  {}: FAILED: {e}", r.server);
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("error: {failed} of {} server(s) failed; the others were regenerated", reports.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
