@@ -1,0 +1,252 @@
+//! PostgreSQL through its own tools: `pg_dump --format=custom` for the
+//! snapshot, `pg_restore` into a fresh database, and the database rename
+//! that switches over. The password never appears on a command line or in a
+//! message: it goes to the tools through `PGPASSWORD` in their environment.
+
+use crate::error::{BackupError, Result};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{Connection, Executor};
+use std::path::Path;
+
+/// A PostgreSQL URL split into what the tools need.
+pub struct PgUrl {
+    /// The URL without its password.
+    base: url::Url,
+    password: Option<SecretString>,
+    pub database: String,
+}
+
+impl PgUrl {
+    pub fn parse(url: &SecretString) -> Result<PgUrl> {
+        let mut u = url::Url::parse(url.expose_secret())
+            .map_err(|e| BackupError::Other(format!("the database URL is not valid ({e})")))?;
+        let password = u.password().map(|p| {
+            SecretString::from(
+                percent_encoding::percent_decode_str(p)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        });
+        let _ = u.set_password(None);
+        let database = percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
+            .decode_utf8_lossy()
+            .into_owned();
+        if database.is_empty() {
+            return Err(BackupError::Other(
+                "the database URL names no database (postgres://user@host/DBNAME)".into(),
+            ));
+        }
+        Ok(PgUrl {
+            base: u,
+            password,
+            database,
+        })
+    }
+
+    /// The URL of another database on the same server, without password.
+    pub fn for_database(&self, db: &str) -> String {
+        let mut u = self.base.clone();
+        u.set_path(&format!("/{db}"));
+        u.to_string()
+    }
+
+    /// The URL of another database with the password, for sqlx.
+    fn secret_url(&self, db: &str) -> SecretString {
+        let mut u = self.base.clone();
+        u.set_path(&format!("/{db}"));
+        if let Some(p) = &self.password {
+            let _ = u.set_password(Some(p.expose_secret()));
+        }
+        SecretString::from(u.to_string())
+    }
+
+    /// Same server, database `db`, as a store location.
+    pub fn location(&self, db: &str) -> oml_store::Location {
+        oml_store::Location::Postgres(self.secret_url(db))
+    }
+
+    fn command(&self, program: &str) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(program);
+        if let Some(p) = &self.password {
+            c.env("PGPASSWORD", p.expose_secret());
+        }
+        c.env("PGCONNECT_TIMEOUT", "10")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        c
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        match &self.password {
+            Some(p) if !p.expose_secret().is_empty() => text.replace(p.expose_secret(), "***"),
+            _ => text.to_string(),
+        }
+    }
+
+    async fn run(&self, program: &str, args: &[String]) -> Result<()> {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .await
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    BackupError::Snapshot(format!(
+                        "{program} not found: install the Debian package postgresql-client"
+                    ))
+                } else {
+                    BackupError::Snapshot(format!("cannot run {program}: {e}"))
+                }
+            })?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(BackupError::Snapshot(format!(
+                "{program} failed ({}): {}",
+                out.status,
+                self.scrub(err.trim())
+            )));
+        }
+        Ok(())
+    }
+
+    /// `pg_dump --format=custom` of the live database into `file`: an
+    /// online, transactionally consistent snapshot. Uncompressed: the
+    /// archive's zstd does that faster.
+    pub async fn dump(&self, file: &Path) -> Result<()> {
+        self.run(
+            "pg_dump",
+            &[
+                "--format=custom".into(),
+                "--compress=0".into(),
+                format!("--file={}", file.display()),
+                format!("--dbname={}", self.for_database(&self.database)),
+            ],
+        )
+        .await
+    }
+
+    /// `pg_restore` of `file` into the (empty) database `db`.
+    pub async fn restore(&self, db: &str, file: &Path) -> Result<()> {
+        self.run(
+            "pg_restore",
+            &[
+                "--no-owner".into(),
+                "--no-privileges".into(),
+                "--exit-on-error".into(),
+                "--single-transaction".into(),
+                format!("--dbname={}", self.for_database(db)),
+                file.display().to_string(),
+            ],
+        )
+        .await
+    }
+
+    /// A connection to the server's maintenance database (`postgres`, else
+    /// `template1`), for CREATE/ALTER/DROP DATABASE.
+    async fn maintenance(&self) -> Result<sqlx::PgConnection> {
+        let mut last = String::new();
+        for db in ["postgres", "template1"] {
+            match sqlx::PgConnection::connect(self.secret_url(db).expose_secret()).await {
+                Ok(c) => return Ok(c),
+                Err(e) => last = self.scrub(&e.to_string()),
+            }
+        }
+        Err(BackupError::Sql(format!(
+            "cannot connect to the maintenance database (postgres or template1): {last}"
+        )))
+    }
+
+    pub async fn exists(&self, db: &str) -> Result<bool> {
+        let mut c = self.maintenance().await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+            .bind(db)
+            .fetch_one(&mut c)
+            .await?;
+        c.close().await.ok();
+        Ok(n > 0)
+    }
+
+    pub async fn create(&self, db: &str) -> Result<()> {
+        let mut c = self.maintenance().await?;
+        c.execute(format!("CREATE DATABASE {}", quote_ident(db)).as_str())
+            .await
+            .map_err(|e| {
+                BackupError::Sql(format!(
+                    "CREATE DATABASE {db}: {e} (the role needs CREATEDB)"
+                ))
+            })?;
+        c.close().await.ok();
+        Ok(())
+    }
+
+    pub async fn drop_db(&self, db: &str) -> Result<()> {
+        let mut c = self.maintenance().await?;
+        c.execute(format!("DROP DATABASE IF EXISTS {}", quote_ident(db)).as_str())
+            .await
+            .map_err(|e| BackupError::Sql(format!("DROP DATABASE {db}: {e}")))?;
+        c.close().await.ok();
+        Ok(())
+    }
+
+    /// Renames `a` → `b` and `c` → `a`... as one transaction: either every
+    /// rename happens or none. Fails while anyone is connected to them.
+    pub async fn rename_all(&self, renames: &[(&str, &str)]) -> Result<()> {
+        let mut c = self.maintenance().await?;
+        let mut tx = c.begin().await?;
+        for (from, to) in renames {
+            tx.execute(
+                format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    quote_ident(from),
+                    quote_ident(to)
+                )
+                .as_str(),
+            )
+            .await
+            .map_err(|e| {
+                BackupError::Sql(format!(
+                    "renaming database {from} to {to}: {e} (stop `oml serve` and every other client of {from}, then retry)"
+                ))
+            })?;
+        }
+        tx.commit().await?;
+        c.close().await.ok();
+        Ok(())
+    }
+}
+
+/// A PostgreSQL identifier in double quotes.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Runs `pg_dump`-free checks: whether the tools are installed.
+pub fn tools_available() -> bool {
+    std::process::Command::new("pg_dump")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_is_kept_out_of_the_tool_url() {
+        let u = PgUrl::parse(&SecretString::from(
+            "postgres://oml:p%40ss@127.0.0.1:5432/omldb?sslmode=disable".to_string(),
+        ))
+        .unwrap();
+        assert_eq!(u.database, "omldb");
+        let shown = u.for_database("other");
+        assert_eq!(shown, "postgres://oml@127.0.0.1:5432/other?sslmode=disable");
+        assert_eq!(u.password.as_ref().unwrap().expose_secret(), "p@ss");
+        assert_eq!(u.scrub("bad p@ss here"), "bad *** here");
+    }
+}
