@@ -29,6 +29,14 @@ enum Command {
     /// Manage console users: list, add, passwd, block, unblock.
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
+    /// Asterisk servers: check an AMI connection.
+    #[command(subcommand)]
+    Asterisk(commands::asterisk::AsteriskCommand),
+    /// The dialer: simulate a campaign's pacing in virtual time.
+    #[command(subcommand)]
+    Dialer(commands::dialer::DialerCommand),
+    /// Run a simulated PBX that speaks AMI (queues, agents, customers).
+    Pbxsim(commands::pbxsim::Args),
     /// Render every host-dependent configuration file (Asterisk, Kamailio,
     /// rtpengine, nginx, systemd, oml.toml) from the inventory and database.
     Render(commands::render::Args),
@@ -65,6 +73,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(a) => commands::version::run(g, a).await,
         Command::Init(a) => commands::init::run(g, a).await,
         Command::Users(c) => commands::users::run(g, c).await,
+        Command::Asterisk(c) => commands::asterisk::run(g, c).await,
+        Command::Dialer(c) => commands::dialer::run(g, c).await,
+        Command::Pbxsim(a) => commands::pbxsim::run(g, a).await,
         Command::Render(a) => commands::render::run(g, a).await,
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,

@@ -1,6 +1,9 @@
 //! One module per `oml` subcommand.
 
+pub mod asterisk;
+pub mod dialer;
 pub mod init;
+pub mod pbxsim;
 pub mod users;
 pub mod version;
 pub mod inventory;
