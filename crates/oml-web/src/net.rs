@@ -1,0 +1,133 @@
+//! Who the client is: the peer address, or what a trusted reverse proxy
+//! (the local nginx) says in `X-Forwarded-For`. Pure functions, tested alone.
+//!
+//! A header from anyone else is ignored: otherwise an attacker could pick a
+//! fresh "IP" for every wrong password and never hit the per-IP block.
+
+use std::net::IpAddr;
+
+/// The client address for lock-out and the audit log.
+///
+/// When `peer` is a trusted proxy, `X-Forwarded-For` is read from the right
+/// (the hop nearest to us) and the first address that is not itself a
+/// trusted proxy is the client. A malformed entry stops the walk: what is
+/// left of it was written by someone we do not trust.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !is_trusted(peer, trusted) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else {
+        return peer;
+    };
+    let mut client = peer;
+    for entry in header.rsplit(',') {
+        let Some(ip) = parse_entry(entry) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip, trusted) {
+            break;
+        }
+    }
+    client
+}
+
+/// True when the request reached the proxy over HTTPS (`X-Forwarded-Proto:
+/// https` from a trusted proxy), so cookies must be `Secure`.
+pub fn forwarded_https(peer: IpAddr, forwarded_proto: Option<&str>, trusted: &[IpAddr]) -> bool {
+    is_trusted(peer.to_canonical(), trusted)
+        && forwarded_proto.is_some_and(|p| {
+            p.split(',')
+                .next()
+                .is_some_and(|first| first.trim().eq_ignore_ascii_case("https"))
+        })
+}
+
+fn is_trusted(ip: IpAddr, trusted: &[IpAddr]) -> bool {
+    trusted.iter().any(|t| t.to_canonical() == ip)
+}
+
+/// One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1` or
+/// `[2001:db8::1]:5678`.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    let e = entry.trim();
+    if let Ok(ip) = e.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Ok(sa) = e.parse::<std::net::SocketAddr>() {
+        return Some(sa.ip().to_canonical());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn header_from_an_untrusted_peer_is_ignored() {
+        let trusted = [ip("127.0.0.1")];
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), Some("10.9.9.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_ip(ip("203.0.113.9"), None, &[]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn trusted_proxy_gives_the_nearest_untrusted_hop() {
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
+        // The client forged the first entry; nginx appended the real one.
+        assert_eq!(
+            client_ip(
+                ip("127.0.0.1"),
+                Some("6.6.6.6, 198.51.100.7, 10.0.0.2"),
+                &trusted
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("198.51.100.7:4711"), &trusted),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("[2001:db8::5]:443"), &trusted),
+            ip("2001:db8::5")
+        );
+    }
+
+    #[test]
+    fn garbage_stops_the_walk() {
+        let trusted = [ip("127.0.0.1")];
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some("1.1.1.1, nonsense"), &trusted),
+            ip("127.0.0.1")
+        );
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), Some(""), &trusted),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_trust_entries() {
+        let trusted = [ip("127.0.0.1")];
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), Some("192.0.2.1"), &trusted),
+            ip("192.0.2.1")
+        );
+    }
+
+    #[test]
+    fn https_only_believed_from_trusted_proxies() {
+        let trusted = [ip("127.0.0.1")];
+        assert!(forwarded_https(ip("127.0.0.1"), Some("https"), &trusted));
+        assert!(!forwarded_https(ip("127.0.0.1"), Some("http"), &trusted));
+        assert!(!forwarded_https(ip("192.0.2.1"), Some("https"), &trusted));
+    }
+}

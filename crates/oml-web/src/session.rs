@@ -1,0 +1,485 @@
+//! The middleware every request goes through, and the session cookies.
+//!
+//! For each request it works out the client address (trusting
+//! `X-Forwarded-For` only from configured proxies), loads the server-side
+//! session (idle expiry), checks the CSRF token of every state-changing
+//! request, sends anonymous visitors of non-public paths to the login page,
+//! holds users who must change their password on that page, and renders
+//! error pages and security headers on the way out.
+//!
+//! Cookies: `oml_session` (random token; only its SHA-256 is stored),
+//! `oml_csrf` (anti-CSRF token for the forms shown before login: the login
+//! and setup forms, double-submit), `oml_flash` (the one-time message shown
+//! after a redirect). All are `HttpOnly; SameSite=Lax`, plus `Secure` when
+//! the console is reached over HTTPS.
+
+use crate::error::ErrorPage;
+use crate::{net, AppState, WebError};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use oml_store::web::WebSession;
+use oml_store::User;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub const SESSION_COOKIE: &str = "oml_session";
+pub const PRE_CSRF_COOKIE: &str = "oml_csrf";
+pub const FLASH_COOKIE: &str = "oml_flash";
+/// The form field (or `X-CSRF-Token` header) that carries the token.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// A session is written back to the database at most this often.
+const TOUCH_EVERY_MS: i64 = 60_000;
+/// The largest form body the middleware reads to find the CSRF token.
+const MAX_FORM_BYTES: usize = 1 << 20;
+/// Paths a user who must change the password may still open.
+const MUST_CHANGE_ALLOWED: &[&str] = &["/account/password", "/logout"];
+
+/// A logged-in user and their session.
+#[derive(Clone, Debug)]
+pub struct Authed {
+    pub user: User,
+    pub session: WebSession,
+}
+
+/// A one-time message shown on the next page.
+#[derive(Clone, Debug, serde::Serialize, PartialEq)]
+pub struct Flash {
+    /// `ok`, `info` or `error`.
+    pub level: String,
+    pub message: String,
+}
+
+/// What the middleware found out about a request; handlers extract it.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub client_ip: IpAddr,
+    /// Reached over HTTPS (directly or via a trusted proxy).
+    pub secure: bool,
+    pub auth: Option<Authed>,
+    /// The token this request's forms must carry.
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<RequestCtx>()
+            .cloned()
+            .ok_or_else(|| WebError::Setup("the console middleware is not installed".into()))
+    }
+}
+
+/// A fresh random token: 32 bytes, hex.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// What is stored for a session token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares without an early exit, so timing does not reveal a prefix.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn is_token(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The request's cookies, by name (the first of duplicates wins).
+pub fn parse_cookies(headers: &HeaderMap) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(s) = value.to_str() else { continue };
+        for pair in s.split(';') {
+            if let Some((k, v)) = pair.split_once('=') {
+                out.entry(k.trim().to_string())
+                    .or_insert_with(|| v.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A `Set-Cookie` value. `max_age` `Some(0)` deletes the cookie.
+pub fn cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        s.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        s.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn encode_flash(f: &Flash) -> String {
+    let msg: String = f.message.chars().take(400).collect();
+    hex::encode(format!("{}:{}", f.level, msg))
+}
+
+fn decode_flash(v: &str) -> Option<Flash> {
+    let text = String::from_utf8(hex::decode(v).ok()?).ok()?;
+    let (level, message) = text.split_once(':')?;
+    let level = match level {
+        "ok" | "info" | "error" => level.to_string(),
+        _ => return None,
+    };
+    Some(Flash {
+        level,
+        message: message.to_string(),
+    })
+}
+
+/// A 303 redirect to `to` that shows `message` on the next page.
+pub fn redirect_with_flash(ctx: &RequestCtx, to: &str, level: &str, message: &str) -> Response {
+    let flash = Flash {
+        level: level.into(),
+        message: message.into(),
+    };
+    let mut resp = Redirect::to(to).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookie(FLASH_COOKIE, &encode_flash(&flash), Some(60), ctx.secure),
+    );
+    resp
+}
+
+/// Starts a session for `user` (after a login or the first-run setup):
+/// stores it and returns the `Set-Cookie` header value.
+pub async fn start_session(
+    state: &AppState,
+    ctx: &RequestCtx,
+    user: &User,
+) -> Result<HeaderValue, WebError> {
+    let token = random_token();
+    let now = oml_store::now_ms();
+    state
+        .store()
+        .create_web_session(&WebSession {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            csrf_token: random_token(),
+            created_at: now,
+            last_seen_at: now,
+            ip: Some(ctx.client_ip.to_string()),
+        })
+        .await?;
+    Ok(cookie(SESSION_COOKIE, &token, None, ctx.secure))
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn end_session_cookie(ctx: &RequestCtx) -> HeaderValue {
+    cookie(SESSION_COOKIE, "", Some(0), ctx.secure)
+}
+
+/// The CSRF token a request carries: `X-CSRF-Token`, or the `csrf_token`
+/// field of a URL-encoded form body, or (for multipart uploads, whose body
+/// is not read here) of the query string.
+fn provided_csrf(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+    if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return Some(v.to_string());
+    }
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let source: &[u8] = if ctype.starts_with("application/x-www-form-urlencoded") {
+        body
+    } else if ctype.starts_with("multipart/form-data") {
+        query.unwrap_or("").as_bytes()
+    } else {
+        return None;
+    };
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(source)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v)
+}
+
+/// True when an `Origin` header names another site than `Host`.
+fn cross_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == "null" {
+        return true;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// The console middleware (see the module documentation).
+pub async fn console_middleware(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match handle(&state, req, next).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Response, WebError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let headers = req.headers();
+    let trusted = &state.config().web.trusted_proxies;
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let client_ip = net::client_ip(peer, header_str("x-forwarded-for"), trusted);
+    let secure =
+        state.serves_tls() || net::forwarded_https(peer, header_str("x-forwarded-proto"), trusted);
+    let cookies = parse_cookies(headers);
+    let now = oml_store::now_ms();
+    let idle_ms = i64::try_from(state.config().web.session_idle_seconds)
+        .unwrap_or(i64::MAX / 1000)
+        .saturating_mul(1000);
+
+    // The session, if any and still fresh.
+    let mut expired = false;
+    let mut auth = None;
+    if let Some(token) = cookies.get(SESSION_COOKIE).filter(|t| is_token(t)) {
+        let hash = token_hash(token);
+        match state.store().web_session(&hash).await? {
+            Some((s, u)) if s.last_seen_at.saturating_add(idle_ms) >= now && u.active => {
+                if now - s.last_seen_at > TOUCH_EVERY_MS {
+                    state.store().touch_web_session(&hash, now).await?;
+                }
+                auth = Some(Authed {
+                    user: u,
+                    session: s,
+                });
+            }
+            Some(_) => {
+                state.store().delete_web_session(&hash).await?;
+                expired = true;
+            }
+            None => expired = true,
+        }
+    }
+    let (pre_csrf, new_pre_csrf) = match cookies.get(PRE_CSRF_COOKIE).filter(|t| is_token(t)) {
+        Some(t) => (t.clone(), false),
+        None => (random_token(), true),
+    };
+    let csrf_token = auth
+        .as_ref()
+        .map(|a| a.session.csrf_token.clone())
+        .unwrap_or_else(|| pre_csrf.clone());
+    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let flash = if is_get {
+        cookies.get(FLASH_COOKIE).and_then(|v| decode_flash(v))
+    } else {
+        None
+    };
+    let path = req.uri().path().to_string();
+
+    // CSRF: every state-changing request carries the token.
+    let safe_method = is_get || req.method() == Method::OPTIONS;
+    let api_call = headers.contains_key(header::AUTHORIZATION)
+        && !cookies.contains_key(SESSION_COOKIE)
+        && !cookies.contains_key(PRE_CSRF_COOKIE);
+    if !safe_method && !api_call {
+        if cross_origin(req.headers()) {
+            return Err(WebError::Csrf);
+        }
+        // Before login the token is double-submitted: the cookie must have
+        // come with the request, not been made up just now.
+        if auth.is_none() && new_pre_csrf {
+            return Err(WebError::Csrf);
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+        let provided = provided_csrf(&parts.headers, parts.uri.query(), &bytes);
+        if !provided.is_some_and(|p| constant_time_eq(p.as_bytes(), csrf_token.as_bytes())) {
+            tracing::info!(%path, ip = %client_ip, "request refused: missing or wrong CSRF token");
+            return Err(WebError::Csrf);
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+
+    let ctx = RequestCtx {
+        client_ip,
+        secure,
+        auth,
+        csrf_token,
+        flash,
+        path: path.clone(),
+    };
+
+    // Access: login required outside the public paths.
+    let early: Option<Response> = match &ctx.auth {
+        None if !state.is_public(&path) => Some(if expired {
+            redirect_with_flash(
+                &ctx,
+                "/login",
+                "info",
+                "Your session ended. Log in again.",
+            )
+        } else {
+            Redirect::to("/login").into_response()
+        }),
+        Some(a)
+            if a.user.must_change_password
+                && !MUST_CHANGE_ALLOWED.contains(&path.as_str())
+                && !path.starts_with("/static/") =>
+        {
+            Some(Redirect::to("/account/password").into_response())
+        }
+        _ => None,
+    };
+    let mut resp = match early {
+        Some(r) => r,
+        None => {
+            req.extensions_mut().insert(ctx.clone());
+            next.run(req).await
+        }
+    };
+
+    // An error page in the layout.
+    if let Some(page) = resp.extensions().get::<ErrorPage>().cloned() {
+        let body = crate::pages::render_error(state, &ctx, &page);
+        let extra: Vec<(header::HeaderName, HeaderValue)> = resp
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k == header::SET_COOKIE || *k == header::RETRY_AFTER)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        resp = (page.status, axum::response::Html(body)).into_response();
+        for (k, v) in extra {
+            resp.headers_mut().append(k, v);
+        }
+    }
+
+    let h = resp.headers_mut();
+    if new_pre_csrf {
+        h.append(
+            header::SET_COOKIE,
+            cookie(PRE_CSRF_COOKIE, &pre_csrf, None, secure),
+        );
+    }
+    if ctx.flash.is_some() && resp.status() == StatusCode::OK {
+        let sets_flash = resp
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+        if !sets_flash {
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookie(FLASH_COOKIE, "", Some(0), secure),
+            );
+        }
+    }
+    let h = resp.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    if !path.starts_with("/static/") && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_round_trips_and_rejects_forgeries() {
+        let f = Flash {
+            level: "error".into(),
+            message: "User `a<b>` blocked: yes".into(),
+        };
+        assert_eq!(decode_flash(&encode_flash(&f)), Some(f));
+        assert_eq!(decode_flash(&hex::encode("evil:x")), None);
+        assert_eq!(decode_flash("zz"), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_when_asked() {
+        let c = cookie("a", "b", None, true);
+        let s = c.to_str().unwrap();
+        assert!(s.contains("HttpOnly") && s.contains("SameSite=Lax") && s.contains("Secure"));
+        let c = cookie("a", "", Some(0), false);
+        let s = c.to_str().unwrap();
+        assert!(!s.contains("Secure") && s.contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn csrf_token_found_in_header_form_or_multipart_query() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            provided_csrf(&h, None, b"a=1&csrf_token=xyz"),
+            Some("xyz".into())
+        );
+        assert_eq!(provided_csrf(&h, None, b"a=1"), None);
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=x"),
+        );
+        assert_eq!(
+            provided_csrf(&h, Some("csrf_token=q"), b"whatever"),
+            Some("q".into())
+        );
+        h.insert("x-csrf-token", HeaderValue::from_static("hdr"));
+        assert_eq!(provided_csrf(&h, None, b""), Some("hdr".into()));
+    }
+
+    #[test]
+    fn origin_must_match_host() {
+        let mut h = HeaderMap::new();
+        assert!(!cross_origin(&h));
+        h.insert(header::HOST, HeaderValue::from_static("console:8080"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://console:8080"));
+        assert!(!cross_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(cross_origin(&h));
+    }
+
+    #[test]
+    fn tokens_compare_in_full() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(is_token(&random_token()));
+        assert_ne!(token_hash("a"), token_hash("b"));
+    }
+}

@@ -1,0 +1,61 @@
+//! The HTML templates (minijinja, compiled into the binary, HTML-escaped by
+//! default for every `.html` template) and the style sheet.
+//!
+//! `layout.html` is the page every other page extends: navigation for the
+//! user's role, flash messages, and the `content` block. `forms.html` holds
+//! the macros that draw a field with its inline error.
+
+use crate::WebError;
+use minijinja::Environment;
+
+/// The console's own templates: (name, source).
+const BUILT_IN: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("forms.html", include_str!("../templates/forms.html")),
+    ("error.html", include_str!("../templates/error.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("setup.html", include_str!("../templates/setup.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    ("blocked.html", include_str!("../templates/blocked.html")),
+    ("users.html", include_str!("../templates/users.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+];
+
+/// The style sheet, served at `/static/console.css`.
+pub const CONSOLE_CSS: &str = include_str!("../static/console.css");
+
+/// The compiled templates.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// The built-in templates plus `extra` (added by other crates; a name
+    /// already used replaces the built-in one).
+    pub fn new(extra: &[(String, String)]) -> Result<Templates, WebError> {
+        let mut env = Environment::new();
+        // Escape every `.html` template's output; never turned off.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.add_filter("datetime", |ms: i64| oml_store::format_ms(ms));
+        for (name, source) in BUILT_IN {
+            env.add_template(name, source)?;
+        }
+        for (name, source) in extra {
+            env.add_template_owned(name.clone(), source.clone())?;
+        }
+        Ok(Templates { env })
+    }
+
+    /// Renders template `name` with `ctx`.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, WebError> {
+        Ok(self.env.get_template(name)?.render(ctx)?)
+    }
+}
