@@ -2,5 +2,21 @@
 //! reschedule rules and call tracking over AMI. `import` holds the pure
 //! rules of contact-list import (phone normalisation, column detection,
 //! per-row verdicts), used by `oml campaign import` and the console.
+//!
+//! The engine: [`window`] (calling hours in the campaign's time zone),
+//! [`call`] (one attempt's state machine fed by AMI events), [`reschedule`]
+//! (next attempt or final state), [`agents`] (queue members from events)
+//! are pure; [`engine`] is the runtime `oml serve` starts with
+//! [`Engine::spawn`].
 
 pub mod import;
+
+// The engine (owner: engine): pure logic first, then the runtime.
+pub mod agents;
+pub mod call;
+pub mod engine;
+pub mod reschedule;
+pub mod window;
+
+pub use call::Outcome;
+pub use engine::{channel_id, Engine, EngineConfig, EngineHandle, LiveStatus, Metrics, PLAY_KEY, STATUS_KEY};

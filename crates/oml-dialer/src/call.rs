@@ -1,0 +1,514 @@
+//! One call attempt followed from the `Originate` to its outcome, fed by the
+//! AMI events that concern it. Pure: events and times go in, the outcome
+//! comes out; the engine does the I/O.
+//!
+//! Sequence (Asterisk and pbxsim): `Newchannel` → (`Newstate` Up +
+//! `OriginateResponse` Success/Reason 4 → `QueueCallerJoin` → `AgentConnect`
+//! or `QueueCallerAbandon` → `Hangup`) or (`OriginateResponse` Failure with
+//! Reason 0/1/3/5/8, `Hangup` with its Q.850 cause, in either order).
+//! A call that failed before answer waits briefly for the other half of the
+//! pair so its outcome carries both the reason and the hangup cause.
+
+use serde::Serialize;
+
+/// How a call attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered and connected to an agent.
+    Connected,
+    /// Answered, and the person hung up before an agent took the call.
+    Abandoned,
+    /// Rang without answer (or the far end cleared before answering).
+    NoAnswer,
+    Busy,
+    Congestion,
+    /// Could not be placed (no route, bad number, channel unavailable).
+    Failed,
+    /// The call ended while the dialer had lost track of it (AMI link down,
+    /// crash); rescheduled like `failed`.
+    Unknown,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Connected,
+        Outcome::Abandoned,
+        Outcome::NoAnswer,
+        Outcome::Busy,
+        Outcome::Congestion,
+        Outcome::Failed,
+        Outcome::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Connected => "connected",
+            Outcome::Abandoned => "abandoned",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Busy => "busy",
+            Outcome::Congestion => "congestion",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The outcome of a call that ended before answer, from its Q.850 cause.
+    pub fn from_cause(cause: u32) -> Outcome {
+        match cause {
+            17 => Outcome::Busy,
+            16 | 18 | 19 | 20 | 21 | 31 => Outcome::NoAnswer,
+            34 | 38 | 41 | 42 | 44 | 47 => Outcome::Congestion,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// The outcome of a failed `OriginateResponse` `Reason`.
+    pub fn from_reason(reason: u32) -> Outcome {
+        match reason {
+            1 | 3 => Outcome::NoAnswer,
+            5 => Outcome::Busy,
+            8 => Outcome::Congestion,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// A cause to store when no `Hangup` told us one.
+    fn default_cause(self) -> Option<u32> {
+        match self {
+            Outcome::Busy => Some(17),
+            Outcome::NoAnswer => Some(19),
+            Outcome::Congestion => Some(34),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// An AMI event about one call, reduced to what matters here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEvent {
+    /// `Newchannel`: the call exists and rings.
+    Created,
+    /// `Newstate` Up: answered.
+    Up,
+    /// `OriginateResponse`.
+    OriginateResponse { success: bool, reason: u32 },
+    /// `QueueCallerJoin`: waiting for an agent.
+    QueueJoin,
+    /// `AgentConnect`: an agent took the call.
+    AgentConnect,
+    /// `QueueCallerAbandon`: the person hung up while waiting.
+    QueueAbandon,
+    /// `Hangup`, with its cause.
+    Hangup { cause: u32 },
+}
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// `Originate` sent, nothing heard yet.
+    Placed,
+    Ringing,
+    /// Answered, waiting for an agent.
+    Answered,
+    /// Talking with an agent.
+    Connected,
+    /// Ended, outcome known.
+    Ended,
+}
+
+/// What an event changed, for the engine's bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Nothing,
+    /// Ringing started.
+    Ringing,
+    /// Just answered.
+    Answered,
+    /// Just connected to an agent.
+    Connected,
+    /// The call is over; take [`Call::finish`].
+    Ended,
+}
+
+/// How long a call that failed before answer waits for the other half of
+/// the `OriginateResponse` / `Hangup` pair.
+pub const PAIR_GRACE_MS: i64 = 2_000;
+
+/// The tracking state of one attempt. Times are Unix epoch ms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Call {
+    pub phase: Phase,
+    pub placed_at: i64,
+    pub ringing_at: Option<i64>,
+    pub answered_at: Option<i64>,
+    pub connected_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub hangup_cause: Option<u32>,
+    /// Outcome known from the `OriginateResponse`, waiting for the `Hangup`.
+    pending_outcome: Option<Outcome>,
+    /// First sign of the end (for the pairing grace).
+    end_seen_at: Option<i64>,
+    response_seen: bool,
+    queue_abandoned: bool,
+    outcome: Option<Outcome>,
+}
+
+/// A finished attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub answered_at: Option<i64>,
+    pub connected_at: Option<i64>,
+    pub ended_at: i64,
+    pub hangup_cause: Option<u32>,
+}
+
+impl Call {
+    pub fn new(placed_at: i64) -> Call {
+        Call {
+            phase: Phase::Placed,
+            placed_at,
+            ringing_at: None,
+            answered_at: None,
+            connected_at: None,
+            ended_at: None,
+            hangup_cause: None,
+            pending_outcome: None,
+            end_seen_at: None,
+            response_seen: false,
+            queue_abandoned: false,
+            outcome: None,
+        }
+    }
+
+    /// A call found alive after a reconnect or a restart, in `phase`.
+    pub fn adopted(
+        placed_at: i64,
+        phase: Phase,
+        answered_at: Option<i64>,
+        connected_at: Option<i64>,
+    ) -> Call {
+        let mut c = Call::new(placed_at);
+        c.phase = phase;
+        c.answered_at = answered_at;
+        c.connected_at = connected_at;
+        c.response_seen = matches!(phase, Phase::Answered | Phase::Connected);
+        c
+    }
+
+    /// Answered and not (yet) connected: waiting in the queue.
+    pub fn is_waiting_for_agent(&self) -> bool {
+        self.phase == Phase::Answered
+    }
+
+    /// Not answered yet.
+    pub fn is_ringing(&self) -> bool {
+        matches!(self.phase, Phase::Placed | Phase::Ringing)
+    }
+
+    pub fn is_over(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+
+    fn end(&mut self, outcome: Outcome, now: i64) -> Change {
+        self.outcome = Some(outcome);
+        self.phase = Phase::Ended;
+        self.ended_at = Some(now);
+        if self.hangup_cause.is_none() {
+            self.hangup_cause = outcome.default_cause();
+        }
+        Change::Ended
+    }
+
+    /// Applies an event at `now`.
+    pub fn on_event(&mut self, ev: CallEvent, now: i64) -> Change {
+        if self.phase == Phase::Ended {
+            return Change::Nothing;
+        }
+        match ev {
+            CallEvent::Created => {
+                if self.phase == Phase::Placed {
+                    self.phase = Phase::Ringing;
+                    self.ringing_at = Some(now);
+                    return Change::Ringing;
+                }
+                Change::Nothing
+            }
+            CallEvent::Up => self.answer(now),
+            CallEvent::OriginateResponse { success, reason } => {
+                self.response_seen = true;
+                if success || reason == 4 {
+                    return self.answer(now);
+                }
+                if self.answered_at.is_some() {
+                    return Change::Nothing;
+                }
+                let outcome = Outcome::from_reason(reason);
+                // Reason 0: never placed; no Hangup will follow.
+                if reason == 0 || self.end_seen_at.is_some() {
+                    return self.end(outcome, now);
+                }
+                self.pending_outcome = Some(outcome);
+                self.end_seen_at = Some(now);
+                Change::Nothing
+            }
+            CallEvent::QueueJoin => {
+                if self.is_ringing() {
+                    return self.answer(now);
+                }
+                Change::Nothing
+            }
+            CallEvent::AgentConnect => {
+                if self.is_ringing() {
+                    self.answer(now);
+                }
+                if self.phase == Phase::Answered {
+                    self.phase = Phase::Connected;
+                    self.connected_at = Some(now);
+                    return Change::Connected;
+                }
+                Change::Nothing
+            }
+            CallEvent::QueueAbandon => {
+                self.queue_abandoned = true;
+                Change::Nothing
+            }
+            CallEvent::Hangup { cause } => {
+                self.hangup_cause = Some(cause);
+                match self.phase {
+                    Phase::Connected => self.end(Outcome::Connected, now),
+                    Phase::Answered => self.end(Outcome::Abandoned, now),
+                    Phase::Placed | Phase::Ringing => {
+                        if let Some(o) = self.pending_outcome {
+                            return self.end(o, now);
+                        }
+                        if self.response_seen {
+                            return self.end(Outcome::from_cause(cause), now);
+                        }
+                        self.end_seen_at = Some(now);
+                        Change::Nothing
+                    }
+                    Phase::Ended => Change::Nothing,
+                }
+            }
+        }
+    }
+
+    fn answer(&mut self, now: i64) -> Change {
+        if self.is_ringing() {
+            self.phase = Phase::Answered;
+            self.answered_at = Some(now);
+            if self.ringing_at.is_none() {
+                self.ringing_at = Some(self.placed_at);
+            }
+            return Change::Answered;
+        }
+        Change::Nothing
+    }
+
+    /// Checks timers at `now`: the pairing grace, and a call never heard of
+    /// within `ring_timeout_ms` plus a margin. Returns `Change::Ended` when
+    /// the call is over.
+    pub fn on_tick(&mut self, now: i64, ring_timeout_ms: i64) -> Change {
+        if self.phase == Phase::Ended {
+            return Change::Nothing;
+        }
+        if let Some(seen) = self.end_seen_at {
+            if now - seen >= PAIR_GRACE_MS {
+                let o = self
+                    .pending_outcome
+                    .unwrap_or_else(|| Outcome::from_cause(self.hangup_cause.unwrap_or(0)));
+                return self.end(o, now);
+            }
+        }
+        if self.is_ringing() && !self.response_seen && now - self.placed_at > ring_timeout_ms + 60_000
+        {
+            return self.end(Outcome::Unknown, now);
+        }
+        Change::Nothing
+    }
+
+    /// The call's channel is gone and its end was not seen (reconciliation
+    /// after a reconnect or a restart).
+    pub fn vanished(&mut self, now: i64) -> Change {
+        if self.phase == Phase::Ended {
+            return Change::Nothing;
+        }
+        let o = match self.phase {
+            Phase::Connected => Outcome::Connected,
+            _ => self.pending_outcome.unwrap_or(Outcome::Unknown),
+        };
+        self.end(o, now)
+    }
+
+    /// The result, once [`Call::is_over`].
+    pub fn finish(&self) -> Option<Finished> {
+        Some(Finished {
+            outcome: self.outcome?,
+            answered_at: self.answered_at,
+            connected_at: self.connected_at,
+            ended_at: self.ended_at?,
+            hangup_cause: self.hangup_cause,
+        })
+    }
+
+    /// Whether this call counts as abandoned for the regulatory rate:
+    /// answered and not connected within `abandon_ms`.
+    pub fn counts_as_abandoned(&self, abandon_ms: i64) -> Option<bool> {
+        let answered = self.answered_at?;
+        Some(match self.connected_at {
+            Some(c) => c - answered > abandon_ms,
+            None => true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CallEvent::*;
+
+    fn run(events: &[(CallEvent, i64)]) -> Call {
+        let mut c = Call::new(0);
+        for &(e, t) in events {
+            c.on_event(e, t);
+        }
+        c
+    }
+
+    #[test]
+    fn answered_and_connected() {
+        let c = run(&[
+            (Created, 1),
+            (Up, 5000),
+            (
+                OriginateResponse {
+                    success: true,
+                    reason: 4,
+                },
+                5001,
+            ),
+            (QueueJoin, 5002),
+            (AgentConnect, 5500),
+            (Hangup { cause: 16 }, 60_000),
+        ]);
+        let f = c.finish().unwrap();
+        assert_eq!(f.outcome, Outcome::Connected);
+        assert_eq!(f.answered_at, Some(5000));
+        assert_eq!(f.connected_at, Some(5500));
+        assert_eq!(f.hangup_cause, Some(16));
+        assert_eq!(c.counts_as_abandoned(2000), Some(false));
+    }
+
+    #[test]
+    fn abandoned_in_queue() {
+        let c = run(&[
+            (Created, 1),
+            (
+                OriginateResponse {
+                    success: true,
+                    reason: 4,
+                },
+                5000,
+            ),
+            (QueueJoin, 5001),
+            (QueueAbandon, 9000),
+            (Hangup { cause: 16 }, 9001),
+        ]);
+        assert_eq!(c.finish().unwrap().outcome, Outcome::Abandoned);
+        assert_eq!(c.counts_as_abandoned(2000), Some(true));
+    }
+
+    #[test]
+    fn late_connect_counts_as_abandoned_for_the_rate() {
+        let c = run(&[(Up, 1000), (AgentConnect, 4000), (Hangup { cause: 16 }, 9000)]);
+        assert_eq!(c.finish().unwrap().outcome, Outcome::Connected);
+        assert_eq!(c.counts_as_abandoned(2000), Some(true));
+    }
+
+    #[test]
+    fn failures_in_either_order_keep_reason_and_cause() {
+        let busy = run(&[
+            (Created, 1),
+            (
+                OriginateResponse {
+                    success: false,
+                    reason: 5,
+                },
+                2000,
+            ),
+            (Hangup { cause: 17 }, 2001),
+        ]);
+        let f = busy.finish().unwrap();
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::Busy, Some(17)));
+        let cong = run(&[
+            (Created, 1),
+            (Hangup { cause: 34 }, 300),
+            (
+                OriginateResponse {
+                    success: false,
+                    reason: 8,
+                },
+                301,
+            ),
+        ]);
+        let f = cong.finish().unwrap();
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::Congestion, Some(34)));
+        let failed = run(&[(
+            OriginateResponse {
+                success: false,
+                reason: 0,
+            },
+            5,
+        )]);
+        assert_eq!(failed.finish().unwrap().outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn half_a_pair_ends_after_the_grace() {
+        let mut c = run(&[(
+            OriginateResponse {
+                success: false,
+                reason: 3,
+            },
+            1000,
+        )]);
+        assert!(!c.is_over());
+        assert_eq!(c.on_tick(1000 + PAIR_GRACE_MS - 1, 25_000), Change::Nothing);
+        assert_eq!(c.on_tick(1000 + PAIR_GRACE_MS, 25_000), Change::Ended);
+        let f = c.finish().unwrap();
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::NoAnswer, Some(19)));
+        let mut h = run(&[(Created, 1), (Hangup { cause: 17 }, 10)]);
+        h.on_tick(10 + PAIR_GRACE_MS, 25_000);
+        assert_eq!(h.finish().unwrap().outcome, Outcome::Busy);
+    }
+
+    #[test]
+    fn silence_and_vanishing() {
+        let mut c = Call::new(0);
+        assert_eq!(c.on_tick(85_000, 25_000), Change::Nothing);
+        assert_eq!(c.on_tick(85_001, 25_000), Change::Ended);
+        assert_eq!(c.finish().unwrap().outcome, Outcome::Unknown);
+        let mut t = run(&[(Up, 1), (AgentConnect, 2)]);
+        t.vanished(100);
+        assert_eq!(t.finish().unwrap().outcome, Outcome::Connected);
+        let mut r = run(&[(Created, 1)]);
+        r.vanished(100);
+        assert_eq!(r.finish().unwrap().outcome, Outcome::Unknown);
+    }
+
+    #[test]
+    fn events_after_the_end_change_nothing() {
+        let mut c = run(&[(Up, 1), (Hangup { cause: 16 }, 2)]);
+        assert_eq!(c.on_event(AgentConnect, 3), Change::Nothing);
+        assert_eq!(c.finish().unwrap().outcome, Outcome::Abandoned);
+    }
+}
