@@ -45,6 +45,8 @@ enum Command {
     /// Read, check and edit the OMniLeads inventory in place.
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCommand),
+    /// Run the web console (setup, login, blocked users, users, audit log).
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +81,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(a) => commands::render::run(g, a).await,
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,
+        Command::Serve(a) => commands::serve::run(g, a).await,
     }
 }

@@ -9,3 +9,4 @@ pub mod version;
 pub mod inventory;
 pub mod regenerate;
 pub mod render;
+pub mod serve;
