@@ -10,7 +10,6 @@
 
 mod audit;
 mod contacts;
-mod contacts;
 mod dialer_config;
 pub mod dialing;
 mod error;
@@ -23,7 +22,6 @@ pub mod web;
 pub mod testing;
 
 pub use audit::{AuditEntry, AuditFilter};
-pub use contacts::*;
 pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
