@@ -222,6 +222,39 @@ impl Store {
         Ok(rows)
     }
 
+    /// Adds contacts (already normalised numbers, no attributes) in a new
+    /// list, `pending` and due now; duplicates are skipped. For tests, demos
+    /// and benchmarks: people import with `oml campaign import`.
+    pub async fn seed_contacts(&self, campaign_id: i64, phones: &[String]) -> Result<u64> {
+        let now = now_ms();
+        let mut n = 0;
+        on_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let list: i64 = sqlx::query_scalar(
+                "INSERT INTO contact_lists (campaign_id, name, imported_at) VALUES ($1, 'seed', $2) RETURNING id",
+            )
+            .bind(campaign_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for ph in phones {
+                n += sqlx::query(
+                    "INSERT INTO contacts (campaign_id, list_id, phone, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (campaign_id, phone) DO NOTHING",
+                )
+                .bind(campaign_id)
+                .bind(list)
+                .bind(ph)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(n)
+    }
+
     /// Puts the contacts in `node`'s hopper back to `pending` (all
     /// campaigns, or one). Returns how many.
     pub async fn release_hopper(&self, node: &str, campaign_id: Option<i64>) -> Result<u64> {

@@ -1,0 +1,465 @@
+//! The "Must hold" properties of the dialer engine, against the in-process
+//! PBX simulator on every store backend (and the real Asterisk bench when
+//! `OML_TEST_ASTERISK_HOST/_PORT/_USER/_SECRET` are set): a campaign
+//! finishes with consistent final states, no contact has two attempts in
+//! flight, no attempt lacks an outcome, the abandon rate stays under the
+//! limit; a dropped AMI link loses nothing and redials nothing; nothing is
+//! dialed outside the time window; a paused campaign places nothing new and
+//! lets its calls finish; bad configuration is refused when configured.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use oml_dialer::{Engine, EngineConfig, EngineHandle, PLAY_KEY};
+use oml_pbxsim::{Dist, Fault, PbxSim, SimConfig};
+use oml_store::dialing::{AttemptRow, ContactDialState};
+use oml_store::testing::{backends, TestStore};
+use oml_store::{
+    Campaign, CampaignMode, CampaignSpec, CampaignState, RescheduleRule, ServerSpec, Store,
+    TrunkSpec, DEFAULT_DIAL_STRING,
+};
+use secrecy::SecretString;
+
+const SECRET: &str = "sim-secret";
+
+fn sim_config(agents: usize, seed: u64) -> SimConfig {
+    let mut cfg = SimConfig::new("oml", SecretString::from(SECRET), agents);
+    cfg.time_scale = 40.0;
+    cfg.seed = seed;
+    cfg.customers.answer_rate = 0.5;
+    cfg.customers.busy_rate = 0.2;
+    cfg.customers.congestion_rate = 0.05;
+    cfg.customers.time_to_answer = Dist::Uniform { min: 2.0, max: 8.0 };
+    cfg.customers.no_answer_after = Dist::Uniform {
+        min: 5.0,
+        max: 20.0,
+    };
+    cfg.customers.patience = Dist::Uniform {
+        min: 20.0,
+        max: 60.0,
+    };
+    cfg.talk_time = Dist::Uniform {
+        min: 10.0,
+        max: 40.0,
+    };
+    cfg.wrapup_time = Dist::Fixed(0.0);
+    cfg
+}
+
+fn rules() -> Vec<RescheduleRule> {
+    ["busy:3:0", "no_answer:2:0", "congestion:2:0", "failed:2:0", "abandoned:2:0"]
+        .iter()
+        .map(|r| RescheduleRule::parse(r).unwrap())
+        .collect()
+}
+
+fn engine_config() -> EngineConfig {
+    EngineConfig {
+        tick: Duration::from_millis(50),
+        reload_every: Duration::from_millis(200),
+        queue_poll_every: Duration::from_secs(2),
+        hopper_batch: 50,
+        ami_rate_limit: None,
+        ..EngineConfig::default()
+    }
+}
+
+/// A server, a trunk and a running campaign of `n` contacts on `store`.
+async fn campaign(
+    store: &Store,
+    addr: (&str, u16, &str, &str),
+    queue: &str,
+    n: usize,
+    edit: impl FnOnce(&mut CampaignSpec),
+) -> Campaign {
+    store
+        .create_server(&ServerSpec {
+            name: "pbx1".into(),
+            host: addr.0.into(),
+            ami_port: addr.1,
+            ami_user: addr.2.into(),
+            ami_secret: SecretString::from(addr.3),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    store
+        .create_trunk(&TrunkSpec {
+            name: "t1".into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 30,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut spec = CampaignSpec::new("sales", "t1");
+    spec.mode = CampaignMode::Progressive;
+    spec.delivery_context = "oml-campaign".into();
+    spec.delivery_exten = "100".into();
+    spec.queue_name = queue.into();
+    spec.window_start_minute = 0;
+    spec.window_end_minute = 24 * 60;
+    spec.days_mask = 127;
+    spec.ring_timeout_s = 20;
+    spec.rules = rules();
+    edit(&mut spec);
+    let c = store.create_campaign(&spec).await.unwrap();
+    let phones: Vec<String> = (0..n).map(|i| format!("55510{i:04}")).collect();
+    store.seed_contacts(c.id, &phones).await.unwrap();
+    store
+        .set_campaign_state("sales", CampaignState::Running)
+        .await
+        .unwrap();
+    store.set_setting(PLAY_KEY, "on").await.unwrap();
+    c
+}
+
+async fn wait_until<F, Fut>(limit: Duration, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn state_of(store: &Store, name: &str) -> CampaignState {
+    store.campaign_by_name(name).await.unwrap().unwrap().state
+}
+
+/// Every invariant of a finished (or settled) campaign.
+fn check_consistent(
+    label: &str,
+    contacts: &[ContactDialState],
+    attempts: &[AttemptRow],
+    rules: &[RescheduleRule],
+    require_final: bool,
+) {
+    let mut by_contact: HashMap<i64, Vec<&AttemptRow>> = HashMap::new();
+    for a in attempts {
+        by_contact.entry(a.contact_id).or_default().push(a);
+    }
+    let mut channel_ids = std::collections::HashSet::new();
+    for a in attempts {
+        assert!(
+            channel_ids.insert(a.channel_id.clone()),
+            "{label}: channel id {} used twice",
+            a.channel_id
+        );
+        assert!(
+            a.outcome.is_some(),
+            "{label}: attempt {}#{} has no outcome",
+            a.contact_id,
+            a.attempt_no
+        );
+        assert!(a.ended_at.is_some(), "{label}: attempt without end time");
+    }
+    for c in contacts {
+        let mut list = by_contact.remove(&c.id).unwrap_or_default();
+        list.sort_by_key(|a| a.attempt_no);
+        let nos: Vec<i64> = list.iter().map(|a| a.attempt_no).collect();
+        let expect: Vec<i64> = (1..=c.attempts).collect();
+        assert_eq!(nos, expect, "{label}: contact {} attempt numbers", c.id);
+        // Never two attempts in flight: each starts after the previous ended.
+        for w in list.windows(2) {
+            assert!(
+                w[1].placed_at >= w[0].ended_at.unwrap(),
+                "{label}: contact {} attempts overlap",
+                c.id
+            );
+        }
+        if require_final {
+            assert!(
+                matches!(c.state.as_str(), "done" | "exhausted" | "dnc"),
+                "{label}: contact {} left in state {}",
+                c.id,
+                c.state
+            );
+        }
+        let last = list.last().and_then(|a| a.outcome.clone());
+        assert_eq!(c.last_outcome, last, "{label}: contact {} last outcome", c.id);
+        match c.state.as_str() {
+            "done" => assert_eq!(last.as_deref(), Some("connected"), "{label}"),
+            "exhausted" => {
+                let o = last.as_deref().expect("exhausted after an attempt");
+                assert_ne!(o, "connected", "{label}");
+                let key = if o == "unknown" { "failed" } else { o };
+                if let Some(r) = rules.iter().find(|r| r.outcome.as_str() == key) {
+                    assert!(
+                        c.attempts >= r.max_attempts,
+                        "{label}: contact {} exhausted after {} of {} attempts ({o})",
+                        c.id,
+                        c.attempts,
+                        r.max_attempts
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn start_engine(store: &Store) -> EngineHandle {
+    Engine::spawn(store.clone(), engine_config())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_finishes_consistently_against_pbxsim() {
+    for t in backends().await {
+        let sim = PbxSim::start(sim_config(6, 7)).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 80, |_| {}).await;
+        let engine = start_engine(&t.store).await;
+        let done = wait_until(Duration::from_secs(90), || async {
+            state_of(&t.store, "sales").await == CampaignState::Finished
+        })
+        .await;
+        engine.shutdown().await;
+        let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        assert!(done, "{}: campaign did not finish: {:?}", t.label, t.store.campaign_stats(c.id, oml_store::now_ms(), 86_400_000, 2000).await.unwrap());
+        check_consistent(t.label, &contacts, &attempts, &rules(), true);
+        let stats = sim.stats();
+        assert_eq!(
+            stats.originates as usize,
+            attempts.len(),
+            "{}: every Originate has exactly one attempt row",
+            t.label
+        );
+        assert!(attempts.iter().any(|a| a.outcome.as_deref() == Some("connected")));
+        assert!(attempts.iter().any(|a| a.outcome.as_deref() == Some("busy")));
+        let tally = t
+            .store
+            .abandon_tally(c.id, 0, c.abandon_seconds * 1000)
+            .await
+            .unwrap();
+        assert!(tally.live_answered > 10, "{}: {tally:?}", t.label);
+        assert!(
+            tally.rate() <= c.max_abandon_rate,
+            "{}: abandon rate {} over {}",
+            t.label,
+            tally.rate(),
+            c.max_abandon_rate
+        );
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_ami_link_loses_no_outcome_and_redials_no_attempt() {
+    for t in backends().await {
+        let sim = PbxSim::start(sim_config(6, 11)).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 80, |_| {}).await;
+        let engine = start_engine(&t.store).await;
+        for _ in 0..3 {
+            assert!(
+                wait_until(Duration::from_secs(30), || async { sim.active_calls() >= 4 }).await,
+                "{}: calls never started",
+                t.label
+            );
+            sim.inject(Fault::DropConnections);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        let done = wait_until(Duration::from_secs(120), || async {
+            state_of(&t.store, "sales").await == CampaignState::Finished
+        })
+        .await;
+        engine.shutdown().await;
+        assert!(done, "{}: campaign did not finish after link drops", t.label);
+        let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        check_consistent(t.label, &contacts, &attempts, &rules(), true);
+        // The simulator never saw more Originates than there are attempt
+        // rows: no attempt was sent twice.
+        assert!(
+            sim.stats().originates as usize <= attempts.len(),
+            "{}: {} originates for {} attempts",
+            t.label,
+            sim.stats().originates,
+            attempts.len()
+        );
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_dialed_outside_the_window() {
+    for t in backends().await {
+        let sim = PbxSim::start(sim_config(4, 3)).await.unwrap();
+        let port = sim.local_addr().port();
+        // Open only on the day of the week that is not today (UTC), all day.
+        let today = chrono::Datelike::weekday(&chrono::Utc::now()).num_days_from_monday();
+        let other = (today + 3) % 7;
+        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 20, |s| {
+            s.time_zone = "UTC".into();
+            s.days_mask = 1 << other;
+        })
+        .await;
+        let engine = start_engine(&t.store).await;
+        // Long enough for several reloads, claims and pacing rounds.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let status = t.store.setting(oml_dialer::STATUS_KEY).await.unwrap();
+        engine.shutdown().await;
+        assert_eq!(sim.stats().originates, 0, "{}: dialed outside the window", t.label);
+        assert!(t.store.campaign_attempts(c.id).await.unwrap().is_empty());
+        let status: oml_dialer::LiveStatus = serde_json::from_str(&status.expect("status published")).unwrap();
+        assert!(!status.campaigns[0].window_open);
+        assert_eq!(status.servers[0].agents_logged_in, 4, "{}: agents seen", t.label);
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_campaign_places_nothing_new_and_lets_calls_finish() {
+    for t in backends().await {
+        let mut cfg = sim_config(6, 5);
+        cfg.talk_time = Dist::Uniform {
+            min: 40.0,
+            max: 80.0,
+        };
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 200, |_| {}).await;
+        let engine = start_engine(&t.store).await;
+        assert!(wait_until(Duration::from_secs(30), || async { sim.stats().originates >= 10 }).await);
+        t.store
+            .set_campaign_state("sales", CampaignState::Paused)
+            .await
+            .unwrap();
+        // The engine re-reads states every 200 ms.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let at_pause = sim.stats().originates;
+        assert!(sim.active_calls() > 0, "{}: calls in progress at pause", t.label);
+        let settled = wait_until(Duration::from_secs(30), || async { sim.active_calls() == 0 }).await;
+        assert!(settled, "{}: calls in progress did not finish", t.label);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(sim.stats().originates, at_pause, "{}: new calls while paused", t.label);
+        engine.shutdown().await;
+        let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        check_consistent(t.label, &contacts, &attempts, &rules(), false);
+        assert!(contacts.iter().all(|c| c.state != "hopper" && c.state != "dialing"), "{}: hopper released", t.label);
+        assert!(contacts.iter().filter(|c| c.state == "pending").count() > 100);
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_does_not_stop_the_others() {
+    for t in backends().await {
+        let sim = PbxSim::start(sim_config(4, 9)).await.unwrap();
+        let port = sim.local_addr().port();
+        // A server nobody listens on, configured first.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead_port = dead.local_addr().unwrap().port();
+        drop(dead);
+        t.store
+            .create_server(&ServerSpec {
+                name: "pbx0".into(),
+                host: "127.0.0.1".into(),
+                ami_port: dead_port,
+                ami_user: "oml".into(),
+                ami_secret: SecretString::from(SECRET),
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 30, |_| {}).await;
+        let engine = start_engine(&t.store).await;
+        let done = wait_until(Duration::from_secs(90), || async {
+            state_of(&t.store, "sales").await == CampaignState::Finished
+        })
+        .await;
+        let status = t.store.setting(oml_dialer::STATUS_KEY).await.unwrap().unwrap();
+        engine.shutdown().await;
+        assert!(done, "{}: the reachable server did not finish the campaign", t.label);
+        let status: oml_dialer::LiveStatus = serde_json::from_str(&status).unwrap();
+        let pbx0 = status.servers.iter().find(|s| s.name == "pbx0").unwrap();
+        assert!(!pbx0.connected);
+        assert!(pbx0.last_error.as_deref().unwrap_or("").contains("cannot connect"), "{:?}", pbx0.last_error);
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        check_consistent(t.label, &t.store.campaign_contact_states(c.id).await.unwrap(), &attempts, &rules(), true);
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_configuration_is_refused_when_configured() {
+    let t: TestStore = oml_store::testing::sqlite().await;
+    let s = &t.store;
+    let no_num = s
+        .create_trunk(&TrunkSpec {
+            name: "bad".into(),
+            dial_string: "PJSIP/carrier".into(),
+            max_channels: 5,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(no_num.contains("${num}"), "{no_num}");
+    let unknown_trunk = s
+        .create_campaign(&CampaignSpec::new("c1", "nosuchtrunk"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(unknown_trunk.contains("nosuchtrunk"), "{unknown_trunk}");
+    let mut spec = CampaignSpec::new("c1", "nosuchtrunk");
+    spec.window_start_minute = 18 * 60;
+    spec.window_end_minute = 9 * 60;
+    let backwards = s.create_campaign(&spec).await.unwrap_err().to_string();
+    assert!(backwards.contains("time window"), "{backwards}");
+}
+
+/// The same campaign against the real Asterisk bench (.ci/asterisk-bench.sh).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_against_real_asterisk() {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(host), Some(port), Some(user), Some(secret)) = (
+        env("OML_TEST_ASTERISK_HOST"),
+        env("OML_TEST_ASTERISK_PORT"),
+        env("OML_TEST_ASTERISK_USER"),
+        env("OML_TEST_ASTERISK_SECRET"),
+    ) else {
+        eprintln!("SKIPPED: campaign_against_real_asterisk: OML_TEST_ASTERISK_HOST/_PORT/_USER/_SECRET not set (run .ci/asterisk-bench.sh up and source its env)");
+        return;
+    };
+    let port: u16 = port.parse().expect("OML_TEST_ASTERISK_PORT is a port number");
+    let t = oml_store::testing::sqlite().await;
+    // Numbers ending in 1 answer and talk 4 s, 2 busy, 3 congestion: see
+    // .ci/asterisk/extensions.conf. Two agents in queue oml-test.
+    let c = campaign(&t.store, (&host, port, &user, &secret), "oml-test", 0, |s| {
+        s.ring_timeout_s = 10;
+    })
+    .await;
+    let phones: Vec<String> = (0..12).map(|i| format!("5552{i:02}{}", [1, 2, 3][i % 3])).collect();
+    t.store.seed_contacts(c.id, &phones).await.unwrap();
+    let engine = start_engine(&t.store).await;
+    let done = wait_until(Duration::from_secs(120), || async {
+        state_of(&t.store, "sales").await == CampaignState::Finished
+    })
+    .await;
+    engine.shutdown().await;
+    let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
+    let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+    assert!(done, "campaign on Asterisk did not finish: {contacts:?} {attempts:?}");
+    check_consistent("asterisk", &contacts, &attempts, &rules(), true);
+    for a in &attempts {
+        let digit = contacts.iter().find(|c| c.id == a.contact_id).unwrap().phone.chars().last();
+        let want = match digit {
+            Some('1') => "connected",
+            Some('2') => "busy",
+            _ => "congestion",
+        };
+        assert_eq!(a.outcome.as_deref(), Some(want), "{a:?}");
+    }
+}
