@@ -3,13 +3,40 @@ use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seeds: u64 = args.get(1).map(|s| s.parse().unwrap()).unwrap_or(5);
-    let modes: Vec<String> = args.get(2).map(|s| s.split(',').map(String::from).collect()).unwrap_or(vec!["progressive".into(), "predictive".into(), "ratio".into()]);
-    for sc in Scenario::ALL {
+    let modes: Vec<String> = args
+        .get(2)
+        .map(|s| s.split(',').map(String::from).collect())
+        .unwrap_or(vec![
+            "progressive".into(),
+            "predictive".into(),
+            "ratio".into(),
+        ]);
+    for sc in Scenario::ALL.into_iter().filter(|s| {
+        std::env::var("SC")
+            .map(|v| v.split(',').any(|x| x == s.id()))
+            .unwrap_or(true)
+    }) {
         let cfg = sc.config();
         for m in &modes {
-            let mode: ModeSpec = m.parse().unwrap();
+            let mut mode: ModeSpec = m.parse().unwrap();
+            if let ModeSpec::Predictive(ref mut c) = mode {
+                let g = |k: &str, d: f64| {
+                    std::env::var(k)
+                        .ok()
+                        .map(|v| v.parse().unwrap())
+                        .unwrap_or(d)
+                };
+                c.target_fraction = g("TF", c.target_fraction);
+                c.gain = g("GAIN", c.gain);
+                c.target_margin_sd = g("MSD", c.target_margin_sd);
+                c.lookahead = g("LOOK", c.lookahead);
+                c.initial_safety = g("Z0", c.initial_safety);
+                c.horizons = g("HZ", c.horizons as f64) as u8;
+            }
             let t = std::time::Instant::now();
-            let rs: Vec<SimResult> = (0..seeds).map(|s| simulate(&cfg, &mode, s).unwrap()).collect();
+            let rs: Vec<SimResult> = (0..seeds)
+                .map(|s| simulate(&cfg, &mode, s).unwrap())
+                .collect();
             let el = t.elapsed().as_secs_f64() / seeds as f64;
             let occ: f64 = rs.iter().map(|r| r.occupancy).sum::<f64>() / seeds as f64;
             let wocc = rs.iter().map(|r| r.occupancy).fold(1.0, f64::min);

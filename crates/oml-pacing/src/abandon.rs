@@ -230,10 +230,10 @@ mod tests {
             l.record(1000, false);
             l.record(DAY_MS + 5000, false);
         }
-        let r = uk.report(DAY_MS + 2000, 0.03);
+        let r = uk.report(DAY_MS + 500, 0.03);
         assert_eq!((r.live_answered, r.abandoned, r.connected), (2, 0, 2));
         assert!(r.within_limit);
-        let r = us.report(DAY_MS + 2000, 0.03);
+        let r = us.report(DAY_MS + 500, 0.03);
         assert_eq!((r.live_answered, r.abandoned), (3, 1));
         assert!((r.rate - 1.0 / 3.0).abs() < 1e-12);
         assert!(!r.within_limit);
@@ -255,6 +255,10 @@ mod tests {
     fn windows_parse() {
         assert_eq!("US".parse::<AbandonWindow>().unwrap(), AbandonWindow::Us);
         assert_eq!("uk".parse::<AbandonWindow>().unwrap(), AbandonWindow::Uk);
-        assert!("eu".parse::<AbandonWindow>().unwrap_err().to_string().contains("abandon window"));
+        assert!("eu"
+            .parse::<AbandonWindow>()
+            .unwrap_err()
+            .to_string()
+            .contains("abandon window"));
     }
 }

@@ -222,7 +222,10 @@ mod tests {
             assert_eq!(Dist::parse("talk", &d.to_string()).unwrap(), d);
         }
         assert_eq!(Dist::parse("x", "3").unwrap(), Dist::constant(3.0));
-        assert_eq!(Dist::parse("x", "uniform( 1 , 2 )").unwrap(), Dist::uniform(1.0, 2.0));
+        assert_eq!(
+            Dist::parse("x", "uniform( 1 , 2 )").unwrap(),
+            Dist::uniform(1.0, 2.0)
+        );
     }
 
     #[test]
@@ -243,7 +246,10 @@ mod tests {
         for d in [
             Dist::uniform(40.0, 60.0),
             Dist::Exp { mean: 90.0 },
-            Dist::LogNormal { mean: 90.0, sd: 30.0 },
+            Dist::LogNormal {
+                mean: 90.0,
+                sd: 30.0,
+            },
         ] {
             let n = 20_000;
             let m: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;

@@ -15,6 +15,8 @@ pub mod stats;
 pub use abandon::{AbandonCounts, AbandonLedger, AbandonReport, AbandonWindow};
 pub use dist::Dist;
 pub use error::PacingError;
-pub use pacer::{ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally, Snapshot};
+pub use pacer::{
+    ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally, Snapshot,
+};
 pub use sim::{simulate, Scenario, SimConfig, SimResult};
 pub use stats::{CallStats, Priors};

@@ -140,31 +140,50 @@ impl Pacer for Preview {
 /// Settings of the predictive mode.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PredictiveConfig {
-    /// The controller aims at this fraction of the campaign's limit, so that
-    /// the rate stays under the limit despite chance.
+    /// The controller aims at this fraction of the campaign's limit...
     pub target_fraction: f64,
+    /// ... minus this many binomial standard deviations of the rate over the
+    /// window's live-answered count (few answers → a rate that swings more →
+    /// aim lower), ...
+    pub target_margin_sd: f64,
+    /// ... but never below this fraction of the limit.
+    pub target_floor_fraction: f64,
     /// Attempts to observe before leaving progressive behaviour.
     pub min_attempts: u64,
     /// Finished talks to observe before leaving progressive behaviour.
     pub min_talks: usize,
-    /// Initial look-ahead multiplier (1 = the expected time to answer plus the
-    /// abandon grace seconds).
-    pub initial_lookahead: f64,
-    /// Largest look-ahead multiplier the controller may reach.
-    pub max_lookahead: f64,
-    /// Integral gain: change of the multiplier per answered call at 100 % error.
+    /// Look-ahead as a multiple of (expected time to answer + abandon seconds),
+    /// used when `horizons` is 1.
+    pub lookahead: f64,
+    /// Number of look-ahead points checked, spread over the observed
+    /// time-to-answer distribution (1 = only its mean). With several, a call is
+    /// placed only if agents are expected at each point where new calls may answer.
+    pub horizons: u8,
+    /// Initial safety margin, in standard deviations of (answers − free agents).
+    pub initial_safety: f64,
+    /// Lowest safety margin the controller may reach (negative = dial above the mean).
+    pub min_safety: f64,
+    /// Highest safety margin the controller may reach.
+    pub max_safety: f64,
+    /// Integral gain: change of the safety margin per abandon (and, times the
+    /// target rate, per answered call in the other direction).
     pub gain: f64,
 }
 
 impl Default for PredictiveConfig {
     fn default() -> Self {
         PredictiveConfig {
-            target_fraction: 0.7,
+            target_fraction: 1.0,
+            target_margin_sd: 1.0,
+            target_floor_fraction: 0.25,
             min_attempts: 100,
             min_talks: 30,
-            initial_lookahead: 0.8,
-            max_lookahead: 3.0,
-            gain: 0.05,
+            lookahead: 1.0,
+            horizons: 1,
+            initial_safety: 1.6,
+            min_safety: -1.0,
+            max_safety: 4.0,
+            gain: 0.1,
         }
     }
 }
@@ -173,20 +192,38 @@ impl Default for PredictiveConfig {
 ///
 /// For each busy agent, P(free within the look-ahead | elapsed talk) comes
 /// from the observed talk-time distribution conditioned on the elapsed time;
-/// the look-ahead is the expected time to answer plus the abandon grace,
-/// scaled by a multiplier. Expected agents available = free + Σ those
-/// probabilities − answered calls waiting − Σ P(answer | still ringing) of the
-/// calls in flight; calls to place = that / the answer rate. The multiplier is
-/// an integral controller on the abandon outcomes: each answered call moves it
-/// up by gain × target, each abandon down by gain, so it settles where the
+/// the look-ahead is the expected time to answer of a new call plus the
+/// abandon seconds. Agents available by then: F = ready + Σ those
+/// probabilities (mean μF, variance Σ p(1−p)). Answers by then: A = waiting +
+/// Σ P(answer | still ringing) of the calls in flight + n × answer rate for n
+/// new calls. The pacer places the largest n with
+/// `E[A] + z·sd(A − F) ≤ E[F]`: without the margin z that is "expected
+/// available agents / answer rate"; z is the safety margin, driven by an
+/// integral controller on abandon outcomes (each abandon raises it by `gain`,
+/// each answered call lowers it by `gain` × target), so it settles where the
 /// abandon rate equals the target. Behaves like progressive until enough calls
-/// are observed, and whenever the window's rate is over the limit.
+/// are observed; while the window's rate is over the limit the margin can only grow.
 #[derive(Debug, Clone)]
 pub struct Predictive {
     limits: PacingLimits,
     cfg: PredictiveConfig,
-    lookahead: f64,
+    safety: f64,
     last_counts: Option<AbandonCounts>,
+}
+
+/// The quantities the predictive decision is made from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Forecast {
+    /// Look-ahead, seconds.
+    pub horizon_s: f64,
+    /// Expected agents free by the horizon.
+    pub free_mean: f64,
+    /// Variance of that.
+    pub free_var: f64,
+    /// Expected answered calls needing an agent by the horizon (without new calls).
+    pub demand_mean: f64,
+    /// Variance of that.
+    pub demand_var: f64,
 }
 
 impl Predictive {
@@ -195,18 +232,23 @@ impl Predictive {
         Predictive {
             limits,
             cfg,
-            lookahead: cfg.initial_lookahead,
+            safety: cfg.initial_safety,
             last_counts: None,
         }
     }
 
-    /// The controller's current look-ahead multiplier.
-    pub fn lookahead(&self) -> f64 {
-        self.lookahead
+    /// The controller's current safety margin (standard deviations).
+    pub fn safety(&self) -> f64 {
+        self.safety
     }
 
-    fn target_rate(&self) -> f64 {
-        self.limits.max_abandon_rate * self.cfg.target_fraction
+    /// The abandon rate the controller aims at, given the window's counts.
+    pub fn target_rate(&self, window: AbandonCounts) -> f64 {
+        let limit = self.limits.max_abandon_rate;
+        let n = window.live_answered.max(1) as f64;
+        let sd = (limit * (1.0 - limit) / n).sqrt();
+        (limit * self.cfg.target_fraction - self.cfg.target_margin_sd * sd)
+            .max(limit * self.cfg.target_floor_fraction)
     }
 
     fn update_controller(&mut self, now: AbandonCounts) {
@@ -214,34 +256,113 @@ impl Predictive {
             if now.live_answered >= prev.live_answered && now.abandoned >= prev.abandoned {
                 let d_ans = (now.live_answered - prev.live_answered) as f64;
                 let d_ab = (now.abandoned - prev.abandoned) as f64;
-                let delta = self.cfg.gain * (self.target_rate() * d_ans - d_ab);
-                self.lookahead = (self.lookahead + delta).clamp(0.0, self.cfg.max_lookahead);
+                let mut delta = self.cfg.gain * (d_ab - self.target_rate(now) * d_ans);
+                if now.rate() > self.limits.max_abandon_rate && delta < 0.0 {
+                    delta = 0.0;
+                }
+                self.safety = (self.safety + delta).clamp(self.cfg.min_safety, self.cfg.max_safety);
             }
             // Counts went down: records left the window; resynchronise only.
         }
         self.last_counts = Some(now);
     }
 
-    /// Expected agents available for a call placed now, minus expected demand.
-    pub fn expected_surplus(&self, snap: &Snapshot<'_>) -> f64 {
+    /// Expected agents free and answers arriving by the look-ahead (single horizon).
+    pub fn forecast(&self, snap: &Snapshot<'_>) -> Forecast {
         let st = snap.stats;
-        let horizon = self.lookahead * (st.mean_time_to_answer() + self.limits.abandon_after_s);
-        let soon: f64 = snap
-            .talking_elapsed_s
-            .iter()
-            .map(|&e| st.p_talk_ends_within(e, horizon))
-            .sum::<f64>()
-            + snap
-                .wrap_up_elapsed_s
-                .iter()
-                .map(|&e| st.p_wrap_up_ends_within(e, horizon))
-                .sum::<f64>();
-        let in_flight: f64 = snap
-            .ringing_elapsed_s
-            .iter()
-            .map(|&r| st.p_answer_given_ringing(r))
-            .sum();
-        snap.agents_ready as f64 + soon - snap.answered_waiting as f64 - in_flight
+        let horizon = self.cfg.lookahead * (st.mean_time_to_answer() + self.limits.abandon_after_s);
+        self.forecast_at(snap, horizon, None)
+    }
+
+    /// Agents free by `horizon` (+ nothing) and answers by `horizon` − grace
+    /// (calls in flight answering within `answer_by`, or by `horizon` when `None`).
+    pub fn forecast_at(
+        &self,
+        snap: &Snapshot<'_>,
+        horizon: f64,
+        answer_by: Option<f64>,
+    ) -> Forecast {
+        let st = snap.stats;
+        let mut free_mean = snap.agents_ready as f64;
+        let mut free_var = 0.0;
+        for &e in snap.talking_elapsed_s {
+            let p = st.p_talk_ends_within(e, horizon);
+            free_mean += p;
+            free_var += p * (1.0 - p);
+        }
+        for &e in snap.wrap_up_elapsed_s {
+            let p = st.p_wrap_up_ends_within(e, horizon);
+            free_mean += p;
+            free_var += p * (1.0 - p);
+        }
+        let mut demand_mean = snap.answered_waiting as f64;
+        let mut demand_var = 0.0;
+        for &r in snap.ringing_elapsed_s {
+            let q = match answer_by {
+                Some(t) => st.p_answer_within(r, t),
+                None => st.p_answer_given_ringing(r),
+            };
+            demand_mean += q;
+            demand_var += q * (1.0 - q);
+        }
+        Forecast {
+            horizon_s: horizon,
+            free_mean,
+            free_var,
+            demand_mean,
+            demand_var,
+        }
+    }
+
+    /// Calls to place under the multi-horizon rule (see [`PredictiveConfig::horizons`]).
+    fn calls_multi(&self, snap: &Snapshot<'_>, z: f64) -> i64 {
+        let st = snap.stats;
+        let p = st.answer_rate();
+        let k = self.cfg.horizons.max(2) as usize;
+        let grace = self.limits.abandon_after_s;
+        let mut best = i64::MAX;
+        for i in 0..k {
+            let q = (i as f64 + 0.5) / k as f64;
+            let t = st.time_to_answer_quantile(q);
+            let g = st.fraction_answered_within(t);
+            if g <= 0.0 {
+                continue;
+            }
+            let f = self.forecast_at(snap, t + grace, Some(t));
+            best = best.min(Self::calls_for(&f, p * g, z));
+        }
+        if best == i64::MAX {
+            0
+        } else {
+            best
+        }
+    }
+
+    /// Largest n with `demand + n·p + z·sqrt(var + n·p(1−p)) ≤ free`.
+    fn calls_for(f: &Forecast, p: f64, z: f64) -> i64 {
+        let v0 = f.free_var + f.demand_var;
+        let room = f.free_mean - f.demand_mean;
+        let v = p * (1.0 - p);
+        if v <= 1e-12 {
+            return (room - z * v0.sqrt()).floor() as i64;
+        }
+        // With x = sqrt(v0 + n v): (p/v) x² + z x + (−room − p v0 / v) ≤ 0.
+        let a = p / v;
+        let c = -room - p * v0 / v;
+        let disc = z * z - 4.0 * a * c;
+        if disc < 0.0 {
+            return 0;
+        }
+        let x = (-z + disc.sqrt()) / (2.0 * a);
+        if x * x < v0 {
+            return 0;
+        }
+        let n = ((x * x - v0) / v + 1e-9).floor();
+        if n.is_finite() {
+            n as i64
+        } else {
+            0
+        }
     }
 }
 
@@ -256,16 +377,17 @@ impl Pacer for Predictive {
             return 0;
         }
         let st = snap.stats;
-        let learning =
-            st.attempts_observed() < self.cfg.min_attempts || st.talks_observed() < self.cfg.min_talks;
-        let over_limit =
-            snap.abandons.live_answered >= 50 && snap.abandons.rate() > self.limits.max_abandon_rate;
-        if learning || over_limit {
+        if st.attempts_observed() < self.cfg.min_attempts
+            || st.talks_observed() < self.cfg.min_talks
+        {
             return self.limits.bound(progressive_wish(snap), snap);
         }
-        let surplus = self.expected_surplus(snap);
-        let wish = (surplus / st.answer_rate()).floor();
-        let wish = if wish.is_finite() { wish as i64 } else { 0 };
+        let wish = if self.cfg.horizons <= 1 {
+            let f = self.forecast(snap);
+            Self::calls_for(&f, st.answer_rate(), self.safety)
+        } else {
+            self.calls_multi(snap, self.safety)
+        };
         self.limits.bound(wish, snap)
     }
 }
@@ -297,8 +419,14 @@ pub struct RatioConfig {
     pub adapt_interval_s: f64,
     /// Level increase per unit of (idle agents − waiting calls) / agents.
     pub up_gain: f64,
+    /// Largest level increase per interval.
+    pub max_up_step: f64,
     /// Level decrease per interval while the drop rate is over target.
     pub down_step: f64,
+    /// The drop rate the adaptation looks at is averaged over about this many
+    /// recent answered calls (exponentially weighted), so that one burst does
+    /// not pin the level for the rest of the regulatory window.
+    pub drop_memory_answers: f64,
 }
 
 impl Default for RatioConfig {
@@ -310,8 +438,10 @@ impl Default for RatioConfig {
             min_level: 1.0,
             max_level: 10.0,
             adapt_interval_s: 15.0,
-            up_gain: 2.0,
+            up_gain: 1.0,
+            max_up_step: 0.2,
             down_step: 0.2,
+            drop_memory_answers: 500.0,
         }
     }
 }
@@ -329,6 +459,9 @@ pub struct AdaptiveRatio {
     last_now: f64,
     idle_area: f64,
     waiting_area: f64,
+    last_counts: Option<AbandonCounts>,
+    recent_answered: f64,
+    recent_abandoned: f64,
 }
 
 impl AdaptiveRatio {
@@ -342,7 +475,23 @@ impl AdaptiveRatio {
             last_now: 0.0,
             idle_area: 0.0,
             waiting_area: 0.0,
+            last_counts: None,
+            recent_answered: 0.0,
+            recent_abandoned: 0.0,
         }
+    }
+
+    fn track_drops(&mut self, now: AbandonCounts) {
+        if let Some(prev) = self.last_counts {
+            if now.live_answered >= prev.live_answered && now.abandoned >= prev.abandoned {
+                let d_ans = (now.live_answered - prev.live_answered) as f64;
+                let d_ab = (now.abandoned - prev.abandoned) as f64;
+                let keep = (1.0 - 1.0 / self.cfg.drop_memory_answers.max(1.0)).powf(d_ans);
+                self.recent_answered = self.recent_answered * keep + d_ans;
+                self.recent_abandoned = self.recent_abandoned * keep + d_ab;
+            }
+        }
+        self.last_counts = Some(now);
     }
 
     /// The current dial level.
@@ -351,6 +500,7 @@ impl AdaptiveRatio {
     }
 
     fn adapt(&mut self, snap: &Snapshot<'_>) {
+        self.track_drops(snap.abandons);
         let now = snap.now_s;
         let start = *self.interval_start.get_or_insert(now);
         let dt = (now - self.last_now).max(0.0);
@@ -366,12 +516,16 @@ impl AdaptiveRatio {
         let agents = snap.agents_logged_in.max(1) as f64;
         let idle = self.idle_area / span / agents;
         let waiting = self.waiting_area / span / agents;
-        let drops = snap.abandons;
-        if drops.live_answered >= 20 && drops.rate() >= self.cfg.drop_target {
-            let over = (drops.rate() - self.cfg.drop_target) / self.cfg.drop_target.max(1e-6);
+        let drop_rate = if self.recent_answered > 0.0 {
+            self.recent_abandoned / self.recent_answered
+        } else {
+            0.0
+        };
+        if self.recent_answered >= 20.0 && drop_rate >= self.cfg.drop_target {
+            let over = (drop_rate - self.cfg.drop_target) / self.cfg.drop_target.max(1e-6);
             self.level -= self.cfg.down_step * (1.0 + over.min(4.0));
         } else {
-            self.level += self.cfg.up_gain * (idle - waiting);
+            self.level += (self.cfg.up_gain * (idle - waiting)).min(self.cfg.max_up_step);
         }
         self.level = self.level.clamp(self.cfg.min_level, self.cfg.max_level);
         self.interval_start = Some(now);
@@ -485,7 +639,12 @@ impl FromStr for ModeSpec {
 mod tests {
     use super::*;
 
-    fn snap<'a>(stats: &'a CallStats, ready: u32, talking: &'a [f64], ringing: &'a [f64]) -> Snapshot<'a> {
+    fn snap<'a>(
+        stats: &'a CallStats,
+        ready: u32,
+        talking: &'a [f64],
+        ringing: &'a [f64],
+    ) -> Snapshot<'a> {
         Snapshot {
             now_s: 0.0,
             agents_logged_in: 10,
@@ -522,19 +681,22 @@ mod tests {
     #[test]
     fn predictive_is_progressive_while_learning() {
         let st = CallStats::default();
-        let mut p = ModeSpec::Predictive(PredictiveConfig::default()).build(PacingLimits::default());
+        let mut p =
+            ModeSpec::Predictive(PredictiveConfig::default()).build(PacingLimits::default());
         assert_eq!(p.calls_to_place(&snap(&st, 2, &[55.0; 8], &[])), 2);
     }
 
     #[test]
     fn predictive_dials_for_agents_about_to_finish() {
         let st = trained();
-        let mut p = ModeSpec::Predictive(PredictiveConfig::default()).build(PacingLimits::default());
+        let mut p =
+            ModeSpec::Predictive(PredictiveConfig::default()).build(PacingLimits::default());
         // Nobody free; everybody just started: nothing to dial.
         assert_eq!(p.calls_to_place(&snap(&st, 0, &[1.0; 10], &[])), 0);
-        // Nobody free, everybody about to finish: dial ahead, about 10 / 0.8.
+        // Nobody free, everybody about to finish: dial ahead, at most 10 / 0.8
+        // (less the safety margin).
         let n = p.calls_to_place(&snap(&st, 0, &[59.0; 10], &[]));
-        assert!((11..=13).contains(&n), "{n}");
+        assert!((5..=13).contains(&n), "{n}");
         // Calls already in flight for them are counted.
         let ringing = [1.0; 8];
         let m = p.calls_to_place(&snap(&st, 0, &[59.0; 10], &ringing));
@@ -569,7 +731,10 @@ mod tests {
 
     #[test]
     fn modes_parse_and_reject_unknown_names() {
-        assert_eq!("progressive".parse::<ModeSpec>().unwrap(), ModeSpec::Progressive);
+        assert_eq!(
+            "progressive".parse::<ModeSpec>().unwrap(),
+            ModeSpec::Progressive
+        );
         let e = "turbo".parse::<ModeSpec>().unwrap_err().to_string();
         assert!(e.contains("mode") && e.contains("predictive"), "{e}");
     }

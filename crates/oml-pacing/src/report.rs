@@ -1,1 +1,482 @@
-//! Aggregation of simulation runs over seeds and the benchmark report.
+//! Aggregation of simulation runs over seeds, the side-by-side comparison of
+//! modes (with the VICIdial-style baseline swept over its settings), the
+//! checks against the pacing targets, and the text / Markdown renderings used
+//! by `oml dialer simulate` and the benchmark report docs/PACING.md.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PacingError;
+use crate::pacer::{ModeSpec, PredictiveConfig, RatioConfig, RatioTally};
+use crate::sim::{simulate, Scenario, SimConfig, SimResult};
+
+/// Figures of one mode over several seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The mode's label.
+    pub mode: String,
+    /// Seeds run.
+    pub seeds: usize,
+    /// Mean occupancy.
+    pub occupancy_mean: f64,
+    /// Lowest occupancy over the seeds.
+    pub occupancy_worst: f64,
+    /// Mean talk minutes per agent-hour.
+    pub talk_min_mean: f64,
+    /// Lowest talk minutes per agent-hour.
+    pub talk_min_worst: f64,
+    /// Mean abandon rate.
+    pub abandon_mean: f64,
+    /// Highest abandon rate over the seeds.
+    pub abandon_worst: f64,
+    /// Mean calls placed.
+    pub calls_placed_mean: f64,
+    /// Most calls placed in one run.
+    pub calls_placed_max: u64,
+    /// Mean live-answered calls.
+    pub live_answered_mean: f64,
+}
+
+impl Summary {
+    /// Summarises runs of one mode. Empty input gives zeros.
+    pub fn of(mode: &str, runs: &[SimResult]) -> Summary {
+        let n = runs.len().max(1) as f64;
+        let mean = |f: &dyn Fn(&SimResult) -> f64| runs.iter().map(f).sum::<f64>() / n;
+        let min = |f: &dyn Fn(&SimResult) -> f64| {
+            if runs.is_empty() {
+                0.0
+            } else {
+                runs.iter().map(f).fold(f64::INFINITY, f64::min)
+            }
+        };
+        let max = |f: &dyn Fn(&SimResult) -> f64| runs.iter().map(f).fold(0.0, f64::max);
+        Summary {
+            mode: mode.to_string(),
+            seeds: runs.len(),
+            occupancy_mean: mean(&|r| r.occupancy),
+            occupancy_worst: min(&|r| r.occupancy),
+            talk_min_mean: mean(&|r| r.talk_min_per_agent_hour),
+            talk_min_worst: min(&|r| r.talk_min_per_agent_hour),
+            abandon_mean: mean(&|r| r.abandon_rate),
+            abandon_worst: max(&|r| r.abandon_rate),
+            calls_placed_mean: mean(&|r| r.calls_placed as f64),
+            calls_placed_max: runs.iter().map(|r| r.calls_placed).max().unwrap_or(0),
+            live_answered_mean: mean(&|r| r.live_answered as f64),
+        }
+    }
+}
+
+/// Runs `mode` on seeds `first_seed .. first_seed + seeds`.
+pub fn run_seeds(
+    cfg: &SimConfig,
+    mode: &ModeSpec,
+    first_seed: u64,
+    seeds: u64,
+) -> Result<(Summary, Vec<SimResult>), PacingError> {
+    if seeds == 0 {
+        return Err(PacingError::invalid("seeds", "must be at least 1"));
+    }
+    let runs = (first_seed..first_seed + seeds)
+        .map(|s| simulate(cfg, mode, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((Summary::of(&mode.label(), &runs), runs))
+}
+
+/// The VICIdial-style baselines compared against: both tallies, drop targets 1, 2 and 3 %.
+pub fn baseline_modes() -> Vec<ModeSpec> {
+    let mut v = Vec::new();
+    for tally in [RatioTally::Ready, RatioTally::Active] {
+        for target in [0.01, 0.02, 0.03] {
+            v.push(ModeSpec::Ratio(RatioConfig {
+                tally,
+                drop_target: target,
+                ..RatioConfig::default()
+            }));
+        }
+    }
+    v
+}
+
+/// Every mode of a `--compare` run: preview, progressive, predictive and the baselines.
+pub fn compare_modes(predictive: PredictiveConfig) -> Vec<ModeSpec> {
+    let mut v = vec![
+        ModeSpec::Preview,
+        ModeSpec::Progressive,
+        ModeSpec::Predictive(predictive),
+    ];
+    v.extend(baseline_modes());
+    v
+}
+
+/// One target and whether it is met.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// What is checked.
+    pub what: String,
+    /// The target.
+    pub target: String,
+    /// The measured figure.
+    pub measured: String,
+    /// Met or not.
+    pub pass: bool,
+}
+
+/// The comparison of the modes on one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    /// Scenario id (`T1` ...) or `custom`.
+    pub scenario: String,
+    /// The simulated campaign.
+    pub config: SimConfig,
+    /// Closed-form occupancy of progressive dialing.
+    pub progressive_closed_form: Option<f64>,
+    /// Closed-form occupancy of preview dialing.
+    pub preview_closed_form: Option<f64>,
+    /// One summary per mode run.
+    pub modes: Vec<Summary>,
+    /// The best baseline whose worst seed stays within the abandon limit.
+    pub best_baseline: Option<String>,
+    /// Targets checked on this scenario.
+    pub checks: Vec<Check>,
+}
+
+impl ScenarioReport {
+    /// The summary of a mode family (`predictive`, `progressive` ...), first match.
+    pub fn mode(&self, label: &str) -> Option<&Summary> {
+        self.modes.iter().find(|s| s.mode == label)
+    }
+}
+
+/// Occupancy target of the predictive mode on a SPEC §5 scenario.
+pub fn occupancy_target(scenario: Option<Scenario>) -> Option<f64> {
+    match scenario? {
+        Scenario::T1 | Scenario::T2 | Scenario::B => Some(0.92),
+        Scenario::T3 => Some(0.97),
+        Scenario::S => None,
+    }
+}
+
+fn pct(f: f64) -> String {
+    format!("{:.2} %", f * 100.0)
+}
+
+/// Runs `modes` on one campaign and checks the targets.
+pub fn compare(
+    scenario: Option<Scenario>,
+    cfg: &SimConfig,
+    modes: &[ModeSpec],
+    first_seed: u64,
+    seeds: u64,
+) -> Result<ScenarioReport, PacingError> {
+    cfg.validate()?;
+    let mut summaries = Vec::new();
+    for m in modes {
+        summaries.push(run_seeds(cfg, m, first_seed, seeds)?.0);
+    }
+    let limit = cfg.max_abandon_rate;
+    let best_baseline = modes
+        .iter()
+        .zip(&summaries)
+        .filter(|(m, s)| matches!(m, ModeSpec::Ratio(_)) && s.abandon_worst <= limit)
+        .max_by(|a, b| a.1.occupancy_mean.total_cmp(&b.1.occupancy_mean))
+        .map(|(_, s)| s.mode.clone());
+    let mut rep = ScenarioReport {
+        scenario: scenario
+            .map(|s| s.id().to_string())
+            .unwrap_or_else(|| "custom".into()),
+        config: cfg.clone(),
+        progressive_closed_form: cfg.progressive_closed_form(),
+        preview_closed_form: cfg.preview_closed_form(),
+        modes: summaries,
+        best_baseline,
+        checks: Vec::new(),
+    };
+    rep.checks = checks(scenario, &rep);
+    Ok(rep)
+}
+
+fn checks(scenario: Option<Scenario>, rep: &ScenarioReport) -> Vec<Check> {
+    let limit = rep.config.max_abandon_rate;
+    let mut out = Vec::new();
+    if let Some(pred) = rep.mode("predictive") {
+        out.push(Check {
+            what: "predictive abandon rate, worst seed".into(),
+            target: format!("≤ {}", pct(limit)),
+            measured: pct(pred.abandon_worst),
+            pass: pred.abandon_worst <= limit,
+        });
+        if let Some(t) = occupancy_target(scenario) {
+            out.push(Check {
+                what: "predictive occupancy, mean".into(),
+                target: format!("≥ {}", pct(t)),
+                measured: pct(pred.occupancy_mean),
+                pass: pred.occupancy_mean >= t,
+            });
+        }
+        if rep.modes.iter().any(|m| m.mode.starts_with("ratio(")) {
+            let best = rep.best_baseline.as_deref().and_then(|b| rep.mode(b));
+            out.push(match best {
+                Some(b) => Check {
+                    what: format!(
+                        "predictive occupancy above the best compliant baseline ({})",
+                        b.mode
+                    ),
+                    target: format!("≥ {} (+5 points)", pct(b.occupancy_mean + 0.05)),
+                    measured: format!(
+                        "{} (+{:.2} points)",
+                        pct(pred.occupancy_mean),
+                        (pred.occupancy_mean - b.occupancy_mean) * 100.0
+                    ),
+                    pass: pred.occupancy_mean >= b.occupancy_mean + 0.05,
+                },
+                None => Check {
+                    what: "predictive occupancy above the best compliant baseline".into(),
+                    target: "+5 points".into(),
+                    measured: "no baseline stays within the limit on every seed".into(),
+                    pass: true,
+                },
+            });
+        }
+    }
+    if let (Some(prog), Some(cf)) = (rep.mode("progressive"), rep.progressive_closed_form) {
+        out.push(Check {
+            what:
+                "progressive occupancy vs closed form talk/(talk + wrap-up + attempt/answer rate)"
+                    .into(),
+            target: format!("{} ± 1 point", pct(cf)),
+            measured: format!(
+                "{} ({:+.2} points)",
+                pct(prog.occupancy_mean),
+                (prog.occupancy_mean - cf) * 100.0
+            ),
+            pass: (prog.occupancy_mean - cf).abs() <= 0.01,
+        });
+        out.push(Check {
+            what: "progressive abandons".into(),
+            target: "0".into(),
+            measured: pct(prog.abandon_worst),
+            pass: prog.abandon_worst == 0.0,
+        });
+    }
+    out
+}
+
+/// Describes a campaign in one line.
+pub fn describe(cfg: &SimConfig) -> String {
+    format!(
+        "{} agents, answer {:.0} %, time to answer {}, not answered after {}, talk {}, wrap-up {}, {} min after {} min warm-up, abandon after {} s, limit {}, window {}",
+        cfg.agents,
+        cfg.answer_rate * 100.0,
+        cfg.time_to_answer,
+        cfg.no_answer_after,
+        cfg.talk,
+        cfg.wrap_up,
+        cfg.duration_s / 60.0,
+        cfg.warmup_s / 60.0,
+        cfg.abandon_after_s,
+        pct(cfg.max_abandon_rate),
+        cfg.window
+    )
+}
+
+/// The table of one scenario as plain text (terminal output).
+pub fn render_text(rep: &ScenarioReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario {}: {}", rep.scenario, describe(&rep.config));
+    let seeds = rep.modes.first().map(|m| m.seeds).unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "{:<18} {:>17} {:>17} {:>17} {:>15}   ({} seeds: mean / worst)",
+        "mode", "occupancy", "talk min/agent-h", "abandon rate", "calls placed", seeds
+    );
+    for m in &rep.modes {
+        let _ = writeln!(
+            s,
+            "{:<18} {:>7.2}% / {:>6.2}% {:>8.1} / {:>6.1} {:>7.2}% / {:>6.2}% {:>7.0} / {:>5}",
+            m.mode,
+            m.occupancy_mean * 100.0,
+            m.occupancy_worst * 100.0,
+            m.talk_min_mean,
+            m.talk_min_worst,
+            m.abandon_mean * 100.0,
+            m.abandon_worst * 100.0,
+            m.calls_placed_mean,
+            m.calls_placed_max
+        );
+    }
+    if let Some(cf) = rep.progressive_closed_form {
+        let _ = writeln!(s, "progressive closed form: {}", pct(cf));
+    }
+    for c in &rep.checks {
+        let _ = writeln!(
+            s,
+            "[{}] {}: target {}, measured {}",
+            if c.pass { "PASS" } else { "FAIL" },
+            c.what,
+            c.target,
+            c.measured
+        );
+    }
+    s
+}
+
+/// Speed of the simulator, measured by the caller (the pure crate has no clock).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeedFigure {
+    /// What was simulated.
+    pub what: String,
+    /// Simulated seconds.
+    pub simulated_s: f64,
+    /// Wall-clock seconds it took (best of several runs).
+    pub wall_s: f64,
+}
+
+/// Everything docs/PACING.md shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// The command that produced the report.
+    pub command: String,
+    /// Seeds per mode.
+    pub seeds: u64,
+    /// First seed.
+    pub first_seed: u64,
+    /// The predictive settings used.
+    pub predictive: PredictiveConfig,
+    /// One comparison per scenario.
+    pub scenarios: Vec<ScenarioReport>,
+    /// Speed of the simulator.
+    pub speed: Option<SpeedFigure>,
+}
+
+/// Renders the benchmark report as Markdown.
+pub fn render_markdown(b: &BenchReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Pacing benchmark\n");
+    let _ = writeln!(
+        s,
+        "Generated by `{}` (seeds {}..{}). Do not edit by hand: run the command again.\n",
+        b.command,
+        b.first_seed,
+        b.first_seed + b.seeds - 1
+    );
+    let _ = writeln!(s, "## Summary of the targets\n");
+    let _ = writeln!(s, "| scenario | check | target | measured | result |");
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for r in &b.scenarios {
+        for c in &r.checks {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                r.scenario,
+                c.what,
+                c.target,
+                c.measured,
+                if c.pass { "pass" } else { "**FAIL**" }
+            );
+        }
+    }
+    if let Some(sp) = &b.speed {
+        let _ = writeln!(
+            s,
+            "| - | simulator speed: {} | < 1 s per simulated hour | {:.1} ms ({:.0}× faster than real time) | {} |",
+            sp.what,
+            sp.wall_s * 1000.0,
+            sp.simulated_s / sp.wall_s.max(1e-9),
+            if sp.wall_s * 3600.0 / sp.simulated_s < 1.0 { "pass" } else { "**FAIL**" }
+        );
+    }
+    let _ = writeln!(s, "\n## Model and settings\n");
+    let _ = writeln!(
+        s,
+        "- Scenarios: SPEC §5. Every run: 58 min measured after a 5 min warm-up; an answered call not taken by an agent within 2 s is abandoned and dropped (the regulatory message-and-hang-up); occupancy = agent time talking / agent time logged in; abandon rate = abandoned / live-answered among calls answered in the measured period."
+    );
+    let _ = writeln!(s, "- Wrap-up time: **0 s** (the SPEC table has none; with wrap-up `w` every closed form gains `w` in the denominator). Preview time (preview mode only): 10 s.");
+    let _ = writeln!(
+        s,
+        "- Pacing decisions: after every event and on a 1 s tick, as the live dialer does."
+    );
+    let p = &b.predictive;
+    let _ = writeln!(
+        s,
+        "- Predictive settings: look-ahead = {} × (mean time to answer + abandon seconds); initial safety margin {} sd, integral gain {} per abandon; target rate = {} × limit − {} binomial sd of the window's rate (floor {} × limit); progressive until {} attempts and {} talks are observed.",
+        p.lookahead, p.initial_safety, p.gain, p.target_fraction, p.target_margin_sd, p.target_floor_fraction, p.min_attempts, p.min_talks
+    );
+    let _ = writeln!(s, "- Baselines: VICIdial-style adaptive ratio, `ratio(ready,X%)` = dial level × ready agents − calls ringing, `ratio(active,X%)` = dial level × logged-in agents − calls ringing and connected; level adapted every 15 s (down while the drop rate is over X %, up with idle agents, down with waiting calls), level 1..10. The best one whose worst seed stays ≤ the limit is the reference.");
+    for r in &b.scenarios {
+        let _ = writeln!(s, "\n## Scenario {}\n", r.scenario);
+        let _ = writeln!(s, "{}\n", describe(&r.config));
+        let _ = writeln!(
+            s,
+            "| mode | occupancy mean | occupancy worst | talk min/agent-h mean | abandon mean | abandon worst | calls placed mean |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
+        for m in &r.modes {
+            let _ = writeln!(
+                s,
+                "| {} | {:.2} % | {:.2} % | {:.1} | {:.2} % | {:.2} % | {:.0} |",
+                m.mode,
+                m.occupancy_mean * 100.0,
+                m.occupancy_worst * 100.0,
+                m.talk_min_mean,
+                m.abandon_mean * 100.0,
+                m.abandon_worst * 100.0,
+                m.calls_placed_mean
+            );
+        }
+        if let (Some(p), Some(v)) = (r.progressive_closed_form, r.preview_closed_form) {
+            let _ = writeln!(
+                s,
+                "\nClosed forms: progressive {}, preview {}. Best compliant baseline: {}.",
+                pct(p),
+                pct(v),
+                r.best_baseline.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_takes_mean_and_worst() {
+        let r = |occ: f64, ab: f64, placed: u64| SimResult {
+            mode: "x".into(),
+            seed: 0,
+            occupancy: occ,
+            talk_min_per_agent_hour: occ * 60.0,
+            abandon_rate: ab,
+            live_answered: 100,
+            abandoned: (ab * 100.0) as u64,
+            calls_placed: placed,
+            events: 1,
+        };
+        let s = Summary::of("x", &[r(0.9, 0.01, 10), r(0.8, 0.03, 20)]);
+        assert!((s.occupancy_mean - 0.85).abs() < 1e-12);
+        assert_eq!(s.occupancy_worst, 0.8);
+        assert_eq!(s.abandon_worst, 0.03);
+        assert_eq!(s.calls_placed_max, 20);
+    }
+
+    #[test]
+    fn compare_checks_progressive_against_its_closed_form() {
+        let cfg = Scenario::T2.config();
+        let rep = compare(Some(Scenario::T2), &cfg, &[ModeSpec::Progressive], 0, 2).unwrap();
+        let c = rep
+            .checks
+            .iter()
+            .find(|c| c.what.starts_with("progressive occupancy"))
+            .unwrap();
+        assert!(c.pass, "{c:?}");
+        assert!(render_text(&rep).contains("progressive"));
+    }
+
+    #[test]
+    fn zero_seeds_is_an_error_naming_seeds() {
+        let e = run_seeds(&Scenario::S.config(), &ModeSpec::Progressive, 0, 0).unwrap_err();
+        assert!(e.to_string().contains("`seeds`"));
+    }
+}

@@ -75,7 +75,10 @@ impl SimConfig {
         self.wrap_up.validate("wrap-up")?;
         self.preview.validate("preview")?;
         if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
-            return Err(PacingError::invalid("duration", "must be more than 0 seconds"));
+            return Err(PacingError::invalid(
+                "duration",
+                "must be more than 0 seconds",
+            ));
         }
         if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0) {
             return Err(PacingError::invalid("warmup", "must be 0 seconds or more"));
@@ -84,7 +87,10 @@ impl SimConfig {
             return Err(PacingError::invalid("tick", "must be more than 0 seconds"));
         }
         if self.talk.mean() <= 0.0 {
-            return Err(PacingError::invalid("talk", "the mean talk time must be more than 0 seconds"));
+            return Err(PacingError::invalid(
+                "talk",
+                "the mean talk time must be more than 0 seconds",
+            ));
         }
         self.limits().validate()
     }
@@ -141,7 +147,13 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in table order.
-    pub const ALL: [Scenario; 5] = [Scenario::T1, Scenario::T2, Scenario::T3, Scenario::B, Scenario::S];
+    pub const ALL: [Scenario; 5] = [
+        Scenario::T1,
+        Scenario::T2,
+        Scenario::T3,
+        Scenario::B,
+        Scenario::S,
+    ];
 
     /// The scenario's id.
     pub fn id(&self) -> &'static str {
@@ -379,7 +391,10 @@ impl<'c> Sim<'c> {
                         self.connect(agent, self.now);
                     } else {
                         self.waiting.push_back((call, self.now));
-                        self.schedule(self.now + self.cfg.abandon_after_s, Kind::AbandonDeadline { call });
+                        self.schedule(
+                            self.now + self.cfg.abandon_after_s,
+                            Kind::AbandonDeadline { call },
+                        );
                     }
                 }
             }
@@ -438,7 +453,8 @@ impl<'c> Sim<'c> {
         }
         self.buf_ring.clear();
         let now = self.now;
-        self.buf_ring.extend(self.ringing.values().map(|&p| now - p));
+        self.buf_ring
+            .extend(self.ringing.values().map(|&p| now - p));
         let abandons = self.ledger.counts(Self::ms(now));
         let snap = Snapshot {
             now_s: now,
@@ -462,7 +478,12 @@ impl<'c> Sim<'c> {
 pub fn simulate(cfg: &SimConfig, mode: &ModeSpec, seed: u64) -> Result<SimResult, PacingError> {
     cfg.validate()?;
     let mut pacer = mode.build(cfg.limits());
-    Ok(run(cfg, pacer.as_mut(), matches!(mode, ModeSpec::Preview), seed))
+    Ok(run(
+        cfg,
+        pacer.as_mut(),
+        matches!(mode, ModeSpec::Preview),
+        seed,
+    ))
 }
 
 /// Runs one simulation with a pacer built by the caller (the configuration
@@ -561,7 +582,13 @@ mod tests {
             let cf = cfg.progressive_closed_form().unwrap();
             assert_eq!(r.abandoned, 0, "{}", sc.id());
             // One seed: allow 2 points (the benchmark checks 1 point on the 20-seed mean).
-            assert!((r.occupancy - cf).abs() < 0.02, "{}: {} vs {}", sc.id(), r.occupancy, cf);
+            assert!(
+                (r.occupancy - cf).abs() < 0.02,
+                "{}: {} vs {}",
+                sc.id(),
+                r.occupancy,
+                cf
+            );
         }
     }
 
@@ -569,19 +596,34 @@ mod tests {
     fn invalid_parameters_name_the_parameter() {
         let mut cfg = Scenario::T1.config();
         cfg.answer_rate = 1.5;
-        assert!(simulate(&cfg, &ModeSpec::Progressive, 1).unwrap_err().to_string().contains("`answer-rate`"));
+        assert!(simulate(&cfg, &ModeSpec::Progressive, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("`answer-rate`"));
         let mut cfg = Scenario::T1.config();
         cfg.duration_s = 0.0;
-        assert!(cfg.validate().unwrap_err().to_string().contains("`duration`"));
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`duration`"));
         let mut cfg = Scenario::T1.config();
         cfg.talk = Dist::uniform(-5.0, 10.0);
         assert!(cfg.validate().unwrap_err().to_string().contains("`talk`"));
         let mut cfg = Scenario::T1.config();
         cfg.wrap_up = Dist::constant(-1.0);
-        assert!(cfg.validate().unwrap_err().to_string().contains("`wrap-up`"));
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`wrap-up`"));
         let mut cfg = Scenario::T1.config();
         cfg.abandon_after_s = -2.0;
-        assert!(cfg.validate().unwrap_err().to_string().contains("`abandon-seconds`"));
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`abandon-seconds`"));
     }
 
     #[test]
@@ -597,6 +639,9 @@ mod tests {
     #[test]
     fn scenarios_parse() {
         assert_eq!(Scenario::parse("t3").unwrap(), Scenario::T3);
-        assert!(Scenario::parse("T9").unwrap_err().to_string().contains("T1, T2"));
+        assert!(Scenario::parse("T9")
+            .unwrap_err()
+            .to_string()
+            .contains("T1, T2"));
     }
 }

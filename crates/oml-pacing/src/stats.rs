@@ -73,6 +73,15 @@ impl SlidingSample {
         self.sorted.len() - self.sorted.partition_point(|&v| v <= x)
     }
 
+    /// The `q`-quantile (0..=1) of the observations, or `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.sorted.is_empty() {
+            return None;
+        }
+        let i = ((self.sorted.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+        Some(self.sorted[i])
+    }
+
     /// Largest observation.
     pub fn max(&self) -> Option<f64> {
         self.sorted.last().copied()
@@ -213,6 +222,50 @@ impl CallStats {
         self.wrap.mean().unwrap_or(0.0)
     }
 
+    /// The `q`-quantile of the time to answer, seconds (the prior before any answer).
+    pub fn time_to_answer_quantile(&self, q: f64) -> f64 {
+        self.ring_answered
+            .quantile(q)
+            .unwrap_or(self.priors.time_to_answer_s)
+    }
+
+    /// Fraction of answered calls answered within `t_s` seconds of dialing.
+    pub fn fraction_answered_within(&self, t_s: f64) -> f64 {
+        let s = &self.ring_answered;
+        if s.is_empty() {
+            return if t_s >= self.priors.time_to_answer_s {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        1.0 - s.count_gt(t_s) as f64 / s.len() as f64
+    }
+
+    /// Probability that a call ringing for `elapsed_s` seconds is answered by a
+    /// live person within the next `within_s` seconds.
+    pub fn p_answer_within(&self, elapsed_s: f64, within_s: f64) -> f64 {
+        let p = self.answer_rate();
+        if self.ring_answered.is_empty() {
+            return p;
+        }
+        let sa = |t: f64| {
+            (self.ring_answered.count_gt(t) as f64 + 0.5) / (self.ring_answered.len() as f64 + 1.0)
+        };
+        let sn = if self.ring_unanswered.is_empty() {
+            1.0
+        } else {
+            (self.ring_unanswered.count_gt(elapsed_s) as f64 + 0.5)
+                / (self.ring_unanswered.len() as f64 + 1.0)
+        };
+        let now = sa(elapsed_s);
+        let den = p * now + (1.0 - p) * sn;
+        if den <= 0.0 {
+            return 0.0;
+        }
+        (p * (now - sa(elapsed_s + within_s)).max(0.0) / den).clamp(0.0, 1.0)
+    }
+
     /// Probability that a call still ringing after `elapsed_s` seconds will be
     /// answered by a live person (Bayes on the two ring-time distributions).
     pub fn p_answer_given_ringing(&self, elapsed_s: f64) -> f64 {
@@ -299,7 +352,11 @@ mod tests {
         for i in 0..1000 {
             st.record_attempt(i % 4 == 0, 10.0);
         }
-        assert!((st.answer_rate() - 0.25).abs() < 0.02, "{}", st.answer_rate());
+        assert!(
+            (st.answer_rate() - 0.25).abs() < 0.02,
+            "{}",
+            st.answer_rate()
+        );
     }
 
     #[test]
@@ -322,7 +379,14 @@ mod tests {
         let mut st = CallStats::default();
         for i in 0..400 {
             let answered = i % 5 != 0;
-            st.record_attempt(answered, if answered { 15.0 + (i % 10) as f64 } else { 30.0 });
+            st.record_attempt(
+                answered,
+                if answered {
+                    15.0 + (i % 10) as f64
+                } else {
+                    30.0
+                },
+            );
         }
         let fresh = st.p_answer_given_ringing(0.0);
         let late = st.p_answer_given_ringing(26.0);

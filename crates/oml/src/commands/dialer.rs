@@ -1,0 +1,318 @@
+//! `oml dialer`: the dialer from the shell. `oml dialer simulate` replays a
+//! campaign profile in virtual time with the same pacing code the live dialer
+//! runs, so a supervisor can choose a mode and settings before dialing real
+//! people, and writes the pacing benchmark report (docs/PACING.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use oml_pacing::report::{self, BenchReport, ScenarioReport, SpeedFigure};
+use oml_pacing::{
+    AbandonWindow, Dist, ModeSpec, PacingError, PredictiveConfig, Scenario, SimConfig,
+};
+
+use crate::cli::GlobalArgs;
+
+#[derive(Subcommand)]
+pub enum DialerCommand {
+    /// Simulate a campaign in virtual time and print occupancy, talk minutes
+    /// per agent-hour, abandon rate and calls placed for each mode.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Reference scenario of the pacing benchmark: T1, T2, T3, B, S, or all.
+    /// Parameters given explicitly override the scenario's.
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Agents logged in.
+    #[arg(long)]
+    agents: Option<u32>,
+    /// Live answer rate: 0.8 or 80%.
+    #[arg(long)]
+    answer_rate: Option<String>,
+    /// Ring time of answered calls, seconds: U(15,25), exp(20), lognormal(20,5), const(20).
+    #[arg(long)]
+    time_to_answer: Option<String>,
+    /// Ring time after which an unanswered call is given up, seconds (same forms).
+    #[arg(long)]
+    no_answer_after: Option<String>,
+    /// Talk time, seconds (same forms).
+    #[arg(long)]
+    talk: Option<String>,
+    /// Wrap-up time after each call, seconds (same forms; default 0).
+    #[arg(long)]
+    wrap_up: Option<String>,
+    /// Preview mode only: time an agent reads the contact, seconds (default 10).
+    #[arg(long)]
+    preview: Option<String>,
+    /// Measured duration: 3480, 3480s, 58m or 1h (default 58m).
+    #[arg(long)]
+    duration: Option<String>,
+    /// Warm-up before measuring (default 5m).
+    #[arg(long)]
+    warmup: Option<String>,
+    /// Seconds after the answer within which an agent must take the call (default 2).
+    #[arg(long, allow_hyphen_values = true)]
+    abandon_seconds: Option<String>,
+    /// The campaign's maximum abandon rate: 0.03 or 3% (default 3%).
+    #[arg(long)]
+    max_abandon_rate: Option<String>,
+    /// Regulatory window of the abandon rate: us (30 days) or uk (24 h).
+    #[arg(long)]
+    window: Option<String>,
+    /// Mode(s), comma-separated: preview, progressive, predictive, ratio.
+    #[arg(long, default_value = "predictive")]
+    mode: String,
+    /// Run every mode side by side (including the VICIdial-style baselines).
+    #[arg(long)]
+    compare: bool,
+    /// Seeds per mode.
+    #[arg(long, default_value_t = 20)]
+    seeds: u64,
+    /// First seed (seeds are first-seed .. first-seed + seeds).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Write the benchmark report (Markdown) to this file; implies --compare.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+pub async fn run(_g: &GlobalArgs, cmd: DialerCommand) -> Result<ExitCode> {
+    match cmd {
+        DialerCommand::Simulate(a) => simulate(a),
+    }
+}
+
+fn simulate(a: SimulateArgs) -> Result<ExitCode> {
+    let scenarios = campaigns(&a)?;
+    let compare = a.compare || a.report.is_some();
+    let predictive = PredictiveConfig::default();
+    let modes: Vec<ModeSpec> = if compare {
+        report::compare_modes(predictive)
+    } else {
+        a.mode
+            .split(',')
+            .map(|m| m.parse::<ModeSpec>())
+            .collect::<Result<_, PacingError>>()?
+    };
+    if a.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let mut reports: Vec<ScenarioReport> = Vec::new();
+    for (scenario, cfg) in &scenarios {
+        let rep = report::compare(*scenario, cfg, &modes, a.first_seed, a.seeds)?;
+        if !a.json {
+            println!("{}", report::render_text(&rep));
+        }
+        reports.push(rep);
+    }
+    if let Some(path) = &a.report {
+        let speed = measure_speed();
+        let bench = BenchReport {
+            command: command_line(),
+            seeds: a.seeds,
+            first_seed: a.first_seed,
+            predictive,
+            scenarios: reports.clone(),
+            speed: Some(speed.clone()),
+        };
+        std::fs::write(path, report::render_markdown(&bench))
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+        if !a.json {
+            println!(
+                "simulator speed: {} in {:.1} ms ({:.0}x real time)",
+                speed.what,
+                speed.wall_s * 1000.0,
+                speed.simulated_s / speed.wall_s.max(1e-9)
+            );
+            println!("report written to {}", path.display());
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The campaigns to simulate: the scenario(s) with the explicit overrides, or
+/// an explicit campaign.
+fn campaigns(a: &SimulateArgs) -> Result<Vec<(Option<Scenario>, SimConfig)>> {
+    let bases: Vec<(Option<Scenario>, SimConfig)> = match a.scenario.as_deref() {
+        Some(s) if s.eq_ignore_ascii_case("all") => Scenario::ALL
+            .iter()
+            .map(|sc| (Some(*sc), sc.config()))
+            .collect(),
+        Some(s) => {
+            let sc = Scenario::parse(s)?;
+            vec![(Some(sc), sc.config())]
+        }
+        None => {
+            let missing: Vec<&str> = [
+                ("--agents", a.agents.is_none()),
+                ("--answer-rate", a.answer_rate.is_none()),
+                ("--time-to-answer", a.time_to_answer.is_none()),
+                ("--no-answer-after", a.no_answer_after.is_none()),
+                ("--talk", a.talk.is_none()),
+            ]
+            .into_iter()
+            .filter(|(_, m)| *m)
+            .map(|(n, _)| n)
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "give --scenario T1|T2|T3|B|S|all, or describe the campaign; missing: {}",
+                    missing.join(", ")
+                );
+            }
+            vec![(None, Scenario::T1.config())]
+        }
+    };
+    let mut out = Vec::new();
+    for (sc, mut cfg) in bases {
+        apply_overrides(a, &mut cfg)?;
+        let overridden = a.agents.is_some()
+            || a.answer_rate.is_some()
+            || a.time_to_answer.is_some()
+            || a.no_answer_after.is_some()
+            || a.talk.is_some();
+        cfg.validate()?;
+        out.push((if overridden { None } else { sc }, cfg));
+    }
+    Ok(out)
+}
+
+fn apply_overrides(a: &SimulateArgs, cfg: &mut SimConfig) -> Result<()> {
+    if let Some(n) = a.agents {
+        cfg.agents = n;
+    }
+    if let Some(r) = &a.answer_rate {
+        cfg.answer_rate = fraction("answer-rate", r)?;
+    }
+    let dist = |name: &str, v: &Option<String>, slot: &mut Dist| -> Result<()> {
+        if let Some(t) = v {
+            *slot = Dist::parse(name, t)?;
+        }
+        Ok(())
+    };
+    dist("time-to-answer", &a.time_to_answer, &mut cfg.time_to_answer)?;
+    dist(
+        "no-answer-after",
+        &a.no_answer_after,
+        &mut cfg.no_answer_after,
+    )?;
+    dist("talk", &a.talk, &mut cfg.talk)?;
+    dist("wrap-up", &a.wrap_up, &mut cfg.wrap_up)?;
+    dist("preview", &a.preview, &mut cfg.preview)?;
+    if let Some(d) = &a.duration {
+        cfg.duration_s = seconds("duration", d)?;
+    }
+    if let Some(d) = &a.warmup {
+        cfg.warmup_s = seconds("warmup", d)?;
+    }
+    if let Some(d) = &a.abandon_seconds {
+        cfg.abandon_after_s = seconds("abandon-seconds", d)?;
+    }
+    if let Some(r) = &a.max_abandon_rate {
+        cfg.max_abandon_rate = fraction("max-abandon-rate", r)?;
+    }
+    if let Some(w) = &a.window {
+        cfg.window = w.parse::<AbandonWindow>()?;
+    }
+    Ok(())
+}
+
+/// `0.8` or `80%` → 0.8 (range checked by the simulator's validation).
+fn fraction(name: &str, text: &str) -> Result<f64> {
+    let t = text.trim();
+    let (num, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 0.01),
+        None => (t, 1.0),
+    };
+    let v: f64 = num.parse().map_err(|_| {
+        PacingError::invalid(name, format!("`{text}` is not a number (write 0.8 or 80%)"))
+    })?;
+    Ok(v * scale)
+}
+
+/// `90`, `90s`, `58m`, `1h` → seconds; negative values are rejected naming the parameter.
+fn seconds(name: &str, text: &str) -> Result<f64> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix('h') {
+        (n, 3600.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| {
+        PacingError::invalid(
+            name,
+            format!("`{text}` is not a duration (write 90, 90s, 58m or 1h)"),
+        )
+    })?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(PacingError::invalid(name, "must be a duration of 0 seconds or more").into());
+    }
+    Ok(v * scale)
+}
+
+/// Wall-clock time of one simulated hour of a 50-agent campaign (T1, predictive), best of 5.
+fn measure_speed() -> SpeedFigure {
+    let mut cfg = Scenario::T1.config();
+    cfg.warmup_s = 0.0;
+    cfg.duration_s = 3600.0;
+    let mode = ModeSpec::Predictive(PredictiveConfig::default());
+    let mut best = f64::INFINITY;
+    for seed in 0..5 {
+        let t = Instant::now();
+        let r = oml_pacing::simulate(&cfg, &mode, seed);
+        let el = t.elapsed().as_secs_f64();
+        if r.is_ok() {
+            best = best.min(el);
+        }
+    }
+    SpeedFigure {
+        what: "1 h of T1 (50 agents), predictive".into(),
+        simulated_s: 3600.0,
+        wall_s: best,
+    }
+}
+
+fn command_line() -> String {
+    let mut args = std::env::args();
+    let _ = args.next();
+    let rest: Vec<String> = args.collect();
+    format!("oml {}", rest.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_and_durations_parse() {
+        assert_eq!(fraction("answer-rate", "80%").unwrap(), 0.8);
+        assert_eq!(fraction("answer-rate", "0.25").unwrap(), 0.25);
+        assert!(fraction("answer-rate", "lots")
+            .unwrap_err()
+            .to_string()
+            .contains("answer-rate"));
+        assert_eq!(seconds("duration", "58m").unwrap(), 3480.0);
+        assert_eq!(seconds("duration", "1h").unwrap(), 3600.0);
+        assert_eq!(seconds("duration", "90").unwrap(), 90.0);
+        assert!(seconds("warmup", "-5")
+            .unwrap_err()
+            .to_string()
+            .contains("`warmup`"));
+    }
+}
