@@ -32,6 +32,8 @@ fn main() {
                 c.lookahead = g("LOOK", c.lookahead);
                 c.initial_safety = g("Z0", c.initial_safety);
                 c.horizons = g("HZ", c.horizons as f64) as u8;
+                c.min_talks = g("MT", c.min_talks as f64) as usize;
+                c.min_attempts = g("MA", c.min_attempts as f64) as u64;
             }
             let t = std::time::Instant::now();
             let rs: Vec<SimResult> = (0..seeds)

@@ -347,6 +347,55 @@ pub struct BenchReport {
     pub scenarios: Vec<ScenarioReport>,
     /// Speed of the simulator.
     pub speed: Option<SpeedFigure>,
+    /// Occupancy / abandon trade-off of the predictive mode with a fixed
+    /// safety margin (controller off), per scenario.
+    pub tradeoffs: Vec<Tradeoff>,
+}
+
+/// The predictive mode run with fixed safety margins: how much occupancy each
+/// abandon rate buys on one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tradeoff {
+    /// Scenario id.
+    pub scenario: String,
+    /// (safety margin in sd, figures over the seeds).
+    pub points: Vec<(f64, Summary)>,
+}
+
+impl Tradeoff {
+    /// The highest mean occupancy whose worst seed stays within `limit`.
+    pub fn best_within(&self, limit: f64) -> Option<&(f64, Summary)> {
+        self.points
+            .iter()
+            .filter(|(_, s)| s.abandon_worst <= limit)
+            .max_by(|a, b| a.1.occupancy_mean.total_cmp(&b.1.occupancy_mean))
+    }
+}
+
+/// Runs the predictive mode with each fixed safety margin (integral gain 0).
+pub fn safety_sweep(
+    scenario: &str,
+    cfg: &SimConfig,
+    base: PredictiveConfig,
+    safeties: &[f64],
+    first_seed: u64,
+    seeds: u64,
+) -> Result<Tradeoff, PacingError> {
+    let mut points = Vec::new();
+    for &z in safeties {
+        let mode = ModeSpec::Predictive(PredictiveConfig {
+            initial_safety: z,
+            gain: 0.0,
+            ..base
+        });
+        let (mut summary, _) = run_seeds(cfg, &mode, first_seed, seeds)?;
+        summary.mode = format!("predictive, fixed margin {z} sd");
+        points.push((z, summary));
+    }
+    Ok(Tradeoff {
+        scenario: scenario.to_string(),
+        points,
+    })
 }
 
 /// Renders the benchmark report as Markdown.
@@ -431,6 +480,51 @@ pub fn render_markdown(b: &BenchReport) -> String {
                 pct(p),
                 pct(v),
                 r.best_baseline.as_deref().unwrap_or("none")
+            );
+        }
+        if let Some(t) = b.tradeoffs.iter().find(|t| t.scenario == r.scenario) {
+            let _ = writeln!(
+                s,
+                "\nTrade-off (predictive with a fixed safety margin, controller off):\n"
+            );
+            let _ = writeln!(
+                s,
+                "| safety margin (sd) | occupancy mean | abandon mean | abandon worst |"
+            );
+            let _ = writeln!(s, "|---:|---:|---:|---:|");
+            for (z, m) in &t.points {
+                let _ = writeln!(
+                    s,
+                    "| {z} | {:.2} % | {:.2} % | {:.2} % |",
+                    m.occupancy_mean * 100.0,
+                    m.abandon_mean * 100.0,
+                    m.abandon_worst * 100.0
+                );
+            }
+            let limit = r.config.max_abandon_rate;
+            match t.best_within(limit) {
+                Some((z, m)) => {
+                    let _ = writeln!(
+                        s,
+                        "\nBest fixed margin whose worst seed stays ≤ {}: {z} sd, occupancy {}.",
+                        pct(limit),
+                        pct(m.occupancy_mean)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        s,
+                        "\nNo fixed margin of the sweep keeps the worst seed ≤ {}.",
+                        pct(limit)
+                    );
+                }
+            }
+        }
+        for c in r.checks.iter().filter(|c| !c.pass) {
+            let _ = writeln!(
+                s,
+                "\n**Not met:** {} — target {}, measured {}.",
+                c.what, c.target, c.measured
             );
         }
     }

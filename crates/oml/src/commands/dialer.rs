@@ -115,6 +115,17 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
         reports.push(rep);
     }
     if let Some(path) = &a.report {
+        let mut tradeoffs = Vec::new();
+        for (rep, (_, cfg)) in reports.iter().zip(&scenarios) {
+            tradeoffs.push(report::safety_sweep(
+                &rep.scenario,
+                cfg,
+                predictive,
+                &[0.5, 1.0, 1.5, 2.0, 2.5],
+                a.first_seed,
+                a.seeds,
+            )?);
+        }
         let speed = measure_speed();
         let bench = BenchReport {
             command: command_line(),
@@ -123,6 +134,7 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
             predictive,
             scenarios: reports.clone(),
             speed: Some(speed.clone()),
+            tradeoffs,
         };
         std::fs::write(path, report::render_markdown(&bench))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
