@@ -32,10 +32,17 @@ impl std::fmt::Debug for Step {
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Step::Write { path, old: None, mode, .. } => write!(f, "create    {} (mode {mode:o})", path.display()),
+            Step::Write {
+                path,
+                old: None,
+                mode,
+                ..
+            } => write!(f, "create    {} (mode {mode:o})", path.display()),
             Step::Write { path, .. } => write!(f, "update    {}", path.display()),
             Step::Unchanged { path } => write!(f, "unchanged {}", path.display()),
-            Step::KeepAdminFile { path } => write!(f, "keep      {} (administrator's file)", path.display()),
+            Step::KeepAdminFile { path } => {
+                write!(f, "keep      {} (administrator's file)", path.display())
+            }
         }
     }
 }
@@ -43,14 +50,19 @@ impl std::fmt::Display for Step {
 impl Step {
     pub fn path(&self) -> &Path {
         match self {
-            Step::Write { path, .. } | Step::Unchanged { path } | Step::KeepAdminFile { path } => path,
+            Step::Write { path, .. } | Step::Unchanged { path } | Step::KeepAdminFile { path } => {
+                path
+            }
         }
     }
 }
 
 /// Is this a file the administrator owns, which oml must never overwrite?
 pub fn is_admin_owned(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name.strip_suffix(".conf").unwrap_or(&name);
     stem.ends_with("_custom") || stem.ends_with("_override")
 }
@@ -89,7 +101,9 @@ impl Plan {
             self.steps.push(Step::KeepAdminFile { path });
             return;
         }
-        let old = std::fs::read(&path).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+        let old = std::fs::read(&path)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
         if old.as_deref() == Some(new.as_str()) {
             self.steps.push(Step::Unchanged { path });
         } else {
@@ -105,7 +119,9 @@ impl Plan {
 
     /// The steps that write something.
     pub fn changes(&self) -> impl Iterator<Item = &Step> {
-        self.steps.iter().filter(|s| matches!(s, Step::Write { .. }))
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Write { .. }))
     }
 
     /// True when applying would write nothing.
@@ -123,7 +139,11 @@ impl Plan {
         let mut out = String::new();
         for s in &self.steps {
             if let Step::Write {
-                path, old, new, secrets, ..
+                path,
+                old,
+                new,
+                secrets,
+                ..
             } = s
             {
                 let mask = |t: &str| {
@@ -136,9 +156,19 @@ impl Plan {
                 let old_text = mask(old.as_deref().unwrap_or(""));
                 let new_text = mask(new);
                 let shown = path.display().to_string();
-                let a = if old.is_some() { format!("a{shown}") } else { "/dev/null".into() };
+                let a = if old.is_some() {
+                    format!("a{shown}")
+                } else {
+                    "/dev/null".into()
+                };
                 let diff = similar::TextDiff::from_lines(&old_text, &new_text);
-                out.push_str(&diff.unified_diff().context_radius(3).header(&a, &format!("b{shown}")).to_string());
+                out.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&a, &format!("b{shown}"))
+                        .to_string(),
+                );
                 if !new_text.ends_with('\n') {
                     out.push_str("\n\\ No newline at end of file\n");
                 }
@@ -158,18 +188,20 @@ impl Plan {
         let mut report = ApplyReport::default();
         for s in &self.steps {
             match s {
-                Step::Write { path, new, mode, .. } => {
+                Step::Write {
+                    path, new, mode, ..
+                } => {
                     if is_admin_owned(path) {
                         return Err(ApplyError::AdminOwned {
                             path: path.display().to_string(),
                         });
                     }
-                    crate::fsutil::write_atomic(path, new.as_bytes(), Some(*mode)).map_err(|source| {
-                        ApplyError::Write {
+                    crate::fsutil::write_atomic(path, new.as_bytes(), Some(*mode)).map_err(
+                        |source| ApplyError::Write {
                             path: path.display().to_string(),
                             source,
-                        }
-                    })?;
+                        },
+                    )?;
                     report.written.push(path.clone());
                 }
                 Step::Unchanged { .. } | Step::KeepAdminFile { .. } => report.unchanged += 1,
@@ -185,9 +217,15 @@ mod tests {
 
     #[test]
     fn admin_files_are_recognised() {
-        assert!(is_admin_owned(Path::new("/etc/asterisk/oml_extensions_custom.conf")));
-        assert!(is_admin_owned(Path::new("/etc/asterisk/oml_pjsip_override.conf")));
-        assert!(!is_admin_owned(Path::new("/etc/asterisk/oml_pjsip_trunks.conf")));
+        assert!(is_admin_owned(Path::new(
+            "/etc/asterisk/oml_extensions_custom.conf"
+        )));
+        assert!(is_admin_owned(Path::new(
+            "/etc/asterisk/oml_pjsip_override.conf"
+        )));
+        assert!(!is_admin_owned(Path::new(
+            "/etc/asterisk/oml_pjsip_trunks.conf"
+        )));
     }
 
     #[test]
@@ -197,8 +235,18 @@ mod tests {
         std::fs::write(&same, "x\n").unwrap();
         let mut plan = Plan::default();
         plan.file(same.clone(), "x\n".into(), 0o644, vec![]);
-        plan.file(dir.path().join("new.conf"), "secret=hunter2\n".into(), 0o600, vec!["hunter2".into()]);
-        plan.file(dir.path().join("mine_custom.conf"), "y\n".into(), 0o644, vec![]);
+        plan.file(
+            dir.path().join("new.conf"),
+            "secret=hunter2\n".into(),
+            0o600,
+            vec!["hunter2".into()],
+        );
+        plan.file(
+            dir.path().join("mine_custom.conf"),
+            "y\n".into(),
+            0o644,
+            vec![],
+        );
         assert!(matches!(plan.steps[0], Step::Unchanged { .. }));
         assert!(matches!(plan.steps[1], Step::Write { old: None, .. }));
         assert!(matches!(plan.steps[2], Step::KeepAdminFile { .. }));

@@ -43,7 +43,11 @@ impl Entry {
 
 /// The entries the database calls for, in a stable order.
 pub fn desired(ctx: &RenderContext) -> Vec<Entry> {
-    desired_from(&ctx.data, ctx.inventory.time_zone.name(), &ctx.inventory.recording_format)
+    desired_from(
+        &ctx.data,
+        ctx.inventory.time_zone.name(),
+        &ctx.inventory.recording_format,
+    )
 }
 
 /// [`desired`] from its parts.
@@ -53,7 +57,9 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
     for c in &data.campaigns {
         let f = format!("OML/CAMP/{}", c.id);
         let outcid = if c.caller_id.is_empty() {
-            trunk(c.trunk_id).map(|t| t.caller_id.clone()).unwrap_or_default()
+            trunk(c.trunk_id)
+                .map(|t| t.caller_id.clone())
+                .unwrap_or_default()
         } else {
             c.caller_id.clone()
         };
@@ -69,7 +75,11 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
         out.push(Entry::new(f.clone(), "TRUNK", c.trunk_id));
         out.push(Entry::new(f.clone(), "DESTCONTEXT", &c.delivery_context));
         out.push(Entry::new(f.clone(), "DESTEXTEN", &c.delivery_exten));
-        out.push(Entry::new(f.clone(), "MAXABANDON", format!("{:.4}", c.max_abandon_rate)));
+        out.push(Entry::new(
+            f.clone(),
+            "MAXABANDON",
+            format!("{:.4}", c.max_abandon_rate),
+        ));
     }
     let agents: Vec<_> = data.agents.iter().filter(|a| a.active).collect();
     for a in &agents {
@@ -91,9 +101,21 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
     }
     let ids = |v: Vec<i64>| v.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let g = "OML/GLOBALS".to_string();
-    out.push(Entry::new(g.clone(), "CAMPAIGNS", ids(data.campaigns.iter().map(|c| c.id).collect())));
-    out.push(Entry::new(g.clone(), "AGENTS", ids(agents.iter().map(|a| a.id).collect())));
-    out.push(Entry::new(g.clone(), "TRUNKS", ids(data.trunks.iter().map(|t| t.id).collect())));
+    out.push(Entry::new(
+        g.clone(),
+        "CAMPAIGNS",
+        ids(data.campaigns.iter().map(|c| c.id).collect()),
+    ));
+    out.push(Entry::new(
+        g.clone(),
+        "AGENTS",
+        ids(agents.iter().map(|a| a.id).collect()),
+    ));
+    out.push(Entry::new(
+        g.clone(),
+        "TRUNKS",
+        ids(data.trunks.iter().map(|t| t.id).collect()),
+    ));
     out.push(Entry::new(g.clone(), "TZ", time_zone));
     out.push(Entry::new(g, "RECFORMAT", recording_format));
     out
@@ -146,7 +168,11 @@ pub fn compare(desired: &[Entry], current: &BTreeMap<String, Option<String>>) ->
         }
     }
     // Index entries: ids the server knows that are no longer wanted.
-    for (index, family) in [("CAMPAIGNS", "OML/CAMP"), ("AGENTS", "OML/AGENT"), ("TRUNKS", "OML/TRUNK")] {
+    for (index, family) in [
+        ("CAMPAIGNS", "OML/CAMP"),
+        ("AGENTS", "OML/AGENT"),
+        ("TRUNKS", "OML/TRUNK"),
+    ] {
         let path = format!("OML/GLOBALS/{index}");
         let wanted: BTreeSet<&str> = desired
             .iter()
@@ -170,9 +196,17 @@ pub enum SyncOutcome {
     /// Every entry already matched, no file changed: nothing written.
     Unchanged { entries: usize },
     /// Entries differ (dry run: nothing written).
-    WouldRewrite { diff: AstDbDiff, entries: usize, reload: bool },
+    WouldRewrite {
+        diff: AstDbDiff,
+        entries: usize,
+        reload: bool,
+    },
     /// Families rewritten (`puts` entries), then reloaded if `reloaded`.
-    Rewritten { diff: AstDbDiff, puts: usize, reloaded: bool },
+    Rewritten {
+        diff: AstDbDiff,
+        puts: usize,
+        reloaded: bool,
+    },
     /// AstDB matched; only the configuration files changed: reloaded.
     Reloaded,
 }
@@ -180,25 +214,44 @@ pub enum SyncOutcome {
 impl std::fmt::Display for SyncOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let counts = |d: &AstDbDiff| {
-            format!("{} missing, {} different, {} removed", d.added.len(), d.changed.len(), d.removed.len())
+            format!(
+                "{} missing, {} different, {} removed",
+                d.added.len(),
+                d.changed.len(),
+                d.removed.len()
+            )
         };
         match self {
-            SyncOutcome::Unchanged { entries } => write!(f, "unchanged: all {entries} AstDB entries already match, nothing to do"),
-            SyncOutcome::WouldRewrite { diff, entries, reload } => write!(
+            SyncOutcome::Unchanged { entries } => write!(
+                f,
+                "unchanged: all {entries} AstDB entries already match, nothing to do"
+            ),
+            SyncOutcome::WouldRewrite {
+                diff,
+                entries,
+                reload,
+            } => write!(
                 f,
                 "would rewrite {} ({}) with {entries} entries{}",
                 FAMILIES.join(", "),
                 counts(diff),
                 if *reload { ", then reload" } else { "" }
             ),
-            SyncOutcome::Rewritten { diff, puts, reloaded } => write!(
+            SyncOutcome::Rewritten {
+                diff,
+                puts,
+                reloaded,
+            } => write!(
                 f,
                 "rewrote AstDB ({}): deleted {}, put {puts} entries{}",
                 counts(diff),
                 FAMILIES.join(", "),
                 if *reloaded { ", reloaded" } else { "" }
             ),
-            SyncOutcome::Reloaded => write!(f, "AstDB already matches; configuration files changed: reloaded"),
+            SyncOutcome::Reloaded => write!(
+                f,
+                "AstDB already matches; configuration files changed: reloaded"
+            ),
         }
     }
 }
@@ -218,7 +271,9 @@ pub async fn sync_server<D: AstDb>(
     let diff = compare(desired, &current);
     if diff.is_empty() {
         if !files_changed {
-            return Ok(SyncOutcome::Unchanged { entries: desired.len() });
+            return Ok(SyncOutcome::Unchanged {
+                entries: desired.len(),
+            });
         }
         if dry_run {
             return Ok(SyncOutcome::WouldRewrite {
@@ -271,7 +326,8 @@ impl AstDb for MemoryAstDb {
     }
     async fn put(&mut self, family: &str, key: &str, value: &str) -> Result<(), AstDbError> {
         self.writes += 1;
-        self.entries.insert(format!("{family}/{key}"), value.to_string());
+        self.entries
+            .insert(format!("{family}/{key}"), value.to_string());
         Ok(())
     }
     async fn del_tree(&mut self, family: &str) -> Result<(), AstDbError> {
@@ -297,7 +353,10 @@ fn ami_err(action: &str, family: &str, e: impl std::fmt::Display) -> AstDbError 
 
 impl AstDb for AmiAstDb {
     async fn get(&mut self, family: &str, key: &str) -> Result<Option<String>, AstDbError> {
-        self.client.db_get(family, key).await.map_err(|e| ami_err("DBGet", &format!("{family}/{key}"), e))
+        self.client
+            .db_get(family, key)
+            .await
+            .map_err(|e| ami_err("DBGet", &format!("{family}/{key}"), e))
     }
     async fn put(&mut self, family: &str, key: &str, value: &str) -> Result<(), AstDbError> {
         self.client
@@ -306,7 +365,11 @@ impl AstDb for AmiAstDb {
             .map_err(|e| ami_err("DBPut", &format!("{family}/{key}"), e))
     }
     async fn del_tree(&mut self, family: &str) -> Result<(), AstDbError> {
-        self.client.db_deltree(family, None).await.map(drop).map_err(|e| ami_err("DBDelTree", family, e))
+        self.client
+            .db_deltree(family, None)
+            .await
+            .map(drop)
+            .map_err(|e| ami_err("DBDelTree", family, e))
     }
     /// Reloads the modules whose files oml writes, one by one (a module
     /// this Asterisk does not load is skipped), rather than everything.
@@ -314,7 +377,10 @@ impl AstDb for AmiAstDb {
         for module in RELOAD_MODULES {
             if let Err(e) = self.client.reload(Some(module)).await {
                 let text = e.to_string().to_ascii_lowercase();
-                if !(text.contains("no such module") || text.contains("not loaded") || text.contains("not found")) {
+                if !(text.contains("no such module")
+                    || text.contains("not loaded")
+                    || text.contains("not found"))
+                {
                     return Err(ami_err("Reload", module, e));
                 }
             }
@@ -324,7 +390,13 @@ impl AstDb for AmiAstDb {
 }
 
 /// The modules that read the files `regenerate-asterisk` writes.
-pub const RELOAD_MODULES: [&str; 5] = ["manager", "pbx_config.so", "app_queue.so", "res_pjsip.so", "res_musiconhold.so"];
+pub const RELOAD_MODULES: [&str; 5] = [
+    "manager",
+    "pbx_config.so",
+    "app_queue.so",
+    "res_pjsip.so",
+    "res_musiconhold.so",
+];
 
 /// Connects to a configured server over AMI.
 pub async fn connect(server: &crate::render::Server) -> Result<AmiAstDb, AstDbError> {
@@ -333,9 +405,12 @@ pub async fn connect(server: &crate::render::Server) -> Result<AmiAstDb, AstDbEr
         server.ami_user.clone(),
         server.ami_secret.clone(),
     );
-    let client = oml_ami::AmiClient::connect(cfg)
-        .await
-        .map_err(|e| AstDbError(format!("cannot connect to AMI at {}:{} as {}: {e}", server.host, server.ami_port, server.ami_user)))?;
+    let client = oml_ami::AmiClient::connect(cfg).await.map_err(|e| {
+        AstDbError(format!(
+            "cannot connect to AMI at {}:{} as {}: {e}",
+            server.host, server.ami_port, server.ami_user
+        ))
+    })?;
     Ok(AmiAstDb { client })
 }
 
@@ -348,7 +423,11 @@ pub struct ServerReport {
 
 /// Runs [`sync_server`] on every enabled server; one failing does not stop
 /// the others.
-pub async fn sync_all(ctx: &RenderContext, files_changed: bool, dry_run: bool) -> Vec<ServerReport> {
+pub async fn sync_all(
+    ctx: &RenderContext,
+    files_changed: bool,
+    dry_run: bool,
+) -> Vec<ServerReport> {
     let entries = desired(ctx);
     let mut reports = Vec::new();
     for s in ctx.data.servers.iter().filter(|s| s.enabled) {
@@ -406,7 +485,10 @@ mod tests {
     }
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
@@ -414,7 +496,11 @@ mod tests {
         let e = desired_from(&data(), "UTC", "mp3");
         let get = |p: &str| e.iter().find(|x| x.path() == p).map(|x| x.value.clone());
         assert_eq!(get("OML/CAMP/3/QNAME").as_deref(), Some("3_Springsale"));
-        assert_eq!(get("OML/CAMP/3/OUTCID").as_deref(), Some("5551000"), "falls back to the trunk's caller id");
+        assert_eq!(
+            get("OML/CAMP/3/OUTCID").as_deref(),
+            Some("5551000"),
+            "falls back to the trunk's caller id"
+        );
         assert_eq!(get("OML/CAMP/3/RINGTIME").as_deref(), Some("25"));
         assert_eq!(get("OML/AGENT/7/SIP").as_deref(), Some("1007"));
         assert_eq!(get("OML/TRUNK/1/TECH").as_deref(), Some("Local"));
@@ -426,19 +512,28 @@ mod tests {
         block_on(async {
             let e = desired_from(&data(), "UTC", "mp3");
             let mut db = MemoryAstDb::default();
-            db.entries.insert("OML/CAMP/99/QNAME".into(), "stale".into());
-            db.entries.insert("OML/GLOBALS/CAMPAIGNS".into(), "3,99".into());
+            db.entries
+                .insert("OML/CAMP/99/QNAME".into(), "stale".into());
+            db.entries
+                .insert("OML/GLOBALS/CAMPAIGNS".into(), "3,99".into());
             let dry = sync_server(&mut db, &e, false, true).await.unwrap();
-            assert!(matches!(&dry, SyncOutcome::WouldRewrite { diff, .. } if diff.removed == vec!["OML/CAMP/99".to_string()]), "{dry:?}");
+            assert!(
+                matches!(&dry, SyncOutcome::WouldRewrite { diff, .. } if diff.removed == vec!["OML/CAMP/99".to_string()]),
+                "{dry:?}"
+            );
             assert_eq!(db.writes, 0, "a dry run writes nothing");
             let first = sync_server(&mut db, &e, false, false).await.unwrap();
-            assert!(matches!(first, SyncOutcome::Rewritten { reloaded: true, .. }));
+            assert!(matches!(
+                first,
+                SyncOutcome::Rewritten { reloaded: true, .. }
+            ));
             assert!(!db.entries.contains_key("OML/CAMP/99/QNAME"));
             for x in &e {
                 assert_eq!(db.entries.get(&x.path()), Some(&x.value), "{}", x.path());
             }
             // The dialplan marks the agent ready; regenerate keeps it.
-            db.entries.insert("OML/AGENT/7/STATUS".into(), "READY".into());
+            db.entries
+                .insert("OML/AGENT/7/STATUS".into(), "READY".into());
             let (writes, reloads) = (db.writes, db.reloads);
             let second = sync_server(&mut db, &e, false, false).await.unwrap();
             assert_eq!(second, SyncOutcome::Unchanged { entries: e.len() });
@@ -448,11 +543,16 @@ mod tests {
             d.campaigns[0].ring_timeout_s = 30;
             let e2 = desired_from(&d, "UTC", "mp3");
             let third = sync_server(&mut db, &e2, false, false).await.unwrap();
-            assert!(matches!(&third, SyncOutcome::Rewritten { diff, .. } if diff.changed == vec!["OML/CAMP/3/RINGTIME".to_string()]));
+            assert!(
+                matches!(&third, SyncOutcome::Rewritten { diff, .. } if diff.changed == vec!["OML/CAMP/3/RINGTIME".to_string()])
+            );
             assert_eq!(db.entries["OML/AGENT/7/STATUS"], "READY");
             // Only files changed: reload without writing.
             let w = db.writes;
-            assert_eq!(sync_server(&mut db, &e2, true, false).await.unwrap(), SyncOutcome::Reloaded);
+            assert_eq!(
+                sync_server(&mut db, &e2, true, false).await.unwrap(),
+                SyncOutcome::Reloaded
+            );
             assert_eq!(db.writes, w);
         });
     }

@@ -7,7 +7,9 @@ use secrecy::ExposeSecret;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn text(name: &str) -> String {
@@ -16,7 +18,12 @@ fn text(name: &str) -> String {
 
 #[test]
 fn every_fixture_round_trips_byte_for_byte() {
-    for name in ["oml-1.2.0.inventory", "oml-1.4.0.inventory", "oml-1.12.0.inventory", "oml-1.4.0-cluster.inventory"] {
+    for name in [
+        "oml-1.2.0.inventory",
+        "oml-1.4.0.inventory",
+        "oml-1.12.0.inventory",
+        "oml-1.4.0-cluster.inventory",
+    ] {
         let inv = Inventory::load(fixture(name)).unwrap();
         assert_eq!(inv.to_text(), text(name), "{name}");
     }
@@ -24,7 +31,10 @@ fn every_fixture_round_trips_byte_for_byte() {
 
 #[test]
 fn omnileads_1_2_0_self_hosted_2019() {
-    let cfg = Inventory::load(fixture("oml-1.2.0.inventory")).unwrap().config().unwrap();
+    let cfg = Inventory::load(fixture("oml-1.2.0.inventory"))
+        .unwrap()
+        .config()
+        .unwrap();
     assert_eq!(cfg.era, Era::V2019);
     assert_eq!(cfg.ip.to_string(), "192.168.95.100");
     assert_eq!(cfg.fqdn.as_deref(), Some("oml-aio.example.com"));
@@ -45,13 +55,23 @@ fn omnileads_1_4_0_prodenv_aio_2020_needs_its_passwords() {
     let InventoryError::Invalid(problems) = inv.config().unwrap_err() else {
         panic!("expected missing passwords")
     };
-    let vars: Vec<_> = problems.iter().map(|p| (p.variable.clone().unwrap(), p.line)).collect();
+    let vars: Vec<_> = problems
+        .iter()
+        .map(|p| (p.variable.clone().unwrap(), p.line))
+        .collect();
     assert_eq!(
         vars,
-        vec![("postgres_password".into(), Some(59)), ("admin_pass".into(), Some(64))],
+        vec![
+            ("postgres_password".into(), Some(59)),
+            ("admin_pass".into(), Some(64))
+        ],
         "{problems:?}"
     );
-    for (k, v) in [("postgres_password", "pg-S3cret"), ("admin_pass", "adm1n;=x"), ("TZ", "America/Argentina/Cordoba")] {
+    for (k, v) in [
+        ("postgres_password", "pg-S3cret"),
+        ("admin_pass", "adm1n;=x"),
+        ("TZ", "America/Argentina/Cordoba"),
+    ] {
         let r = inv.edit(&Edit::set(k, v)).unwrap();
         assert_eq!(r.action, EditAction::Uncommented, "{k}");
     }
@@ -66,7 +86,11 @@ fn omnileads_1_4_0_prodenv_aio_2020_needs_its_passwords() {
     // Exactly three lines differ from the shipped file.
     let before = text("oml-1.4.0.inventory");
     let after = inv.to_text();
-    let changed: Vec<_> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
     assert_eq!(changed.len(), 3, "{changed:?}");
     assert_eq!(before.lines().count(), after.lines().count());
 }
@@ -77,14 +101,31 @@ fn omnileads_1_12_0_node_host_2020() {
     let InventoryError::Invalid(problems) = inv.config().unwrap_err() else {
         panic!("expected missing passwords")
     };
-    let names: Vec<_> = problems.iter().filter_map(|p| p.variable.as_deref()).collect();
-    assert_eq!(names, ["postgres_password", "ami_password", "admin_pass"], "{problems:?}");
-    for (k, v) in [("postgres_password", "pg"), ("ami_password", "ami"), ("admin_pass", "adm")] {
+    let names: Vec<_> = problems
+        .iter()
+        .filter_map(|p| p.variable.as_deref())
+        .collect();
+    assert_eq!(
+        names,
+        ["postgres_password", "ami_password", "admin_pass"],
+        "{problems:?}"
+    );
+    for (k, v) in [
+        ("postgres_password", "pg"),
+        ("ami_password", "ami"),
+        ("admin_pass", "adm"),
+    ] {
         inv.edit(&Edit::set(k, v)).unwrap();
     }
     let cfg = inv.config().unwrap();
     assert_eq!(cfg.ip.to_string(), "10.20.30.40");
-    assert_eq!(cfg.connection, SshTarget::Ssh { user: "root".into(), port: 2222 });
+    assert_eq!(
+        cfg.connection,
+        SshTarget::Ssh {
+            user: "root".into(),
+            port: 2222
+        }
+    );
     // ami_user is commented out in 1.12.0: OMniLeads' default applies.
     assert_eq!(cfg.ami_user, "omnileadsami");
 }
@@ -96,17 +137,32 @@ fn shipped_inventories_without_a_host_line_say_which_line_to_uncomment() {
         "192.168.95.100 ansible_connection=local",
         "#localhost ansible_connection=local",
     );
-    let e = Inventory::parse(&t).unwrap().config().unwrap_err().to_string();
-    assert!(e.contains("no host in [prodenv-aio]") && e.contains("line 12 or 13"), "{e}");
+    let e = Inventory::parse(&t)
+        .unwrap()
+        .config()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no host in [prodenv-aio]") && e.contains("line 12 or 13"),
+        "{e}"
+    );
     let _ = shipped;
 }
 
 #[test]
 fn cluster_inventory_is_refused_with_an_explanation() {
-    let e = Inventory::load(fixture("oml-1.4.0-cluster.inventory")).unwrap().config().unwrap_err();
-    let InventoryError::Unsupported { explanation } = &e else { panic!("{e}") };
+    let e = Inventory::load(fixture("oml-1.4.0-cluster.inventory"))
+        .unwrap()
+        .config()
+        .unwrap_err();
+    let InventoryError::Unsupported { explanation } = &e else {
+        panic!("{e}")
+    };
     assert!(explanation.contains("cluster inventory"), "{explanation}");
-    assert!(explanation.contains("[omniapp] hostname (line 31)"), "{explanation}");
+    assert!(
+        explanation.contains("[omniapp] hostname (line 31)"),
+        "{explanation}"
+    );
     assert!(explanation.contains("all-in-one"), "{explanation}");
 }
 
@@ -121,12 +177,26 @@ fn bad_inventories_fail_with_the_line_number() {
     }
     // Missing password.
     let bad = good.replace("ami_password=5_MeO_DMT", "#ami_password=5_MeO_DMT");
-    let e = Inventory::parse(&bad).unwrap().config().unwrap_err().to_string();
-    assert!(e.contains("line 41: `ami_password`: is required but commented out at line 41"), "{e}");
+    let e = Inventory::parse(&bad)
+        .unwrap()
+        .config()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 41: `ami_password`: is required but commented out at line 41"),
+        "{e}"
+    );
     // Invalid IP.
     let bad = good.replace("ansible_host=192.168.95.100", "ansible_host=192.168.95");
-    let e = Inventory::parse(&bad).unwrap().config().unwrap_err().to_string();
-    assert!(e.contains("line 13: `ansible_host`: `192.168.95` is not an IP address"), "{e}");
+    let e = Inventory::parse(&bad)
+        .unwrap()
+        .config()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 13: `ansible_host`: `192.168.95` is not an IP address"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -135,13 +205,15 @@ fn saving_an_edit_writes_the_file_atomically() {
     let path = dir.path().join("inventory");
     std::fs::copy(fixture("oml-1.2.0.inventory"), &path).unwrap();
     let mut inv = Inventory::load(&path).unwrap();
-    inv.edit(&Edit::HostAddress("192.168.95.101".parse().unwrap())).unwrap();
+    inv.edit(&Edit::HostAddress("192.168.95.101".parse().unwrap()))
+        .unwrap();
     inv.save().unwrap();
     let again = Inventory::load(&path).unwrap();
     assert_eq!(again.config().unwrap().ip.to_string(), "192.168.95.101");
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        text("oml-1.2.0.inventory").replace("ansible_host=192.168.95.100", "ansible_host=192.168.95.101")
+        text("oml-1.2.0.inventory")
+            .replace("ansible_host=192.168.95.100", "ansible_host=192.168.95.101")
     );
 }
 

@@ -38,7 +38,11 @@ fn ctx(server: Server) -> RenderContext {
                 caller_id: "".into(),
                 state: "stopped".into(),
             }],
-            agents: vec![Agent { id: 902, username: "agent-902".into(), active: true }],
+            agents: vec![Agent {
+                id: 902,
+                username: "agent-902".into(),
+                active: true,
+            }],
         },
         oml: OmlSettings::default(),
     }
@@ -60,13 +64,26 @@ async fn check_against(host: &str, port: u16, user: &str, secret: &str) {
     let dry = regenerate::sync_all(&c, false, true).await;
     assert_eq!(dry.len(), 1);
     let first = regenerate::sync_all(&c, false, false).await;
-    let outcome = first[0].result.as_ref().unwrap_or_else(|e| panic!("{}: {e}", first[0].server));
-    assert!(matches!(outcome, SyncOutcome::Rewritten { .. } | SyncOutcome::Unchanged { .. }), "{outcome}");
+    let outcome = first[0]
+        .result
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{}: {e}", first[0].server));
+    assert!(
+        matches!(
+            outcome,
+            SyncOutcome::Rewritten { .. } | SyncOutcome::Unchanged { .. }
+        ),
+        "{outcome}"
+    );
 
     // Every key reads back.
-    let client = AmiClient::connect(ClientConfig::new(format!("{host}:{port}"), user, SecretString::from(secret.to_string())))
-        .await
-        .unwrap();
+    let client = AmiClient::connect(ClientConfig::new(
+        format!("{host}:{port}"),
+        user,
+        SecretString::from(secret.to_string()),
+    ))
+    .await
+    .unwrap();
     for e in &desired {
         let got = client.db_get(&e.family, &e.key).await.unwrap();
         assert_eq!(got.as_deref(), Some(e.value.as_str()), "{}", e.path());
@@ -74,7 +91,12 @@ async fn check_against(host: &str, port: u16, user: &str, secret: &str) {
 
     let second = regenerate::sync_all(&c, false, false).await;
     let outcome = second[0].result.as_ref().unwrap();
-    assert_eq!(*outcome, SyncOutcome::Unchanged { entries: desired.len() });
+    assert_eq!(
+        *outcome,
+        SyncOutcome::Unchanged {
+            entries: desired.len()
+        }
+    );
     assert!(outcome.to_string().contains("nothing to do"));
 
     // A campaign removed from the database disappears from AstDB.
@@ -82,7 +104,9 @@ async fn check_against(host: &str, port: u16, user: &str, secret: &str) {
     c2.data.campaigns.clear();
     let third = regenerate::sync_all(&c2, false, false).await;
     match third[0].result.as_ref().unwrap() {
-        SyncOutcome::Rewritten { diff, .. } => assert_eq!(diff.removed, vec!["OML/CAMP/901".to_string()]),
+        SyncOutcome::Rewritten { diff, .. } => {
+            assert_eq!(diff.removed, vec!["OML/CAMP/901".to_string()])
+        }
         other => panic!("{other}"),
     }
     assert_eq!(client.db_get("OML/CAMP/901", "QNAME").await.unwrap(), None);
@@ -91,9 +115,13 @@ async fn check_against(host: &str, port: u16, user: &str, secret: &str) {
 
 #[tokio::test]
 async fn regenerate_against_pbxsim() {
-    let sim = oml_pbxsim::PbxSim::start(oml_pbxsim::SimConfig::new("oml", SecretString::from("s3cret"), 1))
-        .await
-        .unwrap();
+    let sim = oml_pbxsim::PbxSim::start(oml_pbxsim::SimConfig::new(
+        "oml",
+        SecretString::from("s3cret"),
+        1,
+    ))
+    .await
+    .unwrap();
     let port = sim.local_addr().port();
     check_against("127.0.0.1", port, "oml", "s3cret").await;
     sim.shutdown().await;
@@ -101,7 +129,8 @@ async fn regenerate_against_pbxsim() {
 
 #[tokio::test]
 async fn regenerate_against_the_real_asterisk_bench() {
-    let vars = ["HOST", "PORT", "USER", "SECRET"].map(|v| std::env::var(format!("OML_TEST_ASTERISK_{v}")).ok());
+    let vars = ["HOST", "PORT", "USER", "SECRET"]
+        .map(|v| std::env::var(format!("OML_TEST_ASTERISK_{v}")).ok());
     let [Some(host), Some(port), Some(user), Some(secret)] = vars else {
         eprintln!("SKIPPED: OML_TEST_ASTERISK_HOST/_PORT/_USER/_SECRET not set (start the bench: bash .ci/asterisk-bench.sh up)");
         return;
@@ -111,9 +140,13 @@ async fn regenerate_against_the_real_asterisk_bench() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_reported_and_does_not_stop_the_others() {
-    let sim = oml_pbxsim::PbxSim::start(oml_pbxsim::SimConfig::new("oml", SecretString::from("s3cret"), 1))
-        .await
-        .unwrap();
+    let sim = oml_pbxsim::PbxSim::start(oml_pbxsim::SimConfig::new(
+        "oml",
+        SecretString::from("s3cret"),
+        1,
+    ))
+    .await
+    .unwrap();
     let good = Server {
         id: 1,
         name: "good".into(),
@@ -125,12 +158,20 @@ async fn an_unreachable_server_is_reported_and_does_not_stop_the_others() {
     };
     let mut c = ctx(good.clone());
     // A closed port first.
-    let dead = Server { id: 2, name: "dead".into(), ami_port: 1, ..good };
+    let dead = Server {
+        id: 2,
+        name: "dead".into(),
+        ami_port: 1,
+        ..good
+    };
     c.data.servers.insert(0, dead);
     let reports = regenerate::sync_all(&c, false, false).await;
     assert_eq!(reports.len(), 2);
     let err = reports[0].result.as_ref().unwrap_err().to_string();
-    assert!(err.contains("cannot connect to AMI at 127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("cannot connect to AMI at 127.0.0.1:1"),
+        "{err}"
+    );
     assert!(!err.contains("s3cret"));
     assert!(reports[1].result.is_ok(), "{:?}", reports[1].result);
     sim.shutdown().await;

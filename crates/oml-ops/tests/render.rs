@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn data() -> DialerData {
@@ -65,15 +67,26 @@ fn data() -> DialerData {
             },
         ],
         agents: vec![
-            Agent { id: 7, username: "ana".into(), active: true },
-            Agent { id: 8, username: "bob".into(), active: false },
+            Agent {
+                id: 7,
+                username: "ana".into(),
+                active: true,
+            },
+            Agent {
+                id: 8,
+                username: "bob".into(),
+                active: false,
+            },
         ],
     }
 }
 
 fn ctx_with(inventory: &str, oml: OmlSettings) -> RenderContext {
     RenderContext {
-        inventory: Inventory::load(fixture(inventory)).unwrap().config().unwrap(),
+        inventory: Inventory::load(fixture(inventory))
+            .unwrap()
+            .config()
+            .unwrap(),
         data: data(),
         oml,
     }
@@ -92,8 +105,16 @@ fn plan_creates_every_file_then_a_second_plan_is_empty() {
     let root = tempfile::tempdir().unwrap();
     let c = ctx();
     let plan = render::plan(&c, root.path()).unwrap();
-    assert_eq!(plan.changes().count(), render::TARGETS.len() + 1, "{}", plan.summary());
-    assert!(plan.steps.iter().all(|s| matches!(s, Step::Write { old: None, .. })));
+    assert_eq!(
+        plan.changes().count(),
+        render::TARGETS.len() + 1,
+        "{}",
+        plan.summary()
+    );
+    assert!(plan
+        .steps
+        .iter()
+        .all(|s| matches!(s, Step::Write { old: None, .. })));
     // Nothing is written by planning.
     assert!(!root.path().join("etc").exists());
     let report = plan.apply().unwrap();
@@ -110,10 +131,29 @@ fn a_changed_value_rewrites_only_the_files_that_carry_it() {
     render::plan(&c, root.path()).unwrap().apply().unwrap();
     c.data.campaigns[1].name = "Callbacks 2".into();
     let plan = render::plan(&c, root.path()).unwrap();
-    let changed: Vec<_> = plan.changes().map(|s| s.path().strip_prefix(root.path()).unwrap().display().to_string()).collect();
-    assert_eq!(changed, ["etc/asterisk/oml_queues.conf", "etc/asterisk/oml_extensions.conf"]);
+    let changed: Vec<_> = plan
+        .changes()
+        .map(|s| {
+            s.path()
+                .strip_prefix(root.path())
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "etc/asterisk/oml_queues.conf",
+            "etc/asterisk/oml_extensions.conf"
+        ]
+    );
     let diff = plan.diff();
-    assert!(diff.contains("-; campaign 4: Callbacks (preview)") && diff.contains("+; campaign 4: Callbacks 2 (preview)"), "{diff}");
+    assert!(
+        diff.contains("-; campaign 4: Callbacks (preview)")
+            && diff.contains("+; campaign 4: Callbacks 2 (preview)"),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -123,56 +163,116 @@ fn administrator_files_are_never_touched() {
     std::fs::create_dir_all(custom.parent().unwrap()).unwrap();
     std::fs::write(&custom, "[mine]\nexten => 1,1,Hangup()\n").unwrap();
     render::plan(&ctx(), root.path()).unwrap().apply().unwrap();
-    assert_eq!(std::fs::read_to_string(&custom).unwrap(), "[mine]\nexten => 1,1,Hangup()\n");
-    assert!(read(root.path(), "etc/asterisk/oml_extensions.conf").contains("#tryinclude oml_extensions_custom.conf"));
+    assert_eq!(
+        std::fs::read_to_string(&custom).unwrap(),
+        "[mine]\nexten => 1,1,Hangup()\n"
+    );
+    assert!(read(root.path(), "etc/asterisk/oml_extensions.conf")
+        .contains("#tryinclude oml_extensions_custom.conf"));
 }
 
 #[test]
 fn asterisk_files_hold_what_the_database_holds() {
     let root = tempfile::tempdir().unwrap();
-    render::plan_asterisk(&ctx(), root.path()).unwrap().apply().unwrap();
+    render::plan_asterisk(&ctx(), root.path())
+        .unwrap()
+        .apply()
+        .unwrap();
     let r = root.path();
     let manager = read(r, "etc/asterisk/oml_manager.conf");
-    assert!(manager.contains("[omnileadsami]\nsecret = 5_MeO_DMT\n"), "{manager}");
+    assert!(
+        manager.contains("[omnileadsami]\nsecret = 5_MeO_DMT\n"),
+        "{manager}"
+    );
     assert!(manager.contains("permit = 192.168.95.100/255.255.255.255"));
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(r.join("etc/asterisk/oml_manager.conf")).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(r.join("etc/asterisk/oml_manager.conf"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o640, "the AMI secret is not world-readable");
     let queues = read(r, "etc/asterisk/oml_queues.conf");
-    assert!(queues.contains("[3_Springsale_2026]") && queues.contains("[4_Callbacks]"), "{queues}");
+    assert!(
+        queues.contains("[3_Springsale_2026]") && queues.contains("[4_Callbacks]"),
+        "{queues}"
+    );
     let ext = read(r, "etc/asterisk/oml_extensions.conf");
     assert!(ext.contains("[from-oml]"));
-    assert!(ext.contains("[oml-campaign-3]") && ext.contains("Queue(3_Springsale_2026,,,,${DB(OML/CAMP/3/QUEUETIME)})"), "{ext}");
-    assert!(ext.contains("[oml-campaign-4]") && ext.contains("Goto(my-agents,100,1)"), "{ext}");
-    assert!(!ext.contains("Spring sale; 2026"), "a `;` would start an Asterisk comment: {ext}");
+    assert!(
+        ext.contains("[oml-campaign-3]")
+            && ext.contains("Queue(3_Springsale_2026,,,,${DB(OML/CAMP/3/QUEUETIME)})"),
+        "{ext}"
+    );
+    assert!(
+        ext.contains("[oml-campaign-4]") && ext.contains("Goto(my-agents,100,1)"),
+        "{ext}"
+    );
+    assert!(
+        !ext.contains("Spring sale; 2026"),
+        "a `;` would start an Asterisk comment: {ext}"
+    );
     let outr = read(r, "etc/asterisk/oml_extensions_outr.conf");
-    assert!(outr.contains("[oml-trunk-2]") && outr.contains("Dial(PJSIP/${EXTEN}@carrier,"), "{outr}");
-    assert!(outr.contains("[oml-trunk-1]\n") && outr.contains("Goto(oml-trunk-2,${EXTEN},1)"), "{outr}");
+    assert!(
+        outr.contains("[oml-trunk-2]") && outr.contains("Dial(PJSIP/${EXTEN}@carrier,"),
+        "{outr}"
+    );
+    assert!(
+        outr.contains("[oml-trunk-1]\n") && outr.contains("Goto(oml-trunk-2,${EXTEN},1)"),
+        "{outr}"
+    );
     let agents = read(r, "etc/asterisk/oml_pjsip_agents.conf");
     assert!(agents.contains("[1007](oml-agent-template)"));
-    assert!(!agents.contains("[1008]"), "inactive agents get no endpoint");
+    assert!(
+        !agents.contains("[1008]"),
+        "inactive agents get no endpoint"
+    );
     assert!(read(r, "etc/asterisk/oml_moh.conf").contains("[oml_default]"));
-    assert!(!r.join("etc/kamailio").exists(), "plan_asterisk renders Asterisk only");
+    assert!(
+        !r.join("etc/kamailio").exists(),
+        "plan_asterisk renders Asterisk only"
+    );
 }
 
 #[test]
 fn host_files_follow_the_inventory() {
     let root = tempfile::tempdir().unwrap();
-    let mut oml = OmlSettings::default();
-    oml.postgres_from_inventory = true;
-    oml.data_dir = PathBuf::from("/var/lib/oml");
-    render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path()).unwrap().apply().unwrap();
+    let oml = OmlSettings {
+        postgres_from_inventory: true,
+        data_dir: PathBuf::from("/var/lib/oml"),
+        ..OmlSettings::default()
+    };
+    render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path())
+        .unwrap()
+        .apply()
+        .unwrap();
     let r = root.path();
     let kam = read(r, "etc/kamailio/kamailio.cfg");
-    assert!(kam.contains("listen=udp:192.168.95.100:5060\n") && kam.contains("alias=\"oml-aio.example.com\""), "{kam}");
+    assert!(
+        kam.contains("listen=udp:192.168.95.100:5060\n")
+            && kam.contains("alias=\"oml-aio.example.com\""),
+        "{kam}"
+    );
     assert!(read(r, "etc/rtpengine/rtpengine.conf").contains("interface = 192.168.95.100\n"));
     let nginx = read(r, "etc/nginx/conf.d/oml.conf");
-    assert!(nginx.contains("server_name oml-aio.example.com 192.168.95.100;") && nginx.contains("server 127.0.0.1:8080;"), "{nginx}");
+    assert!(
+        nginx.contains("server_name oml-aio.example.com 192.168.95.100;")
+            && nginx.contains("server 127.0.0.1:8080;"),
+        "{nginx}"
+    );
     let env = read(r, "etc/oml/oml.env");
-    assert!(env.contains("OML_DATABASE_URL=postgres://omnileads:admin123@127.0.0.1:5432/omnileads\n"), "{env}");
-    assert!(read(r, "etc/systemd/system/oml.service").contains("ExecStart=/usr/local/bin/oml serve\n"));
+    assert!(
+        env.contains("OML_DATABASE_URL=postgres://omnileads:admin123@127.0.0.1:5432/omnileads\n"),
+        "{env}"
+    );
+    assert!(
+        read(r, "etc/systemd/system/oml.service").contains("ExecStart=/usr/local/bin/oml serve\n")
+    );
     let toml = read(r, "var/lib/oml/oml.toml");
-    assert!(toml.contains("login_failure_limit = 3") || toml.contains("login_failure_limit ="), "{toml}");
+    assert!(
+        toml.contains("login_failure_limit = 3") || toml.contains("login_failure_limit ="),
+        "{toml}"
+    );
     assert!(toml.contains("session_idle_seconds = 3600"), "{toml}");
 }
 
@@ -181,21 +281,32 @@ fn own_config_keeps_the_administrators_settings() {
     let root = tempfile::tempdir().unwrap();
     let cfgdir = root.path().join("var/lib/oml");
     std::fs::create_dir_all(&cfgdir).unwrap();
-    std::fs::write(cfgdir.join("oml.toml"), "[lockout]\ncool_off_seconds = 42\nlogin_failure_limit = 9\n").unwrap();
+    std::fs::write(
+        cfgdir.join("oml.toml"),
+        "[lockout]\ncool_off_seconds = 42\nlogin_failure_limit = 9\n",
+    )
+    .unwrap();
     let c = ctx_with("oml-1.2.0.inventory", OmlSettings::default());
     render::plan(&c, root.path()).unwrap().apply().unwrap();
     let text = read(root.path(), "var/lib/oml/oml.toml");
     let parsed = oml_config::Config::parse(&text, "oml.toml").unwrap();
     assert_eq!(parsed.lockout.cool_off_seconds, 42, "kept");
-    assert_eq!(parsed.lockout.login_failure_limit, 3, "LOGIN_FAILURE_LIMIT of the 1.2.0 inventory (default 3)");
+    assert_eq!(
+        parsed.lockout.login_failure_limit, 3,
+        "LOGIN_FAILURE_LIMIT of the 1.2.0 inventory (default 3)"
+    );
 }
 
 #[test]
 fn dry_run_diff_masks_passwords() {
     let root = tempfile::tempdir().unwrap();
-    let mut oml = OmlSettings::default();
-    oml.postgres_from_inventory = true;
-    let diff = render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path()).unwrap().diff();
+    let oml = OmlSettings {
+        postgres_from_inventory: true,
+        ..OmlSettings::default()
+    };
+    let diff = render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path())
+        .unwrap()
+        .diff();
     assert!(diff.contains("+secret = ********"), "{diff}");
     for secret in ["5_MeO_DMT", "admin123"] {
         assert!(!diff.contains(secret), "{secret} leaked in the diff");
@@ -204,8 +315,14 @@ fn dry_run_diff_masks_passwords() {
 
 #[test]
 fn a_bad_inventory_renders_nothing() {
-    let text = std::fs::read_to_string(fixture("oml-1.2.0.inventory")).unwrap().replace("ansible_host=192.168.95.100", "ansible_host=192.168.95");
-    let err = Inventory::parse(&text).unwrap().config().unwrap_err().to_string();
+    let text = std::fs::read_to_string(fixture("oml-1.2.0.inventory"))
+        .unwrap()
+        .replace("ansible_host=192.168.95.100", "ansible_host=192.168.95");
+    let err = Inventory::parse(&text)
+        .unwrap()
+        .config()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("line 13"), "{err}");
 }
 
@@ -228,9 +345,21 @@ fn kamailio_accepts_the_rendered_config() {
     c.inventory.ip = "127.0.0.1".parse().unwrap();
     render::plan(&c, root.path()).unwrap().apply().unwrap();
     let cfg = root.path().join("etc/kamailio/kamailio.cfg");
-    let out = Command::new(kamailio).arg("-c").arg("-f").arg(&cfg).output().unwrap();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "kamailio -c -f rejected the rendered config:\n{all}");
+    let out = Command::new(kamailio)
+        .arg("-c")
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "kamailio -c -f rejected the rendered config:\n{all}"
+    );
 }
 
 #[test]
@@ -247,18 +376,37 @@ fn nginx_accepts_the_rendered_config() {
     let tls = root.path().join("tls");
     std::fs::create_dir_all(&tls).unwrap();
     let st = Command::new(openssl)
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=oml-test"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=oml-test",
+        ])
         .arg("-keyout")
         .arg(tls.join("oml.key"))
         .arg("-out")
         .arg(tls.join("oml.crt"))
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let mut oml = OmlSettings::default();
-    oml.tls_cert = tls.join("oml.crt");
-    oml.tls_key = tls.join("oml.key");
-    render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path()).unwrap().apply().unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let oml = OmlSettings {
+        tls_cert: tls.join("oml.crt"),
+        tls_key: tls.join("oml.key"),
+        ..OmlSettings::default()
+    };
+    render::plan(&ctx_with("oml-1.2.0.inventory", oml), root.path())
+        .unwrap()
+        .apply()
+        .unwrap();
     let site = root.path().join("etc/nginx/conf.d/oml.conf");
     // A minimal main file that includes the rendered site, with its own
     // pid and logs so the check needs no system paths.
@@ -278,8 +426,22 @@ fn nginx_accepts_the_rendered_config() {
         ),
     )
     .unwrap();
-    let out = Command::new(nginx).arg("-t").arg("-c").arg(&main).arg("-p").arg(root.path()).output().unwrap();
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "nginx -t rejected the rendered config:\n{all}");
+    let out = Command::new(nginx)
+        .arg("-t")
+        .arg("-c")
+        .arg(&main)
+        .arg("-p")
+        .arg(root.path())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "nginx -t rejected the rendered config:\n{all}"
+    );
     assert!(all.contains("test is successful"), "{all}");
 }

@@ -186,7 +186,11 @@ fn closes(raw: &str, q: char) -> bool {
 }
 
 /// Reads a raw value (already trimmed): strips one level of quotes.
-fn read_value(raw: &str, lineno: usize, key: &str) -> Result<(String, Option<char>), InventoryError> {
+fn read_value(
+    raw: &str,
+    lineno: usize,
+    key: &str,
+) -> Result<(String, Option<char>), InventoryError> {
     match raw.chars().next() {
         Some(q @ ('"' | '\'')) => {
             if closes(raw, q) {
@@ -223,7 +227,11 @@ fn parse_var(content: &str, start: usize) -> Option<(String, Range<usize>)> {
 
 /// Splits a host line into tokens with their byte ranges, honouring quotes;
 /// a token starting with `#` begins the inline comment.
-fn host_tokens(content: &str, start: usize, lineno: usize) -> Result<(Vec<Range<usize>>, Option<usize>), InventoryError> {
+fn host_tokens(
+    content: &str,
+    start: usize,
+    lineno: usize,
+) -> Result<(Vec<Range<usize>>, Option<usize>), InventoryError> {
     let bytes = content.as_bytes();
     let mut i = start;
     let mut tokens = Vec::new();
@@ -271,7 +279,12 @@ fn host_tokens(content: &str, start: usize, lineno: usize) -> Result<(Vec<Range<
     Ok((tokens, None))
 }
 
-fn parse_host(content: &str, start: usize, lineno: usize, strict: bool) -> Result<Option<HostLine>, InventoryError> {
+fn parse_host(
+    content: &str,
+    start: usize,
+    lineno: usize,
+    strict: bool,
+) -> Result<Option<HostLine>, InventoryError> {
     let (tokens, comment_at) = match host_tokens(content, start, lineno) {
         Ok(t) => t,
         Err(e) if strict => return Err(e),
@@ -352,11 +365,18 @@ impl Document {
     }
 
     /// Header line indexes of sections `[group]`/`[group:vars]`/... named so.
-    pub fn sections<'a>(&'a self, group: &'a str, kind: SectionKind) -> impl Iterator<Item = usize> + 'a {
-        self.lines.iter().enumerate().filter_map(move |(i, l)| match &l.kind {
-            LineKind::Section { group: g, kind: k } if g == group && *k == kind => Some(i),
-            _ => None,
-        })
+    pub fn sections<'a>(
+        &'a self,
+        group: &'a str,
+        kind: SectionKind,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, l)| match &l.kind {
+                LineKind::Section { group: g, kind: k } if g == group && *k == kind => Some(i),
+                _ => None,
+            })
     }
 
     /// Lines (index, line) belonging to the section whose header is at `header`.
@@ -377,7 +397,11 @@ impl Document {
     }
 }
 
-fn classify(content: &str, section: Option<SectionKind>, lineno: usize) -> Result<LineKind, InventoryError> {
+fn classify(
+    content: &str,
+    section: Option<SectionKind>,
+    lineno: usize,
+) -> Result<LineKind, InventoryError> {
     let trimmed = content.trim();
     if trimmed.is_empty() {
         return Ok(LineKind::Blank);
@@ -434,7 +458,8 @@ fn classify(content: &str, section: Option<SectionKind>, lineno: usize) -> Resul
             match section {
                 Some(SectionKind::Vars) => {
                     if let Some((key, span)) = parse_var(content, after) {
-                        if let Ok((value, quote)) = read_value(&content[span.clone()], lineno, &key) {
+                        if let Ok((value, quote)) = read_value(&content[span.clone()], lineno, &key)
+                        {
                             return Ok(LineKind::CommentedVar(VarLine {
                                 key,
                                 value,
@@ -506,7 +531,8 @@ mod tests {
 
     #[test]
     fn classifies_vars_and_commented_vars() {
-        let doc = Document::parse("[g:vars]\nk = v \n#TZ=America/X\n# prose=here\nq=\"a;b=c\"\n").unwrap();
+        let doc = Document::parse("[g:vars]\nk = v \n#TZ=America/X\n# prose=here\nq=\"a;b=c\"\n")
+            .unwrap();
         match &doc.lines[1].kind {
             LineKind::Var(v) => {
                 assert_eq!((v.key.as_str(), v.value.as_str()), ("k", "v"));
@@ -514,16 +540,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(&doc.lines[2].kind, LineKind::CommentedVar(v) if v.key == "TZ" && v.value == "America/X"));
+        assert!(
+            matches!(&doc.lines[2].kind, LineKind::CommentedVar(v) if v.key == "TZ" && v.value == "America/X")
+        );
         assert_eq!(doc.lines[3].kind, LineKind::Comment);
-        assert!(matches!(&doc.lines[4].kind, LineKind::Var(v) if v.value == "a;b=c" && v.quote == Some('"')));
+        assert!(
+            matches!(&doc.lines[4].kind, LineKind::Var(v) if v.value == "a;b=c" && v.quote == Some('"'))
+        );
         assert_eq!(doc.lines[4].section, Some(0));
     }
 
     #[test]
     fn host_lines_with_inline_comments() {
         let doc = Document::parse("[omnileads-aio]\nh ansible_connection=local ansible_host=1.2.3.4  #(x y=z)\n#X.X.X.X ansible_ssh_port=22 #c\n").unwrap();
-        let LineKind::Host(h) = &doc.lines[1].kind else { panic!() };
+        let LineKind::Host(h) = &doc.lines[1].kind else {
+            panic!()
+        };
         assert_eq!(h.name, "h");
         assert_eq!(h.var("ansible_host").unwrap().value, "1.2.3.4");
         assert_eq!(h.vars.len(), 2);

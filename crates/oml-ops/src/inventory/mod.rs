@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Groups that hold the single host of an all-in-one install, per era.
-pub const AIO_GROUPS: [(&str, Era); 2] = [("omnileads-aio", Era::V2019), ("prodenv-aio", Era::V2020)];
+pub const AIO_GROUPS: [(&str, Era); 2] =
+    [("omnileads-aio", Era::V2019), ("prodenv-aio", Era::V2020)];
 /// Groups whose hosts mean a multi-host (cluster) install.
 pub const CLUSTER_GROUPS: [&str; 5] = ["omniapp", "kamailio", "asterisk", "database", "dialer"];
 /// Groups whose hosts mean a Docker install.
@@ -181,7 +182,10 @@ impl Inventory {
         })?;
         let text = String::from_utf8(bytes).map_err(|e| InventoryError::Io {
             path: path.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text ({e})")),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text ({e})"),
+            ),
         })?;
         let mut inv = Inventory::parse(&text)?;
         inv.path = Some(path.to_path_buf());
@@ -215,7 +219,10 @@ impl Inventory {
     /// the file's permissions.
     pub fn save(&self) -> std::io::Result<()> {
         let path = self.path.as_ref().ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, "this inventory was not loaded from a file")
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "this inventory was not loaded from a file",
+            )
         })?;
         crate::fsutil::write_atomic(path, self.to_text().as_bytes(), None)
     }
@@ -246,12 +253,17 @@ impl Inventory {
     }
 
     fn group_exists(&self, group: &str) -> bool {
-        self.doc.lines.iter().any(|l| matches!(&l.kind, LineKind::Section { group: g, .. } if g == group))
+        self.doc
+            .lines
+            .iter()
+            .any(|l| matches!(&l.kind, LineKind::Section { group: g, .. } if g == group))
     }
 
     /// The all-in-one host, or why this inventory does not describe one.
     pub fn aio_host(&self) -> Result<AioHost, InventoryError> {
-        let real = |h: &HostLine| h.name != PLACEHOLDER && h.var("ansible_host").is_none_or(|v| v.value != PLACEHOLDER);
+        let real = |h: &HostLine| {
+            h.name != PLACEHOLDER && h.var("ansible_host").is_none_or(|v| v.value != PLACEHOLDER)
+        };
         let mut cluster: Vec<String> = Vec::new();
         for g in CLUSTER_GROUPS {
             for (line, h) in self.hosts(g) {
@@ -302,9 +314,10 @@ impl Inventory {
             0 => {
                 let Some((g, _)) = known_group else {
                     return Err(InventoryError::Unsupported {
-                        explanation: "no [omnileads-aio] or [prodenv-aio] group: this does not look like an \
+                        explanation:
+                            "no [omnileads-aio] or [prodenv-aio] group: this does not look like an \
                                       OMniLeads inventory"
-                            .into(),
+                                .into(),
                     });
                 };
                 let offered = self.commented_hosts(g);
@@ -330,7 +343,10 @@ impl Inventory {
                         InventoryError::at(
                             Some(h.line),
                             None,
-                            format!("[{}] has several hosts; an all-in-one install has exactly one", h.group),
+                            format!(
+                                "[{}] has several hosts; an all-in-one install has exactly one",
+                                h.group
+                            ),
                         )
                     })
                     .collect(),
@@ -349,7 +365,9 @@ impl Inventory {
                 for (i, l) in self.doc.lines.iter().enumerate() {
                     if let LineKind::Child(name) = &l.kind {
                         if name == child {
-                            if let Some((parent, _)) = l.section.and_then(|h| self.doc.section_of(h)) {
+                            if let Some((parent, _)) =
+                                l.section.and_then(|h| self.doc.section_of(h))
+                            {
                                 if seen.insert(parent.to_string()) {
                                     next.push(parent.to_string());
                                 }
@@ -474,10 +492,18 @@ impl Inventory {
 
     fn edit_set(&mut self, key: &str, value: &str) -> Result<EditReport, InventoryError> {
         if !doc::is_var_name(key) {
-            return Err(InventoryError::Edit(InventoryError::at(None, Some(key), "not a valid variable name")));
+            return Err(InventoryError::Edit(InventoryError::at(
+                None,
+                Some(key),
+                "not a valid variable name",
+            )));
         }
         if value.contains(['\n', '\r']) {
-            return Err(InventoryError::Edit(InventoryError::at(None, Some(key), "a value cannot span several lines")));
+            return Err(InventoryError::Edit(InventoryError::at(
+                None,
+                Some(key),
+                "a value cannot span several lines",
+            )));
         }
         // 1. A host-line variable.
         if let Some(group) = self.aio_group_name() {
@@ -487,7 +513,11 @@ impl Inventory {
                     let changed = self.replace_span(line - 1, v.value_span.clone(), &raw);
                     return Ok(EditReport {
                         line,
-                        action: if changed { EditAction::Changed } else { EditAction::Unchanged },
+                        action: if changed {
+                            EditAction::Changed
+                        } else {
+                            EditAction::Unchanged
+                        },
                     });
                 }
             }
@@ -590,7 +620,13 @@ impl Inventory {
             .get(idx)
             .map(|l| l.eol.clone())
             .filter(|e| !e.is_empty())
-            .or_else(|| self.doc.lines.iter().map(|l| l.eol.clone()).find(|e| !e.is_empty()))
+            .or_else(|| {
+                self.doc
+                    .lines
+                    .iter()
+                    .map(|l| l.eol.clone())
+                    .find(|e| !e.is_empty())
+            })
             .unwrap_or_else(|| "\n".into())
     }
 
@@ -602,14 +638,22 @@ impl Inventory {
             let changed = self.replace_span(idx, v.value_span.clone(), &value);
             return Ok(EditReport {
                 line: aio.line,
-                action: if changed { EditAction::Changed } else { EditAction::Unchanged },
+                action: if changed {
+                    EditAction::Changed
+                } else {
+                    EditAction::Unchanged
+                },
             });
         }
         if aio.host.name.parse::<IpAddr>().is_ok() || aio.host.name == PLACEHOLDER {
             let changed = self.replace_span(idx, aio.host.name_span.clone(), &value);
             return Ok(EditReport {
                 line: aio.line,
-                action: if changed { EditAction::Changed } else { EditAction::Unchanged },
+                action: if changed {
+                    EditAction::Changed
+                } else {
+                    EditAction::Unchanged
+                },
             });
         }
         // Add `ansible_host=IP` after the last token, before any comment.
@@ -619,7 +663,9 @@ impl Inventory {
             .last()
             .map(|v| v.value_span.end)
             .unwrap_or(aio.host.name_span.end);
-        self.doc.lines[idx].content.insert_str(end, &format!(" ansible_host={value}"));
+        self.doc.lines[idx]
+            .content
+            .insert_str(end, &format!(" ansible_host={value}"));
         Ok(EditReport {
             line: aio.line,
             action: EditAction::Added,
@@ -661,7 +707,9 @@ fn quote_with(value: &str, q: char) -> String {
 /// Writes a host-line value: one token, quoted when it has spaces, comment
 /// markers or quotes.
 pub fn format_host_value(value: &str) -> String {
-    if value.is_empty() || value.contains(|c: char| c.is_whitespace() || matches!(c, '#' | ';' | '"' | '\'' | '\\')) {
+    if value.is_empty()
+        || value.contains(|c: char| c.is_whitespace() || matches!(c, '#' | ';' | '"' | '\'' | '\\'))
+    {
         quote_with(value, '"')
     } else {
         value.to_string()

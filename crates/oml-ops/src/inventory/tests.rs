@@ -63,16 +63,25 @@ fn missing_and_invalid_values_name_line_and_variable() {
         .replace("#TZ=America/Argentina/Cordoba", "TZ=Mars/Olympus")
         .replace("ami_password=5_MeO_DMT", "ami_password=");
     let p = problems(&text);
-    let find = |var: &str| p.iter().find(|x| x.variable.as_deref() == Some(var)).unwrap_or_else(|| panic!("{var}: {p:?}"));
+    let find = |var: &str| {
+        p.iter()
+            .find(|x| x.variable.as_deref() == Some(var))
+            .unwrap_or_else(|| panic!("{var}: {p:?}"))
+    };
     assert_eq!(find("ansible_host").line, Some(2));
     assert!(find("ansible_host").message.contains("10.1.2.300"));
     assert_eq!(find("postgres_password").line, Some(9));
-    assert!(find("postgres_password").message.contains("commented out at line 9"));
+    assert!(find("postgres_password")
+        .message
+        .contains("commented out at line 9"));
     assert_eq!(find("LOGIN_FAILURE_LIMIT").line, Some(14));
     assert_eq!(find("TZ").line, Some(13));
     assert_eq!(find("ami_password").line, Some(12));
     let shown = InventoryError::Invalid(p.clone()).to_string();
-    assert!(shown.contains("line 14: `LOGIN_FAILURE_LIMIT`: `-1` is not a positive integer"), "{shown}");
+    assert!(
+        shown.contains("line 14: `LOGIN_FAILURE_LIMIT`: `-1` is not a positive integer"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -81,32 +90,49 @@ fn placeholder_and_localhost_hosts_are_explained() {
     assert!(p[0].message.contains("placeholder"), "{p:?}");
     let p = problems("[prodenv-aio]\nlocalhost ansible_connection=local\n[prodenv-aio:vars]\npostgres_password=a\nami_password=b\nadmin_pass=c\n");
     assert_eq!(p.len(), 1, "{p:?}");
-    assert!(p[0].message.contains("write the IP in place of `localhost`"), "{p:?}");
+    assert!(
+        p[0].message
+            .contains("write the IP in place of `localhost`"),
+        "{p:?}"
+    );
 }
 
 #[test]
 fn no_host_points_at_the_commented_host_lines() {
     let inv = Inventory::parse("[prodenv-aio]\n#localhost ansible_connection=local ansible_user=root #(x)\n#X.X.X.X ansible_ssh_port=22 ansible_user=root\n").unwrap();
     let e = inv.config().unwrap_err().to_string();
-    assert!(e.contains("no host in [prodenv-aio]") && e.contains("line 2 or 3"), "{e}");
+    assert!(
+        e.contains("no host in [prodenv-aio]") && e.contains("line 2 or 3"),
+        "{e}"
+    );
 }
 
 #[test]
 fn cluster_and_container_layouts_are_refused() {
     let cluster = "[omniapp]\napp ansible_ssh_port=22 ansible_host=10.0.0.2\n[prodenv-aio]\n";
     let e = Inventory::parse(cluster).unwrap().config().unwrap_err();
-    assert!(matches!(&e, InventoryError::Unsupported { explanation } if explanation.contains("cluster") && explanation.contains("[omniapp] app (line 2)")), "{e}");
+    assert!(
+        matches!(&e, InventoryError::Unsupported { explanation } if explanation.contains("cluster") && explanation.contains("[omniapp] app (line 2)")),
+        "{e}"
+    );
     // 2019 placeholders in the cluster groups are not a cluster.
     let placeholders = format!("[omniapp]\nomniapp ansible_ssh_port=22 ansible_user=root ansible_host=X.X.X.X #cluster server\n{AIO_2019}");
     assert!(Inventory::parse(&placeholders).unwrap().config().is_ok());
     let docker = "[prodenv-container]\nlocalhost ansible_connection=local\n[prodenv-aio]\n";
-    let e = Inventory::parse(docker).unwrap().config().unwrap_err().to_string();
+    let e = Inventory::parse(docker)
+        .unwrap()
+        .config()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Docker"), "{e}");
 }
 
 #[test]
 fn templated_values_are_not_evaluated() {
-    let text = AIO_2019.replace("ami_user=omnileadsami", "ami_user=\"{{ lookup('env','X') }}\"");
+    let text = AIO_2019.replace(
+        "ami_user=omnileadsami",
+        "ami_user=\"{{ lookup('env','X') }}\"",
+    );
     let p = problems(&text);
     assert_eq!(p[0].variable.as_deref(), Some("ami_user"));
     assert!(p[0].message.contains("Ansible template"));
@@ -118,8 +144,14 @@ fn edit_changes_only_the_value_bytes() {
     let r = inv.edit(&Edit::set("ami_password", "n3w=pass#x")).unwrap();
     assert_eq!((r.line, r.action), (12, EditAction::Changed));
     let text = inv.to_text();
-    assert_eq!(text, AIO_2019.replace("ami_password=5_MeO_DMT", "ami_password=n3w=pass#x"));
-    assert_eq!(inv.config().unwrap().ami_password.expose_secret(), "n3w=pass#x");
+    assert_eq!(
+        text,
+        AIO_2019.replace("ami_password=5_MeO_DMT", "ami_password=n3w=pass#x")
+    );
+    assert_eq!(
+        inv.config().unwrap().ami_password.expose_secret(),
+        "n3w=pass#x"
+    );
     // Quoted values stay quoted.
     inv.edit(&Edit::set("admin_pass", "a\"b")).unwrap();
     assert!(inv.to_text().contains("admin_pass=\"a\\\"b\"\n"));
@@ -134,7 +166,10 @@ fn edit_uncomments_an_offered_variable_in_place() {
     let mut inv = Inventory::parse(AIO_2019).unwrap();
     let r = inv.edit(&Edit::set("TZ", "Europe/Madrid")).unwrap();
     assert_eq!((r.line, r.action), (13, EditAction::Uncommented));
-    assert_eq!(inv.to_text(), AIO_2019.replace("#TZ=America/Argentina/Cordoba", "TZ=Europe/Madrid"));
+    assert_eq!(
+        inv.to_text(),
+        AIO_2019.replace("#TZ=America/Argentina/Cordoba", "TZ=Europe/Madrid")
+    );
     assert_eq!(inv.config().unwrap().time_zone, chrono_tz::Europe::Madrid);
 }
 
@@ -143,23 +178,38 @@ fn edit_adds_a_missing_variable_after_the_last_one() {
     let mut inv = Inventory::parse(AIO_2019).unwrap();
     let r = inv.edit(&Edit::set("extern_ip", "auto")).unwrap();
     assert_eq!((r.line, r.action), (15, EditAction::Added));
-    assert_eq!(inv.to_text(), AIO_2019.replace("LOGIN_FAILURE_LIMIT=3\n", "LOGIN_FAILURE_LIMIT=3\nextern_ip=auto\n"));
+    assert_eq!(
+        inv.to_text(),
+        AIO_2019.replace(
+            "LOGIN_FAILURE_LIMIT=3\n",
+            "LOGIN_FAILURE_LIMIT=3\nextern_ip=auto\n"
+        )
+    );
     assert_eq!(inv.config().unwrap().extern_ip, ExternIp::Auto);
 }
 
 #[test]
 fn edit_host_address_in_each_layout() {
     let mut inv = Inventory::parse(AIO_2019).unwrap();
-    inv.edit(&Edit::HostAddress("10.9.9.9".parse().unwrap())).unwrap();
-    assert_eq!(inv.to_text(), AIO_2019.replace("ansible_host=10.1.2.3", "ansible_host=10.9.9.9"));
+    inv.edit(&Edit::HostAddress("10.9.9.9".parse().unwrap()))
+        .unwrap();
+    assert_eq!(
+        inv.to_text(),
+        AIO_2019.replace("ansible_host=10.1.2.3", "ansible_host=10.9.9.9")
+    );
     let t2020 = "[prodenv-aio]\r\n10.0.0.1 ansible_connection=local ansible_user=root #(self)\r\n";
     let mut inv = Inventory::parse(t2020).unwrap();
-    inv.edit(&Edit::HostAddress("10.0.0.2".parse().unwrap())).unwrap();
+    inv.edit(&Edit::HostAddress("10.0.0.2".parse().unwrap()))
+        .unwrap();
     assert_eq!(inv.to_text(), t2020.replace("10.0.0.1", "10.0.0.2"));
     let named = "[prodenv-aio]\nmyhost ansible_connection=local #(self)\n";
     let mut inv = Inventory::parse(named).unwrap();
-    inv.edit(&Edit::HostAddress("10.0.0.3".parse().unwrap())).unwrap();
-    assert_eq!(inv.to_text(), "[prodenv-aio]\nmyhost ansible_connection=local ansible_host=10.0.0.3 #(self)\n");
+    inv.edit(&Edit::HostAddress("10.0.0.3".parse().unwrap()))
+        .unwrap();
+    assert_eq!(
+        inv.to_text(),
+        "[prodenv-aio]\nmyhost ansible_connection=local ansible_host=10.0.0.3 #(self)\n"
+    );
 }
 
 #[test]

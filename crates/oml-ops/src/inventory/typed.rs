@@ -128,7 +128,11 @@ impl Check<'_> {
     fn text(&mut self, key: &str, default: &str) -> String {
         match self.get(key) {
             Some((v, line)) if v.trim().is_empty() => {
-                self.problem(Some(line), key, format!("is empty: set it or comment it out to use `{default}`"));
+                self.problem(
+                    Some(line),
+                    key,
+                    format!("is empty: set it or comment it out to use `{default}`"),
+                );
                 default.into()
             }
             Some((v, _)) => v,
@@ -167,7 +171,11 @@ impl Check<'_> {
         match value.trim().parse::<u16>() {
             Ok(p) if p > 0 => Some(p),
             _ => {
-                self.problem(Some(line), key, format!("`{value}` is not a TCP port (1-65535)"));
+                self.problem(
+                    Some(line),
+                    key,
+                    format!("`{value}` is not a TCP port (1-65535)"),
+                );
                 None
             }
         }
@@ -185,13 +193,21 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
     // Address: ansible_host, or the host name itself (2020 layout).
     let ip = match aio.host.var("ansible_host") {
         Some(v) if v.value == PLACEHOLDER => {
-            c.problem(host_line, "ansible_host", "is still the placeholder X.X.X.X: write the host's IP address");
+            c.problem(
+                host_line,
+                "ansible_host",
+                "is still the placeholder X.X.X.X: write the host's IP address",
+            );
             None
         }
         Some(v) => match v.value.parse::<IpAddr>() {
             Ok(ip) => Some(ip),
             Err(_) => {
-                c.problem(host_line, "ansible_host", format!("`{}` is not an IP address", v.value));
+                c.problem(
+                    host_line,
+                    "ansible_host",
+                    format!("`{}` is not an IP address", v.value),
+                );
                 None
             }
         },
@@ -224,12 +240,24 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
     let connection = match aio.host.var("ansible_connection").map(|v| v.value.as_str()) {
         Some("local") => SshTarget::Local,
         Some(other) if other != "ssh" => {
-            c.problem(host_line, "ansible_connection", format!("`{other}` is not supported: use `local` or ansible_ssh_port=N"));
+            c.problem(
+                host_line,
+                "ansible_connection",
+                format!("`{other}` is not supported: use `local` or ansible_ssh_port=N"),
+            );
             SshTarget::Local
         }
         _ => {
-            let user = aio.host.var("ansible_user").map(|v| v.value.clone()).unwrap_or_else(|| "root".into());
-            let port = match aio.host.var("ansible_ssh_port").or_else(|| aio.host.var("ansible_port")) {
+            let user = aio
+                .host
+                .var("ansible_user")
+                .map(|v| v.value.clone())
+                .unwrap_or_else(|| "root".into());
+            let port = match aio
+                .host
+                .var("ansible_ssh_port")
+                .or_else(|| aio.host.var("ansible_port"))
+            {
                 Some(v) => {
                     let value = v.value.clone();
                     c.port("ansible_ssh_port", &value, aio.line).unwrap_or(22)
@@ -255,19 +283,31 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
     let pg_user = c.text("postgres_user", "omnileads");
     let pg_password = c.password("postgres_password");
     let ami_user = c.text("ami_user", "omnileadsami");
-    if ami_user.contains(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')) {
+    if ami_user
+        .contains(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.'))
+    {
         let line = inv.var("ami_user").map(|v| v.line);
-        c.problem(line, "ami_user", "may only hold letters, digits, `_`, `-` and `.` (it names a manager.conf section)");
+        c.problem(
+            line,
+            "ami_user",
+            "may only hold letters, digits, `_`, `-` and `.` (it names a manager.conf section)",
+        );
     }
     let ami_password = c.password("ami_password");
     if let (Some(p), Some(v)) = (&ami_password, inv.var("ami_password")) {
         if secrecy::ExposeSecret::expose_secret(p).contains([';', '\n']) {
-            c.problem(Some(v.line), "ami_password", "cannot contain `;` (Asterisk reads it as a comment)");
+            c.problem(
+                Some(v.line),
+                "ami_password",
+                "cannot contain `;` (Asterisk reads it as a comment)",
+            );
         }
     }
     let admin_password = c.password("admin_pass");
     let dialer_user = c.optional("dialer_user").map(|(v, _)| v);
-    let dialer_password = c.optional("dialer_password").map(|(v, _)| SecretString::from(v));
+    let dialer_password = c
+        .optional("dialer_password")
+        .map(|(v, _)| SecretString::from(v));
 
     let time_zone = match c.optional("TZ") {
         Some((v, line)) => match v.trim().parse::<chrono_tz::Tz>() {
@@ -283,7 +323,11 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
         Some((v, line)) => match v.trim().parse::<u32>() {
             Ok(n) if n > 0 => n,
             _ => {
-                c.problem(Some(line), "LOGIN_FAILURE_LIMIT", format!("`{v}` is not a positive integer"));
+                c.problem(
+                    Some(line),
+                    "LOGIN_FAILURE_LIMIT",
+                    format!("`{v}` is not a positive integer"),
+                );
                 3
             }
         },
@@ -293,17 +337,28 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
         Some((v, line)) => match v.trim().parse::<u64>() {
             Ok(n) if n > 0 => n,
             _ => {
-                c.problem(Some(line), "SCA", format!("`{v}` is not a positive number of seconds"));
+                c.problem(
+                    Some(line),
+                    "SCA",
+                    format!("`{v}` is not a positive number of seconds"),
+                );
                 3600
             }
         },
         None => 3600,
     };
-    let recording_format = match c.optional("MONITORFORMAT").or_else(|| c.optional("formato_conversion")) {
+    let recording_format = match c
+        .optional("MONITORFORMAT")
+        .or_else(|| c.optional("formato_conversion"))
+    {
         Some((v, line)) => {
             let v = v.trim().to_ascii_lowercase();
             if v != "mp3" && v != "wav" {
-                c.problem(Some(line), "MONITORFORMAT", format!("`{v}` must be mp3 or wav"));
+                c.problem(
+                    Some(line),
+                    "MONITORFORMAT",
+                    format!("`{v}` must be mp3 or wav"),
+                );
             }
             v
         }
@@ -317,7 +372,11 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
             other => match other.parse::<IpAddr>() {
                 Ok(ip) => ExternIp::Ip(ip),
                 Err(_) => {
-                    c.problem(Some(line), "extern_ip", format!("`{other}` must be auto, none or an IP address"));
+                    c.problem(
+                        Some(line),
+                        "extern_ip",
+                        format!("`{other}` must be auto, none or an IP address"),
+                    );
                     ExternIp::None
                 }
             },
@@ -327,18 +386,28 @@ pub(super) fn build(inv: &Inventory) -> Result<InventoryConfig, InventoryError> 
         Some((v, line)) => c.port("external_port", &v, line),
         None => None,
     };
-    let external_hostname = c.optional("external_hostname").map(|(v, _)| v.trim().to_string());
+    let external_hostname = c
+        .optional("external_hostname")
+        .map(|(v, _)| v.trim().to_string());
     let fqdn = external_hostname.or_else(|| fqdn_from_name.then(|| aio.host.name.clone()));
     if let Some(f) = &fqdn {
         if f.contains(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '.')) {
             let line = inv.var("external_hostname").map(|v| v.line).or(host_line);
-            c.problem(line, "external_hostname", format!("`{f}` is not a valid host name"));
+            c.problem(
+                line,
+                "external_hostname",
+                format!("`{f}` is not a valid host name"),
+            );
         }
     }
     let trusted_cert = c.optional("trusted_cert").map(|(v, _)| v);
     let trusted_key = c.optional("trusted_key").map(|(v, _)| v);
     if trusted_cert.is_some() != trusted_key.is_some() {
-        c.problem(None, "trusted_cert", "trusted_cert and trusted_key go together: set both or neither");
+        c.problem(
+            None,
+            "trusted_cert",
+            "trusted_cert and trusted_key go together: set both or neither",
+        );
     }
 
     if !c.problems.is_empty() {

@@ -90,33 +90,141 @@ pub struct Target {
 
 /// Every file oml generates.
 pub const TARGETS: &[Target] = &[
-    Target { component: Component::Asterisk, template: "asterisk/oml_manager.conf", path: "etc/asterisk/oml_manager.conf", mode: 0o640, secret: true },
-    Target { component: Component::Asterisk, template: "asterisk/oml_queues.conf", path: "etc/asterisk/oml_queues.conf", mode: 0o644, secret: false },
-    Target { component: Component::Asterisk, template: "asterisk/oml_pjsip_agents.conf", path: "etc/asterisk/oml_pjsip_agents.conf", mode: 0o644, secret: false },
-    Target { component: Component::Asterisk, template: "asterisk/oml_pjsip_trunks.conf", path: "etc/asterisk/oml_pjsip_trunks.conf", mode: 0o644, secret: false },
-    Target { component: Component::Asterisk, template: "asterisk/oml_extensions.conf", path: "etc/asterisk/oml_extensions.conf", mode: 0o644, secret: false },
-    Target { component: Component::Asterisk, template: "asterisk/oml_extensions_outr.conf", path: "etc/asterisk/oml_extensions_outr.conf", mode: 0o644, secret: false },
-    Target { component: Component::Asterisk, template: "asterisk/oml_moh.conf", path: "etc/asterisk/oml_moh.conf", mode: 0o644, secret: false },
-    Target { component: Component::Kamailio, template: "kamailio/kamailio.cfg", path: "etc/kamailio/kamailio.cfg", mode: 0o644, secret: false },
-    Target { component: Component::Rtpengine, template: "rtpengine/rtpengine.conf", path: "etc/rtpengine/rtpengine.conf", mode: 0o644, secret: false },
-    Target { component: Component::Nginx, template: "nginx/oml.conf", path: "etc/nginx/conf.d/oml.conf", mode: 0o644, secret: false },
-    Target { component: Component::Systemd, template: "systemd/oml.service", path: "etc/systemd/system/oml.service", mode: 0o644, secret: false },
-    Target { component: Component::Oml, template: "oml/oml.env", path: "etc/oml/oml.env", mode: 0o600, secret: true },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_manager.conf",
+        path: "etc/asterisk/oml_manager.conf",
+        mode: 0o640,
+        secret: true,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_queues.conf",
+        path: "etc/asterisk/oml_queues.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_pjsip_agents.conf",
+        path: "etc/asterisk/oml_pjsip_agents.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_pjsip_trunks.conf",
+        path: "etc/asterisk/oml_pjsip_trunks.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_extensions.conf",
+        path: "etc/asterisk/oml_extensions.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_extensions_outr.conf",
+        path: "etc/asterisk/oml_extensions_outr.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Asterisk,
+        template: "asterisk/oml_moh.conf",
+        path: "etc/asterisk/oml_moh.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Kamailio,
+        template: "kamailio/kamailio.cfg",
+        path: "etc/kamailio/kamailio.cfg",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Rtpengine,
+        template: "rtpengine/rtpengine.conf",
+        path: "etc/rtpengine/rtpengine.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Nginx,
+        template: "nginx/oml.conf",
+        path: "etc/nginx/conf.d/oml.conf",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Systemd,
+        template: "systemd/oml.service",
+        path: "etc/systemd/system/oml.service",
+        mode: 0o644,
+        secret: false,
+    },
+    Target {
+        component: Component::Oml,
+        template: "oml/oml.env",
+        path: "etc/oml/oml.env",
+        mode: 0o600,
+        secret: true,
+    },
 ];
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("asterisk/oml_manager.conf", include_str!("../../templates/asterisk/oml_manager.conf.j2")),
-    ("asterisk/oml_queues.conf", include_str!("../../templates/asterisk/oml_queues.conf.j2")),
-    ("asterisk/oml_pjsip_agents.conf", include_str!("../../templates/asterisk/oml_pjsip_agents.conf.j2")),
-    ("asterisk/oml_pjsip_trunks.conf", include_str!("../../templates/asterisk/oml_pjsip_trunks.conf.j2")),
-    ("asterisk/oml_extensions.conf", include_str!("../../templates/asterisk/oml_extensions.conf.j2")),
-    ("asterisk/oml_extensions_outr.conf", include_str!("../../templates/asterisk/oml_extensions_outr.conf.j2")),
-    ("asterisk/oml_moh.conf", include_str!("../../templates/asterisk/oml_moh.conf.j2")),
-    ("kamailio/kamailio.cfg", include_str!("../../templates/kamailio/kamailio.cfg.j2")),
-    ("rtpengine/rtpengine.conf", include_str!("../../templates/rtpengine/rtpengine.conf.j2")),
-    ("nginx/oml.conf", include_str!("../../templates/nginx/oml.conf.j2")),
-    ("systemd/oml.service", include_str!("../../templates/systemd/oml.service.j2")),
-    ("oml/oml.env", include_str!("../../templates/oml/oml.env.j2")),
+    (
+        "asterisk/oml_manager.conf",
+        include_str!("../../templates/asterisk/oml_manager.conf.j2"),
+    ),
+    (
+        "asterisk/oml_queues.conf",
+        include_str!("../../templates/asterisk/oml_queues.conf.j2"),
+    ),
+    (
+        "asterisk/oml_pjsip_agents.conf",
+        include_str!("../../templates/asterisk/oml_pjsip_agents.conf.j2"),
+    ),
+    (
+        "asterisk/oml_pjsip_trunks.conf",
+        include_str!("../../templates/asterisk/oml_pjsip_trunks.conf.j2"),
+    ),
+    (
+        "asterisk/oml_extensions.conf",
+        include_str!("../../templates/asterisk/oml_extensions.conf.j2"),
+    ),
+    (
+        "asterisk/oml_extensions_outr.conf",
+        include_str!("../../templates/asterisk/oml_extensions_outr.conf.j2"),
+    ),
+    (
+        "asterisk/oml_moh.conf",
+        include_str!("../../templates/asterisk/oml_moh.conf.j2"),
+    ),
+    (
+        "kamailio/kamailio.cfg",
+        include_str!("../../templates/kamailio/kamailio.cfg.j2"),
+    ),
+    (
+        "rtpengine/rtpengine.conf",
+        include_str!("../../templates/rtpengine/rtpengine.conf.j2"),
+    ),
+    (
+        "nginx/oml.conf",
+        include_str!("../../templates/nginx/oml.conf.j2"),
+    ),
+    (
+        "systemd/oml.service",
+        include_str!("../../templates/systemd/oml.service.j2"),
+    ),
+    (
+        "oml/oml.env",
+        include_str!("../../templates/oml/oml.env.j2"),
+    ),
 ];
 
 /// Why rendering failed.
@@ -127,7 +235,11 @@ pub enum RenderError {
     #[error("{path}: {message}")]
     OwnConfig { path: String, message: String },
     #[error("{what} {name}: {message}")]
-    Data { what: &'static str, name: String, message: String },
+    Data {
+        what: &'static str,
+        name: String,
+        message: String,
+    },
 }
 
 /// The template environment: strict undefined (a missing value is an error,
@@ -140,7 +252,8 @@ pub fn environment() -> Environment<'static> {
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     for (name, src) in TEMPLATES {
-        env.add_template(name, src).expect("built-in templates parse");
+        env.add_template(name, src)
+            .expect("built-in templates parse");
     }
     env
 }
@@ -155,7 +268,13 @@ fn one_line(s: &str) -> String {
 pub fn conf_name(s: &str) -> String {
     let out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     out
 }
@@ -275,7 +394,10 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             return Err(RenderError::Data {
                 what: "trunk",
                 name: t.name.clone(),
-                message: format!("dial string `{}` must look like TECH/resource (e.g. PJSIP/${{num}}@carrier)", one_line(&t.dial_string)),
+                message: format!(
+                    "dial string `{}` must look like TECH/resource (e.g. PJSIP/${{num}}@carrier)",
+                    one_line(&t.dial_string)
+                ),
             });
         }
     }
@@ -288,7 +410,14 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             });
         }
     }
-    let trunk_cid = |id: i64| ctx.data.trunks.iter().find(|t| t.id == id).map(|t| t.caller_id.clone()).unwrap_or_default();
+    let trunk_cid = |id: i64| {
+        ctx.data
+            .trunks
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.caller_id.clone())
+            .unwrap_or_default()
+    };
     let pg = &inv.postgres;
     let database_url = if ctx.oml.postgres_from_inventory {
         format!(
@@ -307,7 +436,10 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             Path::new("/etc/oml/tls").join(c).display().to_string(),
             Path::new("/etc/oml/tls").join(k).display().to_string(),
         ),
-        _ => (ctx.oml.tls_cert.display().to_string(), ctx.oml.tls_key.display().to_string()),
+        _ => (
+            ctx.oml.tls_cert.display().to_string(),
+            ctx.oml.tls_key.display().to_string(),
+        ),
     };
     Ok(View {
         host: HostView {
@@ -350,7 +482,11 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
                 queue: !c.queue_name.trim().is_empty() || c.delivery_context.trim().is_empty(),
                 ring_timeout_s: c.ring_timeout_s,
                 queue_time_s: c.abandon_seconds,
-                caller_id: ast_value(&if c.caller_id.is_empty() { trunk_cid(c.trunk_id) } else { c.caller_id.clone() }),
+                caller_id: ast_value(&if c.caller_id.is_empty() {
+                    trunk_cid(c.trunk_id)
+                } else {
+                    c.caller_id.clone()
+                }),
                 trunk_id: c.trunk_id,
             })
             .collect(),
@@ -392,16 +528,22 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
 }
 
 /// Renders one template to text.
-pub fn render_one(env: &Environment<'_>, template: &str, ctx: &RenderContext) -> Result<String, RenderError> {
+pub fn render_one(
+    env: &Environment<'_>,
+    template: &str,
+    ctx: &RenderContext,
+) -> Result<String, RenderError> {
     let v = view(ctx)?;
     render_view(env, template, &v)
 }
 
 fn render_view(env: &Environment<'_>, template: &str, v: &View) -> Result<String, RenderError> {
-    let t = env.get_template(template).map_err(|e| RenderError::Template {
-        template: template.into(),
-        message: e.to_string(),
-    })?;
+    let t = env
+        .get_template(template)
+        .map_err(|e| RenderError::Template {
+            template: template.into(),
+            message: e.to_string(),
+        })?;
     t.render(v).map_err(|e| RenderError::Template {
         template: template.into(),
         message: format!("{e:#}"),
@@ -420,7 +562,11 @@ pub fn plan_asterisk(ctx: &RenderContext, root: &Path) -> Result<Plan, RenderErr
 
 /// Plans the targets `keep` selects. Everything is rendered before the plan
 /// is returned, so a template error means no step at all.
-pub fn plan_only(ctx: &RenderContext, root: &Path, keep: impl Fn(&Target) -> bool) -> Result<Plan, RenderError> {
+pub fn plan_only(
+    ctx: &RenderContext,
+    root: &Path,
+    keep: impl Fn(&Target) -> bool,
+) -> Result<Plan, RenderError> {
     let env = environment();
     let v = view(ctx)?;
     let secrets: Vec<String> = [
@@ -436,10 +582,18 @@ pub fn plan_only(ctx: &RenderContext, root: &Path, keep: impl Fn(&Target) -> boo
         rendered.push((t, render_view(&env, t.template, &v)?));
     }
     let own = OWN_CONFIG;
-    let own_config = if keep(&own) { Some(own_config(ctx, root)?) } else { None };
+    let own_config = if keep(&own) {
+        Some(own_config(ctx, root)?)
+    } else {
+        None
+    };
     let mut plan = Plan::default();
     for (t, text) in rendered {
-        let secrets = if t.secret { secrets.clone() } else { Vec::new() };
+        let secrets = if t.secret {
+            secrets.clone()
+        } else {
+            Vec::new()
+        };
         plan.file(root.join(t.path), text, t.mode, secrets);
     }
     if let Some((path, text)) = own_config {
@@ -462,14 +616,21 @@ pub const OWN_CONFIG: Target = Target {
 /// (`LOGIN_FAILURE_LIMIT`, `SCA`, the inventory path, the listen address
 /// nginx proxies to) set, and every other setting kept as it is.
 fn own_config(ctx: &RenderContext, root: &Path) -> Result<(PathBuf, String), RenderError> {
-    let dir = root.join(ctx.oml.data_dir.strip_prefix("/").unwrap_or(&ctx.oml.data_dir));
+    let dir = root.join(
+        ctx.oml
+            .data_dir
+            .strip_prefix("/")
+            .unwrap_or(&ctx.oml.data_dir),
+    );
     let path = dir.join(oml_config::CONFIG_FILE);
     let shown = path.display().to_string();
     let mut cfg = match std::fs::read_to_string(&path) {
-        Ok(text) => oml_config::Config::parse(&text, &shown).map_err(|e| RenderError::OwnConfig {
-            path: shown.clone(),
-            message: format!("{e} (fix it before rendering: oml keeps your other settings)"),
-        })?,
+        Ok(text) => {
+            oml_config::Config::parse(&text, &shown).map_err(|e| RenderError::OwnConfig {
+                path: shown.clone(),
+                message: format!("{e} (fix it before rendering: oml keeps your other settings)"),
+            })?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => oml_config::Config::default(),
         Err(e) => {
             return Err(RenderError::OwnConfig {

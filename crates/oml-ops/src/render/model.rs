@@ -18,7 +18,11 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Server({} {}:{} user {})", self.name, self.host, self.ami_port, self.ami_user)
+        write!(
+            f,
+            "Server({} {}:{} user {})",
+            self.name, self.host, self.ami_port, self.ami_user
+        )
     }
 }
 

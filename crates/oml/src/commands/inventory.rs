@@ -50,7 +50,9 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
     match c {
         InventoryCommand::Show(a) => {
             let (path, inv) = a.inventory.load(g)?;
-            let cfg = inv.config().with_context(|| format!("inventory {}", path.display()))?;
+            let cfg = inv
+                .config()
+                .with_context(|| format!("inventory {}", path.display()))?;
             println!("inventory        {}", path.display());
             println!("layout           all-in-one ({:?})", cfg.era);
             println!("host             {} ({})", cfg.inventory_hostname, cfg.ip);
@@ -63,7 +65,10 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
                 }
             );
             println!("install_prefix   {}", cfg.install_prefix.display());
-            println!("postgres         {}@{}:{}/{} (password set)", cfg.postgres.user, cfg.postgres.host, cfg.postgres.port, cfg.postgres.database);
+            println!(
+                "postgres         {}@{}:{}/{} (password set)",
+                cfg.postgres.user, cfg.postgres.host, cfg.postgres.port, cfg.postgres.database
+            );
             println!("ami_user         {} (password set)", cfg.ami_user);
             println!("admin_pass       set");
             println!("TZ               {}", cfg.time_zone.name());
@@ -76,7 +81,12 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
             let (path, inv) = a.inventory.load(g)?;
             match inv.config() {
                 Ok(cfg) => {
-                    println!("{}: OK (all-in-one host {} at {})", path.display(), cfg.inventory_hostname, cfg.ip);
+                    println!(
+                        "{}: OK (all-in-one host {} at {})",
+                        path.display(),
+                        cfg.inventory_hostname,
+                        cfg.ip
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
@@ -100,7 +110,11 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
                     .to_string(),
             };
             let edit = if a.key == "host" {
-                Edit::HostAddress(value.parse().with_context(|| format!("`{value}` is not an IP address"))?)
+                Edit::HostAddress(
+                    value
+                        .parse()
+                        .with_context(|| format!("`{value}` is not an IP address"))?,
+                )
             } else {
                 Edit::set(&a.key, &value)
             };
@@ -112,10 +126,19 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
                 if !matches!(e, oml_ops::InventoryError::Invalid(_)) {
                     return Err(e.into());
                 }
-                eprintln!("note: the inventory still has problems (run `oml inventory check`):\n{e}");
+                eprintln!(
+                    "note: the inventory still has problems (run `oml inventory check`):\n{e}"
+                );
             }
-            inv.save().with_context(|| format!("writing {}", path.display()))?;
-            println!("{}: line {}: {} {}", path.display(), report.line, a.key, report.action);
+            inv.save()
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "{}: line {}: {} {}",
+                path.display(),
+                report.line,
+                a.key,
+                report.action
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

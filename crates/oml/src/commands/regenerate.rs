@@ -35,7 +35,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         println!("AstDB: no enabled Asterisk server is configured; nothing to rewrite");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("AstDB ({} entries per server):", regenerate::desired(&ctx).len());
+    println!(
+        "AstDB ({} entries per server):",
+        regenerate::desired(&ctx).len()
+    );
     let reports = regenerate::sync_all(&ctx, files_changed, a.dry_run).await;
     let mut failed = 0;
     for r in &reports {
@@ -48,7 +51,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         }
     }
     if failed > 0 {
-        eprintln!("error: {failed} of {} server(s) failed; the others were regenerated", reports.len());
+        eprintln!(
+            "error: {failed} of {} server(s) failed; the others were regenerated",
+            reports.len()
+        );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

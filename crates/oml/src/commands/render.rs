@@ -41,13 +41,17 @@ impl InventoryArg {
             return Ok(p.clone());
         }
         let cfg = oml_config::Config::load(&g.data_dir)?;
-        Ok(cfg.paths.inventory.unwrap_or_else(|| PathBuf::from("/etc/oml/inventory")))
+        Ok(cfg
+            .paths
+            .inventory
+            .unwrap_or_else(|| PathBuf::from("/etc/oml/inventory")))
     }
 
     /// Loads and validates the inventory; errors name the line and variable.
     pub fn load(&self, g: &GlobalArgs) -> Result<(PathBuf, Inventory)> {
         let path = self.path(g)?;
-        let inv = Inventory::load(&path).with_context(|| format!("inventory {}", path.display()))?;
+        let inv =
+            Inventory::load(&path).with_context(|| format!("inventory {}", path.display()))?;
         Ok((path, inv))
     }
 }
@@ -63,9 +67,13 @@ pub fn root(g: &GlobalArgs, flag: &Option<PathBuf>) -> Result<PathBuf> {
 /// Everything rendering needs: the validated inventory and the database.
 pub async fn context(g: &GlobalArgs, inventory: &InventoryArg) -> Result<RenderContext> {
     let (path, inv) = inventory.load(g)?;
-    let config = inv.config().with_context(|| format!("inventory {}", path.display()))?;
+    let config = inv
+        .config()
+        .with_context(|| format!("inventory {}", path.display()))?;
     let store = g.open_store().await?;
-    let data = render::load(&store).await.context("reading servers, trunks, campaigns and agents")?;
+    let data = render::load(&store)
+        .await
+        .context("reading servers, trunks, campaigns and agents")?;
     store.close().await;
     let data_dir = std::path::absolute(&g.data_dir).unwrap_or_else(|_| g.data_dir.clone());
     let oml = OmlSettings {
@@ -75,7 +83,11 @@ pub async fn context(g: &GlobalArgs, inventory: &InventoryArg) -> Result<RenderC
         inventory_path: Some(std::path::absolute(&path).unwrap_or(path)),
         ..OmlSettings::default()
     };
-    Ok(RenderContext { inventory: config, data, oml })
+    Ok(RenderContext {
+        inventory: config,
+        data,
+        oml,
+    })
 }
 
 /// Prints a plan; applies it unless `dry_run`. Returns whether files changed.
@@ -89,11 +101,19 @@ pub fn show_and_apply(plan: &Plan, root: &Path, dry_run: bool) -> Result<bool> {
             println!();
             print!("{}", plan.diff());
         }
-        println!("dry run: {changes} file(s) would change under {}; nothing written", root.display());
+        println!(
+            "dry run: {changes} file(s) would change under {}; nothing written",
+            root.display()
+        );
         return Ok(changes > 0);
     }
     let report = plan.apply()?;
-    println!("{} file(s) written, {} unchanged, under {}", report.written.len(), report.unchanged, root.display());
+    println!(
+        "{} file(s) written, {} unchanged, under {}",
+        report.written.len(),
+        report.unchanged,
+        root.display()
+    );
     Ok(changes > 0)
 }
 
