@@ -165,7 +165,10 @@ mod tests {
         assert!(e.get("u").unwrap().contains("not allowed"));
         let mut e = FormErrors::default();
         assert_eq!(username(&mut e, "u", ""), None);
-        assert_eq!(username(&mut FormErrors::default(), "u", &"a".repeat(65)), None);
+        assert_eq!(
+            username(&mut FormErrors::default(), "u", &"a".repeat(65)),
+            None
+        );
     }
 
     #[test]
@@ -180,7 +183,12 @@ mod tests {
         let mut e = FormErrors::default();
         assert!(new_password(&mut e, "p", "long enough", Some(("c", "other one"))).is_none());
         assert!(e.get("c").is_some());
-        let ok = new_password(&mut FormErrors::default(), "p", "long enough", Some(("c", "long enough")));
+        let ok = new_password(
+            &mut FormErrors::default(),
+            "p",
+            "long enough",
+            Some(("c", "long enough")),
+        );
         assert_eq!(ok.unwrap().expose_secret(), "long enough");
     }
 
@@ -214,7 +222,13 @@ mod tests {
         assert!(e.get("d").is_some());
         let mut e = FormErrors::default();
         assert_eq!(text(&mut e, "t", "<script>", 50), None);
-        assert_eq!(text(&mut FormErrors::default(), "t", &"x".repeat(51), 50), None);
-        assert_eq!(text(&mut FormErrors::default(), "t", "ok", 50), Some("ok".into()));
+        assert_eq!(
+            text(&mut FormErrors::default(), "t", &"x".repeat(51), 50),
+            None
+        );
+        assert_eq!(
+            text(&mut FormErrors::default(), "t", "ok", 50),
+            Some("ok".into())
+        );
     }
 }

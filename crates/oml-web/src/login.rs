@@ -4,7 +4,7 @@
 //! 1. A username or client IP under an active block is refused at once, with
 //!    no password hash computed.
 //! 2. A failure "slot" is reserved *before* the hash, atomically in the
-//!    database (first for the IP, then for the username): while a counter is
+//!    database (first for the username, then for the IP): while a counter is
 //!    at its limit no slot is given, so fifty concurrent wrong passwords get
 //!    exactly `limit` hash computations and the others are refused unhashed.
 //! 3. The password is checked on a blocking thread, at most a few at a time.
@@ -43,9 +43,12 @@ impl Policy {
     pub fn from_config(c: &Lockout) -> Policy {
         Policy {
             user_limit: i64::from(c.login_failure_limit.max(1)),
-            ip_limit: c.ip_blocking.then_some(i64::from(c.ip_failure_limit.max(1))),
-            cool_off_ms: (c.cool_off_seconds > 0)
-                .then(|| i64::try_from(c.cool_off_seconds.saturating_mul(1000)).unwrap_or(i64::MAX)),
+            ip_limit: c
+                .ip_blocking
+                .then_some(i64::from(c.ip_failure_limit.max(1))),
+            cool_off_ms: (c.cool_off_seconds > 0).then(|| {
+                i64::try_from(c.cool_off_seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+            }),
         }
     }
 
@@ -68,7 +71,10 @@ pub enum LoginOutcome {
     Invalid,
     /// Refused by a block on the username or the client IP. `until` `None`
     /// means until an administrator unblocks.
-    Blocked { kind: BlockKind, until: Option<i64> },
+    Blocked {
+        kind: BlockKind,
+        until: Option<i64>,
+    },
 }
 
 /// Hashing capacity and the dummy hash for unknown usernames. One per server.
@@ -153,6 +159,18 @@ impl LoginGuard {
         }
         // 2. Reserve the failure slots.
         let stale = policy.stale_before(now);
+        let user_n = match store
+            .reserve_login_slot(BlockKind::User, username, policy.user_limit, now, stale)
+            .await?
+        {
+            SlotReservation::Reserved(n) => n,
+            SlotReservation::Exhausted => {
+                return Ok(LoginOutcome::Blocked {
+                    kind: BlockKind::User,
+                    until: policy.block_until(now),
+                });
+            }
+        };
         let ip_slot = match policy.ip_limit {
             Some(limit) => match store
                 .reserve_login_slot(BlockKind::Ip, &ip_text, limit, now, stale)
@@ -160,28 +178,14 @@ impl LoginGuard {
             {
                 SlotReservation::Reserved(n) => Some(n),
                 SlotReservation::Exhausted => {
+                    store.release_login_slot(BlockKind::User, username).await?;
                     return Ok(LoginOutcome::Blocked {
                         kind: BlockKind::Ip,
                         until: policy.block_until(now),
-                    })
+                    });
                 }
             },
             None => None,
-        };
-        let user_n = match store
-            .reserve_login_slot(BlockKind::User, username, policy.user_limit, now, stale)
-            .await?
-        {
-            SlotReservation::Reserved(n) => n,
-            SlotReservation::Exhausted => {
-                if ip_slot.is_some() {
-                    store.release_login_slot(BlockKind::Ip, &ip_text).await?;
-                }
-                return Ok(LoginOutcome::Blocked {
-                    kind: BlockKind::User,
-                    until: policy.block_until(now),
-                });
-            }
         };
         // 3. The password check.
         let user = store.user_by_name(username).await?;

@@ -332,12 +332,7 @@ async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Respon
     // Access: login required outside the public paths.
     let early: Option<Response> = match &ctx.auth {
         None if !state.is_public(&path) => Some(if expired {
-            redirect_with_flash(
-                &ctx,
-                "/login",
-                "info",
-                "Your session ended. Log in again.",
-            )
+            redirect_with_flash(&ctx, "/login", "info", "Your session ended. Log in again.")
         } else {
             Redirect::to("/login").into_response()
         }),
@@ -468,9 +463,15 @@ mod tests {
         let mut h = HeaderMap::new();
         assert!(!cross_origin(&h));
         h.insert(header::HOST, HeaderValue::from_static("console:8080"));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://console:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://console:8080"),
+        );
         assert!(!cross_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(cross_origin(&h));
     }
 

@@ -135,16 +135,16 @@ impl AppState {
 
     /// True when `path` needs no login.
     pub fn is_public(&self, path: &str) -> bool {
-        self.inner
-            .public_prefixes
-            .iter()
-            .any(|p| {
-                if p.ends_with('/') {
-                    path.starts_with(p.as_str())
-                } else {
-                    path == p || path.strip_prefix(p.as_str()).is_some_and(|r| r.starts_with('/'))
-                }
-            })
+        self.inner.public_prefixes.iter().any(|p| {
+            if p.ends_with('/') {
+                path.starts_with(p.as_str())
+            } else {
+                path == p
+                    || path
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            }
+        })
     }
 
     /// True when the console itself terminates TLS (cookies get `Secure`).

@@ -80,7 +80,14 @@ pub async fn setup_submit(
     let ip = ctx.client_ip.to_string();
     state
         .store()
-        .audit(now, &username, "setup", &username, Some(&ip), "first administrator created")
+        .audit(
+            now,
+            &username,
+            "setup",
+            &username,
+            Some(&ip),
+            "first administrator created",
+        )
         .await?;
     tracing::info!(%username, "first administrator created by the setup page");
     let cookie = session::start_session(&state, &ctx, &user).await?;
@@ -124,7 +131,9 @@ pub async fn login_page(
 fn blocked_message(kind: BlockKind, until: Option<i64>, now: i64) -> String {
     let who = match kind {
         BlockKind::User => "This account is blocked after too many failed logins",
-        BlockKind::Ip => "Logins from your network address are blocked after too many failed attempts",
+        BlockKind::Ip => {
+            "Logins from your network address are blocked after too many failed attempts"
+        }
     };
     match until {
         Some(t) => {
@@ -157,7 +166,10 @@ pub async fn login_submit(
         errors.add("password", "Wrong username or password.");
     }
     let values = context! { username => form.username.clone() };
-    let page = |errors: FormErrors, message: Option<String>, status: StatusCode| -> Result<Response, WebError> {
+    let page = |errors: FormErrors,
+                message: Option<String>,
+                status: StatusCode|
+     -> Result<Response, WebError> {
         let html = render(
             &state,
             &ctx,
@@ -278,14 +290,18 @@ pub async fn password_submit(
         Some(("new_password_confirm", &form.new_password_confirm)),
     );
     if errors.is_empty() && form.new_password == form.current_password {
-        errors.add("new_password", "Choose a password different from the current one.");
+        errors.add(
+            "new_password",
+            "Choose a password different from the current one.",
+        );
     }
     if errors.is_empty() {
         let current = SecretString::from(form.current_password.clone());
         let hash = user.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || oml_store::verify_password_hash(&current, &hash))
-            .await
-            .map_err(|e| WebError::Setup(format!("password check thread failed: {e}")))?;
+        let ok =
+            tokio::task::spawn_blocking(move || oml_store::verify_password_hash(&current, &hash))
+                .await
+                .map_err(|e| WebError::Setup(format!("password check thread failed: {e}")))?;
         if !ok {
             errors.add("current_password", "This is not your current password.");
         }
@@ -337,6 +353,9 @@ mod tests {
         let m = blocked_message(BlockKind::User, None, 0);
         assert!(m.contains("until an administrator unblocks it"), "{m}");
         let m = blocked_message(BlockKind::Ip, Some(60_000), 0);
-        assert!(m.contains("network address") && m.contains("about 1 minute)"), "{m}");
+        assert!(
+            m.contains("network address") && m.contains("about 1 minute)"),
+            "{m}"
+        );
     }
 }

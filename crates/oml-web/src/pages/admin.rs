@@ -174,7 +174,15 @@ pub async fn user_add(
     let temporary = form.temporary.is_some();
     let values = context! { username => form.username.clone(), role => form.role.clone(), temporary => temporary };
     let (Some(username), Some(role), Some(password)) = (username, role, password) else {
-        return users_view(&state, &a, values, errors, BTreeMap::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return users_view(
+            &state,
+            &a,
+            values,
+            errors,
+            BTreeMap::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let created = state
         .store()
@@ -189,7 +197,15 @@ pub async fn user_add(
         Ok(_) => {}
         Err(StoreError::AlreadyExists { .. }) => {
             errors.add("username", "A user with this name already exists.");
-            return users_view(&state, &a, values, errors, BTreeMap::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return users_view(
+                &state,
+                &a,
+                values,
+                errors,
+                BTreeMap::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
         Err(e) => return Err(e.into()),
     }
@@ -203,7 +219,14 @@ pub async fn user_add(
             "user_add",
             &username,
             Some(&ip),
-            &format!("role={role}{}", if temporary { ", temporary password" } else { "" }),
+            &format!(
+                "role={role}{}",
+                if temporary {
+                    ", temporary password"
+                } else {
+                    ""
+                }
+            ),
         )
         .await?;
     Ok(redirect_with_flash(
@@ -268,10 +291,22 @@ pub async fn user_role(
     };
     let mut e = FormErrors::default();
     let Some(role) = forms::role(&mut e, "role", &form.role) else {
-        return row_error(&state, &a, &user.username, e.get("role").unwrap_or("Choose a role.")).await;
+        return row_error(
+            &state,
+            &a,
+            &user.username,
+            e.get("role").unwrap_or("Choose a role."),
+        )
+        .await;
     };
     if user.id == a.auth.user.id && role != user.role {
-        return row_error(&state, &a, &user.username, "You cannot change your own role; ask another administrator.").await;
+        return row_error(
+            &state,
+            &a,
+            &user.username,
+            "You cannot change your own role; ask another administrator.",
+        )
+        .await;
     }
     state.store().set_role(&user.username, role).await?;
     let ip = a.ctx.client_ip.to_string();
@@ -306,10 +341,24 @@ pub async fn user_active(
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
-        _ => return row_error(&state, &a, &user.username, "Use the Activate or Deactivate button.").await,
+        _ => {
+            return row_error(
+                &state,
+                &a,
+                &user.username,
+                "Use the Activate or Deactivate button.",
+            )
+            .await
+        }
     };
     if user.id == a.auth.user.id && !active {
-        return row_error(&state, &a, &user.username, "You cannot deactivate yourself; ask another administrator.").await;
+        return row_error(
+            &state,
+            &a,
+            &user.username,
+            "You cannot deactivate yourself; ask another administrator.",
+        )
+        .await;
     }
     state.store().set_active(&user.username, active).await?;
     if !active {
@@ -321,7 +370,11 @@ pub async fn user_active(
         .audit(
             oml_store::now_ms(),
             &a.auth.user.username,
-            if active { "user_activate" } else { "user_deactivate" },
+            if active {
+                "user_activate"
+            } else {
+                "user_deactivate"
+            },
             &user.username,
             Some(&ip),
             "",
@@ -334,7 +387,11 @@ pub async fn user_active(
         &format!(
             "{} is {}.",
             user.username,
-            if active { "active again" } else { "deactivated and logged out" }
+            if active {
+                "active again"
+            } else {
+                "deactivated and logged out"
+            }
         ),
     ))
 }
@@ -350,7 +407,13 @@ pub async fn user_password(
     };
     let mut e = FormErrors::default();
     let Some(password) = forms::new_password(&mut e, "password", &form.password, None) else {
-        return row_error(&state, &a, &user.username, e.get("password").unwrap_or("Enter a password.")).await;
+        return row_error(
+            &state,
+            &a,
+            &user.username,
+            e.get("password").unwrap_or("Enter a password."),
+        )
+        .await;
     };
     state
         .store()

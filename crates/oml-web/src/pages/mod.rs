@@ -2,8 +2,8 @@
 //! store, and render a template through [`render`], which adds what the
 //! layout needs (user, navigation, CSRF token, flash message).
 
-mod admin;
 mod account;
+mod admin;
 
 use crate::auth::AnyUser;
 use crate::error::ErrorPage;
@@ -20,8 +20,14 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/console.css", get(css))
-        .route("/setup", get(account::setup_page).post(account::setup_submit))
-        .route("/login", get(account::login_page).post(account::login_submit))
+        .route(
+            "/setup",
+            get(account::setup_page).post(account::setup_submit),
+        )
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
         .route("/logout", post(account::logout))
         .route(
             "/account/password",
