@@ -40,6 +40,8 @@ pub struct OmlSettings {
     pub postgres_from_inventory: bool,
     /// The inventory file, recorded in oml.toml (`paths.inventory`).
     pub inventory_path: Option<PathBuf>,
+    /// Folder of the default music-on-hold class (Debian's standard).
+    pub moh_dir: PathBuf,
 }
 
 impl Default for OmlSettings {
@@ -53,6 +55,7 @@ impl Default for OmlSettings {
             tls_key: PathBuf::from("/etc/oml/tls/oml.key"),
             postgres_from_inventory: false,
             inventory_path: None,
+            moh_dir: PathBuf::from("/var/lib/asterisk/moh"),
         }
     }
 }
@@ -326,6 +329,7 @@ struct OmlView {
     tls_cert: String,
     tls_key: String,
     database_url: String,
+    moh_dir: String,
 }
 
 #[derive(Serialize)]
@@ -466,6 +470,7 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             tls_cert,
             tls_key,
             database_url,
+            moh_dir: ctx.oml.moh_dir.display().to_string(),
         },
         campaigns: ctx
             .data
