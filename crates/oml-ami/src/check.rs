@@ -353,9 +353,9 @@ pub fn originate_permission(allowed: Option<&BTreeSet<String>>, user: &str) -> P
         Some(_) => Permission::Missing(format!(
             "user {user} may not send Originate: add `originate` to `write =` in its manager.conf section, then `manager reload`"
         )),
-        None => Permission::Unknown(
-            "the server did not answer ListCommands, so the write permissions cannot be listed".into(),
-        ),
+        None => Permission::Unknown(format!(
+            "the server does not answer ListCommands (not a real Asterisk?), so the write permissions of {user} cannot be listed; make sure its `write =` in manager.conf includes originate"
+        )),
     }
 }
 
@@ -444,7 +444,11 @@ pub async fn run_check(cfg: &CheckConfig) -> CheckReport {
         {
             Ok(lines) => (
                 parse_read_perm(&lines),
-                "`manager show user` printed no `read perm:` line".to_owned(),
+                format!(
+                    "`manager show user {}` printed no `read perm:` line (not a real Asterisk?); make sure its `read =` in manager.conf includes {}",
+                    cfg.username,
+                    REQUIRED_READ.join(",")
+                ),
             ),
             Err(e) => (None, format!("`manager show user` failed: {e}")),
         }
