@@ -78,9 +78,21 @@ pub async fn create(
                 fs_path: inv.clone(),
             });
         }
-        if let Some(gen) = layout.generated_dir.as_ref().filter(|p| p.is_dir()) {
+        let mut generated = Vec::new();
+        for rel in &layout.generated_files {
+            let abs = layout.generated_root.join(rel);
+            match rel.to_str() {
+                Some(r) if abs.is_file() && !rel.is_absolute() => generated.push(Source {
+                    archive_path: format!("generated/{}", r.trim_start_matches('/')),
+                    fs_path: abs,
+                }),
+                _ if !abs.exists() => {}
+                _ => skipped.push(format!("{} (not a regular file)", abs.display())),
+            }
+        }
+        if !generated.is_empty() {
             components.push("generated".into());
-            walk(gen, "generated", &mut sources, &mut skipped)?;
+            sources.extend(generated);
         }
         if options.with_recordings {
             components.push("recordings".into());

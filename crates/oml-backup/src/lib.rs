@@ -44,8 +44,12 @@ pub struct Layout {
     pub config_file: PathBuf,
     /// The OMniLeads-format inventory, when there is one.
     pub inventory: Option<PathBuf>,
-    /// The folder generated service configuration is rendered into.
-    pub generated_dir: Option<PathBuf>,
+    /// The root generated service configuration is rendered under (`/` on
+    /// a real host).
+    pub generated_root: PathBuf,
+    /// The generated files to back up, relative to `generated_root` (the
+    /// binary asks the renderer which they are).
+    pub generated_files: Vec<PathBuf>,
     /// Call recordings.
     pub recordings_dir: PathBuf,
 }
@@ -58,7 +62,8 @@ impl Layout {
             backup_dir: data_dir.join("backup"),
             config_file: data_dir.join("oml.toml"),
             inventory: Some(data_dir.join("inventory")),
-            generated_dir: Some(data_dir.join("generated")),
+            generated_root: PathBuf::from("/"),
+            generated_files: Vec::new(),
             recordings_dir: data_dir.join("recordings"),
             data_dir,
         }

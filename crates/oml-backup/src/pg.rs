@@ -191,27 +191,46 @@ impl PgUrl {
     }
 
     /// Renames `a` → `b` and `c` → `a`... as one transaction: either every
-    /// rename happens or none. Fails while anyone is connected to them.
+    /// rename happens or none. Fails while anyone is connected to them;
+    /// retries for a few seconds first, since a client that just closed
+    /// its connection may take a moment to go away on the server.
     pub async fn rename_all(&self, renames: &[(&str, &str)]) -> Result<()> {
-        let mut c = self.maintenance().await?;
-        let mut tx = c.begin().await?;
-        for (from, to) in renames {
-            tx.execute(
-                format!(
-                    "ALTER DATABASE {} RENAME TO {}",
-                    quote_ident(from),
-                    quote_ident(to)
-                )
-                .as_str(),
-            )
-            .await
-            .map_err(|e| {
-                BackupError::Sql(format!(
-                    "renaming database {from} to {to}: {e} (stop `oml serve` and every other client of {from}, then retry)"
-                ))
-            })?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_rename_all(renames).await {
+                Err((e, true)) if attempt < 20 => {
+                    tracing::debug!("database in use, retrying the rename: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Err((e, _)) => return Err(e),
+                Ok(()) => return Ok(()),
+            }
         }
-        tx.commit().await?;
+    }
+
+    /// The error, and whether it is "database in use" (SQLSTATE 55006).
+    async fn try_rename_all(&self, renames: &[(&str, &str)]) -> Result<(), (BackupError, bool)> {
+        let mut c = self.maintenance().await.map_err(|e| (e, false))?;
+        let mut tx = c.begin().await.map_err(|e| (e.into(), false))?;
+        for (from, to) in renames {
+            let sql = format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(from),
+                quote_ident(to)
+            );
+            if let Err(e) = tx.execute(sql.as_str()).await {
+                let busy = e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "55006");
+                let msg = format!(
+                    "renaming database {from} to {to}: {e} (stop `oml serve` and every other client of {from}, then retry)"
+                );
+                return Err((BackupError::Sql(msg), busy));
+            }
+        }
+        tx.commit().await.map_err(|e| (e.into(), false))?;
         c.close().await.ok();
         Ok(())
     }

@@ -185,13 +185,11 @@ impl Plan {
             .inventory
             .clone()
             .unwrap_or_else(|| l.data_dir.join("inventory"));
-        let generated = l
-            .generated_dir
-            .clone()
-            .unwrap_or_else(|| l.data_dir.join("generated"));
         let config_new = sibling(&l.config_file, stamp, "new");
         let inventory_new = sibling(&inventory, stamp, "new");
-        let generated_new = sibling(&generated, stamp, "new");
+        // Generated files are not swapped in: the binary re-renders them for
+        // this host; the archive's copies are kept aside for it.
+        let generated_new = l.data_dir.join(format!(".oml-restore-{stamp}-generated"));
         let recordings_new = sibling(&l.recordings_dir, stamp, "new");
         if m.has_component("config") {
             add(l.config_file.clone(), Some(config_new.clone()));
@@ -199,13 +197,10 @@ impl Plan {
         if m.has_component("inventory") {
             add(inventory.clone(), Some(inventory_new.clone()));
         }
-        if m.has_component("generated") {
-            add(generated.clone(), Some(generated_new.clone()));
-        }
         if m.has_component("recordings") {
             add(l.recordings_dir.clone(), Some(recordings_new.clone()));
         }
-        let mut scratch = vec![db_stage.clone()];
+        let mut scratch = vec![db_stage.clone(), generated_new.clone()];
         scratch.extend(moves.iter().filter_map(|m| m.new.clone()));
         Plan {
             moves,
@@ -315,6 +310,9 @@ pub struct RestoreReport {
     pub replaced: Vec<String>,
     pub schema_before: i64,
     pub schema_after: i64,
+    /// The archive's generated files (verified), kept here for the caller
+    /// to re-render or compare; the caller removes the folder.
+    pub generated: Option<PathBuf>,
 }
 
 /// Restores `archive` into `target`. Check with [`inspect`] first.
@@ -326,7 +324,8 @@ pub async fn restore(
     let data_dir = &target.layout.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|e| BackupError::io("cannot create", data_dir, e))?;
     recover(data_dir, target.pg_url.as_ref()).await?;
-    let (first, _) = read_manifest(archive, &Limits::default())?;
+    // Compatibility first (schema, backend): refused before any change.
+    let first = inspect(archive, target)?.manifest;
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let plan = Plan::new(target, &stamp, &first);
     let pg = match (&target.backend, &target.pg_url) {
@@ -367,6 +366,10 @@ pub async fn restore(
         Ok(schema_after) => {
             journal.phase = Phase::Committed;
             save(data_dir, &journal)?;
+            let generated = data_dir.join(format!("restored-generated-{stamp}"));
+            let generated = (exists(&plan.generated_new)
+                && std::fs::rename(&plan.generated_new, &generated).is_ok())
+            .then_some(generated);
             finish(data_dir, &journal, pg.as_ref()).await?;
             Ok(RestoreReport {
                 replaced: journal
@@ -384,6 +387,7 @@ pub async fn restore(
                 schema_before: manifest.schema_version,
                 manifest,
                 schema_after,
+                generated,
             })
         }
         Err(e) => {
@@ -412,7 +416,6 @@ async fn stage(
                 .symlink_metadata()
                 .map(|x| x.is_dir())
                 .unwrap_or(false)
-                || *new == plan.generated_new
                 || *new == plan.recordings_new
             {
                 std::fs::create_dir_all(new)

@@ -47,6 +47,10 @@ enum Command {
     Inventory(commands::inventory::InventoryCommand),
     /// Run the web console (setup, login, blocked users, users, audit log).
     Serve(commands::serve::Args),
+    /// Write a backup archive; list, verify and prune the backup folder.
+    Backup(commands::backup::Args),
+    /// Restore a backup archive (verified first, swapped in atomically).
+    Restore(commands::restore::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = &cli.global;
+    // A restore interrupted by a crash is finished or undone before anything
+    // else touches the installation.
+    commands::restore::recover_interrupted(g).await?;
     match cli.command {
         Command::Version(a) => commands::version::run(g, a).await,
         Command::Init(a) => commands::init::run(g, a).await,
@@ -82,5 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,
         Command::Serve(a) => commands::serve::run(g, a).await,
+        Command::Backup(a) => commands::backup::run(g, a).await,
+        Command::Restore(a) => commands::restore::run(g, a).await,
     }
 }

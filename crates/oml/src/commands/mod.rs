@@ -10,3 +10,5 @@ pub mod inventory;
 pub mod regenerate;
 pub mod render;
 pub mod serve;
+pub mod backup;
+pub mod restore;
