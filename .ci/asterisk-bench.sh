@@ -12,15 +12,18 @@
 #
 # Usage (as root):
 #   bash .ci/asterisk-bench.sh up      build or reuse the root, start Asterisk,
-#                                      wait for AMI, write and print the env file
+#                                      wait for AMI, write the env file and print
+#                                      it with the secrets masked
 #   bash .ci/asterisk-bench.sh down    stop Asterisk cleanly, unmount
-#   bash .ci/asterisk-bench.sh env     print the env file of a running bench
+#   bash .ci/asterisk-bench.sh env     print the env file of a running bench (secrets included)
+#   bash .ci/asterisk-bench.sh env-file  print the env file's path
 #   bash .ci/asterisk-bench.sh status  exit 0 when the bench runs and AMI answers
 #   bash .ci/asterisk-bench.sh build   only build (or check) the cached root
 #   bash .ci/asterisk-bench.sh run -- CMD...   up, run CMD with the env set, down
 #   bash .ci/asterisk-bench.sh cli "core show channels"   run an Asterisk CLI command
 #
-# After `up`:  source "$OML_BENCH_CACHE/bench.env"   (path printed by `up`)
+# After `up`:  source "$(bash .ci/asterisk-bench.sh env-file)"
+#              (default /var/cache/oml-asterisk-bench/bench.env, mode 0600)
 #
 # Exit codes:
 #   0   success
@@ -253,7 +256,7 @@ cmd_up() {
     need_root_and_tools
     if is_running; then
         log "already running (pid $(asterisk_pid)); env file: $ENV_FILE"
-        cat "$ENV_FILE"
+        print_env_masked
         return 0
     fi
     # A stale instance (pid alive but AMI dead, or mounts left over).
@@ -303,7 +306,12 @@ export OML_TEST_ASTERISK_LIMITED_SECRET=$secret
 export OML_TEST_ASTERISK_VERSION='$(chroot "$ROOT" /usr/sbin/asterisk -V)'
 EOF
     log "up: $(chroot "$ROOT" /usr/sbin/asterisk -V), AMI 127.0.0.1:$port; env file: $ENV_FILE"
-    cat "$ENV_FILE"
+    print_env_masked
+}
+
+# The env file with secrets masked, for logs (`env` prints it in full).
+print_env_masked() {
+    sed -E "s/^(export [A-Z_]*SECRET)=.*/\1=<see $(printf '%s' "$ENV_FILE" | sed 's/[\/&]/\\&/g')>/" "$ENV_FILE"
 }
 
 cmd_down() {
@@ -356,6 +364,7 @@ case ${1:-} in
     up) cmd_up ;;
     down) cmd_down ;;
     env) cmd_env ;;
+    env-file) echo "$ENV_FILE" ;;
     status) is_running && log "running: pid $(asterisk_pid), AMI port $(env_port)" ;;
     build) build_root ;;
     run) shift; cmd_run "$@" ;;
