@@ -203,7 +203,8 @@ pub fn parse_frame(raw: &[u8]) -> Message {
     };
     let bytes = text.as_bytes();
     let follows = starts_with_ignore_case(bytes, b"response: follows");
-    let mut fields = Vec::with_capacity(16);
+    // One header per line: size the list once.
+    let mut fields = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut body = None;
     let mut start = 0;
     let mut header_count = 0usize;
