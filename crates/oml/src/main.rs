@@ -45,6 +45,15 @@ enum Command {
     /// Read, check and edit the OMniLeads inventory in place.
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCommand),
+    /// Trunks the dialer originates through: add, list, edit, remove.
+    #[command(subcommand)]
+    Trunk(commands::trunk::TrunkCommand),
+    /// Outbound campaigns: create, edit, list, show, import contacts, delete.
+    #[command(subcommand)]
+    Campaign(commands::campaign::CampaignCommand),
+    /// The do-not-call list, global or per campaign: add, remove, list, import.
+    #[command(subcommand)]
+    Dnc(commands::dnc::DncCommand),
     /// Run the web console (setup, login, blocked users, users, audit log).
     Serve(commands::serve::Args),
     /// Write a backup archive; list, verify and prune the backup folder.
@@ -88,6 +97,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(a) => commands::render::run(g, a).await,
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,
+        Command::Trunk(c) => commands::trunk::run(g, c).await,
+        Command::Campaign(c) => commands::campaign::run(g, c).await,
+        Command::Dnc(c) => commands::dnc::run(g, c).await,
         Command::Serve(a) => commands::serve::run(g, a).await,
         Command::Backup(a) => commands::backup::run(g, a).await,
         Command::Restore(a) => commands::restore::run(g, a).await,

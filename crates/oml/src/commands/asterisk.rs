@@ -21,6 +21,14 @@ pub enum AsteriskCommand {
     /// OML_AMI_SECRET or a prompt. Exit 0 all well, 2 cannot connect,
     /// 3 login refused, 4 a permission is missing or cannot be verified.
     Check(CheckArgs),
+    /// Add an Asterisk server for the dialer (secret from OML_AMI_SECRET or a prompt).
+    Add(super::asterisk_config::AddArgs),
+    /// List the Asterisk servers (never their secrets).
+    List(super::asterisk_config::ListArgs),
+    /// Change a server; only the options given change.
+    Edit(super::asterisk_config::EditArgs),
+    /// Remove a server (refused while a trunk uses it).
+    Remove(super::asterisk_config::RemoveArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -53,9 +61,13 @@ pub struct CheckArgs {
     json: bool,
 }
 
-pub async fn run(_g: &GlobalArgs, cmd: AsteriskCommand) -> Result<ExitCode> {
+pub async fn run(g: &GlobalArgs, cmd: AsteriskCommand) -> Result<ExitCode> {
     match cmd {
         AsteriskCommand::Check(a) => check(a).await,
+        AsteriskCommand::Add(a) => super::asterisk_config::add(g, a).await,
+        AsteriskCommand::List(a) => super::asterisk_config::list(g, a).await,
+        AsteriskCommand::Edit(a) => super::asterisk_config::edit(g, a).await,
+        AsteriskCommand::Remove(a) => super::asterisk_config::remove(g, a).await,
     }
 }
 
@@ -75,7 +87,8 @@ async fn check(a: CheckArgs) -> Result<ExitCode> {
     if a.timeout == 0 {
         bail!("--timeout must be at least 1 second");
     }
-    let secret = cli::secret_from_env_or_prompt(SECRET_ENV, &format!("AMI secret for {}: ", a.user))?;
+    let secret =
+        cli::secret_from_env_or_prompt(SECRET_ENV, &format!("AMI secret for {}: ", a.user))?;
     let mut cfg = CheckConfig::new(addr(a.host.trim(), a.port), a.user.clone(), secret);
     cfg.auth = match a.auth {
         Auth::Md5 => AuthKind::Md5,

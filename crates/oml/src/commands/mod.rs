@@ -2,6 +2,8 @@
 
 pub mod asterisk;
 pub mod dialer;
+pub mod dialer_run;
+pub mod campaign_run;
 pub mod init;
 pub mod pbxsim;
 pub mod users;
@@ -9,6 +11,10 @@ pub mod version;
 pub mod inventory;
 pub mod regenerate;
 pub mod render;
-pub mod serve;
 pub mod backup;
 pub mod restore;
+pub mod serve;
+pub mod asterisk_config;
+pub mod campaign;
+pub mod dnc;
+pub mod trunk;

@@ -1,0 +1,329 @@
+//! `oml dnc add|remove|list|import`: the do-not-call list, global or per
+//! campaign. Numbers are normalised exactly as a contact import normalises
+//! them (same rules, same `--default-country-code`), so a blocked number
+//! matches the contact it blocks. Also reads number files for
+//! `oml campaign create|edit --dnc-file`.
+
+use crate::cli::{self, GlobalArgs};
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use oml_dialer::import::{sniff_delimiter, Layout, Normalizer, Reason, Rejection};
+use oml_store::{format_ms, DncScope, Store};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum DncCommand {
+    /// Put numbers on the do-not-call list.
+    Add {
+        #[arg(required = true)]
+        phones: Vec<String>,
+        /// Only for this campaign (default: every campaign).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Make numbers without + international with this country code
+        /// (use the same value as for the contact imports).
+        #[arg(long)]
+        default_country_code: Option<String>,
+    },
+    /// Take numbers off the do-not-call list.
+    Remove {
+        #[arg(required = true)]
+        phones: Vec<String>,
+        /// From this campaign's list (default: the global list).
+        #[arg(long)]
+        campaign: Option<String>,
+        #[arg(long)]
+        default_country_code: Option<String>,
+    },
+    /// Show the do-not-call list (global and every campaign's by default).
+    List {
+        /// Only this campaign's own list.
+        #[arg(long, conflicts_with = "global")]
+        campaign: Option<String>,
+        /// Only the global list.
+        #[arg(long)]
+        global: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add every number of a file: a CSV with a header (phone column named
+    /// or detected, like `oml campaign import`) or one number per line.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        campaign: Option<String>,
+        /// The column holding the numbers (default: detected).
+        #[arg(long)]
+        phone_column: Option<String>,
+        #[arg(long)]
+        default_country_code: Option<String>,
+    },
+}
+
+/// The numbers of a file, normalised and deduplicated, with the rows that
+/// could not be read as numbers.
+pub struct NumberFile {
+    pub rows: u64,
+    pub numbers: Vec<String>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Reads a number file: CSV with a header, or one number per line (no
+/// header). Fails, naming the line, when the file cannot be read or is not
+/// well-formed CSV.
+pub fn read_numbers(
+    path: &Path,
+    phone_column: Option<&str>,
+    normalizer: &Normalizer,
+) -> Result<NumberFile> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut input = std::io::BufReader::new(file);
+    let delimiter = sniff_delimiter(
+        input
+            .fill_buf()
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .from_reader(input);
+    let mut record = csv::StringRecord::new();
+    let malformed = |e: csv::Error| malformed_csv(path, e);
+    if !rdr.read_record(&mut record).map_err(malformed)? {
+        bail!("{} is empty", path.display());
+    }
+    let first: Vec<&str> = record.iter().collect();
+    // A header names the phone column; a first line that is itself a
+    // number means there is no header.
+    let (phone_index, first_is_data) = match Layout::from_header(&first, phone_column) {
+        Ok(l) => (l.phone_index, false),
+        Err(e) => {
+            if phone_column.is_none() && first.len() == 1 && normalizer.normalize(first[0]).is_ok()
+            {
+                (0, true)
+            } else {
+                return Err(anyhow::Error::new(e).context(format!("{}", path.display())));
+            }
+        }
+    };
+    let mut out = NumberFile {
+        rows: 0,
+        numbers: Vec::new(),
+        rejected: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut take = |record: &csv::StringRecord, out: &mut NumberFile| {
+        let row = record.position().map_or(0, |p| p.line());
+        let raw = record.get(phone_index).unwrap_or("");
+        out.rows += 1;
+        match normalizer.normalize(raw) {
+            Ok(p) => {
+                if seen.insert(p.clone()) {
+                    out.numbers.push(p);
+                }
+            }
+            Err(e) => out.rejected.push(Rejection {
+                row,
+                phone: raw.trim().to_string(),
+                reason: Reason::Invalid(e),
+            }),
+        }
+    };
+    if first_is_data {
+        take(&record, &mut out);
+    }
+    while rdr.read_record(&mut record).map_err(malformed)? {
+        take(&record, &mut out);
+    }
+    Ok(out)
+}
+
+/// A CSV error as a message that names the file and the line.
+pub fn malformed_csv(path: &Path, e: csv::Error) -> anyhow::Error {
+    let at = e
+        .position()
+        .map(|p| format!(" at line {}", p.line()))
+        .unwrap_or_default();
+    let what = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "a row has {len} fields but the header has {expected_len}: check the quoting of values that contain the delimiter"
+        ),
+        csv::ErrorKind::Utf8 { .. } => {
+            "text is not UTF-8: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".into()
+        }
+        csv::ErrorKind::Io(io) => format!("read error: {io}"),
+        _ => e.to_string(),
+    };
+    anyhow::anyhow!(
+        "{} is not a well-formed CSV file{at}: {what}; nothing was imported",
+        path.display()
+    )
+}
+
+/// Prints the first rejected rows (up to `max`) and how many more.
+pub fn print_rejections(rejected: &[Rejection], max: usize) {
+    for r in rejected.iter().take(max) {
+        println!("  row {}: `{}`: {}", r.row, r.phone, r.reason);
+    }
+    if rejected.len() > max {
+        println!("  ... and {} more", rejected.len() - max);
+    }
+}
+
+async fn scope(store: &Store, campaign: Option<&str>) -> Result<DncScope> {
+    Ok(match campaign {
+        None => DncScope::Global,
+        Some(name) => DncScope::Campaign(
+            store
+                .campaign_by_name(name)
+                .await?
+                .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?
+                .id,
+        ),
+    })
+}
+
+fn describe(scope: DncScope, campaign: Option<&str>) -> String {
+    match (scope, campaign) {
+        (DncScope::Campaign(_), Some(name)) => format!("the do-not-call list of campaign `{name}`"),
+        _ => "the global do-not-call list".into(),
+    }
+}
+
+/// Adds the numbers of `path` to a do-not-call list and says what happened.
+pub async fn import_file(
+    store: &Store,
+    scope: DncScope,
+    label: &str,
+    path: &Path,
+    phone_column: Option<&str>,
+    normalizer: &Normalizer,
+) -> Result<()> {
+    let f = read_numbers(path, phone_column, normalizer)?;
+    let added = store.dnc_add(scope.campaign_id(), &f.numbers).await?;
+    println!(
+        "{}: {} rows, {} numbers added to {label}, {} already there, {} invalid.",
+        path.display(),
+        f.rows,
+        added,
+        f.rows - added - f.rejected.len() as u64,
+        f.rejected.len()
+    );
+    print_rejections(&f.rejected, 20);
+    store
+        .audit(
+            oml_store::now_ms(),
+            &cli::cli_actor(),
+            "dnc_import",
+            label,
+            None,
+            &format!("{}: {added} added", path.display()),
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    let actor = cli::cli_actor();
+    match cmd {
+        DncCommand::Add {
+            phones,
+            campaign,
+            default_country_code,
+        } => {
+            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let sc = scope(&store, campaign.as_deref()).await?;
+            let numbers = phones
+                .iter()
+                .map(|p| norm.normalize(p).with_context(|| format!("`{p}`")))
+                .collect::<Result<Vec<_>>>()?;
+            let added = store.dnc_add(sc.campaign_id(), &numbers).await?;
+            let label = describe(sc, campaign.as_deref());
+            store
+                .audit(
+                    oml_store::now_ms(),
+                    &actor,
+                    "dnc_add",
+                    &label,
+                    None,
+                    &numbers.join(" "),
+                )
+                .await?;
+            println!(
+                "{added} number(s) added to {label} ({} already there).",
+                numbers.len() as u64 - added
+            );
+        }
+        DncCommand::Remove {
+            phones,
+            campaign,
+            default_country_code,
+        } => {
+            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let sc = scope(&store, campaign.as_deref()).await?;
+            let label = describe(sc, campaign.as_deref());
+            let mut missing = Vec::new();
+            for p in &phones {
+                let n = norm.normalize(p).with_context(|| format!("`{p}`"))?;
+                if store.dnc_remove(sc.campaign_id(), &n).await? {
+                    store
+                        .audit(oml_store::now_ms(), &actor, "dnc_remove", &label, None, &n)
+                        .await?;
+                    println!("{n} removed from {label}.");
+                } else {
+                    missing.push(n);
+                }
+            }
+            if !missing.is_empty() {
+                bail!("not on {label}: {}", missing.join(", "));
+            }
+        }
+        DncCommand::List {
+            campaign,
+            global,
+            json,
+        } => {
+            let filter = if global {
+                Some(DncScope::Global)
+            } else if campaign.is_some() {
+                Some(scope(&store, campaign.as_deref()).await?)
+            } else {
+                None
+            };
+            let entries = store.dnc_list(filter).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else if entries.is_empty() {
+                println!("The do-not-call list is empty.");
+            } else {
+                println!("{:<18} {:<20} ADDED", "PHONE", "CAMPAIGN");
+                for e in entries {
+                    println!(
+                        "{:<18} {:<20} {}",
+                        e.phone,
+                        e.campaign.as_deref().unwrap_or("(all)"),
+                        format_ms(e.added_at)
+                    );
+                }
+            }
+        }
+        DncCommand::Import {
+            file,
+            campaign,
+            phone_column,
+            default_country_code,
+        } => {
+            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let sc = scope(&store, campaign.as_deref()).await?;
+            let label = describe(sc, campaign.as_deref());
+            import_file(&store, sc, &label, &file, phone_column.as_deref(), &norm).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
