@@ -273,7 +273,22 @@ impl World {
 
         match action.as_str() {
             "" => return err("Missing action in request"),
-            "login" => return vec![self.login(session, m)],
+            "login" => {
+                let r = self.login(session, m);
+                if !session.authenticated {
+                    return vec![r];
+                }
+                // Asterisk follows a successful login with FullyBooted.
+                let up = self.sim_secs(now) as i64;
+                return vec![
+                    r,
+                    Message::event("FullyBooted")
+                        .with("Privilege", "system,all")
+                        .with("Uptime", up.to_string())
+                        .with("LastReload", up.to_string())
+                        .with("Status", "Fully Booted"),
+                ];
+            }
             "challenge" => {
                 if !m
                     .get("AuthType")

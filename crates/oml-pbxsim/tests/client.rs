@@ -305,3 +305,80 @@ async fn raw_protocol_greeting_and_unknown_action() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn hostile_client_is_dropped_and_others_keep_working() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = PbxSim::start(sim_config(1)).await.unwrap();
+    let good = AmiClient::connect(client_config(&sim, AuthKind::Md5))
+        .await
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(sim.local_addr())
+        .await
+        .unwrap();
+    // 10 MB without an empty line, with invalid UTF-8 in it.
+    let chunk = [b'A', 0xff, 0xfe, b':', b' ', b'x'].repeat(1024 * 1024 / 6 + 1);
+    let mut sent = 0usize;
+    let mut closed = false;
+    while sent < 10 * 1024 * 1024 {
+        if s.write_all(&chunk).await.is_err() {
+            closed = true;
+            break;
+        }
+        sent += chunk.len();
+    }
+    if !closed {
+        // The server must have hung up: reading ends (after the greeting).
+        let mut buf = vec![0u8; 4096];
+        let r = timeout(Duration::from_secs(5), async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(r.is_ok(), "server kept a hostile connection open");
+    }
+    good.ping().await.unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn hangup_of_a_ringing_channel() {
+    let mut cfg = sim_config(1);
+    cfg.time_scale = 1.0;
+    cfg.customers.time_to_answer = Dist::Fixed(60.0);
+    cfg.numbers.insert("777".into(), NumberOutcome::Answer);
+    let sim = PbxSim::start(cfg).await.unwrap();
+    let c = AmiClient::connect(client_config(&sim, AuthKind::Md5))
+        .await
+        .unwrap();
+    let mut rx = c.events();
+    let r = c
+        .originate(&Originate::to_extension(
+            "PJSIP/777@trunk",
+            "oml-campaign",
+            "1",
+        ))
+        .await
+        .unwrap();
+    let id = r.action_id().unwrap().to_owned();
+    let chans = c.core_show_channels().await.unwrap();
+    assert_eq!(chans.len(), 1);
+    assert_eq!(chans[0].get("ChannelStateDesc"), Some("Ringing"));
+    let name = chans[0].get("Channel").unwrap().to_owned();
+    c.hangup(&name, Some(16)).await.unwrap();
+    let e = next_matching(
+        &mut rx,
+        |e| matches!(e, Event::Ami(m) if OriginateResponse::from_message(m).is_some()),
+    )
+    .await;
+    let Event::Ami(m) = e else { unreachable!() };
+    let o = OriginateResponse::from_message(&m).unwrap();
+    assert_eq!(o.action_id.as_deref(), Some(id.as_str()));
+    assert_eq!(o.outcome, OriginateOutcome::HungUp);
+    assert!(c.core_show_channels().await.unwrap().is_empty());
+    sim.shutdown().await;
+}

@@ -1,0 +1,93 @@
+//! The client against a tiny scripted AMI server (no simulator): an old
+//! Asterisk that answers `Command` with `Response: Follows` and bare `\n`
+//! line endings, and a server that is not AMI at all.
+
+use std::time::Duration;
+
+use oml_ami::{AmiClient, AmiError, AuthKind, ClientConfig, SecretString};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// Reads one action (until the empty line) and returns its ActionID.
+async fn read_action<R: AsyncBufReadExt + Unpin>(r: &mut R) -> Option<(String, String)> {
+    let mut action = String::new();
+    let mut id = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            return Some((action, id));
+        }
+        if let Some(v) = line.strip_prefix("Action: ") {
+            action = v.to_owned();
+        }
+        if let Some(v) = line.strip_prefix("ActionID: ") {
+            id = v.to_owned();
+        }
+    }
+}
+
+fn config(addr: String) -> ClientConfig {
+    let mut c = ClientConfig::new(addr, "admin", SecretString::from("pw"));
+    c.auth = AuthKind::Plain;
+    c.rate_limit = None;
+    c.connect_timeout = Duration::from_secs(2);
+    c
+}
+
+#[tokio::test]
+async fn old_asterisk_follows_output_with_bare_lf() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (s, _) = l.accept().await.unwrap();
+        let (r, mut w) = s.into_split();
+        let mut r = BufReader::new(r);
+        w.write_all(b"Asterisk Call Manager/1.1\n").await.unwrap();
+        while let Some((action, id)) = read_action(&mut r).await {
+            let out = match action.as_str() {
+                "Login" => format!("Response: Success\nActionID: {id}\nMessage: Authentication accepted\n\n"),
+                "Command" => format!(
+                    "Response: Follows\nPrivilege: Command\nActionID: {id}\nAsterisk 1.8.32 built by x\n\nUptime: 3 days\n--END COMMAND--\n\n"
+                ),
+                "Logoff" => format!("Response: Goodbye\nActionID: {id}\nMessage: Thanks for all the fish.\n\n"),
+                _ => format!("Response: Error\nActionID: {id}\nMessage: Invalid/unknown command\n\n"),
+            };
+            w.write_all(out.as_bytes()).await.unwrap();
+        }
+    });
+    let c = AmiClient::connect(config(addr)).await.unwrap();
+    let out = c.command("core show version").await.unwrap();
+    assert_eq!(out, ["Asterisk 1.8.32 built by x", "", "Uptime: 3 days"]);
+    c.logoff().await.unwrap();
+}
+
+#[tokio::test]
+async fn not_an_ami_server_is_reported() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    let err = AmiClient::connect(config(addr)).await.unwrap_err();
+    // The first line has no ':' so it is taken as a greeting; the login then
+    // gets no AMI response and the error names what came instead.
+    assert!(matches!(err, AmiError::NotAmi { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn nothing_listening_is_a_connect_error() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    drop(l);
+    let err = AmiClient::connect(config(addr)).await.unwrap_err();
+    assert!(matches!(err, AmiError::Connect { .. }), "{err}");
+    assert!(err.to_string().contains("5038"), "{err}");
+}
