@@ -1,4 +1,10 @@
-//! Scratch exploration of pacing figures across scenarios (development aid).
+//! Tuning aid: runs modes over the SPEC §5 scenarios with predictive settings
+//! taken from environment variables, to explore the occupancy / abandon
+//! trade-off without rebuilding. `cargo run --release -p oml-pacing --example
+//! explore -- SEEDS MODES` (e.g. `20 progressive,predictive`); variables: SC
+//! (scenarios, e.g. T1,B), FS (first seed), TF (target fraction), MSD (target
+//! margin sd), GAIN, WG (window gain), LOOK, Z0 (initial safety), HZ
+//! (horizons), MT (min talks), MA (min attempts).
 use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -28,6 +34,7 @@ fn main() {
                 };
                 c.target_fraction = g("TF", c.target_fraction);
                 c.gain = g("GAIN", c.gain);
+                c.window_gain = g("WG", c.window_gain);
                 c.target_margin_sd = g("MSD", c.target_margin_sd);
                 c.lookahead = g("LOOK", c.lookahead);
                 c.initial_safety = g("Z0", c.initial_safety);
@@ -36,7 +43,11 @@ fn main() {
                 c.min_attempts = g("MA", c.min_attempts as f64) as u64;
             }
             let t = std::time::Instant::now();
-            let rs: Vec<SimResult> = (0..seeds)
+            let fs: u64 = std::env::var("FS")
+                .ok()
+                .map(|v| v.parse().unwrap())
+                .unwrap_or(0);
+            let rs: Vec<SimResult> = (fs..fs + seeds)
                 .map(|s| simulate(&cfg, &mode, s).unwrap())
                 .collect();
             let el = t.elapsed().as_secs_f64() / seeds as f64;

@@ -168,13 +168,18 @@ pub struct PredictiveConfig {
     /// Integral gain: change of the safety margin per abandon (and, times the
     /// target rate, per answered call in the other direction).
     pub gain: f64,
+    /// Proportional gain on the evidence of the regulatory window: the margin
+    /// grows by this much per standard deviation that the window's abandon
+    /// count stands above what the target rate predicts.
+    /// Strong when the campaign is small and each abandon weighs a lot.
+    pub window_gain: f64,
 }
 
 impl Default for PredictiveConfig {
     fn default() -> Self {
         PredictiveConfig {
             target_fraction: 1.0,
-            target_margin_sd: 1.0,
+            target_margin_sd: 1.5,
             target_floor_fraction: 0.25,
             min_attempts: 100,
             min_talks: 30,
@@ -184,6 +189,7 @@ impl Default for PredictiveConfig {
             min_safety: -1.0,
             max_safety: 4.0,
             gain: 0.1,
+            window_gain: 0.5,
         }
     }
 }
@@ -249,6 +255,19 @@ impl Predictive {
         let sd = (limit * (1.0 - limit) / n).sqrt();
         (limit * self.cfg.target_fraction - self.cfg.target_margin_sd * sd)
             .max(limit * self.cfg.target_floor_fraction)
+    }
+
+    /// The safety margin used now: the integral term plus the window's evidence.
+    pub fn margin(&self, window: AbandonCounts) -> f64 {
+        let t = self.target_rate(window);
+        let n = window.live_answered as f64;
+        let expected = t * n;
+        // One-sided: evidence of too many abandons widens the margin; a quiet
+        // window does not narrow it (the integral term does that, slowly).
+        let evidence =
+            ((window.abandoned as f64 - expected) / (expected * (1.0 - t) + 1.0).sqrt()).max(0.0);
+        (self.safety + self.cfg.window_gain * evidence)
+            .clamp(self.cfg.min_safety, self.cfg.max_safety)
     }
 
     fn update_controller(&mut self, now: AbandonCounts) {
@@ -384,9 +403,9 @@ impl Pacer for Predictive {
         }
         let wish = if self.cfg.horizons <= 1 {
             let f = self.forecast(snap);
-            Self::calls_for(&f, st.answer_rate(), self.safety)
+            Self::calls_for(&f, st.answer_rate(), self.margin(snap.abandons))
         } else {
-            self.calls_multi(snap, self.safety)
+            self.calls_multi(snap, self.margin(snap.abandons))
         };
         self.limits.bound(wish, snap)
     }

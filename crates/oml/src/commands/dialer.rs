@@ -3,6 +3,7 @@
 //! runs, so a supervisor can choose a mode and settings before dialing real
 //! people, and writes the pacing benchmark report (docs/PACING.md).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -110,7 +111,7 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     for (scenario, cfg) in &scenarios {
         let rep = report::compare(*scenario, cfg, &modes, a.first_seed, a.seeds)?;
         if !a.json {
-            println!("{}", report::render_text(&rep));
+            say(&report::render_text(&rep))?;
         }
         reports.push(rep);
     }
@@ -126,6 +127,12 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
                 a.seeds,
             )?);
         }
+        let mut holdout = Vec::new();
+        for (rep, (_, cfg)) in reports.iter().zip(&scenarios) {
+            let mode = ModeSpec::Predictive(predictive);
+            let (summary, _) = report::run_seeds(cfg, &mode, a.first_seed + 100, a.seeds)?;
+            holdout.push((rep.scenario.clone(), summary));
+        }
         let speed = measure_speed();
         let bench = BenchReport {
             command: command_line(),
@@ -135,23 +142,31 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
             scenarios: reports.clone(),
             speed: Some(speed.clone()),
             tradeoffs,
+            holdout,
         };
         std::fs::write(path, report::render_markdown(&bench))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         if !a.json {
-            println!(
-                "simulator speed: {} in {:.1} ms ({:.0}x real time)",
+            say(&format!(
+                "simulator speed: {} in {:.1} ms ({:.0}x real time)\nreport written to {}",
                 speed.what,
                 speed.wall_s * 1000.0,
-                speed.simulated_s / speed.wall_s.max(1e-9)
-            );
-            println!("report written to {}", path.display());
+                speed.simulated_s / speed.wall_s.max(1e-9),
+                path.display()
+            ))?;
         }
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        say(&serde_json::to_string_pretty(&reports)?)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a block to standard output; a closed pipe is an error, not a panic.
+fn say(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("cannot write to standard output")?;
+    Ok(())
 }
 
 /// The campaigns to simulate: the scenario(s) with the explicit overrides, or
