@@ -303,6 +303,8 @@ export OML_TEST_ASTERISK_USER=omltest
 export OML_TEST_ASTERISK_SECRET=$secret
 export OML_TEST_ASTERISK_LIMITED_USER=omllimited
 export OML_TEST_ASTERISK_LIMITED_SECRET=$secret
+export OML_TEST_ASTERISK_DROP_USER=omldrop
+export OML_TEST_ASTERISK_DROP_SECRET=$secret
 export OML_TEST_ASTERISK_VERSION='$(chroot "$ROOT" /usr/sbin/asterisk -V)'
 EOF
     log "up: $(chroot "$ROOT" /usr/sbin/asterisk -V), AMI 127.0.0.1:$port; env file: $ENV_FILE"

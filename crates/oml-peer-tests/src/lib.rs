@@ -50,8 +50,11 @@ pub struct Peer {
     /// A user that may log in and run CLI commands but neither originate
     /// nor read call/agent events, when the peer has one.
     pub limited: Option<Credentials>,
-    /// Keeps an in-process server alive as long as the peer.
-    _guard: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// A user whose sessions [`Peer::server_drop`] may close (on a shared
+    /// Asterisk, only this user's sessions are kicked), when the peer has one.
+    pub droppable: Option<Credentials>,
+    /// The in-process simulator (pbxsim only); dropping it stops it.
+    sim: Option<oml_pbxsim::PbxSim>,
 }
 
 impl std::fmt::Debug for Peer {
@@ -100,6 +103,57 @@ impl Peer {
         AmiClient::connect(self.config(AuthKind::Md5))
             .await
             .unwrap_or_else(|e| panic!("[{}] cannot log in to {}: {e}", self.name(), self.addr))
+    }
+
+    /// Makes the SERVER close every session of [`Peer::droppable`], the way
+    /// each peer can: pbxsim's `Fault::DropConnections`, Asterisk's
+    /// `manager kick session <fd>` (issued over AMI by the limited user, who
+    /// may run CLI commands). Returns how many sessions were closed.
+    pub async fn server_drop(&self) -> usize {
+        match (&self.sim, self.kind) {
+            (Some(sim), _) => {
+                let n = sim.connections();
+                sim.inject(oml_pbxsim::Fault::DropConnections);
+                n
+            }
+            (None, _) => {
+                let victim = self
+                    .droppable
+                    .as_ref()
+                    .expect("a droppable user")
+                    .user
+                    .clone();
+                let kicker = self.limited.as_ref().unwrap_or(&self.admin);
+                let client = AmiClient::connect(self.config_for(kicker, AuthKind::Md5))
+                    .await
+                    .unwrap_or_else(|e| panic!("[{}] kicker login: {e}", self.name()));
+                let rows = client
+                    .command("manager show connected")
+                    .await
+                    .expect("manager show connected");
+                // "  Username  IP  Start  Elapsed  FileDes  HttpCnt  ReadPerms  WritePerms"
+                let fds: Vec<String> = rows
+                    .iter()
+                    .filter_map(|r| {
+                        let cols: Vec<&str> = r.split_whitespace().collect();
+                        (cols.len() >= 5 && cols[0] == victim).then(|| cols[4].to_owned())
+                    })
+                    .collect();
+                for fd in &fds {
+                    let out = client
+                        .command(&format!("manager kick session {fd}"))
+                        .await
+                        .expect("manager kick session");
+                    assert!(
+                        out.iter().any(|l| l.starts_with("Kicking manager session")),
+                        "[{}] kick of fd {fd}: {out:?}",
+                        self.name()
+                    );
+                }
+                client.logoff().await.expect("logoff");
+                fds.len()
+            }
+        }
     }
 
     /// An identifier no other test, run or peer uses (for ChannelId,
@@ -160,15 +214,18 @@ pub async fn pbxsim() -> Peer {
         cfg.numbers.insert(n.into(), o);
     }
     let sim = PbxSim::start(cfg).await.expect("start pbxsim on 127.0.0.1");
+    let admin = Credentials {
+        user: "omltest".into(),
+        secret: SecretString::from(secret),
+    };
     Peer {
         kind: PeerKind::Pbxsim,
         addr: sim.local_addr().to_string(),
-        admin: Credentials {
-            user: "omltest".into(),
-            secret: SecretString::from(secret),
-        },
+        // Each test has its own simulator, so every session may be dropped.
+        droppable: Some(admin.clone()),
+        admin,
         limited: None,
-        _guard: Some(Box::new(sim)),
+        sim: Some(sim),
     }
 }
 
@@ -193,16 +250,21 @@ pub fn asterisk(scenario: &str) -> Option<Peer> {
         return None;
     };
     let port = env("OML_TEST_ASTERISK_PORT").unwrap_or_else(|| "5038".into());
-    let limited = match (
-        env("OML_TEST_ASTERISK_LIMITED_USER"),
-        env("OML_TEST_ASTERISK_LIMITED_SECRET"),
-    ) {
+    let creds = |u: &str, s: &str| match (env(u), env(s)) {
         (Some(user), Some(secret)) => Some(Credentials {
             user,
             secret: SecretString::from(secret),
         }),
         _ => None,
     };
+    let limited = creds(
+        "OML_TEST_ASTERISK_LIMITED_USER",
+        "OML_TEST_ASTERISK_LIMITED_SECRET",
+    );
+    let droppable = creds(
+        "OML_TEST_ASTERISK_DROP_USER",
+        "OML_TEST_ASTERISK_DROP_SECRET",
+    );
     Some(Peer {
         kind: PeerKind::Asterisk,
         addr: format!("{host}:{port}"),
@@ -211,7 +273,8 @@ pub fn asterisk(scenario: &str) -> Option<Peer> {
             secret: SecretString::from(secret),
         },
         limited,
-        _guard: None,
+        droppable,
+        sim: None,
     })
 }
 
