@@ -446,6 +446,7 @@ async fn stage(
             let conn = sqlx::sqlite::SqliteConnectOptions::new()
                 .filename(plan.db_stage.join(oml_store::SQLITE_FILE))
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Delete)
+                .busy_timeout(std::time::Duration::from_secs(10))
                 .connect()
                 .await?;
             sqlx::Connection::close(conn).await?;

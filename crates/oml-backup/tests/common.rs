@@ -39,13 +39,21 @@ pub fn install(data_dir: &Path) -> Install {
     layout.inventory = Some(data_dir.join("inventory"));
     std::fs::create_dir_all(data_dir).unwrap();
     std::fs::write(&layout.config_file, "[paths]\nbackup_dir = \"backup\"\n").unwrap();
-    std::fs::write(layout.inventory.as_ref().unwrap(), "[omnileads-aio]\nlocalhost ansible_connection=local\n").unwrap();
+    std::fs::write(
+        layout.inventory.as_ref().unwrap(),
+        "[omnileads-aio]\nlocalhost ansible_connection=local\n",
+    )
+    .unwrap();
     let gen = layout.generated_root.join("etc/asterisk");
     std::fs::create_dir_all(&gen).unwrap();
     std::fs::write(gen.join("oml_queues.conf"), "[sales]\nstrategy=rrmemory\n").unwrap();
     let rec = &layout.recordings_dir;
     std::fs::create_dir_all(rec.join("2026/11")).unwrap();
-    std::fs::write(rec.join("2026/11/call-1.wav"), b"RIFF....WAVEfmt ".repeat(4000)).unwrap();
+    std::fs::write(
+        rec.join("2026/11/call-1.wav"),
+        b"RIFF....WAVEfmt ".repeat(4000),
+    )
+    .unwrap();
     std::fs::write(rec.join("2026/11/call-2.mp3"), noise(300_000, 7)).unwrap();
     std::fs::write(rec.join("call-3.opus"), noise(50_000, 9)).unwrap();
     Install {
@@ -84,7 +92,9 @@ pub fn fingerprint(dir: &Path, skip: &[&Path]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd {
             let p = e.unwrap().path();
             if skip.iter().any(|s| p.starts_with(s)) {

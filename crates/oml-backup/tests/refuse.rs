@@ -170,8 +170,11 @@ async fn corrupted_byte_in_stored_media_names_the_file() {
         .expect("stored media found verbatim");
     bytes[at + 10] ^= 0x01;
     std::fs::write(&p, bytes).unwrap();
-    f.refused(&p, "checksum mismatch for \"recordings/2026/11/call-2.mp3\"")
-        .await;
+    f.refused(
+        &p,
+        "checksum mismatch for \"recordings/2026/11/call-2.mp3\"",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -204,16 +207,24 @@ async fn truncated_archive_is_refused() {
 async fn wrong_checksum_in_the_manifest_is_refused() {
     let f = fixture().await;
     let mut m = manifest_of(&f.archive);
-    let i = m.files.iter().position(|e| e.path == "config/oml.toml").unwrap();
+    let i = m
+        .files
+        .iter()
+        .position(|e| e.path == "config/oml.toml")
+        .unwrap();
     m.files[i].sha256 = "0".repeat(64);
     let mut entries = Vec::new();
     for e in &m.files {
         let data = std::fs::read(f.source_of(&e.path)).unwrap();
-        entries.push((raw_header(&e.path, tar::EntryType::Regular, data.len() as u64), data));
+        entries.push((
+            raw_header(&e.path, tar::EntryType::Regular, data.len() as u64),
+            data,
+        ));
     }
     let p = f.work.path().join("sum.tar.zst");
     forge(&p, &m, entries);
-    f.refused(&p, "checksum mismatch for \"config/oml.toml\"").await;
+    f.refused(&p, "checksum mismatch for \"config/oml.toml\"")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,12 +243,18 @@ async fn path_traversal_is_refused() {
     let f = fixture().await;
     let p = f.forged(
         "dotdot.tar.zst",
-        vec![(raw_header("recordings/../../evil", tar::EntryType::Regular, 4), b"evil".to_vec())],
+        vec![(
+            raw_header("recordings/../../evil", tar::EntryType::Regular, 4),
+            b"evil".to_vec(),
+        )],
     );
     f.refused(&p, "recordings/../../evil").await;
     let p = f.forged(
         "abs.tar.zst",
-        vec![(raw_header("/tmp/evil", tar::EntryType::Regular, 4), b"evil".to_vec())],
+        vec![(
+            raw_header("/tmp/evil", tar::EntryType::Regular, 4),
+            b"evil".to_vec(),
+        )],
     );
     f.refused(&p, "/tmp/evil").await;
 }
@@ -249,7 +266,8 @@ async fn links_and_devices_are_refused() {
     sym.set_link_name("/etc/passwd").unwrap();
     sym.set_cksum();
     let p = f.forged("sym.tar.zst", vec![(sym, vec![])]);
-    f.refused(&p, "\"recordings/link\" is a symbolic link").await;
+    f.refused(&p, "\"recordings/link\" is a symbolic link")
+        .await;
 
     let mut hard = raw_header("recordings/hard", tar::EntryType::Link, 0);
     hard.set_link_name("config/oml.toml").unwrap();
@@ -259,13 +277,20 @@ async fn links_and_devices_are_refused() {
 
     let p = f.forged(
         "dev.tar.zst",
-        vec![(raw_header("recordings/dev", tar::EntryType::Char, 0), vec![])],
+        vec![(
+            raw_header("recordings/dev", tar::EntryType::Char, 0),
+            vec![],
+        )],
     );
-    f.refused(&p, "\"recordings/dev\" is a character device").await;
+    f.refused(&p, "\"recordings/dev\" is a character device")
+        .await;
 
     let p = f.forged(
         "fifo.tar.zst",
-        vec![(raw_header("recordings/fifo", tar::EntryType::Fifo, 0), vec![])],
+        vec![(
+            raw_header("recordings/fifo", tar::EntryType::Fifo, 0),
+            vec![],
+        )],
     );
     f.refused(&p, "\"recordings/fifo\" is a FIFO").await;
 }
@@ -288,7 +313,8 @@ async fn a_10_gb_sparse_entry_is_refused_without_writing_it() {
     h.set_cksum();
     let p = f.forged("sparse.tar.zst", vec![(h, vec![7u8; 512])]);
     let free_before = oml_backup::free_space(&f.inst.layout.data_dir).unwrap();
-    f.refused(&p, "\"recordings/huge.wav\" is a sparse file").await;
+    f.refused(&p, "\"recordings/huge.wav\" is a sparse file")
+        .await;
     let free_after = oml_backup::free_space(&f.inst.layout.data_dir).unwrap();
     assert!(
         free_before.abs_diff(free_after) < 1 << 30,
@@ -302,7 +328,10 @@ async fn an_entry_not_in_the_manifest_is_refused() {
     let f = fixture().await;
     let p = f.forged(
         "extra.tar.zst",
-        vec![(raw_header("recordings/extra.wav", tar::EntryType::Regular, 3), b"abc".to_vec())],
+        vec![(
+            raw_header("recordings/extra.wav", tar::EntryType::Regular, 3),
+            b"abc".to_vec(),
+        )],
     );
     f.refused(&p, "\"recordings/extra.wav\" is not listed in the manifest")
         .await;

@@ -31,7 +31,9 @@ async fn round_trip(format: Format) {
             write: WriteOptions::new(format),
             output: None,
         };
-        let out = create(&ts.store, &layout, &options, &NoProgress).await.unwrap();
+        let out = create(&ts.store, &layout, &options, &NoProgress)
+            .await
+            .unwrap();
         let mode = std::fs::metadata(&out.path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{}: archive mode", ts.label);
         assert_eq!(
@@ -40,7 +42,13 @@ async fn round_trip(format: Format) {
             "{}",
             ts.label
         );
-        assert_eq!(out.manifest.files.len(), 7, "{}: {:?}", ts.label, out.manifest.files);
+        assert_eq!(
+            out.manifest.files.len(),
+            7,
+            "{}: {:?}",
+            ts.label,
+            out.manifest.files
+        );
         // Already-compressed media is stored, not recompressed: its bytes
         // appear verbatim in a .tar.zst.
         if format == Format::Zst {
@@ -80,8 +88,15 @@ async fn round_trip(format: Format) {
             std::fs::read_to_string(&layout.config_file).unwrap(),
             "[paths]\nbackup_dir = \"backup\"\n"
         );
-        assert_eq!(fingerprint(&layout.recordings_dir, &[]), rec_before, "{}", ts.label);
-        let gen = report.generated.expect("generated files kept for re-rendering");
+        assert_eq!(
+            fingerprint(&layout.recordings_dir, &[]),
+            rec_before,
+            "{}",
+            ts.label
+        );
+        let gen = report
+            .generated
+            .expect("generated files kept for re-rendering");
         assert_eq!(
             std::fs::read_to_string(gen.join("etc/asterisk/oml_queues.conf")).unwrap(),
             "[sales]\nstrategy=rrmemory\n"
@@ -119,7 +134,9 @@ async fn a_tgz_archive_is_readable_by_gnu_tar() {
         write: WriteOptions::new(Format::Tgz),
         output: None,
     };
-    let out = create(&ts.store, &inst.layout, &options, &NoProgress).await.unwrap();
+    let out = create(&ts.store, &inst.layout, &options, &NoProgress)
+        .await
+        .unwrap();
     let listing = std::process::Command::new("tar")
         .arg("tzf")
         .arg(&out.path)

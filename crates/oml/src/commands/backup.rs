@@ -125,7 +125,9 @@ async fn backup(
     for s in notes.iter().chain(&outcome.skipped) {
         eprintln!("warning: not backed up: {s}");
     }
-    let size = std::fs::metadata(&outcome.path).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&outcome.path)
+        .map(|m| m.len())
+        .unwrap_or(0);
     println!(
         "backup written: {} ({}, {} files, {} of data)",
         outcome.path.display(),
@@ -180,7 +182,10 @@ fn list(layout: &Layout, verify: bool, json: bool) -> Result<ExitCode> {
         for i in &items {
             let (created, version, host) = match &i.manifest {
                 Ok(m) => (
-                    m.created_at.replace('T', " ").trim_end_matches('Z').to_string(),
+                    m.created_at
+                        .replace('T', " ")
+                        .trim_end_matches('Z')
+                        .to_string(),
                     m.oml_version.clone(),
                     m.hostname.clone(),
                 ),
@@ -209,7 +214,11 @@ fn list(layout: &Layout, verify: bool, json: bool) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn verify(layout: &Layout, name: &str) -> Result<ExitCode> {
@@ -241,7 +250,10 @@ fn prune(layout: &Layout, keep: usize, dry_run: bool) -> Result<ExitCode> {
     }
     let doomed = catalog::prune(&layout.backup_dir, keep, dry_run)?;
     if doomed.is_empty() {
-        println!("nothing to prune: at most {keep} backups in {}", layout.backup_dir.display());
+        println!(
+            "nothing to prune: at most {keep} backups in {}",
+            layout.backup_dir.display()
+        );
     }
     for p in &doomed {
         if dry_run {

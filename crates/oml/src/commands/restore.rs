@@ -141,7 +141,11 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Re-renders the host-dependent files for this host from the restored
@@ -165,14 +169,19 @@ async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<
     if let Some(dir) = archived {
         for step in &plan.steps {
             if let Step::KeepAdminFile { path } = step {
-                let Ok(rel) = path.strip_prefix(&root) else { continue };
+                let Ok(rel) = path.strip_prefix(&root) else {
+                    continue;
+                };
                 let saved = dir.join(rel);
                 if saved.is_file() && std::fs::read(&saved).ok() != std::fs::read(path).ok() {
                     let tmp = path.with_extension("oml-restore-tmp");
                     std::fs::copy(&saved, &tmp)
                         .and_then(|_| std::fs::rename(&tmp, path))
                         .with_context(|| format!("restoring {}", path.display()))?;
-                    println!("restored  {} (administrator's file, from the archive)", path.display());
+                    println!(
+                        "restored  {} (administrator's file, from the archive)",
+                        path.display()
+                    );
                 }
             }
         }
@@ -189,6 +198,8 @@ async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<
         let code = super::regenerate::run(g, args).await?;
         return Ok(code == ExitCode::SUCCESS);
     }
-    println!("regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate");
+    println!(
+        "regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate"
+    );
     Ok(true)
 }

@@ -1,0 +1,182 @@
+//! kill -9 at the worst moments of `oml backup` and `oml restore`, with the
+//! real binary: no archive with a final name may appear, and the previous
+//! installation must still open with its data. The binary is stopped at an
+//! exact point through the OML_TEST_PAUSE_AT hook, then killed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn oml(data: &Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("oml"));
+    c.arg("--data-dir")
+        .arg(data)
+        .env_remove("OML_DATABASE_URL")
+        .env_remove("OML_TEST_PAUSE_AT")
+        .env("OML_HOME", data);
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}{}",
+        c,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An installation: database with users `admin` and `alice`, recordings.
+fn installation() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "a-long-password-1\n").unwrap();
+    ok(oml(&data).arg("init").arg("--admin-password-file").arg(&pw));
+    ok(oml(&data)
+        .args([
+            "users",
+            "add",
+            "alice",
+            "--role",
+            "agent",
+            "--password-file",
+        ])
+        .arg(&pw));
+    let rec = data.join("recordings/2026");
+    std::fs::create_dir_all(&rec).unwrap();
+    for i in 0..20 {
+        std::fs::write(rec.join(format!("call-{i}.wav")), vec![i as u8; 200_000]).unwrap();
+    }
+    (tmp, data)
+}
+
+/// Starts `oml` stopped at `point`; returns once it is there.
+fn start_paused(mut c: Command, point: &str) -> Child {
+    let mut child = c
+        .env("OML_TEST_PAUSE_AT", point)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        if line.contains(&format!("PAUSED AT {point}")) {
+            return child;
+        }
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    panic!("oml ended before reaching {point}: {seen}");
+}
+
+fn kill9(mut child: Child) {
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn kill_during_backup_leaves_no_archive_with_a_final_name() {
+    let (_tmp, data) = installation();
+    let mut c = oml(&data);
+    c.args(["backup", "--with-recordings"]);
+    let child = start_paused(c, "backup-write");
+    let backup_dir = data.join("backup");
+    assert!(
+        names_in(&backup_dir)
+            .iter()
+            .any(|n| n.contains(".partial-")),
+        "the backup was not under way: {:?}",
+        names_in(&backup_dir)
+    );
+    kill9(child);
+    let names = names_in(&backup_dir);
+    assert!(
+        !names.iter().any(|n| n.ends_with("-oml-backup.tar.zst")),
+        "{names:?}"
+    );
+    let list = ok(oml(&data).args(["backup", "list"]));
+    assert!(list.contains("no backups"), "{list}");
+    // A new backup works after the crash and is the only archive listed.
+    ok(oml(&data).args(["backup", "--with-recordings"]));
+    let list = ok(oml(&data).args(["backup", "list", "--verify"]));
+    assert_eq!(
+        list.lines()
+            .filter(|l| l.contains("-oml-backup.tar.zst"))
+            .count(),
+        1,
+        "{list}"
+    );
+    assert!(list.contains(" yes"), "{list}");
+}
+
+fn restore_killed_at(point: &str, note: &str) {
+    let (_tmp, data) = installation();
+    let out = ok(oml(&data).args(["backup", "--with-recordings"]));
+    let name = out
+        .lines()
+        .find_map(|l| l.strip_prefix("restore it with: oml restore "))
+        .unwrap()
+        .trim()
+        .to_string();
+    // The live installation moves on after the backup.
+    let pw = data.parent().unwrap().join("pw");
+    ok(oml(&data)
+        .args(["users", "add", "bob", "--role", "agent", "--password-file"])
+        .arg(&pw));
+    std::fs::write(data.join("recordings/2026/after.wav"), b"after").unwrap();
+
+    let mut c = oml(&data);
+    c.args(["restore", &name, "--yes"]);
+    kill9(start_paused(c, point));
+
+    // The next command finds the installation as it was before the restore.
+    let out = oml(&data).args(["users", "list"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("bob") && stdout.contains("alice"),
+        "{stdout}"
+    );
+    assert!(stderr.contains(note), "{stderr}");
+    assert!(data.join("recordings/2026/after.wav").exists());
+    assert!(
+        !names_in(&data)
+            .iter()
+            .any(|n| n.starts_with(".oml-restore")),
+        "{:?}",
+        names_in(&data)
+    );
+
+    // And a restore that runs to the end brings the backed-up data back.
+    ok(oml(&data).args(["restore", &name, "--yes"]));
+    let users = ok(oml(&data).args(["users", "list"]));
+    assert!(users.contains("alice") && !users.contains("bob"), "{users}");
+    assert!(!data.join("recordings/2026/after.wav").exists());
+}
+
+#[test]
+fn kill_during_restore_extraction_leaves_the_old_installation() {
+    restore_killed_at("restore-extract", "had not changed anything");
+}
+
+#[test]
+fn kill_in_the_middle_of_the_swap_is_rolled_back() {
+    restore_killed_at("restore-swap", "rolled back");
+}
