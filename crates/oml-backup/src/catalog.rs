@@ -64,9 +64,9 @@ pub fn list(dir: &Path, verify: bool) -> Result<Vec<Listed>> {
 
 /// `NAME` of `oml restore NAME` / `oml backup verify NAME`: a bare name is
 /// looked up in the backup folder and may not contain `/` or `..`; an
-/// argument starting with `/`, `./` or `../` is a path used as given.
+/// argument starting with `/` or `./` is a path used as given.
 pub fn resolve(backup_dir: &Path, arg: &str) -> Result<PathBuf> {
-    let is_path = arg.starts_with('/') || arg.starts_with("./") || arg.starts_with("../");
+    let is_path = arg.starts_with('/') || arg.starts_with("./");
     let path = if is_path {
         PathBuf::from(arg)
     } else {
@@ -96,4 +96,27 @@ pub fn prune(dir: &Path, keep: usize, dry_run: bool) -> Result<Vec<PathBuf>> {
         crate::writer::sync_dir(dir)?;
     }
     Ok(doomed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_in_the_backup_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "20260101-000000-oml-backup.tar.zst";
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+        assert_eq!(resolve(dir.path(), name).unwrap(), dir.path().join(name));
+        for bad in ["../etc/passwd", "a/b", "..", "x/../y"] {
+            let e = resolve(dir.path(), bad).unwrap_err().to_string();
+            assert!(e.contains("contains '/' or '..'"), "{bad}: {e}");
+        }
+        let abs = dir.path().join(name);
+        assert!(resolve(Path::new("/nonexistent"), abs.to_str().unwrap()).is_ok());
+        assert!(resolve(dir.path(), "missing.tgz")
+            .unwrap_err()
+            .to_string()
+            .contains("no backup"));
+    }
 }

@@ -40,7 +40,7 @@ pub enum BackupCommand {
     },
     /// Read an archive completely: manifest, every checksum, safe entries.
     Verify {
-        /// Archive name from `oml backup list`, or a path (./x or /x).
+        /// Archive name from `oml backup list`, or a path starting with ./ or /.
         name: String,
     },
     /// Delete all but the newest N archives.
@@ -90,12 +90,20 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     match a.command {
         None => {
             let mut notes = Vec::new();
-            match generated_files(g, &layout.generated_root.clone()).await {
-                Ok(files) => layout.generated_files = files,
-                Err(e) => notes.push(format!(
-                    "generated configuration files (cannot list them: {})",
-                    crate::cli::one_line(&e)
-                )),
+            let inventory = layout.inventory.clone().unwrap_or_default();
+            if !inventory.exists() {
+                println!(
+                    "note: no inventory at {} (paths.inventory of oml.toml): no generated configuration to include",
+                    inventory.display()
+                );
+            } else {
+                match generated_files(g, &layout.generated_root.clone()).await {
+                    Ok(files) => layout.generated_files = files,
+                    Err(e) => notes.push(format!(
+                        "generated configuration files (cannot list them: {})",
+                        crate::cli::one_line(&e)
+                    )),
+                }
             }
             backup(g, &layout, a.with_recordings, a.format, a.output, notes).await
         }

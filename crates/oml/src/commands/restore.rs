@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Archive name from `oml backup list`, or a path (./x or /x).
+    /// Archive name from `oml backup list`, or a path starting with ./ or /.
     name: String,
     /// Do not ask for confirmation.
     #[arg(long)]
