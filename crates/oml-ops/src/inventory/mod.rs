@@ -87,6 +87,15 @@ pub enum Era {
     V2020,
 }
 
+impl std::fmt::Display for Era {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Era::V2019 => "OMniLeads 2019 layout, [omnileads-aio]",
+            Era::V2020 => "OMniLeads 2020+ layout, [prodenv-aio]",
+        })
+    }
+}
+
 /// The all-in-one host, as the inventory names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AioHost {

@@ -54,7 +54,7 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
                 .config()
                 .with_context(|| format!("inventory {}", path.display()))?;
             println!("inventory        {}", path.display());
-            println!("layout           all-in-one ({:?})", cfg.era);
+            println!("layout           all-in-one ({})", cfg.era);
             println!("host             {} ({})", cfg.inventory_hostname, cfg.ip);
             println!("domain           {}", cfg.domain());
             println!(

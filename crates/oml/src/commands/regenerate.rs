@@ -43,7 +43,23 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let mut failed = 0;
     for r in &reports {
         match &r.result {
-            Ok(outcome) => println!("  {}: {outcome}", r.server),
+            Ok(outcome) => {
+                println!("  {}: {outcome}", r.server);
+                if let regenerate::SyncOutcome::WouldRewrite { diff, .. } = outcome {
+                    for (mark, keys) in [
+                        ("+", &diff.added),
+                        ("~", &diff.changed),
+                        ("-", &diff.removed),
+                    ] {
+                        for k in keys.iter().take(50) {
+                            println!("      {mark} {k}");
+                        }
+                        if keys.len() > 50 {
+                            println!("      {mark} ... and {} more", keys.len() - 50);
+                        }
+                    }
+                }
+            }
             Err(e) => {
                 failed += 1;
                 println!("  {}: FAILED: {e}", r.server);
