@@ -314,6 +314,28 @@ fn dry_run_diff_masks_passwords() {
 }
 
 #[test]
+fn a_2020_inventory_without_a_host_name_serves_its_address() {
+    let root = tempfile::tempdir().unwrap();
+    let mut inv = Inventory::load(fixture("oml-1.12.0.inventory")).unwrap();
+    for (k, v) in [
+        ("postgres_password", "pg"),
+        ("ami_password", "ami"),
+        ("admin_pass", "adm"),
+    ] {
+        inv.edit(&oml_ops::Edit::set(k, v)).unwrap();
+    }
+    let c = RenderContext {
+        inventory: inv.config().unwrap(),
+        data: data(),
+        oml: OmlSettings::default(),
+    };
+    render::plan(&c, root.path()).unwrap().apply().unwrap();
+    let nginx = read(root.path(), "etc/nginx/conf.d/oml.conf");
+    assert!(nginx.contains("server_name 10.20.30.40;"), "{nginx}");
+    assert!(read(root.path(), "etc/kamailio/kamailio.cfg").contains("alias=\"10.20.30.40\""));
+}
+
+#[test]
 fn a_bad_inventory_renders_nothing() {
     let text = std::fs::read_to_string(fixture("oml-1.2.0.inventory"))
         .unwrap()
@@ -339,27 +361,37 @@ fn kamailio_accepts_the_rendered_config() {
         eprintln!("SKIPPED: kamailio is not installed (Debian package `kamailio`): the rendered kamailio.cfg was not checked");
         return;
     };
-    // Listen on loopback so the check runs on any machine.
-    let root = tempfile::tempdir().unwrap();
-    let mut c = ctx();
-    c.inventory.ip = "127.0.0.1".parse().unwrap();
-    render::plan(&c, root.path()).unwrap().apply().unwrap();
-    let cfg = root.path().join("etc/kamailio/kamailio.cfg");
-    let out = Command::new(kamailio)
-        .arg("-c")
-        .arg("-f")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "kamailio -c -f rejected the rendered config:\n{all}"
-    );
+    // Listen on loopback so the check runs on any machine; once plain, once
+    // behind NAT (extern_ip: `advertise`).
+    for extern_ip in [None, Some("203.0.113.7")] {
+        let root = tempfile::tempdir().unwrap();
+        let mut c = ctx();
+        c.inventory.ip = "127.0.0.1".parse().unwrap();
+        if let Some(ip) = extern_ip {
+            c.inventory.extern_ip = oml_ops::inventory::ExternIp::Ip(ip.parse().unwrap());
+        }
+        render::plan(&c, root.path()).unwrap().apply().unwrap();
+        let cfg = root.path().join("etc/kamailio/kamailio.cfg");
+        if extern_ip.is_some() {
+            assert!(read(root.path(), "etc/kamailio/kamailio.cfg")
+                .contains("advertise 203.0.113.7:5060"));
+        }
+        let out = Command::new(&kamailio)
+            .arg("-c")
+            .arg("-f")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "kamailio -c -f rejected the rendered config ({extern_ip:?}):\n{all}"
+        );
+    }
 }
 
 #[test]
