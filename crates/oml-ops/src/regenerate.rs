@@ -256,60 +256,149 @@ impl std::fmt::Display for SyncOutcome {
     }
 }
 
-/// Brings one server's AstDB to `desired`. Reads first; writes only when
-/// something differs; reloads when it wrote or `files_changed`.
+/// One AMI step of an AstDB plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AstDbOp {
+    DelTree(String),
+    Put {
+        family: String,
+        key: String,
+        value: String,
+    },
+    Reload,
+}
+
+impl std::fmt::Display for AstDbOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AstDbOp::DelTree(fam) => write!(f, "DBDelTree {fam}"),
+            AstDbOp::Put { family, key, value } => write!(f, "DBPut {family}/{key} = {value}"),
+            AstDbOp::Reload => f.write_str("Reload"),
+        }
+    }
+}
+
+/// What one server needs: the differences found and the steps that fix
+/// them (empty when nothing is to be done). Built without I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AstDbPlan {
+    pub diff: AstDbDiff,
+    pub ops: Vec<AstDbOp>,
+    pub entries: usize,
+}
+
+/// Plans one server from the desired entries and its current values (`None`
+/// = absent). Live entries keep the server's value.
+pub fn plan_astdb(
+    desired: &[Entry],
+    current: &BTreeMap<String, Option<String>>,
+    files_changed: bool,
+) -> AstDbPlan {
+    let diff = compare(desired, current);
+    let mut ops = Vec::new();
+    if !diff.is_empty() {
+        ops.extend(FAMILIES.iter().map(|f| AstDbOp::DelTree(f.to_string())));
+        for e in desired {
+            let value = match (e.live, current.get(&e.path())) {
+                (true, Some(Some(live))) => live.clone(),
+                _ => e.value.clone(),
+            };
+            ops.push(AstDbOp::Put {
+                family: e.family.clone(),
+                key: e.key.clone(),
+                value,
+            });
+        }
+    }
+    if !diff.is_empty() || files_changed {
+        ops.push(AstDbOp::Reload);
+    }
+    AstDbPlan {
+        diff,
+        ops,
+        entries: desired.len(),
+    }
+}
+
+impl AstDbPlan {
+    /// Runs the steps in order; what happened, for the report.
+    pub async fn apply<D: AstDb>(&self, db: &mut D) -> Result<SyncOutcome, AstDbError> {
+        let mut puts = 0;
+        let mut reloaded = false;
+        for op in &self.ops {
+            match op {
+                AstDbOp::DelTree(f) => db.del_tree(f).await?,
+                AstDbOp::Put { family, key, value } => {
+                    db.put(family, key, value).await?;
+                    puts += 1;
+                }
+                AstDbOp::Reload => {
+                    db.reload().await?;
+                    reloaded = true;
+                }
+            }
+        }
+        Ok(self.outcome_after(puts, reloaded))
+    }
+
+    fn outcome_after(&self, puts: usize, reloaded: bool) -> SyncOutcome {
+        match (self.diff.is_empty(), reloaded) {
+            (true, false) => SyncOutcome::Unchanged {
+                entries: self.entries,
+            },
+            (true, true) => SyncOutcome::Reloaded,
+            (false, _) => SyncOutcome::Rewritten {
+                diff: self.diff.clone(),
+                puts,
+                reloaded,
+            },
+        }
+    }
+
+    /// What a dry run reports.
+    pub fn preview(&self) -> SyncOutcome {
+        if self.ops.is_empty() {
+            SyncOutcome::Unchanged {
+                entries: self.entries,
+            }
+        } else {
+            SyncOutcome::WouldRewrite {
+                diff: self.diff.clone(),
+                entries: self.entries,
+                reload: self.ops.contains(&AstDbOp::Reload),
+            }
+        }
+    }
+}
+
+/// Reads a server's current values of the desired entries (`DBGet`) and
+/// those of the index entries.
+pub async fn read_current<D: AstDb>(
+    db: &mut D,
+    desired: &[Entry],
+) -> Result<BTreeMap<String, Option<String>>, AstDbError> {
+    let mut current = BTreeMap::new();
+    for e in desired {
+        current.insert(e.path(), db.get(&e.family, &e.key).await?);
+    }
+    Ok(current)
+}
+
+/// Brings one server's AstDB to `desired`: reads, plans ([`plan_astdb`]),
+/// and unless `dry_run` applies the plan. Writes only when something
+/// differs; reloads when it wrote or `files_changed`.
 pub async fn sync_server<D: AstDb>(
     db: &mut D,
     desired: &[Entry],
     files_changed: bool,
     dry_run: bool,
 ) -> Result<SyncOutcome, AstDbError> {
-    let mut current = BTreeMap::new();
-    for e in desired {
-        current.insert(e.path(), db.get(&e.family, &e.key).await?);
-    }
-    let diff = compare(desired, &current);
-    if diff.is_empty() {
-        if !files_changed {
-            return Ok(SyncOutcome::Unchanged {
-                entries: desired.len(),
-            });
-        }
-        if dry_run {
-            return Ok(SyncOutcome::WouldRewrite {
-                diff,
-                entries: desired.len(),
-                reload: true,
-            });
-        }
-        db.reload().await?;
-        return Ok(SyncOutcome::Reloaded);
-    }
+    let current = read_current(db, desired).await?;
+    let plan = plan_astdb(desired, &current, files_changed);
     if dry_run {
-        return Ok(SyncOutcome::WouldRewrite {
-            diff,
-            entries: desired.len(),
-            reload: true,
-        });
+        return Ok(plan.preview());
     }
-    for family in FAMILIES {
-        db.del_tree(family).await?;
-    }
-    let mut puts = 0;
-    for e in desired {
-        let value = match (&e.live, current.get(&e.path())) {
-            (true, Some(Some(live))) => live.clone(),
-            _ => e.value.clone(),
-        };
-        db.put(&e.family, &e.key, &value).await?;
-        puts += 1;
-    }
-    db.reload().await?;
-    Ok(SyncOutcome::Rewritten {
-        diff,
-        puts,
-        reloaded: true,
-    })
+    plan.apply(db).await
 }
 
 /// An AstDB kept in memory: the model the tests compare real servers with.
@@ -505,6 +594,36 @@ mod tests {
         assert_eq!(get("OML/AGENT/7/SIP").as_deref(), Some("1007"));
         assert_eq!(get("OML/TRUNK/1/TECH").as_deref(), Some("Local"));
         assert_eq!(get("OML/GLOBALS/CAMPAIGNS").as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn plans_list_the_steps() {
+        let e = desired_from(&data(), "UTC", "mp3");
+        let empty = BTreeMap::new();
+        let p = plan_astdb(&e, &empty, false);
+        assert_eq!(p.diff.added.len(), e.len());
+        assert_eq!(p.ops[..4], FAMILIES.map(|f| AstDbOp::DelTree(f.into())));
+        assert_eq!(p.ops.len(), 4 + e.len() + 1);
+        assert_eq!(p.ops.last(), Some(&AstDbOp::Reload));
+        assert_eq!(p.ops[4].to_string(), "DBPut OML/CAMP/3/NAME = Spring sale");
+        // Everything in place: no step; files changed: only a reload.
+        let mut current: BTreeMap<_, _> = e
+            .iter()
+            .map(|x| (x.path(), Some(x.value.clone())))
+            .collect();
+        assert!(plan_astdb(&e, &current, false).ops.is_empty());
+        assert_eq!(plan_astdb(&e, &current, true).ops, vec![AstDbOp::Reload]);
+        // A live value that differs is not a difference, and is kept.
+        current.insert("OML/AGENT/7/STATUS".into(), Some("READY".into()));
+        assert!(plan_astdb(&e, &current, false).ops.is_empty());
+        current.insert("OML/CAMP/3/RINGTIME".into(), Some("99".into()));
+        let p = plan_astdb(&e, &current, false);
+        assert_eq!(p.diff.changed, vec!["OML/CAMP/3/RINGTIME".to_string()]);
+        assert!(p.ops.contains(&AstDbOp::Put {
+            family: "OML/AGENT/7".into(),
+            key: "STATUS".into(),
+            value: "READY".into()
+        }));
     }
 
     #[test]
