@@ -68,6 +68,33 @@ pub struct RenderContext {
     pub oml: OmlSettings,
 }
 
+impl RenderContext {
+    /// The context restore, deploy and the CLI use: the validated inventory
+    /// plus servers, trunks, campaigns and agents read from the store.
+    pub async fn load(
+        inventory: &crate::Inventory,
+        store: &oml_store::Store,
+        oml: OmlSettings,
+    ) -> Result<RenderContext, LoadError> {
+        let config = inventory.config()?;
+        let data = load(store).await?;
+        Ok(RenderContext {
+            inventory: config,
+            data,
+            oml,
+        })
+    }
+}
+
+/// Why a [`RenderContext`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Inventory(#[from] crate::InventoryError),
+    #[error("reading servers, trunks, campaigns and agents: {0}")]
+    Store(#[from] oml_store::StoreError),
+}
+
 /// Which family of files a template belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Component {
