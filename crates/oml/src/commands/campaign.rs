@@ -447,7 +447,10 @@ async fn view(store: &Store, c: &Campaign, detailed: bool) -> Result<CampaignVie
 }
 
 fn print_view(v: &CampaignView) {
-    let pct = v.max_abandon_rate * 100.0;
+    let pct = format!("{:.2}", v.max_abandon_rate * 100.0)
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string();
     println!("Campaign {}", v.name);
     println!("  mode              {}", v.mode);
     println!("  state             {}", v.state);
