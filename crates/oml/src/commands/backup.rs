@@ -78,11 +78,34 @@ async fn generated_files(g: &GlobalArgs, root: &std::path::Path) -> Result<Vec<P
     let inventory = super::render::InventoryArg { inventory: None };
     let ctx = super::render::context(g, &inventory).await?;
     let plan = oml_ops::render::plan(&ctx, root)?;
-    Ok(plan
+    let mut files: Vec<PathBuf> = plan
         .steps
         .iter()
         .filter_map(|s| s.path().strip_prefix(root).ok().map(|p| p.to_path_buf()))
-        .collect())
+        .collect();
+    // The administrator's own files beside them (`*_custom.conf`,
+    // `*_override.conf`): never rendered, so only a backup keeps them.
+    let mut dirs: Vec<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.parent().map(|p| p.to_path_buf()))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let Ok(rd) = std::fs::read_dir(root.join(&dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let rel = dir.join(e.file_name());
+            if oml_ops::plan::is_admin_owned(&rel)
+                && e.file_type().map(|t| t.is_file()).unwrap_or(false)
+                && !files.contains(&rel)
+            {
+                files.push(rel);
+            }
+        }
+    }
+    Ok(files)
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {

@@ -9,6 +9,7 @@ use oml_backup::restore::{inspect, recover, restore, RestoreTarget};
 use oml_backup::{catalog, Limits};
 use oml_store::{Backend, Location};
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -153,7 +154,6 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
 /// archive; runs regenerate-asterisk when Asterisk servers are configured.
 /// `Ok(false)`: regenerate-asterisk failed (reported).
 async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<bool> {
-    use oml_ops::plan::Step;
     let inventory = super::render::InventoryArg { inventory: None };
     let path = inventory.path(g)?;
     if !path.exists() {
@@ -167,24 +167,7 @@ async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<
     let root = super::render::root(g, &None)?;
     let plan = oml_ops::render::plan(&ctx, &root)?;
     if let Some(dir) = archived {
-        for step in &plan.steps {
-            if let Step::KeepAdminFile { path } = step {
-                let Ok(rel) = path.strip_prefix(&root) else {
-                    continue;
-                };
-                let saved = dir.join(rel);
-                if saved.is_file() && std::fs::read(&saved).ok() != std::fs::read(path).ok() {
-                    let tmp = path.with_extension("oml-restore-tmp");
-                    std::fs::copy(&saved, &tmp)
-                        .and_then(|_| std::fs::rename(&tmp, path))
-                        .with_context(|| format!("restoring {}", path.display()))?;
-                    println!(
-                        "restored  {} (administrator's file, from the archive)",
-                        path.display()
-                    );
-                }
-            }
-        }
+        restore_admin_files(dir, dir, &root)?;
     }
     println!("render (for this host):");
     super::render::show_and_apply(&plan, &root, false)?;
@@ -202,4 +185,43 @@ async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<
         "regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate"
     );
     Ok(true)
+}
+
+/// Puts back the administrator's own files (`*_custom.conf`,
+/// `*_override.conf`) found among the archive's generated files, where they
+/// are missing or differ; managed files are re-rendered instead.
+fn restore_admin_files(base: &Path, dir: &Path, root: &Path) -> Result<()> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            restore_admin_files(base, &p, root)?;
+            continue;
+        }
+        let Ok(rel) = p.strip_prefix(base) else {
+            continue;
+        };
+        if !oml_ops::plan::is_admin_owned(rel) {
+            continue;
+        }
+        let live = root.join(rel);
+        if std::fs::read(&p).ok() == std::fs::read(&live).ok() {
+            continue;
+        }
+        if let Some(parent) = live.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let tmp = live.with_extension("oml-restore-tmp");
+        std::fs::copy(&p, &tmp)
+            .and_then(|_| std::fs::rename(&tmp, &live))
+            .with_context(|| format!("restoring {}", live.display()))?;
+        println!(
+            "restored  {} (administrator's file, from the archive)",
+            live.display()
+        );
+    }
+    Ok(())
 }
