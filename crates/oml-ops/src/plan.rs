@@ -183,31 +183,53 @@ impl Plan {
     }
 
     /// Writes every changed file atomically, in order. Files the
-    /// administrator owns are refused even if a step names one.
+    /// administrator owns are refused even if a step names one. If a write
+    /// fails, the files already written are put back as they were (or
+    /// removed when they did not exist), so the plan applies whole or not
+    /// at all; the error names the file that failed.
     pub fn apply(&self) -> Result<ApplyReport, ApplyError> {
         let mut report = ApplyReport::default();
+        let mut done: Vec<&Step> = Vec::new();
         for s in &self.steps {
             match s {
                 Step::Write {
                     path, new, mode, ..
                 } => {
-                    if is_admin_owned(path) {
-                        return Err(ApplyError::AdminOwned {
+                    let result = if is_admin_owned(path) {
+                        Err(ApplyError::AdminOwned {
                             path: path.display().to_string(),
-                        });
+                        })
+                    } else {
+                        crate::fsutil::write_atomic(path, new.as_bytes(), Some(*mode)).map_err(
+                            |source| ApplyError::Write {
+                                path: path.display().to_string(),
+                                source,
+                            },
+                        )
+                    };
+                    if let Err(e) = result {
+                        roll_back(&done);
+                        return Err(e);
                     }
-                    crate::fsutil::write_atomic(path, new.as_bytes(), Some(*mode)).map_err(
-                        |source| ApplyError::Write {
-                            path: path.display().to_string(),
-                            source,
-                        },
-                    )?;
+                    done.push(s);
                     report.written.push(path.clone());
                 }
                 Step::Unchanged { .. } | Step::KeepAdminFile { .. } => report.unchanged += 1,
             }
         }
         Ok(report)
+    }
+}
+
+/// Puts back what `done` replaced, newest first (best effort).
+fn roll_back(done: &[&Step]) {
+    for s in done.iter().rev() {
+        if let Step::Write { path, old, .. } = s {
+            let _ = match old {
+                Some(text) => crate::fsutil::write_atomic(path, text.as_bytes(), None),
+                None => std::fs::remove_file(path),
+            };
+        }
     }
 }
 
@@ -256,5 +278,27 @@ mod tests {
         let report = plan.apply().unwrap();
         assert_eq!(report.written, vec![dir.path().join("new.conf")]);
         assert!(!dir.path().join("mine_custom.conf").exists());
+    }
+
+    #[test]
+    fn a_failed_write_puts_back_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("a.conf");
+        std::fs::write(&existing, "old\n").unwrap();
+        // `blocker` is a file, so nothing can be created below it.
+        std::fs::write(dir.path().join("blocker"), "").unwrap();
+        let mut plan = Plan::default();
+        plan.file(existing.clone(), "new\n".into(), 0o644, vec![]);
+        plan.file(dir.path().join("b.conf"), "fresh\n".into(), 0o644, vec![]);
+        plan.file(
+            dir.path().join("blocker/c.conf"),
+            "x\n".into(),
+            0o644,
+            vec![],
+        );
+        let err = plan.apply().unwrap_err().to_string();
+        assert!(err.contains("blocker/c.conf"), "{err}");
+        assert_eq!(std::fs::read_to_string(&existing).unwrap(), "old\n");
+        assert!(!dir.path().join("b.conf").exists());
     }
 }
