@@ -34,34 +34,34 @@ pub struct SimulateArgs {
     #[arg(long)]
     agents: Option<u32>,
     /// Live answer rate: 0.8 or 80%.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     answer_rate: Option<String>,
     /// Ring time of answered calls, seconds: U(15,25), exp(20), lognormal(20,5), const(20).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     time_to_answer: Option<String>,
     /// Ring time after which an unanswered call is given up, seconds (same forms).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     no_answer_after: Option<String>,
     /// Talk time, seconds (same forms).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     talk: Option<String>,
     /// Wrap-up time after each call, seconds (same forms; default 0).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     wrap_up: Option<String>,
     /// Preview mode only: time an agent reads the contact, seconds (default 10).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     preview: Option<String>,
     /// Measured duration: 3480, 3480s, 58m or 1h (default 58m).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     duration: Option<String>,
     /// Warm-up before measuring (default 5m).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     warmup: Option<String>,
     /// Seconds after the answer within which an agent must take the call (default 2).
     #[arg(long, allow_hyphen_values = true)]
     abandon_seconds: Option<String>,
     /// The campaign's maximum abandon rate: 0.03 or 3% (default 3%).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     max_abandon_rate: Option<String>,
     /// Regulatory window of the abandon rate: us (30 days) or uk (24 h).
     #[arg(long)]
@@ -288,7 +288,9 @@ fn seconds(name: &str, text: &str) -> Result<f64> {
         )
     })?;
     if !v.is_finite() || v < 0.0 {
-        return Err(PacingError::invalid(name, "must be a duration of 0 seconds or more").into());
+        return Err(
+            PacingError::invalid(name, format!("must not be negative (got `{text}`)")).into(),
+        );
     }
     Ok(v * scale)
 }
