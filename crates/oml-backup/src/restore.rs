@@ -438,18 +438,27 @@ async fn stage(
     }
     match target.backend {
         Backend::Sqlite => {
-            let loc = Location::DataDir(plan.db_stage.clone());
-            let store = Store::open(&loc, OpenMode::Existing).await?;
+            let file = plan.db_stage.join(oml_store::SQLITE_FILE);
+            // One connection puts the file in WAL mode first: a pool whose
+            // connections all try to switch the mode at once gets "database
+            // is locked".
+            single_connection(&file, "PRAGMA journal_mode = WAL").await?;
+            let store = Store::open(
+                &Location::DataDir(plan.db_stage.clone()),
+                OpenMode::Existing,
+            )
+            .await?;
             store.close().await;
-            // A self-contained file (no -wal beside it) is what gets moved.
-            use sqlx::ConnectOptions;
-            let conn = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(plan.db_stage.join(oml_store::SQLITE_FILE))
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Delete)
-                .busy_timeout(std::time::Duration::from_secs(10))
-                .connect()
-                .await?;
-            sqlx::Connection::close(conn).await?;
+            // Everything into the main file, so `oml.db` alone is moved.
+            single_connection(&file, "PRAGMA wal_checkpoint(TRUNCATE)").await?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = file.clone().into_os_string();
+                side.push(suffix);
+                let side = PathBuf::from(side);
+                if side.metadata().map(|m| m.len() == 0).unwrap_or(false) || suffix == "-shm" {
+                    let _ = std::fs::remove_file(&side);
+                }
+            }
             let _ = crate::syncfs(&plan.db_stage);
         }
         Backend::Postgres => {
@@ -481,6 +490,7 @@ async fn swap(j: &Journal, target: &RestoreTarget, pg: Option<&PgUrl>) -> Result
         (Some(sw), Some(pg)) => {
             pg.rename_all(&[(&sw.live, &sw.old), (&sw.fresh, &sw.live)])
                 .await?;
+            crate::pause_point("restore-switch");
             pg.location(&sw.live)
         }
         _ => Location::DataDir(target.layout.data_dir.clone()),
@@ -584,4 +594,17 @@ pub async fn recover(data_dir: &Path, pg_url: Option<&SecretString>) -> Result<O
         }
     };
     Ok(Some(what.to_string()))
+}
+
+/// Runs one statement on a single connection to the SQLite file `file`.
+async fn single_connection(file: &Path, sql: &str) -> Result<()> {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(file)
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .connect()
+        .await?;
+    sqlx::query(sql).execute(&mut conn).await?;
+    sqlx::Connection::close(conn).await?;
+    Ok(())
 }

@@ -180,3 +180,99 @@ fn kill_during_restore_extraction_leaves_the_old_installation() {
 fn kill_in_the_middle_of_the_swap_is_rolled_back() {
     restore_killed_at("restore-swap", "rolled back");
 }
+
+/// libpq environment for the test server named by OML_TEST_DATABASE_URL
+/// (postgres://user:password@host:port/db), so no password is on a command line.
+fn pg_env(c: &mut Command, url: &str, db: &str) {
+    let rest = url.split_once("://").unwrap().1;
+    let (auth, hostpart) = rest.rsplit_once('@').unwrap();
+    let (user, pw) = auth.split_once(':').unwrap();
+    let hostport = hostpart.split('/').next().unwrap();
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+    c.env("PGUSER", user)
+        .env("PGPASSWORD", pw)
+        .env("PGHOST", host)
+        .env("PGPORT", port)
+        .env("PGDATABASE", db);
+}
+
+#[test]
+fn kill_after_the_postgresql_switch_is_rolled_back() {
+    let Ok(base) = std::env::var("OML_TEST_DATABASE_URL") else {
+        eprintln!(
+            "SKIPPED: OML_TEST_DATABASE_URL is not set (PostgreSQL half of the kill -9 test)"
+        );
+        return;
+    };
+    let db = format!("oml_kill_{}", std::process::id());
+    let mut psql = Command::new("psql");
+    pg_env(&mut psql, &base, "postgres");
+    ok(psql.args(["-X", "-q", "-c", &format!("CREATE DATABASE {db}")]));
+    let (head, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{head}/{db}");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "a-long-password-1\n").unwrap();
+    let pgoml = |data: &Path| {
+        let mut c = oml(data);
+        c.env("OML_DATABASE_URL", &url);
+        c
+    };
+    ok(pgoml(&data)
+        .arg("init")
+        .arg("--admin-password-file")
+        .arg(&pw));
+    ok(pgoml(&data)
+        .args([
+            "users",
+            "add",
+            "alice",
+            "--role",
+            "agent",
+            "--password-file",
+        ])
+        .arg(&pw));
+    let out = ok(pgoml(&data).arg("backup"));
+    let name = out
+        .lines()
+        .find_map(|l| l.strip_prefix("restore it with: oml restore "))
+        .unwrap()
+        .trim()
+        .to_string();
+    ok(pgoml(&data)
+        .args(["users", "add", "bob", "--role", "agent", "--password-file"])
+        .arg(&pw));
+
+    let mut c = pgoml(&data);
+    c.args(["restore", &name, "--yes"]);
+    kill9(start_paused(c, "restore-switch"));
+
+    let out = pgoml(&data).args(["users", "list"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert!(
+        stdout.contains("bob") && stdout.contains("alice"),
+        "{stdout}"
+    );
+
+    ok(pgoml(&data).args(["restore", &name, "--yes"]));
+    let users = ok(pgoml(&data).args(["users", "list"]));
+    assert!(users.contains("alice") && !users.contains("bob"), "{users}");
+    // No staged or previous database is left on the server.
+    let mut psql = Command::new("psql");
+    pg_env(&mut psql, &base, "postgres");
+    let left = ok(psql.args([
+        "-X",
+        "-t",
+        "-A",
+        "-c",
+        &format!("SELECT datname FROM pg_database WHERE datname LIKE '{db}_%'"),
+    ]));
+    assert_eq!(left.trim(), "", "left-over databases: {left}");
+    let mut psql = Command::new("psql");
+    pg_env(&mut psql, &base, "postgres");
+    ok(psql.args(["-X", "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}")]));
+}
