@@ -612,7 +612,6 @@ async fn serve(
     let ended = loop {
         let can_send = blocked_until.is_none();
         tokio::select! {
-            biased;
             frame = reader.next() => match frame {
                 Some(Ok(Frame::Message(m))) => match corr.route(m) {
                     Routed::Complete((_, Some(reply)), resp) => { let _ = reply.send(Ok(resp)); }
