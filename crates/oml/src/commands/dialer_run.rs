@@ -1,0 +1,288 @@
+//! `oml dialer start|stop|status|run`: the dialer's "play" button (a
+//! persisted setting the running engine watches), its live figures, and
+//! running the engine alone in the foreground (what `oml serve` also does,
+//! without the web console).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use oml_dialer::{Engine, EngineConfig, LiveStatus, PLAY_KEY, STATUS_KEY};
+use oml_store::{now_ms, CampaignState, Store};
+use serde::Serialize;
+
+use crate::cli::GlobalArgs;
+
+/// Options of `oml dialer status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `oml dialer run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Name of this dialer node (stored with its claims and calls).
+    #[arg(long, default_value = "oml")]
+    pub node: String,
+    /// AMI actions per second per server (0 = no limit).
+    #[arg(long, default_value_t = 100)]
+    pub ami_rate: u32,
+}
+
+/// `oml dialer start`: dialing allowed (campaigns in state running dial).
+pub async fn start(g: &GlobalArgs) -> Result<ExitCode> {
+    set_play(g, true).await
+}
+
+/// `oml dialer stop`: no new calls; calls in progress finish.
+pub async fn stop(g: &GlobalArgs) -> Result<ExitCode> {
+    set_play(g, false).await
+}
+
+async fn set_play(g: &GlobalArgs, on: bool) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    store
+        .set_setting(PLAY_KEY, if on { "on" } else { "off" })
+        .await?;
+    let _ = store
+        .audit(
+            now_ms(),
+            &crate::cli::cli_actor(),
+            if on { "dialer.start" } else { "dialer.stop" },
+            "dialer",
+            None,
+            "",
+        )
+        .await;
+    if on {
+        println!("dialer started: running campaigns dial (the engine runs in `oml serve` or `oml dialer run`)");
+    } else {
+        println!("dialer stopped: no new calls are placed; calls in progress finish");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct StatusOut {
+    play: bool,
+    engine_running: bool,
+    engine_seen_at: Option<i64>,
+    live: Option<LiveStatus>,
+    campaigns: Vec<CampaignOut>,
+}
+
+#[derive(Serialize)]
+struct CampaignOut {
+    name: String,
+    state: String,
+    contacts_left: i64,
+    due_now: i64,
+    in_flight: i64,
+    abandon_rate: f64,
+    abandoned: i64,
+    live_answered: i64,
+    max_abandon_rate: f64,
+}
+
+/// `oml dialer status`.
+pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    let out = collect(&store).await?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "dialer: {}   engine: {}",
+        if out.play { "started" } else { "stopped" },
+        match (out.engine_running, out.engine_seen_at) {
+            (true, _) => "running".to_string(),
+            (false, Some(t)) => format!("not running (last seen {})", oml_store::format_ms(t)),
+            (false, None) => "never ran (start `oml serve` or `oml dialer run`)".to_string(),
+        }
+    );
+    if let Some(live) = out.live.as_ref().filter(|_| out.engine_running) {
+        println!("calls in flight: {}", live.calls_in_flight);
+        println!();
+        println!("{:<16} {:<10} {:>7} {:>6} {:>8}  ERROR", "SERVER", "LINK", "AGENTS", "FREE", "TALKING");
+        for s in &live.servers {
+            println!(
+                "{:<16} {:<10} {:>7} {:>6} {:>8}  {}",
+                s.name,
+                if s.connected { "up" } else { "down" },
+                s.agents_logged_in,
+                s.agents_free,
+                s.agents_talking,
+                s.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    println!();
+    println!(
+        "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  NOTE",
+        "CAMPAIGN", "STATE", "WINDOW", "RINGING", "WAITING", "TALK", "FREE", "OCCUPANCY", "ABANDON"
+    );
+    for c in &out.campaigns {
+        let live = out
+            .live
+            .as_ref()
+            .filter(|_| out.engine_running)
+            .and_then(|l| l.campaigns.iter().find(|x| x.name == c.name));
+        let dash = "-".to_string();
+        let (window, ringing, waiting, talk, free, occ, note) = match live {
+            Some(l) => (
+                if l.window_open { "open" } else { "closed" }.to_string(),
+                l.ringing.to_string(),
+                l.waiting_for_agent.to_string(),
+                l.talking.to_string(),
+                l.agents_free.to_string(),
+                format!("{:.0} %", l.occupancy * 100.0),
+                l.problem.clone().unwrap_or_default(),
+            ),
+            None => (dash.clone(), dash.clone(), dash.clone(), dash.clone(), dash.clone(), dash, String::new()),
+        };
+        println!(
+            "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {}{}",
+            c.name,
+            c.state,
+            window,
+            ringing,
+            waiting,
+            talk,
+            free,
+            occ,
+            format!(
+                "{:.2} %/{:.1} %",
+                c.abandon_rate * 100.0,
+                c.max_abandon_rate * 100.0
+            ),
+            format!("{} contacts left", c.contacts_left),
+            if note.is_empty() { String::new() } else { format!("; {note}") }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn collect(store: &Store) -> Result<StatusOut> {
+    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
+    let live: Option<LiveStatus> = store
+        .setting(STATUS_KEY)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok());
+    let now = now_ms();
+    let seen = live.as_ref().map(|l| l.updated_at);
+    let engine_running = seen.is_some_and(|t| now - t < 5_000);
+    let mut campaigns = Vec::new();
+    for c in store.campaigns().await? {
+        let s = store
+            .campaign_stats(
+                c.id,
+                now,
+                c.abandon_window.millis(),
+                c.abandon_seconds * 1000,
+            )
+            .await?;
+        campaigns.push(CampaignOut {
+            name: c.name.clone(),
+            state: c.state.to_string(),
+            contacts_left: s.contacts_left,
+            due_now: s.due_now,
+            in_flight: s.in_flight,
+            abandon_rate: s.abandon.rate(),
+            abandoned: s.abandon.abandoned,
+            live_answered: s.abandon.live_answered,
+            max_abandon_rate: c.max_abandon_rate,
+        });
+    }
+    Ok(StatusOut {
+        play,
+        engine_running,
+        engine_seen_at: seen,
+        live,
+        campaigns,
+    })
+}
+
+/// `oml dialer run`: the engine alone, until SIGTERM or Ctrl-C.
+pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    let cfg = EngineConfig {
+        node: a.node,
+        ami_rate_limit: (a.ami_rate > 0).then(|| oml_ami::RateLimit {
+            per_second: a.ami_rate,
+            burst: a.ami_rate.clamp(1, 50),
+        }),
+        ..EngineConfig::default()
+    };
+    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
+    let engine = Engine::spawn(store.clone(), cfg);
+    println!(
+        "dialer engine running ({}); stop with Ctrl-C",
+        if play {
+            "started: running campaigns dial"
+        } else {
+            "stopped: `oml dialer start` to dial"
+        }
+    );
+    shutdown_signal().await;
+    println!("stopping: no new calls; calls in progress are reconciled at the next start");
+    tokio::time::timeout(Duration::from_secs(10), engine.shutdown())
+        .await
+        .context("the engine did not stop within 10 s")?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `oml campaign start|pause|stop NAME`.
+pub async fn set_campaign_state(g: &GlobalArgs, name: &str, state: CampaignState) -> Result<ExitCode> {
+    let store = g.open_store().await?;
+    let c = store
+        .campaign_by_name(name)
+        .await?
+        .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?;
+    store.set_campaign_state(&c.name, state).await?;
+    let _ = store
+        .audit(
+            now_ms(),
+            &crate::cli::cli_actor(),
+            &format!("campaign.{}", state.as_str()),
+            &format!("campaign:{}", c.name),
+            None,
+            "",
+        )
+        .await;
+    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
+    match state {
+        CampaignState::Running => println!(
+            "campaign {} running{}",
+            c.name,
+            if play {
+                ""
+            } else {
+                " (the dialer is stopped: `oml dialer start` to dial)"
+            }
+        ),
+        CampaignState::Paused => println!("campaign {} paused: no new calls; calls in progress finish", c.name),
+        _ => println!("campaign {} stopped: no new calls; calls in progress finish", c.name),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
