@@ -1,0 +1,320 @@
+//! `oml demo`: the whole system in one command, without a telephone line.
+//!
+//! Starts the built-in PBX simulator (agents in a queue, simulated customers,
+//! time running faster than real time), configures a server, a trunk and a
+//! predictive campaign with generated contacts, runs the dialer engine and
+//! the web console on the embedded database, prints live figures, and at the
+//! end a summary. Everything it creates is named `demo-*` and replaced on the
+//! next run; the rest of the data folder is left alone.
+
+use crate::cli::{self, GlobalArgs};
+use anyhow::{bail, Context, Result};
+use oml_pbxsim::{Dist, PbxSim, SimConfig};
+use oml_store::{
+    CampaignMode, CampaignSpec, CampaignState, NewUser, OpenMode, RescheduleRule, Role, ServerSpec,
+    Store, TrunkSpec, DEFAULT_DIAL_STRING,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const SERVER: &str = "demo-pbx";
+const TRUNK: &str = "demo-trunk";
+const CAMPAIGN: &str = "demo";
+const QUEUE: &str = "demo-sales";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Agents logged in to the simulated queue.
+    #[arg(long, default_value_t = 20)]
+    agents: usize,
+    /// Contacts in the demo campaign.
+    #[arg(long, default_value_t = 3000)]
+    contacts: usize,
+    /// Dialing mode: preview, progressive or predictive.
+    #[arg(long, default_value = "predictive")]
+    mode: String,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 20.0)]
+    time_scale: f64,
+    /// How long to run, in real seconds (0 = until Ctrl-C).
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Where the console listens (0 as port picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Don't start the web console.
+    #[arg(long)]
+    no_console: bool,
+    /// Seed of the simulated customers and agents.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    let mode: CampaignMode = a.mode.parse()?;
+    if a.agents == 0 || a.agents > 1000 {
+        bail!("--agents must be 1-1000");
+    }
+    if a.contacts == 0 || a.contacts > 1_000_000 {
+        bail!("--contacts must be 1-1000000");
+    }
+    if !(a.time_scale >= 1.0 && a.time_scale <= 200.0) {
+        bail!("--time-scale must be between 1 and 200");
+    }
+    let store = open_or_init(g).await?;
+
+    // The PBX simulator: customers answer 40 % of the time after 5-15 s,
+    // agents talk 60-180 s (simulated).
+    let ami_secret = cli::generate_password();
+    let mut sim = SimConfig::new("demo", ami_secret.clone(), a.agents);
+    sim.queues[0].name = QUEUE.into();
+    sim.time_scale = a.time_scale;
+    sim.seed = a.seed;
+    sim.customers.answer_rate = 0.4;
+    sim.customers.busy_rate = 0.1;
+    sim.customers.congestion_rate = 0.02;
+    sim.customers.time_to_answer = Dist::Uniform {
+        min: 5.0,
+        max: 15.0,
+    };
+    sim.customers.no_answer_after = Dist::Uniform {
+        min: 15.0,
+        max: 25.0,
+    };
+    sim.talk_time = Dist::Uniform {
+        min: 60.0,
+        max: 180.0,
+    };
+    sim.wrapup_time = Dist::Fixed(3.0);
+    let pbx = PbxSim::start(sim)
+        .await
+        .context("cannot start the PBX simulator")?;
+    let ami = pbx.local_addr();
+
+    configure(&store, ami, &ami_secret, mode, a.contacts).await?;
+    store.set_setting(oml_dialer::PLAY_KEY, "on").await?;
+
+    let engine = oml_dialer::Engine::spawn(store.clone(), oml_dialer::EngineConfig::default());
+    let console = if a.no_console {
+        None
+    } else {
+        Some(start_console(g, &store, a.listen).await?)
+    };
+
+    println!(
+        "Demo running: {} agents, {} contacts, {mode} mode, simulated time x{} (AMI simulator on {ami}).",
+        a.agents, a.contacts, a.time_scale
+    );
+    if a.seconds > 0 {
+        println!("It stops after {} s; Ctrl-C stops it sooner.", a.seconds);
+    } else {
+        println!("Ctrl-C stops it.");
+    }
+
+    let campaign = store
+        .campaign_by_name(CAMPAIGN)
+        .await?
+        .context("the demo campaign vanished")?;
+    let started = Instant::now();
+    let deadline = (a.seconds > 0).then(|| started + Duration::from_secs(a.seconds));
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.tick().await;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = &mut ctrl_c => break,
+        }
+        let stats = campaign_stats(&store, &campaign).await?;
+        println!("{}", progress_line(started.elapsed(), a.time_scale, &stats));
+        if stats.contacts_left == 0 && stats.in_flight == 0 {
+            println!("Every contact has reached a final state.");
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+
+    store.set_setting(oml_dialer::PLAY_KEY, "off").await?;
+    engine.shutdown().await;
+    if let Some((handle, task)) = console {
+        handle.abort();
+        let _ = task.await;
+    }
+    let sim_stats = pbx.stats();
+    pbx.shutdown().await;
+
+    let stats = campaign_stats(&store, &campaign).await?;
+    println!();
+    println!(
+        "Summary after {:.0} s real, {:.0} min simulated:",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() * a.time_scale / 60.0
+    );
+    println!("  calls placed      {}", stats.attempts_total);
+    for (outcome, n) in &stats.outcomes {
+        println!("  {outcome:<17} {n}");
+    }
+    println!(
+        "  abandon rate      {:.2} % ({} abandoned of {} answered by a person; limit 3 %)",
+        stats.abandon.rate() * 100.0,
+        stats.abandon.abandoned,
+        stats.abandon.live_answered
+    );
+    println!("  contacts left     {}", stats.contacts_left);
+    println!("  PBX simulator     {sim_stats:?}");
+    println!(
+        "The data stays in {}: `oml campaign stats {CAMPAIGN}` shows it again.",
+        g.data_dir.display()
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the data folder, initialising it (with an `admin` whose generated
+/// password is printed once) when it is new.
+async fn open_or_init(g: &GlobalArgs) -> Result<Store> {
+    let location = g.location();
+    match Store::open(&location, OpenMode::Existing).await {
+        Ok(s) => Ok(s),
+        Err(oml_store::StoreError::NotInitialised { .. }) => {
+            let store = Store::open(&location, OpenMode::Create).await?;
+            if store.users().await?.is_empty() {
+                let pw = cli::generate_password();
+                store
+                    .create_user(&NewUser {
+                        username: "admin",
+                        password: &pw,
+                        role: Role::Admin,
+                        must_change_password: true,
+                    })
+                    .await?;
+                println!(
+                    "Initialised {} with administrator `admin`, password (shown once): {}",
+                    g.data_dir.display(),
+                    pw.expose_secret()
+                );
+            }
+            Ok(store)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the demo server, trunk and campaign, and loads the contacts.
+async fn configure(
+    store: &Store,
+    ami: SocketAddr,
+    secret: &SecretString,
+    mode: CampaignMode,
+    contacts: usize,
+) -> Result<()> {
+    if store.campaign_by_name(CAMPAIGN).await?.is_some() {
+        store.delete_campaign(CAMPAIGN).await?;
+    }
+    if store.trunk_by_name(TRUNK).await?.is_some() {
+        store.delete_trunk(TRUNK).await?;
+    }
+    let server = ServerSpec {
+        name: SERVER.into(),
+        host: ami.ip().to_string(),
+        ami_port: ami.port(),
+        ami_user: "demo".into(),
+        ami_secret: secret.clone(),
+        enabled: true,
+    };
+    if store.server_by_name(SERVER).await?.is_some() {
+        store.update_server(SERVER, &server).await?;
+    } else {
+        store.create_server(&server).await?;
+    }
+    store
+        .create_trunk(&TrunkSpec {
+            name: TRUNK.into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 200,
+            server: Some(SERVER.into()),
+            caller_id: String::new(),
+        })
+        .await?;
+    let mut spec = CampaignSpec::new(CAMPAIGN, TRUNK);
+    spec.mode = mode;
+    spec.queue_name = QUEUE.into();
+    spec.window_start_minute = 0;
+    spec.window_end_minute = 24 * 60;
+    spec.days_mask = 127;
+    spec.rules = [
+        "busy:3:60",
+        "no_answer:3:120",
+        "congestion:2:60",
+        "failed:2:60",
+    ]
+    .iter()
+    .map(|r| RescheduleRule::parse(r))
+    .collect::<Result<_, _>>()?;
+    let campaign = store.create_campaign(&spec).await?;
+    let phones: Vec<String> = (0..contacts).map(|i| format!("5491155{i:06}")).collect();
+    store.seed_contacts(campaign.id, &phones).await?;
+    store
+        .set_campaign_state(CAMPAIGN, CampaignState::Running)
+        .await?;
+    Ok(())
+}
+
+async fn start_console(
+    g: &GlobalArgs,
+    store: &Store,
+    listen: SocketAddr,
+) -> Result<(tokio::task::AbortHandle, tokio::task::JoinHandle<()>)> {
+    let mut config = oml_config::Config::load(&g.data_dir)?;
+    config.web.listen = listen;
+    let state =
+        oml_web::AppState::new(store.clone(), config).context("cannot prepare the web console")?;
+    let listener = oml_web::server::bind(listen).with_context(|| {
+        format!("the console cannot listen on {listen} (try --listen 127.0.0.1:0 or --no-console)")
+    })?;
+    let local = listener.local_addr()?;
+    println!("Console: http://{local}/ (log in as admin)");
+    let task = tokio::spawn(async move {
+        if let Err(e) =
+            oml_web::server::serve(listener, oml_web::app(state), None, std::future::pending())
+                .await
+        {
+            tracing::warn!(error = %e, "the demo console stopped");
+        }
+    });
+    Ok((task.abort_handle(), task))
+}
+
+async fn campaign_stats(
+    store: &Store,
+    c: &oml_store::Campaign,
+) -> Result<oml_store::dialing::CampaignStats> {
+    Ok(store
+        .campaign_stats(
+            c.id,
+            oml_store::now_ms(),
+            c.abandon_window.millis(),
+            c.abandon_seconds * 1000,
+        )
+        .await?)
+}
+
+fn progress_line(elapsed: Duration, scale: f64, s: &oml_store::dialing::CampaignStats) -> String {
+    let n = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
+    format!(
+        "[{:>4.0} s real, {:>5.1} min simulated] placed {:>5}  in flight {:>3}  connected {:>5}  abandoned {:>3} ({:.2} %)  contacts left {:>6}",
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * scale / 60.0,
+        s.attempts_total,
+        s.in_flight,
+        n("connected"),
+        s.abandon.abandoned,
+        s.abandon.rate() * 100.0,
+        s.contacts_left
+    )
+}

@@ -1,0 +1,45 @@
+//! `oml demo` as a newcomer runs it: it initialises an empty data folder,
+//! dials against the built-in PBX simulator and prints a summary whose
+//! figures come from the stored call attempts.
+
+use assert_cmd::Command;
+
+#[test]
+fn demo_dials_and_summarises_on_an_empty_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("oml")
+        .unwrap()
+        .env_remove("OML_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args([
+            "demo",
+            "--seconds",
+            "8",
+            "--no-console",
+            "--agents",
+            "5",
+            "--contacts",
+            "200",
+            "--time-scale",
+            "40",
+        ])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Initialised"), "{stdout}");
+    let placed: u64 = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("calls placed"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no summary in {stdout}"));
+    assert!(placed > 5, "only {placed} calls placed:\n{stdout}");
+    assert!(stdout.contains("abandon rate"), "{stdout}");
+    assert!(tmp.path().join("data/oml.db").exists());
+}
