@@ -60,6 +60,9 @@ enum Command {
     Backup(commands::backup::Args),
     /// Restore a backup archive (verified first, swapped in atomically).
     Restore(commands::restore::Args),
+    /// Run everything without a telephone line: PBX simulator, dialer,
+    /// console, a sample campaign and agents.
+    Demo(commands::demo::Args),
 }
 
 fn main() -> ExitCode {
@@ -103,5 +106,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(a) => commands::serve::run(g, a).await,
         Command::Backup(a) => commands::backup::run(g, a).await,
         Command::Restore(a) => commands::restore::run(g, a).await,
+        Command::Demo(a) => commands::demo::run(g, a).await,
     }
 }

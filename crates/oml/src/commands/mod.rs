@@ -1,20 +1,21 @@
 //! One module per `oml` subcommand.
 
 pub mod asterisk;
+pub mod asterisk_config;
+pub mod backup;
+pub mod campaign;
+pub mod campaign_run;
+pub mod demo;
 pub mod dialer;
 pub mod dialer_run;
-pub mod campaign_run;
+pub mod dnc;
 pub mod init;
-pub mod pbxsim;
-pub mod users;
-pub mod version;
 pub mod inventory;
+pub mod pbxsim;
 pub mod regenerate;
 pub mod render;
-pub mod backup;
 pub mod restore;
 pub mod serve;
-pub mod asterisk_config;
-pub mod campaign;
-pub mod dnc;
 pub mod trunk;
+pub mod users;
+pub mod version;
