@@ -12,6 +12,8 @@
 #
 # Writes the table to stdout and to $OUT (default bench-import.txt).
 set -euo pipefail
+# sqlx logs every statement slower than 1 s in full; keep the table readable.
+export RUST_LOG=${RUST_LOG:-warn,sqlx=error}
 
 ROWS=${ROWS:-"100000 1000000"}
 OUT=${OUT:-bench-import.txt}
