@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use oml_pbxsim::{
-    parse_number_rule, parse_queue, parse_route, Dist, NumberOutcome, PbxSim, QueueConfig,
+    parse_number_rule, parse_queue, parse_route, Dist, Fault, NumberOutcome, PbxSim, QueueConfig,
     SimConfig,
 };
 use secrecy::SecretString;
@@ -85,6 +85,10 @@ pub struct Args {
     /// Print a statistics line this often (real seconds); 0 = never.
     #[arg(long, default_value_t = 10)]
     stats_every: u64,
+    /// Fault injection: drop every client connection this often (real
+    /// seconds), to exercise reconnects; 0 = never.
+    #[arg(long, default_value_t = 0)]
+    drop_every: u64,
 }
 
 fn read_secret(a: &Args) -> Result<SecretString> {
@@ -169,6 +173,8 @@ pub async fn run(_g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     );
     let mut tick = tokio::time::interval(Duration::from_secs(a.stats_every.max(1)));
     tick.tick().await;
+    let mut drops = tokio::time::interval(Duration::from_secs(a.drop_every.max(1)));
+    drops.tick().await;
     loop {
         tokio::select! {
             r = tokio::signal::ctrl_c() => {
@@ -176,6 +182,10 @@ pub async fn run(_g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                 break;
             }
             _ = tick.tick(), if a.stats_every > 0 => print_stats(&sim),
+            _ = drops.tick(), if a.drop_every > 0 => {
+                println!("pbxsim: fault injected: dropping {} client connection(s)", sim.connections());
+                sim.inject(Fault::DropConnections);
+            }
         }
     }
     print_stats(&sim);
