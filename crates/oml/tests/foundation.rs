@@ -28,7 +28,9 @@ fn init_creates_everything_once_and_never_twice() {
         .arg("init")
         .assert()
         .success()
-        .stdout(predicate::str::contains("Administrator `admin` created with this password"));
+        .stdout(predicate::str::contains(
+            "Administrator `admin` created with this password",
+        ));
     assert!(data.join("oml.db").exists());
     let before = std::fs::read(data.join("oml.db")).unwrap();
 
@@ -37,7 +39,11 @@ fn init_creates_everything_once_and_never_twice() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("already initialised"));
-    assert_eq!(std::fs::read(data.join("oml.db")).unwrap(), before, "nothing overwritten");
+    assert_eq!(
+        std::fs::read(data.join("oml.db")).unwrap(),
+        before,
+        "nothing overwritten"
+    );
 
     oml(&data)
         .args(["version", "--json"])
@@ -53,7 +59,12 @@ fn init_takes_a_password_file_and_users_work() {
     let data = tmp.path().join("data");
     let pw = password_file(tmp.path(), "a fine admin password");
     oml(&data)
-        .args(["init", "--admin-user", "root.admin", "--admin-password-file"])
+        .args([
+            "init",
+            "--admin-user",
+            "root.admin",
+            "--admin-password-file",
+        ])
         .arg(&pw)
         .assert()
         .success()
@@ -61,7 +72,14 @@ fn init_takes_a_password_file_and_users_work() {
 
     let pw2 = password_file(tmp.path(), "supervisor pass");
     oml(&data)
-        .args(["users", "add", "maria", "--role", "supervisor", "--password-file"])
+        .args([
+            "users",
+            "add",
+            "maria",
+            "--role",
+            "supervisor",
+            "--password-file",
+        ])
         .arg(&pw2)
         .assert()
         .success();
@@ -79,13 +97,19 @@ fn init_takes_a_password_file_and_users_work() {
         .stdout(predicate::str::contains("root.admin"))
         .stdout(predicate::str::contains("pedro").not());
 
-    oml(&data).args(["users", "block", "maria"]).assert().success();
+    oml(&data)
+        .args(["users", "block", "maria"])
+        .assert()
+        .success();
     oml(&data)
         .args(["users", "blocked"])
         .assert()
         .success()
         .stdout(predicate::str::contains("maria"));
-    oml(&data).args(["users", "unblock", "maria"]).assert().success();
+    oml(&data)
+        .args(["users", "unblock", "maria"])
+        .assert()
+        .success();
     oml(&data)
         .args(["users", "blocked"])
         .assert()
@@ -125,7 +149,12 @@ fn bad_input_gets_one_line_errors() {
 
     // Unreachable server.
     let out = oml(&data)
-        .args(["--database-url", "postgres://u:hunter2@127.0.0.1:1/x", "users", "list"])
+        .args([
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1:1/x",
+            "users",
+            "list",
+        ])
         .assert()
         .failure()
         .get_output()
@@ -153,5 +182,8 @@ fn bad_input_gets_one_line_errors() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("at least 8"));
-    assert!(!data.join("oml.db").exists(), "nothing created on bad input");
+    assert!(
+        !data.join("oml.db").exists(),
+        "nothing created on bad input"
+    );
 }
