@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
                             let b: Vec<_> = m2.iter().collect();
                             // A first header `Response: Follows` changes
                             // framing; skip that one case.
-                            if !m2.response_status().is_some_and(|s| s.eq_ignore_ascii_case("Follows")) {
+                            if !m2
+                                .response_status()
+                                .is_some_and(|s| s.eq_ignore_ascii_case("Follows"))
+                            {
                                 assert_eq!(a, b);
                             }
                         }
