@@ -58,7 +58,10 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
     for (state, n) in &s.contacts {
         println!("  {state:<10} {n:>8}");
     }
-    println!("attempts: {} total, {} in flight", s.attempts_total, s.in_flight);
+    println!(
+        "attempts: {} total, {} in flight",
+        s.attempts_total, s.in_flight
+    );
     for (outcome, n) in &s.outcomes {
         println!("  {outcome:<10} {n:>8}");
     }

@@ -22,6 +22,14 @@ pub enum DialerCommand {
     /// Simulate a campaign in virtual time and print occupancy, talk minutes
     /// per agent-hour, abandon rate and calls placed for each mode.
     Simulate(SimulateArgs),
+    /// Allow dialing: campaigns in state running place calls (persisted).
+    Start,
+    /// Stop placing new calls; calls in progress finish (persisted).
+    Stop,
+    /// Live figures: links, agents, calls in flight, abandon rate, contacts left.
+    Status(super::dialer_run::StatusArgs),
+    /// Run the dialer engine alone in the foreground (`oml serve` runs it too).
+    Run(super::dialer_run::RunArgs),
 }
 
 #[derive(Args)]
@@ -86,9 +94,13 @@ pub struct SimulateArgs {
     report: Option<PathBuf>,
 }
 
-pub async fn run(_g: &GlobalArgs, cmd: DialerCommand) -> Result<ExitCode> {
+pub async fn run(g: &GlobalArgs, cmd: DialerCommand) -> Result<ExitCode> {
     match cmd {
         DialerCommand::Simulate(a) => simulate(a),
+        DialerCommand::Start => super::dialer_run::start(g).await,
+        DialerCommand::Stop => super::dialer_run::stop(g).await,
+        DialerCommand::Status(a) => super::dialer_run::status(g, a).await,
+        DialerCommand::Run(a) => super::dialer_run::run(g, a).await,
     }
 }
 

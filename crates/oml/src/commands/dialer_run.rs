@@ -108,7 +108,10 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
     if let Some(live) = out.live.as_ref().filter(|_| out.engine_running) {
         println!("calls in flight: {}", live.calls_in_flight);
         println!();
-        println!("{:<16} {:<10} {:>7} {:>6} {:>8}  ERROR", "SERVER", "LINK", "AGENTS", "FREE", "TALKING");
+        println!(
+            "{:<16} {:<10} {:>7} {:>6} {:>8}  ERROR",
+            "SERVER", "LINK", "AGENTS", "FREE", "TALKING"
+        );
         for s in &live.servers {
             println!(
                 "{:<16} {:<10} {:>7} {:>6} {:>8}  {}",
@@ -143,7 +146,15 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
                 format!("{:.0} %", l.occupancy * 100.0),
                 l.problem.clone().unwrap_or_default(),
             ),
-            None => (dash.clone(), dash.clone(), dash.clone(), dash.clone(), dash.clone(), dash, String::new()),
+            None => (
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash,
+                String::new(),
+            ),
         };
         println!(
             "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {}{}",
@@ -161,7 +172,11 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
                 c.max_abandon_rate * 100.0
             ),
             format!("{} contacts left", c.contacts_left),
-            if note.is_empty() { String::new() } else { format!("; {note}") }
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("; {note}")
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -238,7 +253,11 @@ pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
 }
 
 /// `oml campaign start|pause|stop NAME`.
-pub async fn set_campaign_state(g: &GlobalArgs, name: &str, state: CampaignState) -> Result<ExitCode> {
+pub async fn set_campaign_state(
+    g: &GlobalArgs,
+    name: &str,
+    state: CampaignState,
+) -> Result<ExitCode> {
     let store = g.open_store().await?;
     let c = store
         .campaign_by_name(name)
@@ -266,8 +285,14 @@ pub async fn set_campaign_state(g: &GlobalArgs, name: &str, state: CampaignState
                 " (the dialer is stopped: `oml dialer start` to dial)"
             }
         ),
-        CampaignState::Paused => println!("campaign {} paused: no new calls; calls in progress finish", c.name),
-        _ => println!("campaign {} stopped: no new calls; calls in progress finish", c.name),
+        CampaignState::Paused => println!(
+            "campaign {} paused: no new calls; calls in progress finish",
+            c.name
+        ),
+        _ => println!(
+            "campaign {} stopped: no new calls; calls in progress finish",
+            c.name
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -58,10 +58,15 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         "web console listening"
     );
     if first_run {
-        println!("oml console: {scheme}://{local}/setup (first run: create the administrator there)");
+        println!(
+            "oml console: {scheme}://{local}/setup (first run: create the administrator there)"
+        );
     } else {
         println!("oml console: {scheme}://{local}/");
     }
+
+    // The dialer engine (owner: engine): dials while `oml dialer start` is on.
+    let dialer = oml_dialer::Engine::spawn(store.clone(), oml_dialer::EngineConfig::default());
 
     // Expired sessions are refused anyway; this only keeps the table small.
     let purge_store = store.clone();
@@ -80,6 +85,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
 
     oml_web::server::serve(listener, oml_web::app(state), tls, shutdown_signal()).await?;
     purger.abort();
+    dialer.shutdown().await;
     store.close().await;
     tracing::info!("web console stopped");
     Ok(ExitCode::SUCCESS)
