@@ -7,7 +7,7 @@
 //! `Newchannel`, `Newstate`, `OriginateResponse` (Response, Channel,
 //! Context, Exten, Application, Data, Reason, Uniqueid, CallerIDNum,
 //! CallerIDName), `QueueCallerJoin` (Queue, Position, Count),
-//! `QueueCallerLeave`, `AgentConnect` / `AgentComplete` (Queue, MemberName,
+//! `AgentCalled`, `QueueCallerLeave`, `AgentConnect` / `AgentComplete` (Queue, MemberName,
 //! Interface, HoldTime, RingTime / TalkTime, Reason), `QueueCallerAbandon`
 //! (Position, OriginalPosition, HoldTime), `QueueMemberStatus` and
 //! `Hangup` (Cause, Cause-txt), each with the channel snapshot fields.
@@ -675,6 +675,9 @@ impl World {
             self.agents[a].last_call = epoch;
             self.stats.connected += 1;
             let call = self.calls.get(&c).expect("present");
+            // The agent is rung (answering at once), then the caller leaves
+            // the queue and is bridged, as app_queue reports it.
+            events.push(self.agent_event("AgentCalled", call, a));
             events.push(
                 self.channel_event("QueueCallerLeave", call, 6, "Up")
                     .with("Queue", queue)
@@ -1240,6 +1243,7 @@ mod tests {
                 "Newstate",
                 "OriginateResponse",
                 "QueueCallerJoin",
+                "AgentCalled",
                 "QueueCallerLeave",
                 "AgentConnect",
                 "QueueMemberStatus"
@@ -1249,7 +1253,7 @@ mod tests {
         assert_eq!(or.outcome, oml_ami::OriginateOutcome::Answered);
         assert_eq!(or.action_id.as_deref(), Some("o1"));
         assert_eq!(ev[2].get("Queue"), Some("oml-default"));
-        assert_eq!(ev[5].get("InCall"), Some("1"));
+        assert_eq!(ev[6].get("InCall"), Some("1"));
         ev.clear();
         w.advance(t0 + Duration::from_secs(70), &mut ev);
         assert_eq!(names(&ev), ["AgentComplete", "Hangup", "QueueMemberStatus"]);
