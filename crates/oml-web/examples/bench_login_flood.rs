@@ -24,10 +24,11 @@ use std::time::{Duration, Instant};
 const FLOOD_LUA: &str = r#"
 -- Wrong logins for random usernames from random client addresses, sent
 -- through the trusted proxy (127.0.0.1) as X-Forwarded-For.
+local target_user = os.getenv("OML_BENCH_USER")
 local token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 math.randomseed(os.time())
 request = function()
-  local user = "user" .. math.random(1, 5000)
+  local user = target_user or ("user" .. math.random(1, 5000))
   local ip = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
   local body = "username=" .. user .. "&password=wrong-password&csrf_token=" .. token
   local headers = {}
@@ -102,8 +103,16 @@ fn parse_wrk(out: &str) -> WrkResult {
 }
 
 fn wrk(args: &[String]) -> std::process::Child {
-    Command::new("wrk")
-        .args(args)
+    wrk_env(args, None)
+}
+
+fn wrk_env(args: &[String], user: Option<&str>) -> std::process::Child {
+    let mut cmd = Command::new("wrk");
+    match user {
+        Some(u) => cmd.env("OML_BENCH_USER", u),
+        None => cmd.env_remove("OML_BENCH_USER"),
+    };
+    cmd.args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -228,6 +237,52 @@ async fn run(secs: u64, report_path: PathBuf) {
         .count();
     let ip_blocks = blocks.len() - user_blocks;
 
+    // Phases 3 and 4: the flood alone, for attempts/s and CPU per attempt
+    // without page traffic: first random usernames (nearly every attempt is
+    // hashed), then one username from random addresses (blocked after 3,
+    // then refused unhashed).
+    let flood_args = |d: u64| -> Vec<String> {
+        vec![
+            "-t1".into(),
+            "-c64".into(),
+            format!("-d{d}s"),
+            "--timeout".into(),
+            "10s".into(),
+            "--latency".into(),
+            "-s".into(),
+            lua.display().to_string(),
+            format!("{base}/login"),
+        ]
+    };
+    let mut alone = Vec::new();
+    for (what, user) in [
+        ("random usernames (hashed)", None),
+        ("one username, blocked after 3 (refused unhashed)", Some("admin")),
+    ] {
+        eprintln!("phase: flood alone, {what}, {secs} s");
+        let c0 = cpu_seconds();
+        let h0 = state.guard().hashes_computed();
+        let a = flood_args(secs);
+        let (res, _) = tokio::task::spawn_blocking(move || finish(wrk_env(&a, user)))
+            .await
+            .unwrap();
+        let cpu = cpu_seconds() - c0;
+        let h = state.guard().hashes_computed() - h0;
+        alone.push((what, res, cpu, h));
+    }
+    let mut alone_rows = String::new();
+    for (what, res, cpu, h) in &alone {
+        let n = res.requests as f64;
+        alone_rows.push_str(&format!(
+            "| {what} | {n:.0} in {s:.1} s = **{aps:.1}/s** | {h} | {p50:.1} ms / {p99:.1} ms | **{cpa:.2} ms** |\n",
+            s = res.seconds,
+            aps = n / res.seconds.max(0.001),
+            p50 = res.p50_ms,
+            p99 = res.p99_ms,
+            cpa = if n > 0.0 { cpu * 1000.0 / n } else { f64::NAN },
+        ));
+    }
+
     let attempts = flood_res.requests as f64;
     let attempts_per_s = attempts / flood_res.seconds.max(0.001);
     let cpu_ms_per_attempt = if attempts > 0.0 {
@@ -262,6 +317,10 @@ async fn run(secs: u64, report_path: PathBuf) {
          | **server CPU per login attempt** (includes the page requests served meanwhile) | **{cpa:.2} ms** |\n\
          | blocks created (usernames / addresses) | {ub} / {ib} |\n\
          | non-2xx/3xx answers (401 wrong password, 403 blocked, 503 busy) | {non2xx} |\n\n\
+         The flood alone (no page traffic), wrk -t1 -c64, {secs} s each:\n\n\
+         | flood | attempts handled | hashes | login p50 / p99 | server CPU per attempt |\n\
+         |---|---|---|---|---|\n\
+         {alone_rows}\n\
          <details><summary>raw wrk output</summary>\n\n```\n# page alone\n{base_out}\n# page during flood\n{load_out}\n# flood\n{flood_out}\n```\n</details>\n",
         host = std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim(),
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
