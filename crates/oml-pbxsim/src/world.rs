@@ -168,7 +168,7 @@ impl World {
                 queue.agents.push(agents.len());
                 agents.push(Agent {
                     name: format!("Agent {n}"),
-                    interface: format!("PJSIP/agent{n}"),
+                    interface: format!("Local/agent{n}@oml-agents/n"),
                     queue: q.name.clone(),
                     call: None,
                     wrapup: false,
@@ -397,6 +397,7 @@ impl World {
             "coreshowchannels" | "status" => self.channels_list(&action, id, now),
             "command" => {
                 let cmd = m.get("Command").unwrap_or("").trim().to_owned();
+                let mut known = true;
                 let out: Vec<String> = match cmd.as_str() {
                     "core show version" => vec![format!(
                         "Asterisk 20.0.0 (oml-pbxsim, AMI {}) simulated",
@@ -406,27 +407,77 @@ impl World {
                         format!("{} active channels", self.calls.len()),
                         format!("{} active calls", self.calls.len()),
                     ],
+                    "manager reload" => Vec::new(),
+                    c if c.starts_with("manager show user ") => {
+                        let who = c["manager show user ".len()..].trim();
+                        if who == self.cfg.username {
+                            vec![
+                                String::new(),
+                                format!("{:>18}: {who}", "username"),
+                                format!("{:>18}: <Set>", "secret"),
+                                format!("{:>18}: {ALL_PERMS}", "read perm"),
+                                format!("{:>18}: {ALL_PERMS}", "write perm"),
+                            ]
+                        } else {
+                            vec![format!("There is no manager called {who}")]
+                        }
+                    }
                     "database show" => self
                         .db
                         .iter()
                         .map(|(k, v)| format!("{k:<40}: {v}"))
                         .chain(std::iter::once(format!("{} results found.", self.db.len())))
                         .collect(),
-                    _ => vec![format!(
-                        "No such command '{cmd}' (type 'core show help {cmd}' for other possible commands)"
-                    )],
+                    _ => {
+                        // Asterisk 22 answers an unknown CLI command with an
+                        // Error whose Output names it; the help hint drops
+                        // the last word.
+                        known = false;
+                        let words: Vec<&str> = cmd.split_whitespace().collect();
+                        let hint = words[..words.len().saturating_sub(1)].join(" ");
+                        vec![format!(
+                            "No such command '{cmd}' (type 'core show help {hint}' for other possible commands)"
+                        )]
+                    }
                 };
-                let mut r = ok("Command output follows");
+                let mut r = reply(if known { "Success" } else { "Error" }, id)
+                    .with("Message", "Command output follows");
                 for l in out {
                     r.push("Output", &l);
                 }
                 vec![r]
             }
             "reload" => vec![ok("Module Reloaded")],
+            "listcommands" => {
+                let mut r = reply("Success", id);
+                for (name, synopsis, privs) in ACTIONS {
+                    r.push(name, &format!("{synopsis}  (Priv: {privs})"));
+                }
+                vec![r]
+            }
+            "coresettings" => vec![reply("Success", id)
+                .with("AMIversion", "11.0.0")
+                .with(
+                    "AsteriskVersion",
+                    format!("20.0.0-oml-pbxsim-{}", self.cfg.ami_version),
+                )
+                .with("SystemName", "")
+                .with("CoreMaxCalls", "0")
+                .with("CoreMaxLoadAvg", "0.000000")
+                .with("CoreRunUser", "")
+                .with("CoreRunGroup", "")
+                .with("CoreMaxFilehandles", "0")
+                .with("CoreRealTimeEnabled", "No")
+                .with("CoreCDRenabled", "No")
+                .with("CoreHTTPenabled", "No")
+                .with("SoundsSearchCustomDir", "No")],
             "events" => {
                 vec![reply("Success", id).with("Events", m.get("EventMask").unwrap_or("On"))]
             }
-            _ => err("Invalid/unknown command"),
+            _ => err(&format!(
+                "Invalid/unknown command: {}. Use Action: ListCommands to show available commands.",
+                m.action_name().unwrap_or("")
+            )),
         }
     }
 
@@ -835,9 +886,28 @@ impl World {
                     .with("Weight", "0"),
             );
             for &a in &q.agents {
-                let mut e = self.member_fields(list_event("QueueMember", id), a);
-                e.remove("Queue");
-                out.push(e.with("Queue", name));
+                // QueueStatus names the member `Name` / `Location` (the
+                // QueueMemberStatus event says `MemberName` / `Interface`).
+                let ag = &self.agents[a];
+                let in_call = ag.call.is_some();
+                out.push(
+                    list_event("QueueMember", id)
+                        .with("Queue", name)
+                        .with("Name", &ag.name)
+                        .with("Location", &ag.interface)
+                        .with("StateInterface", &ag.interface)
+                        .with("Membership", "static")
+                        .with("Penalty", "0")
+                        .with("CallsTaken", ag.calls_taken.to_string())
+                        .with("LastCall", ag.last_call.to_string())
+                        .with("LastPause", "0")
+                        .with("LoginTime", ag.login_time.to_string())
+                        .with("InCall", if in_call { "1" } else { "0" })
+                        .with("Status", if in_call { "2" } else { "1" })
+                        .with("Paused", "0")
+                        .with("PausedReason", "")
+                        .with("Wrapuptime", "0"),
+                );
             }
             for (i, &c) in q.waiting.iter().enumerate() {
                 let call = &self.calls[&c];
@@ -1026,7 +1096,10 @@ impl World {
         let ag = &self.agents[a];
         let agent_uid = format!("{}.agent{}", self.epoch_at_start, a + 1);
         self.channel_event(name, call, 6, "Up")
-            .with("DestChannel", format!("{}-{:08x}", ag.interface, a + 1))
+            .with(
+                "DestChannel",
+                format!("{}-{:08x};1", ag.interface.trim_end_matches("/n"), a + 1),
+            )
             .with("DestChannelState", "6")
             .with("DestChannelStateDesc", "Up")
             .with("DestCallerIDNum", format!("agent{}", a + 1))
@@ -1073,6 +1146,46 @@ impl World {
         .with("Ringinuse", "0")
     }
 }
+
+/// The permission classes of the (single, all-powerful) simulated user, as
+/// `manager show user` prints them.
+const ALL_PERMS: &str = "system,call,log,verbose,command,agent,user,config,dtmf,reporting,cdr,dialplan,originate,agi,cc,aoc,test,security,message,all";
+
+/// The actions pbxsim answers, as `ListCommands` lists them: name,
+/// synopsis and privilege classes, worded like Asterisk 22.
+const ACTIONS: &[(&str, &str, &str)] = &[
+    ("Challenge", "Generate Challenge for MD5 Auth.", "<none>"),
+    ("Command", "Execute Asterisk CLI Command.", "command,all"),
+    (
+        "CoreSettings",
+        "Show PBX core settings (version etc).",
+        "system,reporting,all",
+    ),
+    (
+        "CoreShowChannels",
+        "List currently active channels.",
+        "system,reporting,all",
+    ),
+    ("DBDel", "Delete DB entry.", "system,all"),
+    ("DBDelTree", "Delete DB Tree.", "system,all"),
+    ("DBGet", "Get DB Entry.", "system,reporting,all"),
+    ("DBPut", "Put DB entry.", "system,all"),
+    ("Events", "Control Event Flow.", "<none>"),
+    ("Hangup", "Hangup channel.", "system,call,all"),
+    ("ListCommands", "List available manager commands.", "<none>"),
+    ("Login", "Login Manager.", "<none>"),
+    ("Logoff", "Logoff Manager.", "<none>"),
+    ("Originate", "Originate a call.", "originate,all"),
+    ("Ping", "Keepalive command.", "<none>"),
+    ("QueueStatus", "Show queue status.", "<none>"),
+    ("QueueSummary", "Show queue summary.", "<none>"),
+    ("Reload", "Send a reload event.", "system,config,all"),
+    (
+        "Status",
+        "List channel status.",
+        "system,call,reporting,all",
+    ),
+];
 
 fn reply(status: &str, id: Option<&str>) -> Message {
     let m = Message::response(status);
@@ -1179,7 +1292,10 @@ mod tests {
         assert_eq!(r[0].response_status(), Some("Success"));
         assert!(s.authenticated);
         let r = w.handle(&mut s, &Message::action("Frobnicate"), now, &mut ev);
-        assert_eq!(r[0].get("Message"), Some("Invalid/unknown command"));
+        assert_eq!(
+            r[0].get("Message"),
+            Some("Invalid/unknown command: Frobnicate. Use Action: ListCommands to show available commands.")
+        );
     }
 
     #[test]
