@@ -120,7 +120,10 @@ async fn reaction() -> Reaction {
     cfg.customers.answer_rate = 1.0;
     cfg.customers.time_to_answer = Dist::Fixed(0.5);
     cfg.customers.patience = Dist::Fixed(600.0);
-    cfg.talk_time = Dist::Uniform { min: 5.0, max: 15.0 };
+    cfg.talk_time = Dist::Uniform {
+        min: 5.0,
+        max: 15.0,
+    };
     cfg.wrapup_time = Dist::Fixed(0.0);
     let sim = PbxSim::start(cfg).await.unwrap();
     setup(&store, sim.local_addr().port(), 5000, 1000).await;
@@ -175,7 +178,9 @@ async fn throughput(contacts: usize) -> Throughput {
     let mut last = (Instant::now(), 0u64);
     loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let n = metrics.originates.load(std::sync::atomic::Ordering::Relaxed);
+        let n = metrics
+            .originates
+            .load(std::sync::atomic::Ordering::Relaxed);
         let dt = last.0.elapsed().as_secs_f64();
         peak = peak.max((n - last.1) as f64 / dt);
         last = (Instant::now(), n);
@@ -184,7 +189,9 @@ async fn throughput(contacts: usize) -> Throughput {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let originates = metrics.originates.load(std::sync::atomic::Ordering::Relaxed);
+    let originates = metrics
+        .originates
+        .load(std::sync::atomic::Ordering::Relaxed);
     // Let the last calls end so the CPU figure covers whole calls.
     let _ = tokio::time::timeout(Duration::from_secs(20), async {
         while metrics.ended.load(std::sync::atomic::Ordering::Relaxed) < originates {
@@ -250,7 +257,8 @@ fn main() {
     ));
     print!("{md}");
     if full {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/DIALER-BENCH.md");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/DIALER-BENCH.md");
         std::fs::write(&path, md).expect("write docs/DIALER-BENCH.md");
         println!("\nwritten to {}", path.display());
     }

@@ -46,7 +46,8 @@ pub struct Agents {
 }
 
 fn flag(m: &Message, k: &str) -> bool {
-    m.get(k).is_some_and(|v| v.trim() == "1" || v.eq_ignore_ascii_case("true"))
+    m.get(k)
+        .is_some_and(|v| v.trim() == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 impl Agents {
@@ -59,11 +60,15 @@ impl Agents {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "queuememberstatus" | "queuemember" | "queuememberadded" | "queuememberpause" => {
-                let (Some(q), Some(iface)) = (m.get("Queue"), m.get("Interface").or(m.get("Location")))
+                let (Some(q), Some(iface)) =
+                    (m.get("Queue"), m.get("Interface").or(m.get("Location")))
                 else {
                     return false;
                 };
-                let status = m.get("Status").and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+                let status = m
+                    .get("Status")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(0);
                 let paused = flag(m, "Paused");
                 let in_call = flag(m, "InCall");
                 self.set(q, iface, status, paused, in_call, now)
@@ -97,7 +102,15 @@ impl Agents {
         }
     }
 
-    fn set(&mut self, q: &str, iface: &str, status: u8, paused: bool, in_call: bool, now: Instant) -> bool {
+    fn set(
+        &mut self,
+        q: &str,
+        iface: &str,
+        status: u8,
+        paused: bool,
+        in_call: bool,
+        now: Instant,
+    ) -> bool {
         let members = self.queues.entry(q.to_owned()).or_default();
         let new = Member {
             status,
@@ -135,7 +148,10 @@ impl Agents {
             else {
                 continue;
             };
-            let status = m.get("Status").and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+            let status = m
+                .get("Status")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
             let new = Member {
                 status,
                 paused: flag(m, "Paused"),
@@ -208,7 +224,10 @@ mod tests {
         let now = Instant::now();
         let mut a = Agents::default();
         assert!(a.on_event(&status("q", "PJSIP/a1", 1, false), now));
-        assert!(!a.on_event(&status("q", "PJSIP/a1", 1, false), now), "no change");
+        assert!(
+            !a.on_event(&status("q", "PJSIP/a1", 1, false), now),
+            "no change"
+        );
         let connect = Message::event("AgentConnect")
             .with("Queue", "q")
             .with("Interface", "PJSIP/a1");
@@ -218,7 +237,11 @@ mod tests {
         assert!(a.on_event(&status("q", "PJSIP/a1", 1, false), now));
         a.on_event(&status("q", "PJSIP/a2", 5, false), now);
         let c = a.counts("", now);
-        assert_eq!((c.logged_in, c.ready), (1, 1), "unavailable is not logged in");
+        assert_eq!(
+            (c.logged_in, c.ready),
+            (1, 1),
+            "unavailable is not logged in"
+        );
         assert_eq!(a.counts("other", now), AgentCounts::default());
     }
 }

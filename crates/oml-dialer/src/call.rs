@@ -329,7 +329,9 @@ impl Call {
                 return self.end(o, now);
             }
         }
-        if self.is_ringing() && !self.response_seen && now - self.placed_at > ring_timeout_ms + 60_000
+        if self.is_ringing()
+            && !self.response_seen
+            && now - self.placed_at > ring_timeout_ms + 60_000
         {
             return self.end(Outcome::Unknown, now);
         }
@@ -429,7 +431,11 @@ mod tests {
 
     #[test]
     fn late_connect_counts_as_abandoned_for_the_rate() {
-        let c = run(&[(Up, 1000), (AgentConnect, 4000), (Hangup { cause: 16 }, 9000)]);
+        let c = run(&[
+            (Up, 1000),
+            (AgentConnect, 4000),
+            (Hangup { cause: 16 }, 9000),
+        ]);
         assert_eq!(c.finish().unwrap().outcome, Outcome::Connected);
         assert_eq!(c.counts_as_abandoned(2000), Some(true));
     }

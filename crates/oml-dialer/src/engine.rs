@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use oml_ami::{AmiClient, AmiError, ClientConfig, Event, Message, Originate, RateLimit};
 use oml_pacing::{AbandonCounts, CallStats, ModeSpec, Pacer, PacingLimits, Snapshot};
 use oml_store::dialing::{AttemptResult, DialingWrite, DueContact, NewAttempt};
-use oml_store::{AsteriskServer, Campaign, CampaignMode, CampaignState, RescheduleRule, Store, Trunk};
+use oml_store::{
+    AsteriskServer, Campaign, CampaignMode, CampaignState, RescheduleRule, Store, Trunk,
+};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -465,7 +467,9 @@ impl Core {
                         let name = c.conf.name.clone();
                         tracing::info!(campaign = %name, "dialer: campaign finished");
                         tokio::spawn(async move {
-                            let _ = store.set_campaign_state(&name, CampaignState::Finished).await;
+                            let _ = store
+                                .set_campaign_state(&name, CampaignState::Finished)
+                                .await;
                         });
                     }
                 }
@@ -473,9 +477,7 @@ impl Core {
                     c.hopper.extend(contacts);
                 } else if !contacts.is_empty() {
                     let ids = contacts.iter().map(|d| d.id).collect();
-                    let _ = self
-                        .wtx
-                        .send(WriterOp::Release(ids, self.cfg.node.clone()));
+                    let _ = self.wtx.send(WriterOp::Release(ids, self.cfg.node.clone()));
                 }
             }
             Msg::ClaimFailed { campaign } => {
@@ -628,7 +630,13 @@ impl Core {
                 initial: Duration::from_millis(200),
                 max: Duration::from_secs(10),
             };
-            tokio::spawn(run_link(id, conf.name.clone(), cc, self.tx.clone(), link.clone()));
+            tokio::spawn(run_link(
+                id,
+                conf.name.clone(),
+                cc,
+                self.tx.clone(),
+                link.clone(),
+            ));
             self.servers.insert(
                 id,
                 ServerRt {
@@ -665,7 +673,9 @@ impl Core {
                         || c.conf.max_abandon_rate != conf.max_abandon_rate
                         || c.conf.abandon_seconds != conf.abandon_seconds;
                     // A campaign we marked finished stays so until the store agrees.
-                    if !(c.conf.state == CampaignState::Finished && conf.state == CampaignState::Running) {
+                    if !(c.conf.state == CampaignState::Finished
+                        && conf.state == CampaignState::Running)
+                    {
                         c.conf = conf;
                     } else {
                         let st = c.conf.state;
@@ -714,7 +724,9 @@ impl Core {
         let ids: Vec<i64> = self
             .campaigns
             .iter()
-            .filter(|(_, c)| !(self.play && c.conf.state == CampaignState::Running) && !c.hopper.is_empty())
+            .filter(|(_, c)| {
+                !(c.hopper.is_empty() || self.play && c.conf.state == CampaignState::Running)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
@@ -775,9 +787,7 @@ impl Core {
     fn release(&self, c: &mut CampaignRt) {
         let ids: Vec<i64> = c.hopper.drain(..).map(|d| d.id).collect();
         if !ids.is_empty() {
-            let _ = self
-                .wtx
-                .send(WriterOp::Release(ids, self.cfg.node.clone()));
+            let _ = self.wtx.send(WriterOp::Release(ids, self.cfg.node.clone()));
         }
     }
 
@@ -807,7 +817,9 @@ impl Core {
                 // An agent is free: campaigns on its queue react now.
                 let q = m.get("Queue").unwrap_or("");
                 for c in self.campaigns.values_mut() {
-                    if c.trigger.is_none() && (c.conf.queue_name.is_empty() || c.conf.queue_name == q) {
+                    if c.trigger.is_none()
+                        && (c.conf.queue_name.is_empty() || c.conf.queue_name == q)
+                    {
                         c.trigger = Some(at);
                     }
                 }
@@ -815,13 +827,7 @@ impl Core {
         }
         let ev = match lname.as_str() {
             "newchannel" => CallEvent::Created,
-            "newstate" => {
-                if m.get("ChannelState") == Some("6") {
-                    CallEvent::Up
-                } else {
-                    return;
-                }
-            }
+            "newstate" if m.get("ChannelState") == Some("6") => CallEvent::Up,
             "originateresponse" => {
                 let success = m
                     .get("Response")
@@ -831,10 +837,9 @@ impl Core {
                     .and_then(|r| r.trim().parse().ok())
                     .unwrap_or(0);
                 let ev = CallEvent::OriginateResponse { success, reason };
-                let key = self.key_of(m).or_else(|| {
-                    m.action_id()
-                        .and_then(|a| self.by_action.get(a).cloned())
-                });
+                let key = self
+                    .key_of(m)
+                    .or_else(|| m.action_id().and_then(|a| self.by_action.get(a).cloned()));
                 match key {
                     Some(k) => {
                         if let Some(a) = m.action_id() {
@@ -913,14 +918,15 @@ impl Core {
         let (state, next) = match self.campaigns.get_mut(&l.campaign) {
             Some(c) => {
                 let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now);
-                let ring_s = (f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at).max(0) as f64
-                    / 1000.0;
+                let ring_s =
+                    (f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at).max(0) as f64 / 1000.0;
                 match f.outcome {
                     Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
                     _ => c.stats.record_attempt(f.answered_at.is_some(), ring_s),
                 }
                 if let (Some(conn), Outcome::Connected) = (f.connected_at, f.outcome) {
-                    c.stats.record_talk((f.ended_at - conn).max(0) as f64 / 1000.0);
+                    c.stats
+                        .record_talk((f.ended_at - conn).max(0) as f64 / 1000.0);
                 }
                 if let Some(ab) = l.call.counts_as_abandoned(c.conf.abandon_seconds * 1000) {
                     c.abandons.live_answered += 1;
@@ -933,17 +939,19 @@ impl Core {
             // Campaign deleted meanwhile: close the attempt, nothing to plan.
             None => ("exhausted", 0),
         };
-        let _ = self.wtx.send(WriterOp::Write(DialingWrite::End(AttemptResult {
-            contact_id: l.contact_id,
-            attempt_no: l.attempt_no,
-            answered_at: f.answered_at,
-            connected_at: f.connected_at,
-            ended_at: f.ended_at,
-            outcome: f.outcome.as_str().into(),
-            hangup_cause: f.hangup_cause.map(i64::from),
-            contact_state: state.into(),
-            next_attempt_at: next,
-        })));
+        let _ = self
+            .wtx
+            .send(WriterOp::Write(DialingWrite::End(AttemptResult {
+                contact_id: l.contact_id,
+                attempt_no: l.attempt_no,
+                answered_at: f.answered_at,
+                connected_at: f.connected_at,
+                ended_at: f.ended_at,
+                outcome: f.outcome.as_str().into(),
+                hangup_cause: f.hangup_cause.map(i64::from),
+                contact_state: state.into(),
+                next_attempt_at: next,
+            })));
     }
 
     fn release_trunk(&mut self, trunk: i64) {
@@ -1101,9 +1109,7 @@ impl Core {
         let servers: Vec<i64> = self
             .servers
             .iter()
-            .filter(|(sid, s)| {
-                s.up && !s.reconciling && trunk.server_id.is_none_or(|t| t == **sid)
-            })
+            .filter(|(sid, s)| s.up && !s.reconciling && trunk.server_id.is_none_or(|t| t == **sid))
             .map(|(sid, _)| *sid)
             .collect();
         let instant_now = Instant::now();
@@ -1136,7 +1142,9 @@ impl Core {
             let pacer = c.pacers.entry(sid).or_insert_with(|| mode.build(limits));
             let want = pacer.calls_to_place(&snap) as i64;
             let busy = self.trunk_busy.get(&trunk.id).copied().unwrap_or(0);
-            let n = want.min(trunk.max_channels - busy).min(c.hopper.len() as i64);
+            let n = want
+                .min(trunk.max_channels - busy)
+                .min(c.hopper.len() as i64);
             if n <= 0 {
                 continue;
             }
@@ -1279,7 +1287,11 @@ async fn load(store: &Store, known: &HashSet<i64>) -> oml_store::Result<Loaded> 
             None
         } else {
             let t = store
-                .abandon_tally(c.id, now - c.abandon_window.millis(), c.abandon_seconds * 1000)
+                .abandon_tally(
+                    c.id,
+                    now - c.abandon_window.millis(),
+                    c.abandon_seconds * 1000,
+                )
                 .await?;
             Some(AbandonCounts {
                 live_answered: t.live_answered as u64,
@@ -1307,7 +1319,9 @@ fn spawn_channels(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient
                     channels,
                 });
             }
-            Err(e) => tracing::warn!(error = %e, "dialer: CoreShowChannels failed; will retry on the next link-up"),
+            Err(e) => {
+                tracing::warn!(error = %e, "dialer: CoreShowChannels failed; will retry on the next link-up")
+            }
         }
     });
 }
@@ -1397,6 +1411,10 @@ async fn run_link(
     }
 }
 
+/// A batch of calls to originate through one client once their attempts
+/// (starting at the `usize` index of the batch's writes) are committed.
+type Placement = (AmiClient, Vec<(Originate, Option<Instant>)>, usize);
+
 /// Applies database writes in order and in batches; sends each `Originate`
 /// only once its attempt is committed.
 async fn writer(
@@ -1414,7 +1432,7 @@ async fn writer(
             }
         }
         let mut writes = Vec::new();
-        let mut places: Vec<(AmiClient, Vec<(Originate, Option<Instant>)>, usize)> = Vec::new();
+        let mut places: Vec<Placement> = Vec::new();
         let mut status = None;
         let mut releases: Vec<(Vec<i64>, String)> = Vec::new();
         for op in ops {

@@ -47,10 +47,16 @@ fn sim_config(agents: usize, seed: u64) -> SimConfig {
 }
 
 fn rules() -> Vec<RescheduleRule> {
-    ["busy:3:0", "no_answer:2:0", "congestion:2:0", "failed:2:0", "abandoned:2:0"]
-        .iter()
-        .map(|r| RescheduleRule::parse(r).unwrap())
-        .collect()
+    [
+        "busy:3:0",
+        "no_answer:2:0",
+        "congestion:2:0",
+        "failed:2:0",
+        "abandoned:2:0",
+    ]
+    .iter()
+    .map(|r| RescheduleRule::parse(r).unwrap())
+    .collect()
 }
 
 fn engine_config() -> EngineConfig {
@@ -184,7 +190,11 @@ fn check_consistent(
             );
         }
         let last = list.last().and_then(|a| a.outcome.clone());
-        assert_eq!(c.last_outcome, last, "{label}: contact {} last outcome", c.id);
+        assert_eq!(
+            c.last_outcome, last,
+            "{label}: contact {} last outcome",
+            c.id
+        );
         match c.state.as_str() {
             "done" => assert_eq!(last.as_deref(), Some("connected"), "{label}"),
             "exhausted" => {
@@ -215,7 +225,14 @@ async fn campaign_finishes_consistently_against_pbxsim() {
     for t in backends().await {
         let sim = PbxSim::start(sim_config(6, 7)).await.unwrap();
         let port = sim.local_addr().port();
-        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 80, |_| {}).await;
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            80,
+            |_| {},
+        )
+        .await;
         let engine = start_engine(&t.store).await;
         let done = wait_until(Duration::from_secs(90), || async {
             state_of(&t.store, "sales").await == CampaignState::Finished
@@ -224,7 +241,15 @@ async fn campaign_finishes_consistently_against_pbxsim() {
         engine.shutdown().await;
         let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
         let attempts = t.store.campaign_attempts(c.id).await.unwrap();
-        assert!(done, "{}: campaign did not finish: {:?}", t.label, t.store.campaign_stats(c.id, oml_store::now_ms(), 86_400_000, 2000).await.unwrap());
+        assert!(
+            done,
+            "{}: campaign did not finish: {:?}",
+            t.label,
+            t.store
+                .campaign_stats(c.id, oml_store::now_ms(), 86_400_000, 2000)
+                .await
+                .unwrap()
+        );
         check_consistent(t.label, &contacts, &attempts, &rules(), true);
         let stats = sim.stats();
         assert_eq!(
@@ -233,8 +258,12 @@ async fn campaign_finishes_consistently_against_pbxsim() {
             "{}: every Originate has exactly one attempt row",
             t.label
         );
-        assert!(attempts.iter().any(|a| a.outcome.as_deref() == Some("connected")));
-        assert!(attempts.iter().any(|a| a.outcome.as_deref() == Some("busy")));
+        assert!(attempts
+            .iter()
+            .any(|a| a.outcome.as_deref() == Some("connected")));
+        assert!(attempts
+            .iter()
+            .any(|a| a.outcome.as_deref() == Some("busy")));
         let tally = t
             .store
             .abandon_tally(c.id, 0, c.abandon_seconds * 1000)
@@ -257,11 +286,21 @@ async fn dropped_ami_link_loses_no_outcome_and_redials_no_attempt() {
     for t in backends().await {
         let sim = PbxSim::start(sim_config(6, 11)).await.unwrap();
         let port = sim.local_addr().port();
-        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 80, |_| {}).await;
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            80,
+            |_| {},
+        )
+        .await;
         let engine = start_engine(&t.store).await;
         for _ in 0..3 {
             assert!(
-                wait_until(Duration::from_secs(30), || async { sim.active_calls() >= 4 }).await,
+                wait_until(Duration::from_secs(30), || async {
+                    sim.active_calls() >= 4
+                })
+                .await,
                 "{}: calls never started",
                 t.label
             );
@@ -273,7 +312,11 @@ async fn dropped_ami_link_loses_no_outcome_and_redials_no_attempt() {
         })
         .await;
         engine.shutdown().await;
-        assert!(done, "{}: campaign did not finish after link drops", t.label);
+        assert!(
+            done,
+            "{}: campaign did not finish after link drops",
+            t.label
+        );
         let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
         let attempts = t.store.campaign_attempts(c.id).await.unwrap();
         check_consistent(t.label, &contacts, &attempts, &rules(), true);
@@ -298,21 +341,37 @@ async fn nothing_is_dialed_outside_the_window() {
         // Open only on the day of the week that is not today (UTC), all day.
         let today = chrono::Datelike::weekday(&chrono::Utc::now()).num_days_from_monday();
         let other = (today + 3) % 7;
-        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 20, |s| {
-            s.time_zone = "UTC".into();
-            s.days_mask = 1 << other;
-        })
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            20,
+            |s| {
+                s.time_zone = "UTC".into();
+                s.days_mask = 1 << other;
+            },
+        )
         .await;
         let engine = start_engine(&t.store).await;
         // Long enough for several reloads, claims and pacing rounds.
         tokio::time::sleep(Duration::from_secs(3)).await;
         let status = t.store.setting(oml_dialer::STATUS_KEY).await.unwrap();
         engine.shutdown().await;
-        assert_eq!(sim.stats().originates, 0, "{}: dialed outside the window", t.label);
+        assert_eq!(
+            sim.stats().originates,
+            0,
+            "{}: dialed outside the window",
+            t.label
+        );
         assert!(t.store.campaign_attempts(c.id).await.unwrap().is_empty());
-        let status: oml_dialer::LiveStatus = serde_json::from_str(&status.expect("status published")).unwrap();
+        let status: oml_dialer::LiveStatus =
+            serde_json::from_str(&status.expect("status published")).unwrap();
         assert!(!status.campaigns[0].window_open);
-        assert_eq!(status.servers[0].agents_logged_in, 4, "{}: agents seen", t.label);
+        assert_eq!(
+            status.servers[0].agents_logged_in, 4,
+            "{}: agents seen",
+            t.label
+        );
         sim.shutdown().await;
     }
 }
@@ -327,9 +386,21 @@ async fn paused_campaign_places_nothing_new_and_lets_calls_finish() {
         };
         let sim = PbxSim::start(cfg).await.unwrap();
         let port = sim.local_addr().port();
-        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 200, |_| {}).await;
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            200,
+            |_| {},
+        )
+        .await;
         let engine = start_engine(&t.store).await;
-        assert!(wait_until(Duration::from_secs(30), || async { sim.stats().originates >= 10 }).await);
+        assert!(
+            wait_until(Duration::from_secs(30), || async {
+                sim.stats().originates >= 10
+            })
+            .await
+        );
         t.store
             .set_campaign_state("sales", CampaignState::Paused)
             .await
@@ -337,16 +408,34 @@ async fn paused_campaign_places_nothing_new_and_lets_calls_finish() {
         // The engine re-reads states every 200 ms.
         tokio::time::sleep(Duration::from_millis(600)).await;
         let at_pause = sim.stats().originates;
-        assert!(sim.active_calls() > 0, "{}: calls in progress at pause", t.label);
-        let settled = wait_until(Duration::from_secs(30), || async { sim.active_calls() == 0 }).await;
+        assert!(
+            sim.active_calls() > 0,
+            "{}: calls in progress at pause",
+            t.label
+        );
+        let settled = wait_until(Duration::from_secs(30), || async {
+            sim.active_calls() == 0
+        })
+        .await;
         assert!(settled, "{}: calls in progress did not finish", t.label);
         tokio::time::sleep(Duration::from_millis(800)).await;
-        assert_eq!(sim.stats().originates, at_pause, "{}: new calls while paused", t.label);
+        assert_eq!(
+            sim.stats().originates,
+            at_pause,
+            "{}: new calls while paused",
+            t.label
+        );
         engine.shutdown().await;
         let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
         let attempts = t.store.campaign_attempts(c.id).await.unwrap();
         check_consistent(t.label, &contacts, &attempts, &rules(), false);
-        assert!(contacts.iter().all(|c| c.state != "hopper" && c.state != "dialing"), "{}: hopper released", t.label);
+        assert!(
+            contacts
+                .iter()
+                .all(|c| c.state != "hopper" && c.state != "dialing"),
+            "{}: hopper released",
+            t.label
+        );
         assert!(contacts.iter().filter(|c| c.state == "pending").count() > 100);
         sim.shutdown().await;
     }
@@ -372,21 +461,50 @@ async fn unreachable_server_does_not_stop_the_others() {
             })
             .await
             .unwrap();
-        let c = campaign(&t.store, ("127.0.0.1", port, "oml", SECRET), "oml-default", 30, |_| {}).await;
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            30,
+            |_| {},
+        )
+        .await;
         let engine = start_engine(&t.store).await;
         let done = wait_until(Duration::from_secs(90), || async {
             state_of(&t.store, "sales").await == CampaignState::Finished
         })
         .await;
-        let status = t.store.setting(oml_dialer::STATUS_KEY).await.unwrap().unwrap();
+        let status = t
+            .store
+            .setting(oml_dialer::STATUS_KEY)
+            .await
+            .unwrap()
+            .unwrap();
         engine.shutdown().await;
-        assert!(done, "{}: the reachable server did not finish the campaign", t.label);
+        assert!(
+            done,
+            "{}: the reachable server did not finish the campaign",
+            t.label
+        );
         let status: oml_dialer::LiveStatus = serde_json::from_str(&status).unwrap();
         let pbx0 = status.servers.iter().find(|s| s.name == "pbx0").unwrap();
         assert!(!pbx0.connected);
-        assert!(pbx0.last_error.as_deref().unwrap_or("").contains("cannot connect"), "{:?}", pbx0.last_error);
+        assert!(
+            pbx0.last_error
+                .as_deref()
+                .unwrap_or("")
+                .contains("cannot connect"),
+            "{:?}",
+            pbx0.last_error
+        );
         let attempts = t.store.campaign_attempts(c.id).await.unwrap();
-        check_consistent(t.label, &t.store.campaign_contact_states(c.id).await.unwrap(), &attempts, &rules(), true);
+        check_consistent(
+            t.label,
+            &t.store.campaign_contact_states(c.id).await.unwrap(),
+            &attempts,
+            &rules(),
+            true,
+        );
         sim.shutdown().await;
     }
 }
@@ -433,15 +551,25 @@ async fn campaign_against_real_asterisk() {
         eprintln!("SKIPPED: campaign_against_real_asterisk: OML_TEST_ASTERISK_HOST/_PORT/_USER/_SECRET not set (run .ci/asterisk-bench.sh up and source its env)");
         return;
     };
-    let port: u16 = port.parse().expect("OML_TEST_ASTERISK_PORT is a port number");
+    let port: u16 = port
+        .parse()
+        .expect("OML_TEST_ASTERISK_PORT is a port number");
     let t = oml_store::testing::sqlite().await;
     // Numbers ending in 1 answer and talk 4 s, 2 busy, 3 congestion: see
     // .ci/asterisk/extensions.conf. Two agents in queue oml-test.
-    let c = campaign(&t.store, (&host, port, &user, &secret), "oml-test", 0, |s| {
-        s.ring_timeout_s = 10;
-    })
+    let c = campaign(
+        &t.store,
+        (&host, port, &user, &secret),
+        "oml-test",
+        0,
+        |s| {
+            s.ring_timeout_s = 10;
+        },
+    )
     .await;
-    let phones: Vec<String> = (0..12).map(|i| format!("5552{i:02}{}", [1, 2, 3][i % 3])).collect();
+    let phones: Vec<String> = (0..12)
+        .map(|i| format!("5552{i:02}{}", [1, 2, 3][i % 3]))
+        .collect();
     t.store.seed_contacts(c.id, &phones).await.unwrap();
     let engine = start_engine(&t.store).await;
     let done = wait_until(Duration::from_secs(120), || async {
@@ -451,10 +579,19 @@ async fn campaign_against_real_asterisk() {
     engine.shutdown().await;
     let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
     let attempts = t.store.campaign_attempts(c.id).await.unwrap();
-    assert!(done, "campaign on Asterisk did not finish: {contacts:?} {attempts:?}");
+    assert!(
+        done,
+        "campaign on Asterisk did not finish: {contacts:?} {attempts:?}"
+    );
     check_consistent("asterisk", &contacts, &attempts, &rules(), true);
     for a in &attempts {
-        let digit = contacts.iter().find(|c| c.id == a.contact_id).unwrap().phone.chars().last();
+        let digit = contacts
+            .iter()
+            .find(|c| c.id == a.contact_id)
+            .unwrap()
+            .phone
+            .chars()
+            .last();
         let want = match digit {
             Some('1') => "connected",
             Some('2') => "busy",

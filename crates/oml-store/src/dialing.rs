@@ -426,14 +426,16 @@ impl Store {
 
     /// Every attempt of a campaign, oldest first.
     pub async fn campaign_attempts(&self, campaign_id: i64) -> Result<Vec<AttemptRow>> {
-        Ok(on_pool!(self, |p| sqlx::query_as::<_, AttemptRow>(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, AttemptRow>(
             "SELECT contact_id, attempt_no, channel_id, placed_at, answered_at, connected_at, ended_at,
                     outcome, hangup_cause
              FROM call_attempts WHERE campaign_id = $1 ORDER BY contact_id, attempt_no"
         )
         .bind(campaign_id)
         .fetch_all(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// Every contact of a campaign with its dialing state.
@@ -456,7 +458,9 @@ impl Store {
         since_ms: i64,
         abandon_ms: i64,
     ) -> Result<AbandonTally> {
-        let (live, abandoned): (i64, Option<i64>) = on_pool!(self, |p| sqlx::query_as(
+        let (live, abandoned): (i64, Option<i64>) =
+            on_pool!(self, |p| {
+                sqlx::query_as(
             "SELECT COUNT(*), SUM(CASE WHEN connected_at IS NULL OR connected_at - answered_at > $3
                                        THEN 1 ELSE 0 END)
              FROM call_attempts
@@ -467,7 +471,8 @@ impl Store {
         .bind(since_ms)
         .bind(abandon_ms)
         .fetch_one(p)
-        .await?);
+        .await?
+            });
         Ok(AbandonTally {
             live_answered: live,
             abandoned: abandoned.unwrap_or(0),
@@ -476,12 +481,14 @@ impl Store {
 
     /// Contacts of a campaign still to be dialed or in flight.
     pub async fn contacts_left(&self, campaign_id: i64) -> Result<i64> {
-        Ok(on_pool!(self, |p| sqlx::query_scalar(
+        Ok(on_pool!(self, |p| {
+            sqlx::query_scalar(
             "SELECT COUNT(*) FROM contacts WHERE campaign_id = $1 AND state IN ('pending', 'hopper', 'dialing')"
         )
         .bind(campaign_id)
         .fetch_one(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// The figures of a campaign at `now`, the abandon rate over the window
@@ -499,19 +506,24 @@ impl Store {
         .bind(campaign_id)
         .fetch_all(p)
         .await?);
-        let due_now: i64 = on_pool!(self, |p| sqlx::query_scalar(
+        let due_now: i64 = on_pool!(self, |p| {
+            sqlx::query_scalar(
             "SELECT COUNT(*) FROM contacts WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2"
         )
         .bind(campaign_id)
         .bind(now)
         .fetch_one(p)
-        .await?);
-        let by_outcome: Vec<(Option<String>, i64)> = on_pool!(self, |p| sqlx::query_as(
+        .await?
+        });
+        let by_outcome: Vec<(Option<String>, i64)> =
+            on_pool!(self, |p| {
+                sqlx::query_as(
             "SELECT outcome, COUNT(*) FROM call_attempts WHERE campaign_id = $1 GROUP BY outcome"
         )
         .bind(campaign_id)
         .fetch_all(p)
-        .await?);
+        .await?
+            });
         let mut s = CampaignStats {
             campaign_id,
             due_now,
@@ -580,10 +592,12 @@ mod tests {
                 .await
                 .unwrap();
             }
-            sqlx::query("INSERT INTO dnc_numbers (campaign_id, phone, added_at) VALUES (NULL, '555', 0)")
-                .execute(p)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO dnc_numbers (campaign_id, phone, added_at) VALUES (NULL, '555', 0)",
+            )
+            .execute(p)
+            .await
+            .unwrap();
         });
         c.id
     }
@@ -608,11 +622,18 @@ mod tests {
             let got = s.claim_due_contacts(cid, "n1", now_ms(), 10).await.unwrap();
             assert_eq!(got.len(), 2, "{}: dnc number must not be claimed", t.label);
             // Nothing left to claim twice.
-            assert!(s.claim_due_contacts(cid, "n2", now_ms(), 10).await.unwrap().is_empty());
+            assert!(s
+                .claim_due_contacts(cid, "n2", now_ms(), 10)
+                .await
+                .unwrap()
+                .is_empty());
             let w: Vec<_> = got.iter().map(|c| begin(c, "n1")).collect();
             assert_eq!(s.apply_dialing_writes(&w).await.unwrap(), vec![true, true]);
             // The same attempt again is refused: never dialed twice.
-            assert_eq!(s.apply_dialing_writes(&w).await.unwrap(), vec![false, false]);
+            assert_eq!(
+                s.apply_dialing_writes(&w).await.unwrap(),
+                vec![false, false]
+            );
             assert_eq!(s.open_attempts(Some("n1")).await.unwrap().len(), 2);
             let end = DialingWrite::End(AttemptResult {
                 contact_id: got[0].id,
@@ -625,18 +646,28 @@ mod tests {
                 contact_state: "pending".into(),
                 next_attempt_at: 5000,
             });
-            assert_eq!(s.apply_dialing_writes(&[end.clone()]).await.unwrap(), vec![true]);
+            assert_eq!(
+                s.apply_dialing_writes(std::slice::from_ref(&end)).await.unwrap(),
+                vec![true]
+            );
             assert_eq!(s.apply_dialing_writes(&[end]).await.unwrap(), vec![false]);
             let states = s.campaign_contact_states(cid).await.unwrap();
             let st: Vec<&str> = states.iter().map(|c| c.state.as_str()).collect();
             assert_eq!(st, ["pending", "dialing", "dnc"], "{}", t.label);
             assert_eq!(states[0].next_attempt_at, 5000);
-            let stats = s.campaign_stats(cid, now_ms(), 86_400_000, 2000).await.unwrap();
+            let stats = s
+                .campaign_stats(cid, now_ms(), 86_400_000, 2000)
+                .await
+                .unwrap();
             assert_eq!(stats.in_flight, 1);
             assert_eq!(stats.contacts_left, 2);
             assert_eq!(stats.outcomes.get("busy"), Some(&1));
             // Not due before 5000: the retry is claimed only then.
-            assert!(s.claim_due_contacts(cid, "n1", 4000, 10).await.unwrap().is_empty());
+            assert!(s
+                .claim_due_contacts(cid, "n1", 4000, 10)
+                .await
+                .unwrap()
+                .is_empty());
             let again = s.claim_due_contacts(cid, "n1", 5000, 10).await.unwrap();
             assert_eq!(again.len(), 1);
             assert_eq!(again[0].attempts, 1);
@@ -663,7 +694,12 @@ mod tests {
                         answered_at: Some(now),
                         connected_at: conn,
                         ended_at: now + 9000,
-                        outcome: if conn.is_some() { "connected" } else { "abandoned" }.into(),
+                        outcome: if conn.is_some() {
+                            "connected"
+                        } else {
+                            "abandoned"
+                        }
+                        .into(),
                         hangup_cause: Some(16),
                         contact_state: "done".into(),
                         next_attempt_at: 0,
