@@ -62,7 +62,8 @@ pub struct OriginateResponse {
     pub success: bool,
     /// Channel name.
     pub channel: String,
-    /// `Uniqueid` of the channel (may be `<null>` when it never existed).
+    /// `Uniqueid` of the channel; `None` when the peer sent `<null>` or
+    /// `<unknown>` (a failed Originate without `ChannelId`).
     pub uniqueid: Option<String>,
     /// Raw `Reason` code.
     pub reason: u32,
@@ -88,7 +89,9 @@ impl OriginateResponse {
             channel: m.get("Channel").unwrap_or_default().to_owned(),
             uniqueid: m
                 .get("Uniqueid")
-                .filter(|u| !u.is_empty() && *u != "<null>")
+                // Asterisk 22 says `<unknown>` on a failed Originate
+                // without ChannelId; older ones said `<null>`.
+                .filter(|u| !u.is_empty() && *u != "<null>" && *u != "<unknown>")
                 .map(str::to_owned),
             reason,
             outcome: OriginateOutcome::from_reason(reason),
@@ -162,6 +165,12 @@ mod tests {
         assert_eq!(o.outcome, OriginateOutcome::Busy);
         assert!(!o.success);
         assert_eq!(o.uniqueid, None);
+        let mut m22 = m.clone();
+        m22.set("Uniqueid", "<unknown>");
+        assert_eq!(
+            OriginateResponse::from_message(&m22).unwrap().uniqueid,
+            None
+        );
         assert_eq!(o.action_id.as_deref(), Some("a1"));
         let h = Message::event("Hangup")
             .with("Channel", "c")

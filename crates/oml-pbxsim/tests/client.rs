@@ -108,7 +108,10 @@ async fn actions_lists_and_astdb() {
     c.reload(None).await.unwrap();
     let r = c.send(Message::action("NoSuchAction")).await.unwrap();
     assert!(!r.is_success());
-    assert_eq!(r.text(), "Invalid/unknown command");
+    assert_eq!(
+        r.text(),
+        "Invalid/unknown command: NoSuchAction. Use Action: ListCommands to show available commands."
+    );
     assert!(matches!(
         c.hangup("PJSIP/none-0001", None).await,
         Err(AmiError::ActionFailed { .. })
@@ -300,7 +303,7 @@ async fn raw_protocol_greeting_and_unknown_action() {
         "{got}"
     );
     assert!(
-        got.contains("Response: Error\r\nActionID: 2\r\nMessage: Invalid/unknown command\r\n\r\n"),
+        got.contains("Response: Error\r\nActionID: 2\r\nMessage: Invalid/unknown command: Bogus. Use Action: ListCommands to show available commands.\r\n\r\n"),
         "{got}"
     );
     sim.shutdown().await;
