@@ -267,6 +267,13 @@ pub struct SimConfig {
     pub max_frame: usize,
     /// Asterisk version the greeting and `core show version` claim.
     pub ami_version: String,
+    /// Contexts the simulated dialplan has besides the routed ones (the
+    /// contexts `Local/NUMBER@CONTEXT` dial strings name). When `routes`
+    /// is not empty, an Originate into any other Context is refused with
+    /// `Extension does not exist.`, and a Local channel into another
+    /// context fails with Reason 0, as Asterisk does. With no routes every
+    /// context exists.
+    pub dial_contexts: Vec<String>,
 }
 
 impl SimConfig {
@@ -293,6 +300,7 @@ impl SimConfig {
             seed: 1,
             max_frame: 64 * 1024,
             ami_version: "5.0.1".into(),
+            dial_contexts: vec!["from-oml".into()],
         }
     }
 }

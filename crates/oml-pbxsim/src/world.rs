@@ -76,6 +76,23 @@ struct Call {
     agent: Option<usize>,
     /// Outcome drawn at Originate, applied when the ring timer fires.
     ring_outcome: NumberOutcome,
+    /// The `Channel` of the Originate as given (a failed OriginateResponse
+    /// names it).
+    dial: String,
+    /// Whether the Originate gave a `ChannelId`.
+    chan_id_given: bool,
+    /// The `;2` half of a `Local/` channel: the customer's side.
+    other: Option<Half>,
+}
+
+/// The `;2` half of a Local channel pair: the side that runs the dial
+/// context (the customer). It carries the customer's hangup cause.
+#[derive(Debug)]
+struct Half {
+    channel: String,
+    uniqueid: String,
+    /// The context of the Local channel (`from-oml` in `Local/5551@from-oml/n`).
+    context: String,
 }
 
 #[derive(Debug)]
@@ -518,9 +535,16 @@ impl World {
         if !has_exten && !has_app {
             return vec![reply("Error", id).with("Message", "Exten not specified")];
         }
+        if has_exten {
+            let ctx = m.get("Context").unwrap_or("default");
+            if !self.context_exists(ctx) {
+                return vec![reply("Error", id).with("Message", "Extension does not exist.")];
+            }
+        }
         self.stats.originates += 1;
         let n = self.next_id();
         let number = number_of(dial);
+        let local_ctx = local_context(dial);
         let (caller_num, caller_name) = split_caller_id(m.get("CallerID").unwrap_or(""));
         let uniqueid = m
             .get("ChannelId")
@@ -535,6 +559,23 @@ impl World {
             }
         });
         let channel = format!("{base}-{n:08x};1");
+        let other = match &local_ctx {
+            Some(ctx) => {
+                let m2 = self.next_id();
+                Some(Half {
+                    channel: format!("{base}-{n:08x};2"),
+                    uniqueid: m
+                        .get("OtherChannelId")
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("{}.{m2}", self.epoch_at_start)),
+                    context: ctx.clone(),
+                })
+            }
+            None => None,
+        };
+        // A Local channel into a context the dialplan lacks cannot be
+        // placed: Asterisk queues the Originate, then reports Reason 0.
+        let channel_ok = local_ctx.as_deref().is_none_or(|c| self.context_exists(c));
         let timeout_s = m
             .get("Timeout")
             .and_then(|t| t.trim().parse::<f64>().ok())
@@ -542,7 +583,12 @@ impl World {
 
         let model = self.cfg.customers.clone();
         let forced = self.cfg.numbers.get(&number).copied();
-        let outcome = forced.unwrap_or_else(|| {
+        let outcome = if channel_ok {
+            forced
+        } else {
+            Some(NumberOutcome::Fail)
+        };
+        let outcome = outcome.unwrap_or_else(|| {
             let x: f64 = self.rng.gen();
             if x < model.answer_rate {
                 NumberOutcome::Answer
@@ -589,9 +635,13 @@ impl World {
             connected_at: 0.0,
             agent: None,
             ring_outcome: outcome,
+            dial: dial.to_owned(),
+            chan_id_given: m.get("ChannelId").is_some(),
+            other,
         };
         if outcome != NumberOutcome::Fail {
             events.push(self.channel_event("Newchannel", &call, 0, "Down"));
+            events.extend(self.half2_event("Newchannel", &call, 4, "Ring"));
         }
         self.by_channel.insert(channel, n);
         self.calls.insert(n, call);
@@ -613,7 +663,7 @@ impl World {
             match t {
                 Timer::Ring(c) => self.ring_end(c, at, events),
                 Timer::Abandon(c) => self.abandon(c, at, events),
-                Timer::TalkEnd(c) => self.talk_end(c, at, events, "caller"),
+                Timer::TalkEnd(c) => self.talk_end(c, 16, true, at, events),
                 Timer::WrapupEnd(a) => self.wrapup_end(a, at, events),
             }
         }
@@ -645,11 +695,25 @@ impl World {
             let call = self.remove_call(c).expect("present");
             events.push(self.originate_response(&call, false, reason));
             if outcome != NumberOutcome::Fail {
-                events.push(self.hangup_event(&call, cause, txt));
+                if call.other.is_some() {
+                    // Asterisk: the originated ;1 half never got an answer,
+                    // so it ends with cause 0 unless it timed out (19);
+                    // the customer's cause is on the ;2 half.
+                    let first = if outcome == NumberOutcome::NoAnswer {
+                        cause
+                    } else {
+                        0
+                    };
+                    events.push(self.hangup_event(&call, first, cause_text(first)));
+                    events.extend(self.half2_hangup(&call, cause));
+                } else {
+                    events.push(self.hangup_event(&call, cause, txt));
+                }
             }
             return;
         }
         let call = self.calls.get(&c).expect("present");
+        events.extend(self.half2_event("Newstate", call, 6, "Up"));
         events.push(self.channel_event("Newstate", call, 6, "Up"));
         events.push(self.originate_response(call, true, reason));
         // Where does the answered call go?
@@ -753,12 +817,24 @@ impl World {
         if call.state != CallState::Queued {
             return;
         }
-        self.abandon_queued(c, 16, now, events);
+        self.abandon_queued(c, 16, true, now, events);
     }
 
-    fn abandon_queued(&mut self, c: u64, cause: u32, now: Instant, events: &mut Vec<Message>) {
+    /// A queued call ends: the customer hung up (`by_customer`, the ;2
+    /// half goes first) or a Hangup action ended the ;1 half.
+    fn abandon_queued(
+        &mut self,
+        c: u64,
+        cause: u32,
+        by_customer: bool,
+        now: Instant,
+        events: &mut Vec<Message>,
+    ) {
         let sim_now = self.sim_secs(now);
         let call = self.remove_call(c).expect("present");
+        if by_customer {
+            events.extend(self.half2_hangup(&call, cause));
+        }
         let queue = call.queue.clone().unwrap_or_default();
         let mut position = 0;
         let mut count = 0;
@@ -786,9 +862,21 @@ impl World {
                 .with("Position", position.to_string()),
         );
         events.push(self.hangup_event(&call, cause, cause_text(cause)));
+        if !by_customer {
+            events.extend(self.half2_hangup(&call, cause));
+        }
     }
 
-    fn talk_end(&mut self, c: u64, now: Instant, events: &mut Vec<Message>, who: &str) {
+    /// A connected call ends with `cause`: `by_customer` when the customer
+    /// (the ;2 half) hung up, else a Hangup action on the ;1 half.
+    fn talk_end(
+        &mut self,
+        c: u64,
+        cause: u32,
+        by_customer: bool,
+        now: Instant,
+        events: &mut Vec<Message>,
+    ) {
         let Some(call) = self.calls.get(&c) else {
             return;
         };
@@ -805,13 +893,21 @@ impl World {
             q.talk_total += talk;
         }
         self.stats.completed += 1;
+        if by_customer {
+            events.extend(self.half2_hangup(&call, cause));
+        }
+        // Either way the caller side of the queue (;1) left: app_queue
+        // says `caller`.
         events.push(
             self.agent_event("AgentComplete", &call, a)
                 .with("HoldTime", (hold.round() as i64).to_string())
                 .with("TalkTime", (talk.round() as i64).to_string())
-                .with("Reason", who),
+                .with("Reason", "caller"),
         );
-        events.push(self.hangup_event(&call, 16, "Normal Clearing"));
+        events.push(self.hangup_event(&call, cause, cause_text(cause)));
+        if !by_customer {
+            events.extend(self.half2_hangup(&call, cause));
+        }
         self.agents[a].call = None;
         self.agents[a].wrapup = true;
         events.push(self.member_status(a));
@@ -838,9 +934,10 @@ impl World {
                 self.stats.failed += 1;
                 events.push(self.originate_response(&call, false, 1));
                 events.push(self.hangup_event(&call, cause, cause_text(cause)));
+                events.extend(self.half2_hangup(&call, cause));
             }
-            CallState::Queued => self.abandon_queued(c, cause, now, events),
-            CallState::Talking => self.talk_end(c, now, events, "agent"),
+            CallState::Queued => self.abandon_queued(c, cause, false, now, events),
+            CallState::Talking => self.talk_end(c, cause, false, now, events),
         }
     }
 
@@ -1067,23 +1164,64 @@ impl World {
         if let Some(a) = &call.action_id {
             m.push("ActionID", a);
         }
+        // Asterisk names the created channel on success, the requested
+        // dial string on failure.
+        let channel = if success { &call.channel } else { &call.dial };
+        let uniqueid = if success || call.chan_id_given {
+            call.uniqueid.as_str()
+        } else {
+            "<unknown>"
+        };
         m.with("Response", if success { "Success" } else { "Failure" })
-            .with("Channel", &call.channel)
+            .with("Channel", channel)
             .with("Context", &call.context)
             .with("Exten", &call.exten)
             .with("Application", &call.application)
             .with("Data", &call.data)
             .with("Reason", reason.to_string())
-            .with(
-                "Uniqueid",
-                if reason == 0 {
-                    "<null>"
-                } else {
-                    call.uniqueid.as_str()
-                },
-            )
+            .with("Uniqueid", uniqueid)
             .with("CallerIDNum", &call.caller_num)
             .with("CallerIDName", &call.caller_name)
+    }
+
+    /// An event of the ;2 half of a Local call (none for other channels).
+    fn half2_event(&self, name: &str, call: &Call, state: u8, desc: &str) -> Option<Message> {
+        let h = call.other.as_ref()?;
+        Some(
+            Message::event(name)
+                .with("Privilege", "call,all")
+                .with("Channel", &h.channel)
+                .with("ChannelState", state.to_string())
+                .with("ChannelStateDesc", desc)
+                .with("CallerIDNum", &call.caller_num)
+                .with("CallerIDName", &call.caller_name)
+                .with("ConnectedLineNum", &call.number)
+                .with("ConnectedLineName", "<unknown>")
+                .with("Language", "en")
+                .with("AccountCode", "")
+                .with("Context", &h.context)
+                .with("Exten", &call.number)
+                .with("Priority", "1")
+                .with("Uniqueid", &h.uniqueid)
+                .with("Linkedid", &call.uniqueid),
+        )
+    }
+
+    fn half2_hangup(&self, call: &Call, cause: u32) -> Option<Message> {
+        Some(
+            self.half2_event("Hangup", call, 6, "Up")?
+                .with("Cause", cause.to_string())
+                .with("Cause-txt", cause_text(cause)),
+        )
+    }
+
+    /// Whether the simulated dialplan has `ctx`. With no routes configured
+    /// every context exists (all calls go to the default queue); with
+    /// routes, only the routed contexts and `SimConfig::dial_contexts`.
+    fn context_exists(&self, ctx: &str) -> bool {
+        self.cfg.routes.is_empty()
+            || self.cfg.routes.contains_key(ctx)
+            || self.cfg.dial_contexts.iter().any(|c| c == ctx)
     }
 
     fn hangup_event(&self, call: &Call, cause: u32, txt: &str) -> Message {
@@ -1211,6 +1349,7 @@ fn complete(name: &str, id: Option<&str>, items: usize) -> Message {
 
 fn cause_text(cause: u32) -> &'static str {
     match cause {
+        0 => "Unknown",
         16 => "Normal Clearing",
         17 => "User busy",
         19 => "No answer",
@@ -1218,6 +1357,17 @@ fn cause_text(cause: u32) -> &'static str {
         34 => "Circuit/channel congestion",
         _ => "Unknown",
     }
+}
+
+/// The context of a Local channel: `Local/5551@from-oml/n` → `from-oml`;
+/// `None` for other channel technologies.
+fn local_context(dial: &str) -> Option<String> {
+    let rest = dial
+        .get(..6)
+        .filter(|t| t.eq_ignore_ascii_case("Local/"))
+        .map(|_| &dial[6..])?;
+    let after = rest.split_once('@').map_or("default", |(_, c)| c);
+    Some(after.split('/').next().unwrap_or(after).to_owned())
 }
 
 /// `"Name" <123>` → (`123`, `Name`); `123` → (`123`, ``).
@@ -1350,12 +1500,16 @@ mod tests {
             .insert("5551000".into(), NumberOutcome::Answer);
         let r = w.handle(&mut s, &m, t0, &mut ev);
         assert_eq!(r[0].get("Message"), Some("Originate successfully queued"));
-        assert_eq!(names(&ev), ["Newchannel"]);
+        // The ;1 half we originated and the ;2 customer half.
+        assert_eq!(names(&ev), ["Newchannel", "Newchannel"]);
+        assert!(ev[1].get("Channel").unwrap().ends_with(";2"));
+        assert_eq!(ev[1].get("Linkedid"), ev[0].get("Uniqueid"));
         ev.clear();
         w.advance(t0 + Duration::from_secs(10), &mut ev);
         assert_eq!(
             names(&ev),
             [
+                "Newstate",
                 "Newstate",
                 "OriginateResponse",
                 "QueueCallerJoin",
@@ -1365,16 +1519,24 @@ mod tests {
                 "QueueMemberStatus"
             ]
         );
-        let or = oml_ami::OriginateResponse::from_message(&ev[1]).unwrap();
+        let or = oml_ami::OriginateResponse::from_message(&ev[2]).unwrap();
         assert_eq!(or.outcome, oml_ami::OriginateOutcome::Answered);
         assert_eq!(or.action_id.as_deref(), Some("o1"));
-        assert_eq!(ev[2].get("Queue"), Some("oml-default"));
-        assert_eq!(ev[6].get("InCall"), Some("1"));
+        assert!(or.channel.ends_with(";1"), "{or:?}");
+        assert_eq!(ev[3].get("Queue"), Some("oml-default"));
+        assert_eq!(ev[7].get("InCall"), Some("1"));
         ev.clear();
         w.advance(t0 + Duration::from_secs(70), &mut ev);
-        assert_eq!(names(&ev), ["AgentComplete", "Hangup", "QueueMemberStatus"]);
-        assert_eq!(ev[0].get("TalkTime"), Some("60"));
-        assert_eq!(ev[1].get("Cause"), Some("16"));
+        // The customer (;2) hangs up, the queue reports, then ;1 goes.
+        assert_eq!(
+            names(&ev),
+            ["Hangup", "AgentComplete", "Hangup", "QueueMemberStatus"]
+        );
+        assert!(ev[0].get("Channel").unwrap().ends_with(";2"));
+        assert_eq!(ev[0].get("Cause"), Some("16"));
+        assert_eq!(ev[1].get("TalkTime"), Some("60"));
+        assert!(ev[2].get("Channel").unwrap().ends_with(";1"));
+        assert_eq!(ev[2].get("Cause"), Some("16"));
         assert_eq!(w.free_agents(), 0, "wrap-up");
         w.advance(t0 + Duration::from_secs(76), &mut ev);
         assert_eq!(w.free_agents(), 1);
@@ -1440,13 +1602,29 @@ mod tests {
                 ("4".into(), 0)
             ]
         );
-        let causes: Vec<u32> = ev
+        // Per number: (cause of ;1, cause of ;2), as Asterisk reports a
+        // Local channel pair: the customer's cause is on ;2.
+        let mut causes: HashMap<String, (Option<u32>, Option<u32>)> = HashMap::new();
+        for h in ev.iter().filter_map(oml_ami::Hangup::from_message) {
+            let e = causes.entry(number_of(&h.channel)).or_default();
+            if h.channel.ends_with(";1") {
+                e.0 = Some(h.cause);
+            } else {
+                e.1 = Some(h.cause);
+            }
+        }
+        assert_eq!(causes.len(), 3, "{causes:?}");
+        assert_eq!(causes["1"], (Some(0), Some(17)));
+        assert_eq!(causes["2"], (Some(0), Some(34)));
+        assert_eq!(causes["3"], (Some(19), Some(19)));
+        // A failed OriginateResponse names the dial string and, without
+        // ChannelId, Uniqueid `<unknown>`.
+        let busy = ev
             .iter()
-            .filter_map(oml_ami::Hangup::from_message)
-            .map(|h| h.cause)
-            .collect();
-        assert_eq!(causes.len(), 3);
-        assert!(causes.contains(&17) && causes.contains(&34) && causes.contains(&19));
+            .find(|e| e.event_name() == Some("OriginateResponse") && e.action_id() == Some("1"))
+            .unwrap();
+        assert_eq!(busy.get("Channel"), Some("Local/1@from-oml/n"));
+        assert_eq!(busy.get("Uniqueid"), Some("<unknown>"));
     }
 
     #[test]
@@ -1463,7 +1641,7 @@ mod tests {
         let mut ev = Vec::new();
         w.handle(
             &mut s,
-            &oml_ami::Originate::to_extension("Local/9@x/n", "camp-7", "1").to_message(),
+            &oml_ami::Originate::to_extension("Local/9@from-oml/n", "camp-7", "1").to_message(),
             t0,
             &mut ev,
         );
@@ -1490,6 +1668,57 @@ mod tests {
             names(&r[1..]),
             ["CoreShowChannel", "CoreShowChannelsComplete"]
         );
+    }
+
+    #[test]
+    fn unknown_contexts_and_hangup_cause() {
+        let (mut w, t0) = world(1);
+        w.cfg.routes.insert("camp".into(), "oml-default".into());
+        w.cfg.customers.answer_rate = 1.0;
+        let mut s = logged_in();
+        let mut ev = Vec::new();
+        // A Context the dialplan lacks: refused at once.
+        let m = oml_ami::Originate::to_extension("Local/5@from-oml/n", "nowhere", "1").to_message();
+        let r = w.handle(&mut s, &m, t0, &mut ev);
+        assert_eq!(r[0].get("Message"), Some("Extension does not exist."));
+        assert!(ev.is_empty());
+        // A Local channel into a missing context: queued, then Reason 0.
+        let m = oml_ami::Originate::to_extension("Local/5@nowhere/n", "camp", "1")
+            .to_message()
+            .with("ActionID", "x");
+        let r = w.handle(&mut s, &m, t0, &mut ev);
+        assert_eq!(r[0].get("Message"), Some("Originate successfully queued"));
+        w.advance(t0 + Duration::from_secs(1), &mut ev);
+        let or = ev
+            .iter()
+            .find_map(oml_ami::OriginateResponse::from_message)
+            .unwrap();
+        assert_eq!((or.success, or.reason, or.uniqueid), (false, 0, None));
+        // A Hangup action's Cause reaches both halves.
+        ev.clear();
+        let m = oml_ami::Originate::to_extension("Local/6@from-oml/n", "camp", "1")
+            .to_message()
+            .with("ChannelId", "A")
+            .with("OtherChannelId", "B");
+        w.handle(&mut s, &m, t0, &mut ev);
+        w.advance(t0 + Duration::from_secs(11), &mut ev);
+        let ch = ev
+            .iter()
+            .find_map(oml_ami::OriginateResponse::from_message)
+            .unwrap()
+            .channel;
+        ev.clear();
+        let h = Message::action("Hangup")
+            .with("Channel", &ch)
+            .with("Cause", "21");
+        let r = w.handle(&mut s, &h, t0 + Duration::from_secs(12), &mut ev);
+        assert_eq!(r[0].response_status(), Some("Success"));
+        let hups: Vec<(String, u32)> = ev
+            .iter()
+            .filter_map(oml_ami::Hangup::from_message)
+            .map(|h| (h.uniqueid, h.cause))
+            .collect();
+        assert_eq!(hups, [("A".into(), 21), ("B".into(), 21)]);
     }
 
     #[test]

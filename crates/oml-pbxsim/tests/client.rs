@@ -172,9 +172,11 @@ async fn originate_answered_reaches_an_agent_with_the_asterisk_sequence() {
         OriginateResponse::from_message(&m).unwrap().outcome,
         OriginateOutcome::Busy
     );
+    // As on Asterisk, the busy cause is on the customer's ;2 half; the
+    // ;1 half we originated ends with cause 0.
     let h = next_matching(
         &mut rx,
-        |e| matches!(e, Event::Ami(m) if m.event_name() == Some("Hangup")),
+        |e| matches!(e, Event::Ami(m) if m.event_name() == Some("Hangup") && m.get("Channel").is_some_and(|c| c.ends_with(";2"))),
     )
     .await;
     let Event::Ami(h) = h else { unreachable!() };
