@@ -8,7 +8,7 @@ use crate::manifest::{
 };
 use crate::pg::PgUrl;
 use crate::progress::Progress;
-use crate::writer::{write_archive, Source, WriteOptions};
+use crate::writer::{hash_sources, write_hashed, Source, WriteOptions};
 use crate::Layout;
 use oml_store::{Backend, Location, Store};
 use std::os::unix::fs::DirBuilderExt;
@@ -60,9 +60,8 @@ pub async fn create(
         .map_err(|e| BackupError::io("cannot create", &snap_dir, e))?;
     let result = async {
         let schema_version = store.schema_version().await?.unwrap_or(0);
-        let db_source = snapshot(store, &snap_dir).await?;
         let mut components = vec!["database".to_string()];
-        let mut sources = vec![db_source];
+        let mut sources = Vec::new();
         let mut skipped = Vec::new();
         if layout.config_file.is_file() {
             components.push("config".into());
@@ -122,9 +121,18 @@ pub async fn create(
             components,
             files: Vec::new(),
         };
+        // The database snapshot (pg_dump can take a while) runs while the
+        // other files are checksummed.
+        let (db_source, hashed) =
+            snapshot_while_hashing(store, &snap_dir, &sources, progress).await;
+        let db_source = db_source?;
+        let hashed = hashed?;
+        let db_entry = hash_sources(std::slice::from_ref(&db_source), &crate::NoProgress)?;
+        let mut all: Vec<_> = std::iter::once(db_source).zip(db_entry).collect();
+        all.extend(sources.into_iter().zip(hashed));
         let write = options.write;
         let (path, manifest) =
-            blocking(|| write_archive(&dir, &name, manifest, sources, write, progress))?;
+            blocking(|| write_hashed(&dir, &name, manifest, all, write, progress))?;
         Ok(BackupOutcome {
             path,
             name: name.clone(),
@@ -135,6 +143,35 @@ pub async fn create(
     .await;
     let _ = std::fs::remove_dir_all(&snap_dir);
     result
+}
+
+/// Takes the snapshot and, at the same time on another thread, hashes
+/// `sources` (on a multi-threaded runtime; one after the other otherwise).
+async fn snapshot_while_hashing(
+    store: &Store,
+    dir: &Path,
+    sources: &[Source],
+    progress: &(dyn Progress + Send),
+) -> (Result<Source>, Result<Vec<crate::manifest::FileEntry>>) {
+    let multi = matches!(
+        tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread)
+    );
+    if !multi {
+        let db = snapshot(store, dir).await;
+        return (db, hash_sources(sources, progress));
+    }
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|s| {
+            let hashing = s.spawn(|| hash_sources(sources, progress));
+            let db = handle.block_on(snapshot(store, dir));
+            let hashed = hashing
+                .join()
+                .unwrap_or_else(|_| Err(BackupError::Other("checksum thread panicked".into())));
+            (db, hashed)
+        })
+    })
 }
 
 /// The consistent online snapshot of the database, as a file in `dir`.

@@ -47,37 +47,16 @@ impl WriteOptions {
     }
 }
 
-/// Writes `dir/name` from `sources`, `manifest` getting its `files` filled
-/// in. Returns the final path. On any error the temporary file is removed.
-pub fn write_archive(
-    dir: &Path,
-    name: &str,
-    mut manifest: Manifest,
-    sources: Vec<Source>,
-    options: WriteOptions,
-    progress: &dyn Progress,
-) -> Result<(PathBuf, Manifest)> {
-    let final_path = dir.join(name);
-    if final_path.exists() {
-        return Err(BackupError::Other(format!(
-            "{} already exists: wait a second and run the backup again",
-            final_path.display()
-        )));
-    }
-    // Compressible files first, media last, each group in its own frames.
-    let (mut order, media): (Vec<Source>, Vec<Source>) = sources
-        .into_iter()
-        .partition(|s| !is_precompressed(&s.archive_path));
-    let first_media = order.len();
-    order.extend(media);
-
-    let total: u64 = order
+/// SHA-256 and size of each source (the first pass: the manifest, which
+/// comes first in the archive, needs them).
+pub fn hash_sources(sources: &[Source], progress: &dyn Progress) -> Result<Vec<FileEntry>> {
+    let total: u64 = sources
         .iter()
         .map(|s| std::fs::metadata(&s.fs_path).map(|m| m.len()).unwrap_or(0))
         .sum();
     progress.start("checksums", total);
-    let mut files = Vec::with_capacity(order.len());
-    for s in &order {
+    let mut files = Vec::with_capacity(sources.len());
+    for s in sources {
         let f =
             File::open(&s.fs_path).map_err(|e| BackupError::io("cannot open", &s.fs_path, e))?;
         let (sha256, size) = hash_stream(ProgressReader { inner: f, progress })
@@ -89,6 +68,53 @@ pub fn write_archive(
         });
     }
     progress.finish();
+    Ok(files)
+}
+
+/// Writes `dir/name` from `sources`, `manifest` getting its `files` filled
+/// in. Returns the final path. On any error the temporary file is removed.
+pub fn write_archive(
+    dir: &Path,
+    name: &str,
+    manifest: Manifest,
+    sources: Vec<Source>,
+    options: WriteOptions,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, Manifest)> {
+    let files = hash_sources(&sources, progress)?;
+    write_hashed(
+        dir,
+        name,
+        manifest,
+        sources.into_iter().zip(files).collect(),
+        options,
+        progress,
+    )
+}
+
+/// [`write_archive`] for sources already hashed by [`hash_sources`].
+pub fn write_hashed(
+    dir: &Path,
+    name: &str,
+    mut manifest: Manifest,
+    hashed: Vec<(Source, FileEntry)>,
+    options: WriteOptions,
+    progress: &dyn Progress,
+) -> Result<(PathBuf, Manifest)> {
+    let final_path = dir.join(name);
+    if final_path.exists() {
+        return Err(BackupError::Other(format!(
+            "{} already exists: wait a second and run the backup again",
+            final_path.display()
+        )));
+    }
+    // Compressible files first, media last, each group in its own frames.
+    let (mut order, media): (Vec<_>, Vec<_>) = hashed
+        .into_iter()
+        .partition(|(s, _)| !is_precompressed(&s.archive_path));
+    let first_media = order.len();
+    order.extend(media);
+    let (order, files): (Vec<Source>, Vec<FileEntry>) = order.into_iter().unzip();
     manifest.files = files;
 
     let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
