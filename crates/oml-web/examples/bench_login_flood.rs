@@ -10,6 +10,7 @@
 //!   1. baseline: `GET /` with an agent's session cookie;
 //!   2. the same page while a second `wrk` posts wrong passwords for random
 //!      usernames from random addresses.
+//!
 //! CPU is this process's user+system time (the server; wrk runs apart).
 //!
 //! Run: `cargo run --release -p oml-web --example bench_login_flood -- [SECONDS] [REPORT.md]`
@@ -257,7 +258,10 @@ async fn run(secs: u64, report_path: PathBuf) {
     let mut alone = Vec::new();
     for (what, user) in [
         ("random usernames (hashed)", None),
-        ("one username, blocked after 3 (refused unhashed)", Some("admin")),
+        (
+            "one username, blocked after 3 (refused unhashed)",
+            Some("admin"),
+        ),
     ] {
         eprintln!("phase: flood alone, {what}, {secs} s");
         let c0 = cpu_seconds();

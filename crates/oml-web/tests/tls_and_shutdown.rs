@@ -21,14 +21,28 @@ async fn https_serves_secure_cookies_and_stops_gracefully() {
     let cert = dir.path().join("cert.pem");
     let key = dir.path().join("key.pem");
     let st = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
 
     let mut config = oml_config::Config::default();
     config.web.tls_cert = Some(cert.clone());
@@ -65,11 +79,17 @@ async fn https_serves_secure_cookies_and_stops_gracefully() {
         .lines()
         .find(|l| l.starts_with("set-cookie: oml_csrf="))
         .expect("pre-session cookie");
-    assert!(csrf.contains("secure") && csrf.contains("httponly"), "{csrf}");
+    assert!(
+        csrf.contains("secure") && csrf.contains("httponly"),
+        "{csrf}"
+    );
 
     stop_tx.send(()).unwrap();
     let finished = tokio::time::timeout(std::time::Duration::from_secs(15), server).await;
-    assert!(matches!(finished, Ok(Ok(Ok(())))), "graceful stop: {finished:?}");
+    assert!(
+        matches!(finished, Ok(Ok(Ok(())))),
+        "graceful stop: {finished:?}"
+    );
 
     // A key that is not a key: the error names both files.
     std::fs::write(&key, "not a key").unwrap();
@@ -96,5 +116,8 @@ async fn a_busy_port_is_reported_with_what_to_change() {
     let err = oml_web::server::bind(taken.local_addr().unwrap())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("--listen") && err.contains("oml.toml"), "{err}");
+    assert!(
+        err.contains("--listen") && err.contains("oml.toml"),
+        "{err}"
+    );
 }
