@@ -127,7 +127,13 @@ async fn reaction() -> Reaction {
     cfg.wrapup_time = Dist::Fixed(0.0);
     let sim = PbxSim::start(cfg).await.unwrap();
     setup(&store, sim.local_addr().port(), 5000, 1000).await;
-    let engine = Engine::spawn(store.clone(), engine_config());
+    // The engine's default hopper batch (200): claims are short, so they
+    // hold the SQLite write lock only briefly.
+    let cfg = EngineConfig {
+        hopper_batch: EngineConfig::default().hopper_batch,
+        ..engine_config()
+    };
+    let engine = Engine::spawn(store.clone(), cfg);
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
     engine.metrics().take_reaction_samples();
     tokio::time::sleep(Duration::from_secs(20)).await;
@@ -233,11 +239,14 @@ fn main() {
         (r, t)
     });
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
     let mut md = String::new();
     md.push_str("# Dialer engine benchmark\n\n");
     md.push_str("Reproduce: `cargo bench -p oml-dialer --bench dialer` (writes this file).\n");
     md.push_str(&format!(
-        "Machine: {cores} CPU cores, shared with the simulator and the database in the same process; SQLite store (WAL) in a temporary folder.\n\n"
+        "Machine: {cores} CPU cores, shared with the simulator and the database in the same process; SQLite store (WAL) in a temporary folder. Load average (1, 5, 15 min) at the end of the run: {load} — other work on the machine stretches the tails.\n\n"
     ));
     if let Some(r) = &r {
         md.push_str("## Reaction time (agent freed → next Originate)\n\n");

@@ -103,6 +103,9 @@ impl Metrics {
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct LiveStatus {
     pub updated_at: i64,
+    /// Set in the last status an engine publishes when it shuts down.
+    #[serde(default)]
+    pub stopped: bool,
     pub node: String,
     pub play: bool,
     pub calls_in_flight: usize,
@@ -416,7 +419,7 @@ impl Core {
             .flat_map(|c| c.hopper.drain(..).map(|d| d.id))
             .collect();
         let _ = self.wtx.send(WriterOp::Release(ids, node));
-        self.publish_status();
+        self.publish_status_final(true);
         for s in self.servers.values() {
             s.link.cancel();
         }
@@ -1208,6 +1211,10 @@ impl Core {
     // ---------------------------------------------------------- status
 
     fn publish_status(&self) {
+        self.publish_status_final(false);
+    }
+
+    fn publish_status_final(&self, stopped: bool) {
         if !self.cfg.publish_status {
             return;
         }
@@ -1215,6 +1222,7 @@ impl Core {
         let inst = Instant::now();
         let mut st = LiveStatus {
             updated_at: now,
+            stopped,
             node: self.cfg.node.clone(),
             play: self.play,
             calls_in_flight: self.calls.len(),

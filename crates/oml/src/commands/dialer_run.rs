@@ -190,7 +190,8 @@ async fn collect(store: &Store) -> Result<StatusOut> {
         .and_then(|s| serde_json::from_str(&s).ok());
     let now = now_ms();
     let seen = live.as_ref().map(|l| l.updated_at);
-    let engine_running = seen.is_some_and(|t| now - t < 5_000);
+    let engine_running =
+        seen.is_some_and(|t| now - t < 5_000) && !live.as_ref().is_some_and(|l| l.stopped);
     let mut campaigns = Vec::new();
     for c in store.campaigns().await? {
         let s = store
