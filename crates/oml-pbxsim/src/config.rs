@@ -238,6 +238,21 @@ pub struct QueueConfig {
     pub agents: usize,
 }
 
+/// A further AMI user with restricted permissions, like a manager.conf
+/// section with `read =` / `write =` class lists (e.g. read `system`,
+/// write `system,command,reporting`). The main user has every class.
+#[derive(Clone, Debug)]
+pub struct SimUser {
+    /// Section name (the login Username).
+    pub username: String,
+    /// Its secret.
+    pub secret: SecretString,
+    /// Event classes it receives (`all` = every class).
+    pub read: Vec<String>,
+    /// Action classes it may send (`all` = every class).
+    pub write: Vec<String>,
+}
+
 /// Everything about a simulated PBX.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -274,6 +289,8 @@ pub struct SimConfig {
     /// context fails with Reason 0, as Asterisk does. With no routes every
     /// context exists.
     pub dial_contexts: Vec<String>,
+    /// Users besides `username`, with restricted permissions.
+    pub users: Vec<SimUser>,
 }
 
 impl SimConfig {
@@ -301,6 +318,7 @@ impl SimConfig {
             max_frame: 64 * 1024,
             ami_version: "5.0.1".into(),
             dial_contexts: vec!["from-oml".into()],
+            users: Vec::new(),
         }
     }
 }

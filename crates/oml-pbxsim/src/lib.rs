@@ -41,7 +41,7 @@ pub mod world;
 
 pub use config::{
     parse_number_rule, parse_queue, parse_route, CustomerModel, Dist, NumberOutcome, ParseError,
-    QueueConfig, SimConfig,
+    QueueConfig, SimConfig, SimUser,
 };
 pub use server::{Fault, PbxSim};
 pub use world::{Session, Stats, World};

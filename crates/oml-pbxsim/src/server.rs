@@ -33,9 +33,13 @@ pub enum Fault {
     Garbage(Vec<u8>),
 }
 
+/// One batch of events: each event's `Privilege` header (to filter by the
+/// session's read classes) and its bytes.
+type Batch = Arc<Vec<(String, Bytes)>>;
+
 struct Shared {
     world: Mutex<World>,
-    events: broadcast::Sender<Bytes>,
+    events: broadcast::Sender<Batch>,
     faults: broadcast::Sender<Fault>,
     wake: Notify,
     cancel: CancellationToken,
@@ -53,13 +57,15 @@ impl Shared {
         if events.is_empty() {
             return;
         }
-        let mut buf = BytesMut::new();
+        let mut batch = Vec::with_capacity(events.len());
         for e in events {
-            if let Err(err) = encode_message(e, &mut buf) {
-                tracing::error!(error = %err, "pbxsim built an unsendable event");
+            let mut buf = BytesMut::new();
+            match encode_message(e, &mut buf) {
+                Ok(()) => batch.push((e.get("Privilege").unwrap_or("").to_owned(), buf.freeze())),
+                Err(err) => tracing::error!(error = %err, "pbxsim built an unsendable event"),
             }
         }
-        let _ = self.events.send(buf.freeze());
+        let _ = self.events.send(Arc::new(batch));
     }
 }
 
@@ -189,8 +195,8 @@ async fn timer_loop(shared: Arc<Shared>) {
 }
 
 async fn recv_events(
-    rx: &mut Option<broadcast::Receiver<Bytes>>,
-) -> Result<Bytes, broadcast::error::RecvError> {
+    rx: &mut Option<broadcast::Receiver<Batch>>,
+) -> Result<Batch, broadcast::error::RecvError> {
     match rx {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
@@ -204,7 +210,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io:
     w.write_all(&shared.greeting).await?;
     let mut reader = FramedRead::new(r, AmiCodec::server(max_frame));
     let mut session = Session::default();
-    let mut events: Option<broadcast::Receiver<Bytes>> = None;
+    let mut events: Option<broadcast::Receiver<Batch>> = None;
     let mut faults = shared.faults.subscribe();
     let mut out = BytesMut::with_capacity(8192);
     loop {
@@ -251,8 +257,15 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io:
                 None => return Ok(()),
             },
             ev = recv_events(&mut events) => match ev {
-                Ok(b) => {
-                    w.write_all(&b).await?;
+                Ok(batch) => {
+                    // Only the classes the user may read, like Asterisk.
+                    for (privilege, bytes) in batch.iter() {
+                        if session.may_read(privilege) {
+                            out.extend_from_slice(bytes);
+                        }
+                    }
+                    w.write_all(&out).await?;
+                    out.clear();
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(%peer, missed = n, "pbxsim client too slow; events dropped");

@@ -139,6 +139,40 @@ pub struct Session {
     pub challenge: Option<String>,
     /// Set by `Logoff`: the server closes the connection after replying.
     pub closing: bool,
+    /// The logged-in user's (read, write) classes when it is one of
+    /// `SimConfig::users`; `None` means every class.
+    pub perms: Option<(Vec<String>, Vec<String>)>,
+}
+
+impl Session {
+    /// Whether this session receives an event whose `Privilege` header is
+    /// `privilege` (e.g. `call,all`).
+    pub fn may_read(&self, privilege: &str) -> bool {
+        match &self.perms {
+            None => true,
+            Some((read, _)) => has_class(read, privilege),
+        }
+    }
+
+    /// Whether this session may send an action of classes `privs`
+    /// (`<none>` = anyone).
+    fn may_write(&self, privs: &str) -> bool {
+        match &self.perms {
+            None => true,
+            Some((_, write)) => privs == "<none>" || has_class(write, privs),
+        }
+    }
+}
+
+/// Whether `classes` (a user's list) grants one of the classes in
+/// `wanted` (`a,b,all`); `all` in the user's list grants everything.
+fn has_class(classes: &[String], wanted: &str) -> bool {
+    classes.iter().any(|c| c.eq_ignore_ascii_case("all"))
+        || wanted
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.eq_ignore_ascii_case("all"))
+            .any(|w| classes.iter().any(|c| c.eq_ignore_ascii_case(w)))
 }
 
 /// The PBX state.
@@ -331,6 +365,14 @@ impl World {
         if !session.authenticated {
             return err("Permission denied");
         }
+        if let Some((_, _, privs)) = ACTIONS
+            .iter()
+            .find(|(name, _, _)| name.eq_ignore_ascii_case(&action))
+        {
+            if !session.may_write(privs) {
+                return err("Permission denied");
+            }
+        }
         match action.as_str() {
             "originate" => self.originate(m, now, events),
             "hangup" => {
@@ -427,16 +469,24 @@ impl World {
                     "manager reload" => Vec::new(),
                     c if c.starts_with("manager show user ") => {
                         let who = c["manager show user ".len()..].trim();
-                        if who == self.cfg.username {
-                            vec![
+                        let perms = if who == self.cfg.username {
+                            Some((ALL_PERMS.to_owned(), ALL_PERMS.to_owned()))
+                        } else {
+                            self.cfg
+                                .users
+                                .iter()
+                                .find(|u| u.username == who)
+                                .map(|u| (u.read.join(","), u.write.join(",")))
+                        };
+                        match perms {
+                            Some((read, write)) => vec![
                                 String::new(),
                                 format!("{:>18}: {who}", "username"),
                                 format!("{:>18}: <Set>", "secret"),
-                                format!("{:>18}: {ALL_PERMS}", "read perm"),
-                                format!("{:>18}: {ALL_PERMS}", "write perm"),
-                            ]
-                        } else {
-                            vec![format!("There is no manager called {who}")]
+                                format!("{:>18}: {read}", "read perm"),
+                                format!("{:>18}: {write}", "write perm"),
+                            ],
+                            None => vec![format!("There is no manager called {who}")],
                         }
                     }
                     "database show" => self
@@ -467,8 +517,11 @@ impl World {
             "reload" => vec![ok("Module Reloaded")],
             "listcommands" => {
                 let mut r = reply("Success", id);
+                // Asterisk lists only what the user may send.
                 for (name, synopsis, privs) in ACTIONS {
-                    r.push(name, &format!("{synopsis}  (Priv: {privs})"));
+                    if session.may_write(privs) {
+                        r.push(name, &format!("{synopsis}  (Priv: {privs})"));
+                    }
                 }
                 vec![r]
             }
@@ -500,9 +553,19 @@ impl World {
 
     fn login(&mut self, session: &mut Session, m: &Message) -> Message {
         let id = m.action_id();
-        let user_ok = m.get("Username").is_some_and(|u| u == self.cfg.username);
         use secrecy::ExposeSecret;
-        let secret = self.cfg.secret.expose_secret();
+        let who = m.get("Username").unwrap_or("");
+        let (user_ok, secret, perms) = if who == self.cfg.username {
+            (true, self.cfg.secret.expose_secret(), None)
+        } else if let Some(u) = self.cfg.users.iter().find(|u| u.username == who) {
+            (
+                true,
+                u.secret.expose_secret(),
+                Some((u.read.clone(), u.write.clone())),
+            )
+        } else {
+            (false, "", None)
+        };
         let pass_ok = if m
             .get("AuthType")
             .is_some_and(|a| a.eq_ignore_ascii_case("md5"))
@@ -518,6 +581,7 @@ impl World {
         };
         if user_ok && pass_ok {
             session.authenticated = true;
+            session.perms = perms;
             reply("Success", id).with("Message", "Authentication accepted")
         } else {
             session.authenticated = false;
@@ -1719,6 +1783,47 @@ mod tests {
             .map(|h| (h.uniqueid, h.cause))
             .collect();
         assert_eq!(hups, [("A".into(), 21), ("B".into(), 21)]);
+    }
+
+    #[test]
+    fn limited_user_permissions() {
+        let (mut w, now) = world(1);
+        w.cfg.users.push(crate::config::SimUser {
+            username: "lim".into(),
+            secret: SecretString::from("p"),
+            read: vec!["system".into()],
+            write: vec!["system".into(), "command".into(), "reporting".into()],
+        });
+        let mut ev = Vec::new();
+        let mut s = Session::default();
+        let r = w.handle(
+            &mut s,
+            &oml_ami::actions::login_plain("lim", "p"),
+            now,
+            &mut ev,
+        );
+        assert_eq!(r[0].response_status(), Some("Success"));
+        let o = oml_ami::Originate::to_extension("Local/1@from-oml/n", "c", "1").to_message();
+        let r = w.handle(&mut s, &o, now, &mut ev);
+        assert_eq!(r[0].get("Message"), Some("Permission denied"));
+        let r = w.handle(&mut s, &Message::action("ListCommands"), now, &mut ev);
+        let allowed = oml_ami::check::parse_list_commands(&r[0]);
+        assert!(allowed.contains("command") && allowed.contains("ping"));
+        assert!(!allowed.contains("originate"));
+        let r = w.handle(
+            &mut s,
+            &oml_ami::actions::command("manager show user lim"),
+            now,
+            &mut ev,
+        );
+        let lines: Vec<String> = r[0].output_lines().into_iter().map(str::to_owned).collect();
+        assert_eq!(
+            oml_ami::check::parse_read_perm(&lines).unwrap(),
+            ["system".to_owned()].into_iter().collect()
+        );
+        assert!(s.may_read("system,all"));
+        assert!(!s.may_read("call,all"));
+        assert!(logged_in().may_read("call,all"));
     }
 
     #[test]
