@@ -203,10 +203,42 @@ impl PgUrl {
                     tracing::debug!("database in use, retrying the rename: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
-                Err((e, _)) => return Err(e),
+                Err((e, busy)) => {
+                    if busy {
+                        let who = self.clients(renames[0].0).await.unwrap_or_default();
+                        return Err(BackupError::Sql(format!("{e}; connected now: {who}")));
+                    }
+                    return Err(e);
+                }
                 Ok(()) => return Ok(()),
             }
         }
+    }
+
+    /// Who is connected to `db` (application names and states), for messages.
+    async fn clients(&self, db: &str) -> Result<String> {
+        let mut c = self.maintenance().await?;
+        let rows: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT application_name, state, left(query, 60) FROM pg_stat_activity WHERE datname = $1",
+        )
+        .bind(db)
+        .fetch_all(&mut c)
+        .await?;
+        c.close().await.ok();
+        Ok(rows
+            .iter()
+            .map(|(a, s, q)| {
+                format!(
+                    "{} ({}, last query: {})",
+                    a.as_deref()
+                        .filter(|a| !a.is_empty())
+                        .unwrap_or("unnamed client"),
+                    s.as_deref().unwrap_or("?"),
+                    q.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "))
     }
 
     /// The error, and whether it is "database in use" (SQLSTATE 55006).
