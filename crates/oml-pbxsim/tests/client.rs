@@ -387,3 +387,61 @@ async fn hangup_of_a_ringing_channel() {
     assert!(c.core_show_channels().await.unwrap().is_empty());
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limited_user_gets_only_its_event_classes() {
+    let mut cfg = sim_config(1);
+    cfg.numbers.insert("5551001".into(), NumberOutcome::Busy);
+    cfg.users.push(oml_pbxsim::SimUser {
+        username: "lim".into(),
+        secret: SecretString::from("p"),
+        read: vec!["system".into()],
+        write: vec!["system".into(), "command".into(), "reporting".into()],
+    });
+    let sim = PbxSim::start(cfg).await.unwrap();
+    let admin = AmiClient::connect(client_config(&sim, AuthKind::Md5))
+        .await
+        .unwrap();
+    let mut lc = client_config(&sim, AuthKind::Md5);
+    lc.username = "lim".into();
+    lc.secret = SecretString::from("p");
+    let limited = AmiClient::connect(lc).await.unwrap();
+    let mut admin_rx = admin.events();
+    let mut limited_rx = limited.events();
+    assert!(matches!(
+        limited
+            .originate(&Originate::to_extension(
+                "Local/5551001@from-oml/n",
+                "c",
+                "1"
+            ))
+            .await,
+        Err(AmiError::ActionFailed { .. })
+    ));
+    admin
+        .originate(&Originate::to_extension(
+            "Local/5551001@from-oml/n",
+            "c",
+            "1",
+        ))
+        .await
+        .unwrap();
+    next_matching(
+        &mut admin_rx,
+        |e| matches!(e, Event::Ami(m) if OriginateResponse::from_message(m).is_some()),
+    )
+    .await;
+    // Give the limited session the same chance to see the call events.
+    limited.ping().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(e) = limited_rx.try_recv() {
+        if let Event::Ami(m) = e {
+            assert_ne!(
+                m.get("Privilege"),
+                Some("call,all"),
+                "a read=system user got a call event: {m:?}"
+            );
+        }
+    }
+    sim.shutdown().await;
+}
