@@ -600,3 +600,54 @@ async fn campaign_against_real_asterisk() {
         assert_eq!(a.outcome.as_deref(), Some(want), "{a:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_spread_over_servers() {
+    for t in backends().await {
+        let a = PbxSim::start(sim_config(3, 31)).await.unwrap();
+        let b = PbxSim::start(sim_config(3, 32)).await.unwrap();
+        t.store
+            .create_server(&ServerSpec {
+                name: "pbx2".into(),
+                host: "127.0.0.1".into(),
+                ami_port: b.local_addr().port(),
+                ami_user: "oml".into(),
+                ami_secret: SecretString::from(SECRET),
+                enabled: true,
+            })
+            .await
+            .unwrap();
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", a.local_addr().port(), "oml", SECRET),
+            "oml-default",
+            60,
+            |_| {},
+        )
+        .await;
+        let engine = start_engine(&t.store).await;
+        let done = wait_until(Duration::from_secs(90), || async {
+            state_of(&t.store, "sales").await == CampaignState::Finished
+        })
+        .await;
+        engine.shutdown().await;
+        assert!(done, "{}: campaign on two servers did not finish", t.label);
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        let (na, nb) = (a.stats().originates, b.stats().originates);
+        assert!(
+            na > 5 && nb > 5,
+            "{}: calls not spread: {na} / {nb}",
+            t.label
+        );
+        assert_eq!((na + nb) as usize, attempts.len(), "{}", t.label);
+        check_consistent(
+            t.label,
+            &t.store.campaign_contact_states(c.id).await.unwrap(),
+            &attempts,
+            &rules(),
+            true,
+        );
+        a.shutdown().await;
+        b.shutdown().await;
+    }
+}
