@@ -316,7 +316,8 @@ impl SimConfig {
             time_scale: 1.0,
             seed: 1,
             max_frame: 64 * 1024,
-            ami_version: "5.0.1".into(),
+            // What Asterisk 22 greets with.
+            ami_version: "11.0.0".into(),
             dial_contexts: vec!["from-oml".into()],
             users: Vec::new(),
         }

@@ -26,14 +26,22 @@
 //! ```
 //!
 //! What is simulated (see `world.rs`): login (plain and MD5 challenge,
-//! `Authentication failed` on a wrong secret), `Ping`, `Originate` with
-//! per-number or random outcomes (answer / busy / congestion / no answer /
-//! fail), queues of agents with talk and wrap-up times, customer patience
-//! in queue, `Hangup`, AstDB, `QueueStatus`, `QueueSummary`,
-//! `CoreShowChannels`, `Status`, `Command`, `Reload`, `Events`, `Logoff`;
-//! any other action gets `Response: Error` / `Invalid/unknown command`.
+//! `Authentication failed` and a closed connection on a wrong secret),
+//! further users with read/write classes ([`SimUser`]), `Ping`, `Originate`
+//! with per-number or random outcomes (answer / busy / congestion / no
+//! answer / fail), queues of agents with talk and wrap-up times, customer
+//! patience in queue, `Hangup` (with its `Cause`), AstDB, `QueueStatus`,
+//! `QueueSummary`, `CoreShowChannels`, `Status`, `Command`, `Reload`,
+//! `Events`, `ListCommands`, `CoreSettings`, `Logoff`; any other action
+//! gets Asterisk 22's `Invalid/unknown command: X. Use Action: ListCommands
+//! ...`. A `Local/NUMBER@CONTEXT` channel is a `;1` / `;2` pair as in
+//! Asterisk: the customer's hangup cause is on `;2` (`OtherChannelId`),
+//! the originated `;1` (`ChannelId`) ends with cause 0 when never answered.
 //! Answered calls go to the queue mapped from their Context (or the
-//! `Queue` application's data), else to the first (default) queue.
+//! `Queue` application's data), else to the first (default) queue. When
+//! routes are configured, a Context that is neither routed nor in
+//! `SimConfig::dial_contexts` does not exist (`Extension does not exist.`).
+//! Verified against Asterisk 22 by `crates/oml-peer-tests`.
 
 pub mod config;
 pub mod server;

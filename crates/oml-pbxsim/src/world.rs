@@ -584,7 +584,9 @@ impl World {
             session.perms = perms;
             reply("Success", id).with("Message", "Authentication accepted")
         } else {
+            // Asterisk closes the connection after a failed login.
             session.authenticated = false;
+            session.closing = true;
             reply("Error", id).with("Message", "Authentication failed")
         }
     }
