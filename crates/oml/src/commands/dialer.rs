@@ -18,6 +18,7 @@ use oml_pacing::{
 use crate::cli::GlobalArgs;
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum DialerCommand {
     /// Simulate a campaign in virtual time and print occupancy, talk minutes
     /// per agent-hour, abandon rate and calls placed for each mode.

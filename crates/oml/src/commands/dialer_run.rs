@@ -156,8 +156,18 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
                 String::new(),
             ),
         };
+        let abandon = format!(
+            "{:.2} %/{:.1} %",
+            c.abandon_rate * 100.0,
+            c.max_abandon_rate * 100.0
+        );
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!("; {note}")
+        };
         println!(
-            "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {}{}",
+            "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {} contacts left{}",
             c.name,
             c.state,
             window,
@@ -166,17 +176,9 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
             talk,
             free,
             occ,
-            format!(
-                "{:.2} %/{:.1} %",
-                c.abandon_rate * 100.0,
-                c.max_abandon_rate * 100.0
-            ),
-            format!("{} contacts left", c.contacts_left),
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!("; {note}")
-            }
+            abandon,
+            c.contacts_left,
+            note
         );
     }
     Ok(ExitCode::SUCCESS)
