@@ -38,6 +38,7 @@ struct Inner {
     guard: LoginGuard,
     nav: Vec<NavItem>,
     public_prefixes: Vec<String>,
+    setup_lock: tokio::sync::Mutex<()>,
 }
 
 /// Builds an [`AppState`]; other crates add templates, navigation entries
@@ -81,6 +82,7 @@ impl AppStateBuilder {
                 guard: LoginGuard::new()?,
                 nav: self.nav,
                 public_prefixes: self.public_prefixes,
+                setup_lock: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -127,6 +129,12 @@ impl AppState {
 
     pub fn guard(&self) -> &LoginGuard {
         &self.inner.guard
+    }
+
+    /// Held while the first-run setup checks and creates the administrator,
+    /// so two setup forms sent at once cannot both succeed (on this node).
+    pub async fn setup_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.setup_lock.lock().await
     }
 
     pub fn nav(&self) -> &[NavItem] {

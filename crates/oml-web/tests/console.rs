@@ -559,3 +559,30 @@ async fn admin_manages_users_and_reads_the_audit_log() {
         assert!(page.body.contains("No entries match."));
     }
 }
+
+#[tokio::test]
+async fn two_setup_forms_at_once_create_one_admin() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let (_, app) = app(store, Config::default());
+        let mut a = Client::new(&app);
+        let mut b = Client::new(&app).with_peer("192.0.2.11:1");
+        a.get("/setup").await;
+        b.get("/setup").await;
+        let fa = [
+            ("username", "first"),
+            ("password", ADMIN_PW),
+            ("password_confirm", ADMIN_PW),
+        ];
+        let fb = [
+            ("username", "second"),
+            ("password", ADMIN_PW),
+            ("password_confirm", ADMIN_PW),
+        ];
+        let (ra, rb) = tokio::join!(a.post("/setup", &fa), b.post("/setup", &fb));
+        let mut codes = [ra.status.as_u16(), rb.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes, [303, 404], "{}", ts.label);
+        assert_eq!(store.users().await.unwrap().len(), 1);
+    }
+}

@@ -47,6 +47,7 @@ pub async fn setup_submit(
     ctx: RequestCtx,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
+    let _one_at_a_time = state.setup_lock().await;
     if setup_done(&state).await? {
         return Err(WebError::NotFound);
     }
