@@ -72,6 +72,8 @@ fn start_paused(mut c: Command, point: &str) -> Child {
         seen.push_str(&line);
         seen.push('\n');
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("oml ended before reaching {point}: {seen}");
 }
 
