@@ -586,3 +586,31 @@ async fn two_setup_forms_at_once_create_one_admin() {
         assert_eq!(store.users().await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_temporary_admin_can_do_nothing_before_changing_the_password() {
+    let ts = oml_store::testing::sqlite().await;
+    let store = &ts.store;
+    add_user(store, "tmpadmin", "temporary-pw-1", Role::Admin, true).await;
+    let (_, app) = app(store, Config::default());
+    let mut c = Client::new(&app);
+    c.login("tmpadmin", "temporary-pw-1")
+        .await
+        .assert_redirect("/account/password");
+    c.get("/account/password").await;
+    let r = c
+        .post(
+            "/admin/users",
+            &[
+                ("username", "x2"),
+                ("role", "admin"),
+                ("password", "x2-password-1"),
+            ],
+        )
+        .await;
+    r.assert_redirect("/account/password");
+    c.get("/admin/blocked")
+        .await
+        .assert_redirect("/account/password");
+    assert!(store.user_by_name("x2").await.unwrap().is_none());
+}
