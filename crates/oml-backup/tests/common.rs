@@ -100,12 +100,18 @@ pub fn fingerprint(dir: &Path, skip: &[&Path]) -> Vec<(String, String)> {
             if skip.iter().any(|s| p.starts_with(s)) {
                 continue;
             }
-            let m = p.symlink_metadata().unwrap();
+            // A file that vanishes while we walk (SQLite's -wal/-shm as a
+            // pool closes) was transient, not live data.
+            let Ok(m) = p.symlink_metadata() else {
+                continue;
+            };
             if m.is_dir() {
                 out.push((p.display().to_string(), "dir".into()));
                 stack.push(p);
             } else {
-                let bytes = std::fs::read(&p).unwrap();
+                let Ok(bytes) = std::fs::read(&p) else {
+                    continue;
+                };
                 out.push((p.display().to_string(), hex::encode(Sha256::digest(&bytes))));
             }
         }

@@ -33,6 +33,16 @@ async fn fixture() -> Fixture {
     // Live data differs from the archive, so a wrongful restore would show.
     add_user(&ts.store, "bob").await;
     ts.store.close().await;
+    // The last pooled connection checkpoints and removes the WAL as it
+    // closes, on the driver's own thread: wait for that, so the "before"
+    // fingerprint is not taken half-way through it.
+    let wal = ts.dir.as_ref().unwrap().path().join("oml.db-wal");
+    for _ in 0..100 {
+        if !wal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     Fixture {
         _ts: ts,
         inst,

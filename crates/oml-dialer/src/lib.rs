@@ -19,4 +19,6 @@ pub mod reschedule;
 pub mod window;
 
 pub use call::Outcome;
-pub use engine::{channel_id, Engine, EngineConfig, EngineHandle, LiveStatus, Metrics, PLAY_KEY, STATUS_KEY};
+pub use engine::{
+    channel_id, Engine, EngineConfig, EngineHandle, LiveStatus, Metrics, PLAY_KEY, STATUS_KEY,
+};

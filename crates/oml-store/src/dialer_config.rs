@@ -1019,7 +1019,7 @@ impl Store {
     pub async fn reschedule_rules(&self, campaign_id: i64) -> Result<Vec<RescheduleRule>> {
         let rows: Vec<(String, i64, i64, String)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT outcome, max_attempts, retry_after_s, backoff FROM reschedule_rules
-             WHERE campaign_id = $1 ORDER BY outcome"
+             WHERE campaign_id = $1 ORDER BY id"
         )
         .bind(campaign_id)
         .fetch_all(p)

@@ -458,9 +458,8 @@ impl Store {
         since_ms: i64,
         abandon_ms: i64,
     ) -> Result<AbandonTally> {
-        let (live, abandoned): (i64, Option<i64>) =
-            on_pool!(self, |p| {
-                sqlx::query_as(
+        let (live, abandoned): (i64, Option<i64>) = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*), SUM(CASE WHEN connected_at IS NULL OR connected_at - answered_at > $3
                                        THEN 1 ELSE 0 END)
              FROM call_attempts
@@ -472,7 +471,7 @@ impl Store {
         .bind(abandon_ms)
         .fetch_one(p)
         .await?
-            });
+        });
         Ok(AbandonTally {
             live_answered: live,
             abandoned: abandoned.unwrap_or(0),
@@ -515,15 +514,14 @@ impl Store {
         .fetch_one(p)
         .await?
         });
-        let by_outcome: Vec<(Option<String>, i64)> =
-            on_pool!(self, |p| {
-                sqlx::query_as(
+        let by_outcome: Vec<(Option<String>, i64)> = on_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT outcome, COUNT(*) FROM call_attempts WHERE campaign_id = $1 GROUP BY outcome"
         )
         .bind(campaign_id)
         .fetch_all(p)
         .await?
-            });
+        });
         let mut s = CampaignStats {
             campaign_id,
             due_now,
@@ -647,7 +645,9 @@ mod tests {
                 next_attempt_at: 5000,
             });
             assert_eq!(
-                s.apply_dialing_writes(std::slice::from_ref(&end)).await.unwrap(),
+                s.apply_dialing_writes(std::slice::from_ref(&end))
+                    .await
+                    .unwrap(),
                 vec![true]
             );
             assert_eq!(s.apply_dialing_writes(&[end]).await.unwrap(), vec![false]);

@@ -54,6 +54,23 @@ async fn shot(c: &Client, label: &str, name: &str) {
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
+    // The element may belong to the page being left (a form just submitted):
+    // when it goes stale before its text is read, find it again on the new page.
+    for _ in 0..50 {
+        if let Ok(el) = c.wait().for_element(Locator::Css(css)).await {
+            match el.text().await {
+                Ok(t) => return t,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => panic!("cannot read {css}: {e}"),
+            }
+        }
+        break;
+    }
     match c.wait().for_element(Locator::Css(css)).await {
         Ok(el) => el.text().await.unwrap(),
         Err(e) => {

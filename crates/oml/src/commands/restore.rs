@@ -43,6 +43,11 @@ fn target(g: &GlobalArgs) -> Result<RestoreTarget> {
 /// Finishes or undoes a restore that a crash interrupted; run before every
 /// command so the installation is never used half-restored.
 pub async fn recover_interrupted(g: &GlobalArgs) -> Result<()> {
+    // A journal lives inside the data folder: none can exist without it, and
+    // a missing or unusable folder is for the command itself to report.
+    if !g.data_dir.is_dir() {
+        return Ok(());
+    }
     let pg = match g.location() {
         Location::Postgres(url) => Some(url),
         Location::DataDir(_) => None,
