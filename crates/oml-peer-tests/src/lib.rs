@@ -192,6 +192,9 @@ pub const TALK_SECONDS: f64 = 4.0;
 /// An in-process pbxsim on a free loopback port, configured like the real
 /// bench: the numbers above, queue `oml-test` with two agents, context
 /// `oml-campaign` routed to it, real time.
+/// Write classes of the limited user, as in `.ci/asterisk/manager.conf.in`.
+const LIMITED_WRITE: [&str; 3] = ["system", "command", "reporting"];
+
 pub async fn pbxsim() -> Peer {
     use oml_pbxsim::{Dist, NumberOutcome, PbxSim, QueueConfig, SimConfig};
     let secret = format!("sim-{}", SEQ.fetch_add(1, Ordering::Relaxed));
@@ -213,6 +216,15 @@ pub async fn pbxsim() -> Peer {
     ] {
         cfg.numbers.insert(n.into(), o);
     }
+    // The same limited user as the bench's manager.conf: it may run CLI
+    // commands but neither originate nor read call events.
+    let limited_secret = format!("{secret}-limited");
+    cfg.users.push(oml_pbxsim::SimUser {
+        username: "omllimited".into(),
+        secret: SecretString::from(limited_secret.clone()),
+        read: vec!["system".into()],
+        write: LIMITED_WRITE.iter().map(|c| c.to_string()).collect(),
+    });
     let sim = PbxSim::start(cfg).await.expect("start pbxsim on 127.0.0.1");
     let admin = Credentials {
         user: "omltest".into(),
@@ -224,7 +236,10 @@ pub async fn pbxsim() -> Peer {
         // Each test has its own simulator, so every session may be dropped.
         droppable: Some(admin.clone()),
         admin,
-        limited: None,
+        limited: Some(Credentials {
+            user: "omllimited".into(),
+            secret: SecretString::from(limited_secret),
+        }),
         sim: Some(sim),
     }
 }

@@ -317,12 +317,13 @@ impl RescheduleRule {
 /// The rules a new campaign gets unless told otherwise.
 pub fn default_reschedule_rules() -> Vec<RescheduleRule> {
     use RetryOutcome::*;
+    // In outcome-name order, the order in which rules are listed everywhere.
     [
+        (Abandoned, 2, 3600),
         (Busy, 3, 300),
-        (NoAnswer, 3, 1800),
         (Congestion, 3, 600),
         (Failed, 2, 1800),
-        (Abandoned, 2, 3600),
+        (NoAnswer, 3, 1800),
     ]
     .into_iter()
     .map(|(outcome, max_attempts, retry_after_s)| RescheduleRule {
