@@ -855,79 +855,42 @@ impl Store {
     /// Creates a campaign (state `stopped`) and its reschedule rules, in one
     /// transaction.
     pub async fn create_campaign(&self, c: &CampaignSpec) -> Result<Campaign> {
-        c.validate()?;
-        let trunk = self
-            .trunk_by_name(&c.trunk)
-            .await?
-            .ok_or_else(|| not_found("trunk", &c.trunk))?;
-        let now = now_ms();
-        let sql = format!(
-            "INSERT INTO campaigns (name, mode, trunk_id, delivery_context, delivery_exten, queue_name,
-               max_abandon_rate, abandon_window, abandon_seconds, ring_timeout_s, caller_id, time_zone,
-               window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'stopped', $17, $17)
-             RETURNING {CAMPAIGN_COLUMNS}"
-        );
-        let row = on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let row = sqlx::query_as::<_, CampaignRow>(&sql)
-                .bind(&c.name)
-                .bind(c.mode.as_str())
-                .bind(trunk.id)
-                .bind(&c.delivery_context)
-                .bind(&c.delivery_exten)
-                .bind(&c.queue_name)
-                .bind(c.max_abandon_rate)
-                .bind(c.abandon_window.as_str())
-                .bind(c.abandon_seconds)
-                .bind(c.ring_timeout_s)
-                .bind(&c.caller_id)
-                .bind(&c.time_zone)
-                .bind(c.window_start_minute)
-                .bind(c.window_end_minute)
-                .bind(c.days_mask)
-                .bind(c.priority)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| map_unique(e, "campaign", &c.name))?;
-            for r in &c.rules {
-                sqlx::query(
-                    "INSERT INTO reschedule_rules (campaign_id, outcome, max_attempts, retry_after_s, backoff)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(row.id)
-                .bind(r.outcome.as_str())
-                .bind(r.max_attempts)
-                .bind(r.retry_after_s)
-                .bind(r.backoff.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            row
-        });
-        row.try_into()
+        self.write_campaign(None, c).await
     }
 
     /// Replaces every field of the campaign called `name` (not its state)
     /// and its reschedule rules, in one transaction.
     pub async fn update_campaign(&self, name: &str, c: &CampaignSpec) -> Result<Campaign> {
+        self.write_campaign(Some(name), c).await
+    }
+
+    /// Inserts (`existing` `None`) or replaces a campaign with its rules.
+    async fn write_campaign(&self, existing: Option<&str>, c: &CampaignSpec) -> Result<Campaign> {
         c.validate()?;
         let trunk = self
             .trunk_by_name(&c.trunk)
             .await?
             .ok_or_else(|| not_found("trunk", &c.trunk))?;
-        let sql = format!(
-            "UPDATE campaigns SET name = $1, mode = $2, trunk_id = $3, delivery_context = $4, delivery_exten = $5,
-               queue_name = $6, max_abandon_rate = $7, abandon_window = $8, abandon_seconds = $9,
-               ring_timeout_s = $10, caller_id = $11, time_zone = $12, window_start_minute = $13,
-               window_end_minute = $14, days_mask = $15, priority = $16, updated_at = $17
-             WHERE name = $18 RETURNING {CAMPAIGN_COLUMNS}"
-        );
+        let sql = match existing {
+            None => format!(
+                "INSERT INTO campaigns (name, mode, trunk_id, delivery_context, delivery_exten, queue_name,
+                   max_abandon_rate, abandon_window, abandon_seconds, ring_timeout_s, caller_id, time_zone,
+                   window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'stopped', $17, $17)
+                 RETURNING {CAMPAIGN_COLUMNS}"
+            ),
+            Some(_) => format!(
+                "UPDATE campaigns SET name = $1, mode = $2, trunk_id = $3, delivery_context = $4,
+                   delivery_exten = $5, queue_name = $6, max_abandon_rate = $7, abandon_window = $8,
+                   abandon_seconds = $9, ring_timeout_s = $10, caller_id = $11, time_zone = $12,
+                   window_start_minute = $13, window_end_minute = $14, days_mask = $15, priority = $16,
+                   updated_at = $17
+                 WHERE name = $18 RETURNING {CAMPAIGN_COLUMNS}"
+            ),
+        };
         let row = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let row = sqlx::query_as::<_, CampaignRow>(&sql)
+            let mut query = sqlx::query_as::<_, CampaignRow>(&sql)
                 .bind(&c.name)
                 .bind(c.mode.as_str())
                 .bind(trunk.id)
@@ -944,12 +907,15 @@ impl Store {
                 .bind(c.window_end_minute)
                 .bind(c.days_mask)
                 .bind(c.priority)
-                .bind(now_ms())
-                .bind(name)
+                .bind(now_ms());
+            if let Some(name) = existing {
+                query = query.bind(name);
+            }
+            let row = query
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(|e| map_unique(e, "campaign", &c.name))?
-                .ok_or_else(|| not_found("campaign", name))?;
+                .ok_or_else(|| not_found("campaign", existing.unwrap_or(&c.name)))?;
             sqlx::query("DELETE FROM reschedule_rules WHERE campaign_id = $1")
                 .bind(row.id)
                 .execute(&mut *tx)
