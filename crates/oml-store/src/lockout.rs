@@ -75,30 +75,6 @@ impl TryFrom<BlockRow> for Block {
 const ACTIVE: &str = "unblocked_at IS NULL AND (until_at IS NULL OR until_at > $1)";
 
 impl Store {
-    /// Adds one to the consecutive-failure counter of `subject` and returns
-    /// the new count, atomically (concurrent callers each get their own number).
-    pub async fn increment_login_failures(
-        &self,
-        kind: BlockKind,
-        subject: &str,
-        now: i64,
-    ) -> Result<i64> {
-        Ok(on_pool!(self, |p| {
-            sqlx::query_scalar(
-            "INSERT INTO login_failures (kind, subject, failures, first_failure_at, last_failure_at)
-             VALUES ($1, $2, 1, $3, $3)
-             ON CONFLICT (kind, subject) DO UPDATE
-               SET failures = login_failures.failures + 1, last_failure_at = excluded.last_failure_at
-             RETURNING failures"
-        )
-        .bind(kind.as_str())
-        .bind(subject)
-        .bind(now)
-        .fetch_one(p)
-        .await?
-        }))
-    }
-
     /// The current consecutive-failure count of `subject`.
     pub async fn login_failures(&self, kind: BlockKind, subject: &str) -> Result<i64> {
         let n: Option<i64> = on_pool!(self, |p| sqlx::query_scalar(

@@ -2,6 +2,7 @@
 //! PostgreSQL when OML_TEST_DATABASE_URL is set).
 
 use oml_store::testing::backends;
+use oml_store::web::SlotReservation;
 use oml_store::{AuditFilter, BlockKind, NewUser, OpenMode, Role, Store, StoreError};
 use secrecy::SecretString;
 
@@ -101,28 +102,40 @@ async fn bad_user_input_stores_nothing() {
 }
 
 #[tokio::test]
-async fn failure_counters_are_atomic_under_concurrency() {
+async fn login_slots_are_atomic_under_concurrency() {
     for t in backends().await {
         let s = t.store.clone();
         let mut tasks = Vec::new();
         for _ in 0..40 {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                s.increment_login_failures(BlockKind::User, "maria", 1_000)
+                s.reserve_login_slot(BlockKind::User, "maria", 25, 1_000, None)
                     .await
                     .unwrap()
             }));
         }
-        let mut seen = Vec::new();
+        let mut granted = Vec::new();
+        let mut refused = 0;
         for task in tasks {
-            seen.push(task.await.unwrap());
+            match task.await.unwrap() {
+                SlotReservation::Reserved(n) => granted.push(n),
+                SlotReservation::Exhausted => refused += 1,
+            }
         }
-        seen.sort();
-        assert_eq!(seen, (1..=40).collect::<Vec<i64>>(), "{}", t.label);
+        granted.sort();
+        assert_eq!(granted, (1..=25).collect::<Vec<i64>>(), "{}", t.label);
+        assert_eq!(refused, 15, "{}", t.label);
         assert_eq!(
             s.login_failures(BlockKind::User, "maria").await.unwrap(),
-            40
+            25
         );
+        // Failures older than the cool-off no longer count: the counter restarts.
+        assert!(matches!(
+            s.reserve_login_slot(BlockKind::User, "maria", 25, 400_000, Some(2_000))
+                .await
+                .unwrap(),
+            SlotReservation::Reserved(1)
+        ));
         s.reset_login_failures(BlockKind::User, "maria")
             .await
             .unwrap();
@@ -169,7 +182,7 @@ async fn blocks_expire_and_are_lifted() {
             t.label
         );
 
-        s.increment_login_failures(BlockKind::Ip, "10.0.0.9", 1_000)
+        s.reserve_login_slot(BlockKind::Ip, "10.0.0.9", 20, 1_000, None)
             .await
             .unwrap();
         assert_eq!(
