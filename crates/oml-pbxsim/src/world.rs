@@ -1051,26 +1051,11 @@ impl World {
             for &a in &q.agents {
                 // QueueStatus names the member `Name` / `Location` (the
                 // QueueMemberStatus event says `MemberName` / `Interface`).
-                let ag = &self.agents[a];
-                let in_call = ag.call.is_some();
-                out.push(
-                    list_event("QueueMember", id)
-                        .with("Queue", name)
-                        .with("Name", &ag.name)
-                        .with("Location", &ag.interface)
-                        .with("StateInterface", &ag.interface)
-                        .with("Membership", "static")
-                        .with("Penalty", "0")
-                        .with("CallsTaken", ag.calls_taken.to_string())
-                        .with("LastCall", ag.last_call.to_string())
-                        .with("LastPause", "0")
-                        .with("LoginTime", ag.login_time.to_string())
-                        .with("InCall", if in_call { "1" } else { "0" })
-                        .with("Status", if in_call { "2" } else { "1" })
-                        .with("Paused", "0")
-                        .with("PausedReason", "")
-                        .with("Wrapuptime", "0"),
-                );
+                out.push(self.member_fields(
+                    list_event("QueueMember", id),
+                    a,
+                    ("Name", "Location"),
+                ));
             }
             for (i, &c) in q.waiting.iter().enumerate() {
                 let call = &self.calls[&c];
@@ -1322,12 +1307,14 @@ impl World {
             .with("Interface", &ag.interface)
     }
 
-    fn member_fields(&self, m: Message, a: usize) -> Message {
+    /// The fields describing queue member `a`; `keys` names its name and
+    /// interface fields, which differ between events and list responses.
+    fn member_fields(&self, m: Message, a: usize, keys: (&str, &str)) -> Message {
         let ag = &self.agents[a];
         let in_call = ag.call.is_some();
         m.with("Queue", &ag.queue)
-            .with("MemberName", &ag.name)
-            .with("Interface", &ag.interface)
+            .with(keys.0, &ag.name)
+            .with(keys.1, &ag.interface)
             .with("StateInterface", &ag.interface)
             .with("Membership", "static")
             .with("Penalty", "0")
@@ -1346,6 +1333,7 @@ impl World {
         self.member_fields(
             Message::event("QueueMemberStatus").with("Privilege", "agent,all"),
             a,
+            ("MemberName", "Interface"),
         )
         .with("Ringinuse", "0")
     }
