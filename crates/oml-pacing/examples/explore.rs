@@ -3,8 +3,8 @@
 //! trade-off without rebuilding. `cargo run --release -p oml-pacing --example
 //! explore -- SEEDS MODES` (e.g. `20 progressive,predictive`); variables: SC
 //! (scenarios, e.g. T1,B), FS (first seed), TF (target fraction), MSD (target
-//! margin sd), GAIN, WG (window gain), LOOK, Z0 (initial safety), HZ
-//! (horizons), MT (min talks), MA (min attempts).
+//! margin sd), GAIN, WG (window gain), Z0 (initial tightening), HZ
+//! (answer-time points), MT (min talks), MA (min attempts).
 use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -36,9 +36,8 @@ fn main() {
                 c.gain = g("GAIN", c.gain);
                 c.window_gain = g("WG", c.window_gain);
                 c.target_margin_sd = g("MSD", c.target_margin_sd);
-                c.lookahead = g("LOOK", c.lookahead);
-                c.initial_safety = g("Z0", c.initial_safety);
-                c.horizons = g("HZ", c.horizons as f64) as u8;
+                c.initial_tightening = g("Z0", c.initial_tightening);
+                c.answer_time_points = g("HZ", c.answer_time_points as f64) as u8;
                 c.min_talks = g("MT", c.min_talks as f64) as usize;
                 c.min_attempts = g("MA", c.min_attempts as f64) as u64;
             }

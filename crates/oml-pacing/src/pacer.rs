@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::abandon::AbandonCounts;
+use crate::count::CountDist;
 use crate::error::PacingError;
 use crate::stats::CallStats;
 
@@ -152,26 +153,22 @@ pub struct PredictiveConfig {
     pub min_attempts: u64,
     /// Finished talks to observe before leaving progressive behaviour.
     pub min_talks: usize,
-    /// Look-ahead as a multiple of (expected time to answer + abandon seconds),
-    /// used when `horizons` is 1.
-    pub lookahead: f64,
-    /// Number of look-ahead points checked, spread over the observed
-    /// time-to-answer distribution (1 = only its mean). With several, a call is
-    /// placed only if agents are expected at each point where new calls may answer.
-    pub horizons: u8,
-    /// Initial safety margin, in standard deviations of (answers − free agents).
-    pub initial_safety: f64,
-    /// Lowest safety margin the controller may reach (negative = dial above the mean).
-    pub min_safety: f64,
-    /// Highest safety margin the controller may reach.
-    pub max_safety: f64,
-    /// Integral gain: change of the safety margin per abandon (and, times the
-    /// target rate, per answered call in the other direction).
+    /// How many points of the observed time-to-answer distribution the risk
+    /// of a new call is averaged over (its quantiles (i + ½) / n).
+    pub answer_time_points: u8,
+    /// Starting tightening: the risk threshold is the campaign's limit × e^−tightening.
+    pub initial_tightening: f64,
+    /// Lowest tightening the controller may reach (negative = a threshold above the limit).
+    pub min_tightening: f64,
+    /// Highest tightening the controller may reach.
+    pub max_tightening: f64,
+    /// Integral gain: change of the tightening per abandon (and, times the
+    /// target rate, per live-answered call in the other direction).
     pub gain: f64,
-    /// Proportional gain on the evidence of the regulatory window: the margin
-    /// grows by this much per standard deviation that the window's abandon
-    /// count stands above what the target rate predicts.
-    /// Strong when the campaign is small and each abandon weighs a lot.
+    /// Proportional gain on the evidence of the regulatory window: the
+    /// tightening grows by this much per standard deviation that the window's
+    /// abandon count stands above what the target rate predicts. Strong when
+    /// the campaign is small and each abandon weighs a lot.
     pub window_gain: f64,
 }
 
@@ -179,57 +176,48 @@ impl Default for PredictiveConfig {
     fn default() -> Self {
         PredictiveConfig {
             target_fraction: 1.0,
-            target_margin_sd: 1.5,
+            target_margin_sd: 1.0,
             target_floor_fraction: 0.25,
             min_attempts: 100,
             min_talks: 30,
-            lookahead: 1.0,
-            horizons: 1,
-            initial_safety: 1.6,
-            min_safety: -1.0,
-            max_safety: 4.0,
-            gain: 0.1,
-            window_gain: 0.5,
+            answer_time_points: 4,
+            initial_tightening: 0.5,
+            min_tightening: -1.0,
+            max_tightening: 4.0,
+            gain: 0.2,
+            window_gain: 0.3,
         }
     }
 }
 
 /// Predictive: dials ahead for agents about to finish.
 ///
-/// For each busy agent, P(free within the look-ahead | elapsed talk) comes
-/// from the observed talk-time distribution conditioned on the elapsed time;
-/// the look-ahead is the expected time to answer of a new call plus the
-/// abandon seconds. Agents available by then: F = ready + Σ those
-/// probabilities (mean μF, variance Σ p(1−p)). Answers by then: A = waiting +
-/// Σ P(answer | still ringing) of the calls in flight + n × answer rate for n
-/// new calls. The pacer places the largest n with
-/// `E[A] + z·sd(A − F) ≤ E[F]`: without the margin z that is "expected
-/// available agents / answer rate"; z is the safety margin, driven by an
-/// integral controller on abandon outcomes (each abandon raises it by `gain`,
-/// each answered call lowers it by `gain` × target), so it settles where the
-/// abandon rate equals the target. Behaves like progressive until enough calls
-/// are observed; while the window's rate is over the limit the margin can only grow.
+/// A new call is placed while the risk that it finds no agent stays under a
+/// threshold. Its risk is P(S ≤ D) at the moment `a` it would be answered:
+/// S = agents free by `a` + the abandon seconds (the ready ones, plus each
+/// busy agent with the probability that its talk, conditioned on the time
+/// already spent, ends by then), D = answered calls ahead of it (the waiting
+/// ones, each call in flight with the probability that it is answered by
+/// `a` given how long it has rung, and the other new calls answered before
+/// it). S and D are counted exactly ([`CountDist`]), not approximated, because
+/// the decision lives in their tails: a handful of agents each with a small
+/// chance of finishing. The risk is averaged over the observed time-to-answer
+/// distribution. Calls that cover free agents have a risk near zero, so the
+/// mode never dials less than progressive; calls placed ahead of agents carry
+/// the risk the threshold allows.
+///
+/// The threshold is the campaign's limit × e^−tightening; an integral
+/// controller raises the tightening by `gain` per abandon and lowers it by
+/// `gain` × target per live answer, so it settles where the abandon rate
+/// equals the target; evidence of too many abandons in the regulatory window
+/// tightens further, and while the window is over the limit the threshold can
+/// only go down. Behaves like progressive until enough calls are observed.
 #[derive(Debug, Clone)]
 pub struct Predictive {
     limits: PacingLimits,
     cfg: PredictiveConfig,
-    safety: f64,
+    tightening: f64,
     last_counts: Option<AbandonCounts>,
-}
-
-/// The quantities the predictive decision is made from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Forecast {
-    /// Look-ahead, seconds.
-    pub horizon_s: f64,
-    /// Expected agents free by the horizon.
-    pub free_mean: f64,
-    /// Variance of that.
-    pub free_var: f64,
-    /// Expected answered calls needing an agent by the horizon (without new calls).
-    pub demand_mean: f64,
-    /// Variance of that.
-    pub demand_var: f64,
 }
 
 impl Predictive {
@@ -238,14 +226,9 @@ impl Predictive {
         Predictive {
             limits,
             cfg,
-            safety: cfg.initial_safety,
+            tightening: cfg.initial_tightening,
             last_counts: None,
         }
-    }
-
-    /// The controller's current safety margin (standard deviations).
-    pub fn safety(&self) -> f64 {
-        self.safety
     }
 
     /// The abandon rate the controller aims at, given the window's counts.
@@ -257,17 +240,19 @@ impl Predictive {
             .max(limit * self.cfg.target_floor_fraction)
     }
 
-    /// The safety margin used now: the integral term plus the window's evidence.
-    pub fn margin(&self, window: AbandonCounts) -> f64 {
+    /// The risk a new call may carry now: the limit × e^−(integral term +
+    /// the window's evidence).
+    pub fn risk_threshold(&self, window: AbandonCounts) -> f64 {
         let t = self.target_rate(window);
         let n = window.live_answered as f64;
         let expected = t * n;
-        // One-sided: evidence of too many abandons widens the margin; a quiet
-        // window does not narrow it (the integral term does that, slowly).
+        // One-sided: evidence of too many abandons tightens; a quiet window
+        // does not loosen (the integral term does that, slowly).
         let evidence =
             ((window.abandoned as f64 - expected) / (expected * (1.0 - t) + 1.0).sqrt()).max(0.0);
-        (self.safety + self.cfg.window_gain * evidence)
-            .clamp(self.cfg.min_safety, self.cfg.max_safety)
+        let tightening = (self.tightening + self.cfg.window_gain * evidence)
+            .clamp(self.cfg.min_tightening, self.cfg.max_tightening);
+        self.limits.max_abandon_rate * (-tightening).exp()
     }
 
     fn update_controller(&mut self, now: AbandonCounts) {
@@ -279,109 +264,58 @@ impl Predictive {
                 if now.rate() > self.limits.max_abandon_rate && delta < 0.0 {
                     delta = 0.0;
                 }
-                self.safety = (self.safety + delta).clamp(self.cfg.min_safety, self.cfg.max_safety);
+                self.tightening = (self.tightening + delta)
+                    .clamp(self.cfg.min_tightening, self.cfg.max_tightening);
             }
             // Counts went down: records left the window; resynchronise only.
         }
         self.last_counts = Some(now);
     }
 
-    /// Expected agents free and answers arriving by the look-ahead (single horizon).
-    pub fn forecast(&self, snap: &Snapshot<'_>) -> Forecast {
-        let st = snap.stats;
-        let horizon = self.cfg.lookahead * (st.mean_time_to_answer() + self.limits.abandon_after_s);
-        self.forecast_at(snap, horizon, None)
-    }
-
-    /// Agents free by `horizon` (+ nothing) and answers by `horizon` − grace
-    /// (calls in flight answering within `answer_by`, or by `horizon` when `None`).
-    pub fn forecast_at(
-        &self,
-        snap: &Snapshot<'_>,
-        horizon: f64,
-        answer_by: Option<f64>,
-    ) -> Forecast {
-        let st = snap.stats;
-        let mut free_mean = snap.agents_ready as f64;
-        let mut free_var = 0.0;
-        for &e in snap.talking_elapsed_s {
-            let p = st.p_talk_ends_within(e, horizon);
-            free_mean += p;
-            free_var += p * (1.0 - p);
-        }
-        for &e in snap.wrap_up_elapsed_s {
-            let p = st.p_wrap_up_ends_within(e, horizon);
-            free_mean += p;
-            free_var += p * (1.0 - p);
-        }
-        let mut demand_mean = snap.answered_waiting as f64;
-        let mut demand_var = 0.0;
-        for &r in snap.ringing_elapsed_s {
-            let q = match answer_by {
-                Some(t) => st.p_answer_within(r, t),
-                None => st.p_answer_given_ringing(r),
-            };
-            demand_mean += q;
-            demand_var += q * (1.0 - q);
-        }
-        Forecast {
-            horizon_s: horizon,
-            free_mean,
-            free_var,
-            demand_mean,
-            demand_var,
-        }
-    }
-
-    /// Calls to place under the multi-horizon rule (see [`PredictiveConfig::horizons`]).
-    fn calls_multi(&self, snap: &Snapshot<'_>, z: f64) -> i64 {
+    /// The risk that each of the next new calls finds no agent: element k is
+    /// the risk of the (k + 1)-th call placed now, for up to `max_calls`
+    /// calls and stopping at the first one over `stop_above`.
+    pub fn risks(&self, snap: &Snapshot<'_>, max_calls: usize, stop_above: f64) -> Vec<f64> {
         let st = snap.stats;
         let p = st.answer_rate();
-        let k = self.cfg.horizons.max(2) as usize;
+        let points = self.cfg.answer_time_points.max(1) as usize;
         let grace = self.limits.abandon_after_s;
-        let mut best = i64::MAX;
-        for i in 0..k {
-            let q = (i as f64 + 0.5) / k as f64;
-            let t = st.time_to_answer_quantile(q);
-            let g = st.fraction_answered_within(t);
-            if g <= 0.0 {
-                continue;
+        // Per answer-time point: cdf of S, the count D, and the chance that
+        // another new call is answered (ahead of this one) by then.
+        let mut at: Vec<(Vec<f64>, CountDist, f64)> = (0..points)
+            .map(|i| {
+                let a = st.time_to_answer_quantile((i as f64 + 0.5) / points as f64);
+                let mut supply = CountDist::exactly(snap.agents_ready);
+                for &e in snap.talking_elapsed_s {
+                    supply.add(st.p_talk_ends_within(e, a + grace));
+                }
+                for &e in snap.wrap_up_elapsed_s {
+                    supply.add(st.p_wrap_up_ends_within(e, a + grace));
+                }
+                let mut demand = CountDist::exactly(snap.answered_waiting);
+                for &r in snap.ringing_elapsed_s {
+                    demand.add(st.p_answer_within(r, a));
+                }
+                let ahead = p * st.fraction_answered_within(a);
+                (supply.cdf_table(supply.max_value()), demand, ahead)
+            })
+            .collect();
+        let mut out = Vec::new();
+        while out.len() < max_calls {
+            let risk = at
+                .iter()
+                .map(|(cdf, d, _)| CountDist::p_other_at_least(cdf, d))
+                .sum::<f64>()
+                / points as f64;
+            out.push(risk);
+            if risk > stop_above {
+                break;
             }
-            let f = self.forecast_at(snap, t + grace, Some(t));
-            best = best.min(Self::calls_for(&f, p * g, z));
+            for (_, d, ahead) in at.iter_mut() {
+                d.add(*ahead);
+            }
         }
-        if best == i64::MAX {
-            0
-        } else {
-            best
-        }
-    }
-
-    /// Largest n with `demand + n·p + z·sqrt(var + n·p(1−p)) ≤ free`.
-    fn calls_for(f: &Forecast, p: f64, z: f64) -> i64 {
-        let v0 = f.free_var + f.demand_var;
-        let room = f.free_mean - f.demand_mean;
-        let v = p * (1.0 - p);
-        if v <= 1e-12 {
-            return (room - z * v0.sqrt()).floor() as i64;
-        }
-        // With x = sqrt(v0 + n v): (p/v) x² + z x + (−room − p v0 / v) ≤ 0.
-        let a = p / v;
-        let c = -room - p * v0 / v;
-        let disc = z * z - 4.0 * a * c;
-        if disc < 0.0 {
-            return 0;
-        }
-        let x = (-z + disc.sqrt()) / (2.0 * a);
-        if x * x < v0 {
-            return 0;
-        }
-        let n = ((x * x - v0) / v + 1e-9).floor();
-        if n.is_finite() {
-            n as i64
-        } else {
-            0
-        }
+        out
     }
 }
 
@@ -401,13 +335,11 @@ impl Pacer for Predictive {
         {
             return self.limits.bound(progressive_wish(snap), snap);
         }
-        let wish = if self.cfg.horizons <= 1 {
-            let f = self.forecast(snap);
-            Self::calls_for(&f, st.answer_rate(), self.margin(snap.abandons))
-        } else {
-            self.calls_multi(snap, self.margin(snap.abandons))
-        };
-        self.limits.bound(wish, snap)
+        let theta = self.risk_threshold(snap.abandons);
+        let most = self.limits.bound(i64::MAX, snap) as usize;
+        let risks = self.risks(snap, most, theta);
+        let wish = risks.iter().take_while(|&&r| r <= theta).count();
+        self.limits.bound(wish as i64, snap)
     }
 }
 
@@ -720,6 +652,97 @@ mod tests {
         let ringing = [1.0; 8];
         let m = p.calls_to_place(&snap(&st, 0, &[59.0; 10], &ringing));
         assert!(m < n && m <= 4, "{m}");
+    }
+
+    /// Talk U(500,600) and answers after 15..25 s, as in scenario T3.
+    fn long_talks() -> CallStats {
+        let mut st = CallStats::default();
+        for i in 0..500 {
+            let answered = i % 5 != 0;
+            st.record_attempt(answered, 15.0 + (i % 11) as f64);
+        }
+        for i in 0..=200 {
+            st.record_talk(500.0 + 0.5 * i as f64);
+        }
+        st
+    }
+
+    fn predictive() -> Predictive {
+        Predictive::new(PacingLimits::default(), PredictiveConfig::default())
+    }
+
+    #[test]
+    fn a_call_for_a_free_agent_carries_no_risk_and_each_extra_call_more() {
+        let st = long_talks();
+        let p = predictive();
+        let talking = [10.0; 9];
+        let risks = p.risks(&snap(&st, 1, &talking, &[]), 3, 1.0);
+        assert_eq!(risks.len(), 3);
+        assert!(risks[0] < 1e-12, "{risks:?}");
+        // Nine agents who just started cannot take a second call: it is
+        // abandoned whenever the first one is answered before it (0.8 × ½).
+        assert!((risks[1] - 0.4).abs() < 0.1, "{risks:?}");
+        assert!(risks[2] > risks[1], "{risks:?}");
+    }
+
+    #[test]
+    fn risk_follows_the_elapsed_talk_time() {
+        let st = long_talks();
+        let p = predictive();
+        let risk_at = |elapsed: f64| {
+            let talking = [elapsed; 10];
+            p.risks(&snap(&st, 0, &talking, &[]), 1, 1.0)[0]
+        };
+        // Ten agents 595 s into a talk that ends by 600 s: all free before
+        // any answer. Ten agents at 100 s: none can be.
+        assert!(risk_at(595.0) < 1e-9, "{}", risk_at(595.0));
+        assert!(risk_at(100.0) > 1.0 - 1e-9, "{}", risk_at(100.0));
+        // In between, the later the talk, the lower the risk.
+        assert!(
+            risk_at(560.0) > risk_at(580.0),
+            "{} {}",
+            risk_at(560.0),
+            risk_at(580.0)
+        );
+        // Calls already ringing are ahead in the queue: they raise the risk.
+        let talking = [580.0; 2];
+        let alone = p.risks(&snap(&st, 0, &talking, &[]), 1, 1.0)[0];
+        let behind = p.risks(&snap(&st, 0, &talking, &[5.0, 5.0]), 1, 1.0)[0];
+        assert!(behind > alone, "{alone} {behind}");
+    }
+
+    #[test]
+    fn predictive_never_dials_less_than_progressive() {
+        let st = long_talks();
+        let mut p = predictive();
+        let talking = [100.0; 6];
+        assert_eq!(p.calls_to_place(&snap(&st, 4, &talking, &[])), 4);
+    }
+
+    #[test]
+    fn abandons_tighten_the_threshold_and_answers_loosen_it() {
+        let mut p = predictive();
+        let counts = |live_answered, abandoned| AbandonCounts {
+            live_answered,
+            abandoned,
+        };
+        p.update_controller(counts(100, 1));
+        let start = p.risk_threshold(counts(100, 1));
+        // Five abandons in ten answers: tighter.
+        p.update_controller(counts(110, 6));
+        let after_abandons = p.risk_threshold(counts(110, 6));
+        assert!(after_abandons < start, "{start} {after_abandons}");
+        // Many clean answers: looser again.
+        let mut p = predictive();
+        p.update_controller(counts(100, 1));
+        p.update_controller(counts(1100, 1));
+        assert!(p.risk_threshold(counts(1100, 1)) > start);
+        // While the window is over the limit the threshold never loosens.
+        let mut p = predictive();
+        p.update_controller(counts(100, 10));
+        let over = p.tightening;
+        p.update_controller(counts(200, 10));
+        assert!(p.tightening >= over);
     }
 
     #[test]

@@ -348,20 +348,20 @@ pub struct BenchReport {
     /// Speed of the simulator.
     pub speed: Option<SpeedFigure>,
     /// Occupancy / abandon trade-off of the predictive mode with a fixed
-    /// safety margin (controller off), per scenario.
+    /// risk threshold (controller off), per scenario.
     pub tradeoffs: Vec<Tradeoff>,
     /// The predictive mode again on other seeds (first seed + 100 ...), per
     /// scenario: a check that the settings were not fitted to the seeds above.
     pub holdout: Vec<(String, Summary)>,
 }
 
-/// The predictive mode run with fixed safety margins: how much occupancy each
+/// The predictive mode run with fixed risk thresholds: how much occupancy each
 /// abandon rate buys on one scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tradeoff {
     /// Scenario id.
     pub scenario: String,
-    /// (safety margin in sd, figures over the seeds).
+    /// (risk threshold as a fraction of the abandon limit, figures over the seeds).
     pub points: Vec<(f64, Summary)>,
 }
 
@@ -375,25 +375,29 @@ impl Tradeoff {
     }
 }
 
-/// Runs the predictive mode with each fixed safety margin (integral gain 0).
-pub fn safety_sweep(
+/// Runs the predictive mode with each fixed risk threshold, given as a
+/// fraction of the abandon limit (controller off: both gains 0).
+pub fn threshold_sweep(
     scenario: &str,
     cfg: &SimConfig,
     base: PredictiveConfig,
-    safeties: &[f64],
+    fractions: &[f64],
     first_seed: u64,
     seeds: u64,
 ) -> Result<Tradeoff, PacingError> {
     let mut points = Vec::new();
-    for &z in safeties {
+    for &f in fractions {
         let mode = ModeSpec::Predictive(PredictiveConfig {
-            initial_safety: z,
+            initial_tightening: -f.max(1e-9).ln(),
+            min_tightening: f64::NEG_INFINITY,
+            max_tightening: f64::INFINITY,
             gain: 0.0,
+            window_gain: 0.0,
             ..base
         });
         let (mut summary, _) = run_seeds(cfg, &mode, first_seed, seeds)?;
-        summary.mode = format!("predictive, fixed margin {z} sd");
-        points.push((z, summary));
+        summary.mode = format!("predictive, fixed threshold {f} × limit");
+        points.push((f, summary));
     }
     Ok(Tradeoff {
         scenario: scenario.to_string(),
@@ -422,40 +426,35 @@ pub fn findings(b: &BenchReport) -> Vec<String> {
                     pct(target)
                 );
                 if let Some(t) = b.tradeoffs.iter().find(|t| t.scenario == r.scenario) {
-                    if let Some((z, m)) = t
+                    if let Some((f, m)) = t
                         .points
                         .iter()
                         .filter(|(_, m)| m.occupancy_mean >= target)
-                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .min_by(|a, b| a.0.total_cmp(&b.0))
                     {
                         let _ = write!(
                             text,
-                            " The fixed-margin sweep reaches it only at a margin of {z} sd or less, where the abandon rate is {} mean and {} on the worst seed, over the {} limit.",
+                            " The fixed-threshold sweep reaches it only at a threshold of {f} × the limit or more, where the abandon rate is {} mean and {} on the worst seed, over the {} limit.",
                             pct(m.abandon_mean),
                             pct(m.abandon_worst),
                             pct(limit)
                         );
                     }
-                    if let Some((z, m)) = t.best_within(limit) {
+                    if let Some((f, m)) = t.best_within(limit) {
                         let gap = (m.occupancy_mean - pred.occupancy_mean) * 100.0;
                         let verdict = if gap <= 0.1 {
                             "the controller is at that frontier".to_string()
                         } else {
                             format!(
-                                "the controller lands {gap:.2} points below it: it starts cautious, and a 58-min run of a few hundred answers gives it little evidence to loosen its margin"
+                                "the controller lands {gap:.2} points below it: it starts cautious, and a 58-min run of a few hundred answers gives it little evidence to loosen its threshold"
                             )
                         };
                         let _ = write!(
                             text,
-                            " The best fixed margin whose worst seed stays within the limit is {z} sd, at {}; {verdict}.",
+                            " The best fixed threshold whose worst seed stays within the limit is {f} × the limit, at {}; {verdict}.",
                             pct(m.occupancy_mean)
                         );
                     }
-                }
-                if r.scenario == "T3" {
-                    text.push_str(
-                        " Why: with talk U(500,600) an agent past 500 s has a remaining talk uniform over up to 100 s, while a call placed now is answered 15 to 25 s later and may wait only 2 s; about two agents free up per look-ahead (50 agents / 575 s cycle), so counting on an agent who is not yet free is a coin flip at this scale, and every point of occupancy above progressive's 95.65 % is paid in abandons. Progressive already loses only 25 s (mean dial time / answer rate) per 575 s cycle; 97 % needs that cut to 17 s with at most a few percent of calls dialled ahead.",
-                    );
                 }
                 out.push(text);
             } else if c.what.starts_with("predictive occupancy above") {
@@ -463,11 +462,13 @@ pub fn findings(b: &BenchReport) -> Vec<String> {
                 if let Some(bl) = best {
                     if bl.occupancy_mean + 0.05 > 1.0 {
                         out.push(format!(
-                            "{}: the best compliant baseline ({}) already reaches {}; 5 points more would exceed 100 %, so this target cannot be met by any dialer on this scenario. Predictive is at {:+.2} points from it.",
+                            "{}: the best compliant baseline ({}) already reaches {}; 5 points more would exceed 100 %, so this target cannot be met by any dialer on this scenario. Predictive is {:+.2} points from it: it removes {:.0} % of the idle time the baseline leaves ({:.2} points).",
                             r.scenario,
                             bl.mode,
                             pct(bl.occupancy_mean),
-                            (pred.occupancy_mean - bl.occupancy_mean) * 100.0
+                            (pred.occupancy_mean - bl.occupancy_mean) * 100.0,
+                            (pred.occupancy_mean - bl.occupancy_mean) / (1.0 - bl.occupancy_mean) * 100.0,
+                            (1.0 - bl.occupancy_mean) * 100.0
                         ));
                         continue;
                     }
@@ -567,8 +568,8 @@ pub fn render_markdown(b: &BenchReport) -> String {
     let p = &b.predictive;
     let _ = writeln!(
         s,
-        "- Predictive settings: look-ahead = {} × (mean time to answer + abandon seconds); initial safety margin {} sd, integral gain {} per abandon, plus {} sd per sd of excess abandons in the window; target rate = {} × limit − {} binomial sd of the window's rate (floor {} × limit); progressive until {} attempts and {} talks are observed.",
-        p.lookahead, p.initial_safety, p.gain, p.window_gain, p.target_fraction, p.target_margin_sd, p.target_floor_fraction, p.min_attempts, p.min_talks
+        "- Predictive settings: a new call is placed while its risk of finding no agent (exact Poisson-binomial counts of agents free and calls answered ahead of it, averaged over {} points of the time-to-answer distribution) is ≤ limit × e^−tightening; initial tightening {}, integral gain {} per abandon, plus {} per sd of excess abandons in the window; target rate = {} × limit − {} binomial sd of the window's rate (floor {} × limit); progressive until {} attempts and {} talks are observed.",
+        p.answer_time_points, p.initial_tightening, p.gain, p.window_gain, p.target_fraction, p.target_margin_sd, p.target_floor_fraction, p.min_attempts, p.min_talks
     );
     let _ = writeln!(s, "- Baselines: VICIdial-style adaptive ratio, `ratio(ready,X%)` = dial level × ready agents − calls ringing, `ratio(active,X%)` = dial level × logged-in agents − calls ringing and connected; level adapted every 15 s (down while the drop rate, averaged over about 500 recent answered calls, is over X %; otherwise up with idle agents and down with waiting calls), level 1..10. The best one whose worst seed stays ≤ the limit is the reference.");
     for r in &b.scenarios {
@@ -604,17 +605,17 @@ pub fn render_markdown(b: &BenchReport) -> String {
         if let Some(t) = b.tradeoffs.iter().find(|t| t.scenario == r.scenario) {
             let _ = writeln!(
                 s,
-                "\nTrade-off (predictive with a fixed safety margin, controller off):\n"
+                "\nTrade-off (predictive with a fixed risk threshold, controller off):\n"
             );
             let _ = writeln!(
                 s,
-                "| safety margin (sd) | occupancy mean | abandon mean | abandon worst |"
+                "| risk threshold (× limit) | occupancy mean | abandon mean | abandon worst |"
             );
             let _ = writeln!(s, "|---:|---:|---:|---:|");
-            for (z, m) in &t.points {
+            for (f, m) in &t.points {
                 let _ = writeln!(
                     s,
-                    "| {z} | {:.2} % | {:.2} % | {:.2} % |",
+                    "| {f} | {:.2} % | {:.2} % | {:.2} % |",
                     m.occupancy_mean * 100.0,
                     m.abandon_mean * 100.0,
                     m.abandon_worst * 100.0
@@ -622,10 +623,10 @@ pub fn render_markdown(b: &BenchReport) -> String {
             }
             let limit = r.config.max_abandon_rate;
             match t.best_within(limit) {
-                Some((z, m)) => {
+                Some((f, m)) => {
                     let _ = writeln!(
                         s,
-                        "\nBest fixed margin whose worst seed stays ≤ {}: {z} sd, occupancy {}.",
+                        "\nBest fixed threshold whose worst seed stays ≤ {}: {f} × limit, occupancy {}.",
                         pct(limit),
                         pct(m.occupancy_mean)
                     );
@@ -633,7 +634,7 @@ pub fn render_markdown(b: &BenchReport) -> String {
                 None => {
                     let _ = writeln!(
                         s,
-                        "\nNo fixed margin of the sweep keeps the worst seed ≤ {}.",
+                        "\nNo fixed threshold of the sweep keeps the worst seed ≤ {}.",
                         pct(limit)
                     );
                 }

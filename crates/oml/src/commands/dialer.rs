@@ -131,11 +131,11 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     if let Some(path) = &a.report {
         let mut tradeoffs = Vec::new();
         for (rep, (_, cfg)) in reports.iter().zip(&scenarios) {
-            tradeoffs.push(report::safety_sweep(
+            tradeoffs.push(report::threshold_sweep(
                 &rep.scenario,
                 cfg,
                 predictive,
-                &[0.5, 1.0, 1.5, 2.0, 2.5],
+                &[0.25, 0.5, 0.75, 1.0, 1.5],
                 a.first_seed,
                 a.seeds,
             )?);
