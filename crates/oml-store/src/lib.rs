@@ -266,7 +266,18 @@ impl Store {
 
     /// Closes every pooled connection (waits for them to be returned).
     pub async fn close(&self) {
-        on_pool!(self, |p| p.close().await)
+        // sqlx hands a released connection back to its pool from a spawned
+        // task; one that lands after `close()` drained the pool stays open
+        // for the pool's life (sqlx#3217), and a restore then finds the
+        // database "being accessed by other users". So first wait (briefly)
+        // until every connection is back, then close.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        on_pool!(self, |p| {
+            while p.num_idle() < p.size() as usize && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            p.close().await
+        })
     }
 }
 
