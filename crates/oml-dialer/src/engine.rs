@@ -816,15 +816,18 @@ impl Core {
         };
         let lname = name.to_ascii_lowercase();
         if let Some(s) = self.servers.get_mut(&server) {
-            if s.agents.on_event(m, at) {
+            let change = s.agents.on_event(m, at);
+            let q = m.get("Queue").unwrap_or("");
+            for c in self.campaigns.values_mut() {
+                if !(c.conf.queue_name.is_empty() || c.conf.queue_name == q) {
+                    continue;
+                }
+                if let Some(w) = change.wrap_up_ended_s {
+                    c.stats.record_wrap_up(w);
+                }
                 // An agent is free: campaigns on its queue react now.
-                let q = m.get("Queue").unwrap_or("");
-                for c in self.campaigns.values_mut() {
-                    if c.trigger.is_none()
-                        && (c.conf.queue_name.is_empty() || c.conf.queue_name == q)
-                    {
-                        c.trigger = Some(at);
-                    }
+                if change.became_ready && c.trigger.is_none() {
+                    c.trigger = Some(at);
                 }
             }
         }
@@ -1135,7 +1138,7 @@ impl Core {
                 agents_logged_in: counts.logged_in,
                 agents_ready: counts.ready,
                 talking_elapsed_s: &counts.talking_elapsed_s,
-                wrap_up_elapsed_s: &[],
+                wrap_up_elapsed_s: &counts.wrap_up_elapsed_s,
                 ringing_elapsed_s: &ringing,
                 answered_waiting: waiting,
                 stats: &c.stats,

@@ -281,6 +281,51 @@ async fn campaign_finishes_consistently_against_pbxsim() {
     }
 }
 
+/// Agents in wrap-up are paused with reason ACW (pbxsim does as the agent
+/// console does): they are not free, so a progressive campaign waits for
+/// them and never leaves an answered call without an agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progressive_waits_for_agents_in_wrap_up() {
+    for t in backends().await {
+        let mut cfg = sim_config(3, 5);
+        cfg.customers.answer_rate = 1.0;
+        cfg.customers.busy_rate = 0.0;
+        cfg.customers.congestion_rate = 0.0;
+        cfg.customers.patience = Dist::Fixed(10_000.0);
+        // 3 s of real wrap-up (at 40×), longer than the 2 s abandon limit.
+        cfg.wrapup_time = Dist::Fixed(120.0);
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            9,
+            |_| {},
+        )
+        .await;
+        let engine = start_engine(&t.store).await;
+        let done = wait_until(Duration::from_secs(60), || async {
+            state_of(&t.store, "sales").await == CampaignState::Finished
+        })
+        .await;
+        engine.shutdown().await;
+        assert!(done, "{}: campaign did not finish", t.label);
+        let tally = t
+            .store
+            .abandon_tally(c.id, 0, c.abandon_seconds * 1000)
+            .await
+            .unwrap();
+        assert_eq!(
+            (tally.live_answered, tally.abandoned),
+            (9, 0),
+            "{}: every call answered, none left waiting for an agent in wrap-up",
+            t.label
+        );
+        sim.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_ami_link_loses_no_outcome_and_redials_no_attempt() {
     for t in backends().await {

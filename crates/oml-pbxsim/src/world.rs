@@ -103,6 +103,9 @@ struct Agent {
     /// The call being handled, or `None` when free or in wrap-up.
     call: Option<u64>,
     wrapup: bool,
+    /// In a wrap-up of non-zero length: paused with reason `ACW`, as the
+    /// agent console does after each call (the queue's own wrapuptime is 0).
+    acw_paused: bool,
     calls_taken: u64,
     last_call: i64,
     login_time: i64,
@@ -223,6 +226,7 @@ impl World {
                     queue: q.name.clone(),
                     call: None,
                     wrapup: false,
+                    acw_paused: false,
                     calls_taken: 0,
                     last_call: 0,
                     login_time: epoch,
@@ -976,8 +980,12 @@ impl World {
         }
         self.agents[a].call = None;
         self.agents[a].wrapup = true;
-        events.push(self.member_status(a));
         let w = self.cfg.wrapup_time.sample(&mut self.rng);
+        if w > 0.0 {
+            self.agents[a].acw_paused = true;
+            events.push(self.member_pause(a));
+        }
+        events.push(self.member_status(a));
         self.schedule(now, w, Timer::WrapupEnd(a));
     }
 
@@ -986,6 +994,10 @@ impl World {
             return;
         }
         self.agents[a].wrapup = false;
+        if self.agents[a].acw_paused {
+            self.agents[a].acw_paused = false;
+            events.push(self.member_pause(a));
+        }
         let queue = self.agents[a].queue.clone();
         self.dispatch(&queue, now, events);
     }
@@ -1324,8 +1336,8 @@ impl World {
             .with("LoginTime", ag.login_time.to_string())
             .with("InCall", if in_call { "1" } else { "0" })
             .with("Status", if in_call { "2" } else { "1" })
-            .with("Paused", "0")
-            .with("PausedReason", "")
+            .with("Paused", if ag.acw_paused { "1" } else { "0" })
+            .with("PausedReason", if ag.acw_paused { "ACW" } else { "" })
             .with("Wrapuptime", "0")
     }
 
@@ -1336,6 +1348,16 @@ impl World {
             ("MemberName", "Interface"),
         )
         .with("Ringinuse", "0")
+    }
+
+    /// `QueueMemberPause`: the member was paused or unpaused (here, the
+    /// wrap-up pause after a call).
+    fn member_pause(&self, a: usize) -> Message {
+        self.member_fields(
+            Message::event("QueueMemberPause").with("Privilege", "agent,all"),
+            a,
+            ("MemberName", "Interface"),
+        )
     }
 }
 
@@ -1582,17 +1604,34 @@ mod tests {
         ev.clear();
         w.advance(t0 + Duration::from_secs(70), &mut ev);
         // The customer (;2) hangs up, the queue reports, then ;1 goes.
+        // The agent goes into wrap-up: paused with reason ACW before its
+        // device is reported free, so nobody mistakes it for a free agent.
         assert_eq!(
             names(&ev),
-            ["Hangup", "AgentComplete", "Hangup", "QueueMemberStatus"]
+            [
+                "Hangup",
+                "AgentComplete",
+                "Hangup",
+                "QueueMemberPause",
+                "QueueMemberStatus"
+            ]
         );
         assert!(ev[0].get("Channel").unwrap().ends_with(";2"));
         assert_eq!(ev[0].get("Cause"), Some("16"));
         assert_eq!(ev[1].get("TalkTime"), Some("60"));
         assert!(ev[2].get("Channel").unwrap().ends_with(";1"));
         assert_eq!(ev[2].get("Cause"), Some("16"));
+        for m in &ev[3..] {
+            assert_eq!(
+                (m.get("Paused"), m.get("PausedReason"), m.get("InCall")),
+                (Some("1"), Some("ACW"), Some("0"))
+            );
+        }
         assert_eq!(w.free_agents(), 0, "wrap-up");
+        ev.clear();
         w.advance(t0 + Duration::from_secs(76), &mut ev);
+        assert_eq!(names(&ev), ["QueueMemberPause"]);
+        assert_eq!(ev[0].get("Paused"), Some("0"));
         assert_eq!(w.free_agents(), 1);
         assert_eq!(w.stats().completed, 1);
     }
