@@ -10,9 +10,12 @@
 //!   inventory and the database into a root folder.
 //! - [`regenerate`]: `oml regenerate-asterisk`, the AstDB families the
 //!   dialplan reads, rewritten on every Asterisk server.
+//! - [`network`]: `oml deploy --change-network`: is the inventory this
+//!   machine, and which services read which rendered files.
 
 pub mod fsutil;
 pub mod inventory;
+pub mod network;
 pub mod plan;
 pub mod regenerate;
 pub mod render;

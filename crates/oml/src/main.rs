@@ -40,6 +40,9 @@ enum Command {
     /// Render every host-dependent configuration file (Asterisk, Kamailio,
     /// rtpengine, nginx, systemd, oml.toml) from the inventory and database.
     Render(commands::render::Args),
+    /// Deploy tasks on this host: `--change-network` re-addresses every
+    /// service to the host name and IP the inventory now gives.
+    Deploy(commands::deploy::Args),
     /// Rewrite the Asterisk files and the AstDB families on every Asterisk server.
     RegenerateAsterisk(commands::regenerate::Args),
     /// Read, check and edit the OMniLeads inventory in place.
@@ -98,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Dialer(c) => commands::dialer::run(g, c).await,
         Command::Pbxsim(a) => commands::pbxsim::run(g, a).await,
         Command::Render(a) => commands::render::run(g, a).await,
+        Command::Deploy(a) => commands::deploy::run(g, a).await,
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,
         Command::Trunk(c) => commands::trunk::run(g, c).await,

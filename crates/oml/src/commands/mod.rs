@@ -6,6 +6,7 @@ pub mod backup;
 pub mod campaign;
 pub mod campaign_run;
 pub mod demo;
+pub mod deploy;
 pub mod dialer;
 pub mod dialer_run;
 pub mod dnc;
