@@ -204,3 +204,34 @@ fn warn_about_servers(ctx: &render::RenderContext, facts: &HostFacts) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn restarts_stop_at_the_first_failure_and_say_what_is_left() {
+        assert!(restart(&[cmd(&["true"]), cmd(&["true"])]).is_ok());
+        let e = restart(&[
+            cmd(&["true"]),
+            cmd(&["sh", "-c", "echo 'job for kamailio failed' >&2; exit 3"]),
+            cmd(&["systemctl", "reload", "nginx"]),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("job for kamailio failed"), "{e}");
+        assert!(e.contains("exit status: 3"), "{e}");
+        assert!(e.contains("then: systemctl reload nginx"), "{e}");
+        let e = restart(&[cmd(&["/nonexistent/systemctl", "restart", "oml"])])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cannot run `/nonexistent/systemctl restart oml`"),
+            "{e}"
+        );
+    }
+}
