@@ -281,6 +281,55 @@ async fn campaign_finishes_consistently_against_pbxsim() {
     }
 }
 
+/// The live engine runs the same pacer as `oml dialer simulate`: against
+/// the same simulated PBX, predictive connects more calls than progressive
+/// in the same time and keeps the abandon rate under the limit. (SQLite
+/// only: the comparison is about pacing, not storage.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predictive_connects_more_than_progressive_within_the_abandon_limit() {
+    let run = |mode: CampaignMode| async move {
+        let t = oml_store::testing::sqlite().await;
+        let mut cfg = sim_config(10, 21);
+        cfg.customers.patience = Dist::Fixed(10_000.0);
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            3000,
+            |s| s.mode = mode,
+        )
+        .await;
+        let engine = start_engine(&t.store).await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        engine.shutdown().await;
+        let connected = sim.stats().connected;
+        let tally = t
+            .store
+            .abandon_tally(c.id, 0, c.abandon_seconds * 1000)
+            .await
+            .unwrap();
+        sim.shutdown().await;
+        (connected, tally, c.max_abandon_rate)
+    };
+    let (prog, prog_tally, _) = run(CampaignMode::Progressive).await;
+    let (pred, pred_tally, limit) = run(CampaignMode::Predictive).await;
+    eprintln!(
+        "connected in 20 s: progressive {prog} ({prog_tally:?}), predictive {pred} ({pred_tally:?})"
+    );
+    assert_eq!(prog_tally.abandoned, 0, "progressive never abandons");
+    assert!(
+        pred as f64 >= 1.15 * prog as f64,
+        "predictive {pred} vs progressive {prog} connected calls"
+    );
+    assert!(
+        pred_tally.rate() <= limit,
+        "predictive abandon rate {} over {limit}",
+        pred_tally.rate()
+    );
+}
+
 /// Agents in wrap-up are paused with reason ACW (pbxsim does as the agent
 /// console does): they are not free, so a progressive campaign waits for
 /// them and never leaves an answered call without an agent.
