@@ -63,6 +63,9 @@ enum Command {
     Backup(commands::backup::Args),
     /// Restore a backup archive (verified first, swapped in atomically).
     Restore(commands::restore::Args),
+    /// Remove oml from this host: lists what is stopped, deleted and kept,
+    /// offers a final backup, asks for the host's name. Packages stay.
+    Uninstall(commands::uninstall::Args),
     /// Run everything without a telephone line: PBX simulator, dialer,
     /// console, a sample campaign and agents.
     Demo(commands::demo::Args),
@@ -102,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pbxsim(a) => commands::pbxsim::run(g, a).await,
         Command::Render(a) => commands::render::run(g, a).await,
         Command::Deploy(a) => commands::deploy::run(g, a).await,
+        Command::Uninstall(a) => commands::uninstall::run(g, a).await,
         Command::RegenerateAsterisk(a) => commands::regenerate::run(g, a).await,
         Command::Inventory(c) => commands::inventory::run(g, c).await,
         Command::Trunk(c) => commands::trunk::run(g, c).await,

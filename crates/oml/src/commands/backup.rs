@@ -74,8 +74,12 @@ pub fn layout(g: &GlobalArgs) -> Result<Layout> {
 
 /// The generated files of this installation, relative to the root, as the
 /// renderer lists them (managed files and the administrator's own ones).
-async fn generated_files(g: &GlobalArgs, root: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let inventory = super::render::InventoryArg { inventory: None };
+async fn generated_files(
+    g: &GlobalArgs,
+    inventory: Option<PathBuf>,
+    root: &std::path::Path,
+) -> Result<Vec<PathBuf>> {
+    let inventory = super::render::InventoryArg { inventory };
     let ctx = super::render::context(g, &inventory).await?;
     let plan = oml_ops::render::plan(&ctx, root)?;
     let mut files: Vec<PathBuf> = plan
@@ -120,7 +124,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                     inventory.display()
                 );
             } else {
-                match generated_files(g, &layout.generated_root.clone()).await {
+                match generated_files(g, None, &layout.generated_root.clone()).await {
                     Ok(files) => layout.generated_files = files,
                     Err(e) => notes.push(format!(
                         "generated configuration files (cannot list them: {})",
@@ -134,6 +138,31 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         Some(BackupCommand::Verify { name }) => verify(&layout, &name),
         Some(BackupCommand::Prune { keep, dry_run }) => prune(&layout, keep, dry_run),
     }
+}
+
+/// A complete backup (recordings included) written into `dir`, as
+/// `oml backup --with-recordings --output DIR` does, with the inventory
+/// and the configuration root the caller uses: for `oml uninstall`.
+pub async fn final_backup(
+    g: &GlobalArgs,
+    dir: PathBuf,
+    inventory: PathBuf,
+    root: PathBuf,
+) -> Result<ExitCode> {
+    let mut layout = layout(g)?;
+    layout.inventory = Some(inventory.clone());
+    layout.generated_root = root;
+    let mut notes = Vec::new();
+    if inventory.exists() {
+        match generated_files(g, Some(inventory), &layout.generated_root.clone()).await {
+            Ok(files) => layout.generated_files = files,
+            Err(e) => notes.push(format!(
+                "generated configuration files (cannot list them: {})",
+                crate::cli::one_line(&e)
+            )),
+        }
+    }
+    backup(g, &layout, true, Format::Zst, Some(dir), notes).await
 }
 
 async fn backup(

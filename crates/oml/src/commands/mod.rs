@@ -18,5 +18,6 @@ pub mod render;
 pub mod restore;
 pub mod serve;
 pub mod trunk;
+pub mod uninstall;
 pub mod users;
 pub mod version;

@@ -1,0 +1,202 @@
+//! `oml uninstall`: removes oml from this host. Plans first (oml-ops
+//! `uninstall::plan`), prints exactly what is stopped, deleted, edited,
+//! dropped and kept, writes a final backup when asked (`--backup-to DIR`;
+//! `--no-backup` to skip it: one of the two is required), asks the operator
+//! to type the host's name (or takes `--yes`), then carries it out. System
+//! packages stay installed. `--dry-run` prints the plan and changes nothing.
+
+use crate::cli::GlobalArgs;
+use crate::commands::render::{self as render_cmd, InventoryArg};
+use anyhow::{bail, Context, Result};
+use clap::Args as ClapArgs;
+use oml_ops::uninstall::{self, Action, Inputs};
+use secrecy::SecretString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Print what would be stopped, deleted, edited, dropped and kept; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for the host's name (automation).
+    #[arg(long)]
+    pub yes: bool,
+    /// Write a final backup (recordings included) into DIR first. DIR must
+    /// be outside everything the uninstall deletes.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_backup")]
+    pub backup_to: Option<PathBuf>,
+    /// Uninstall without a final backup.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Folder the configuration was rendered under (`/` on the host itself;
+    /// services are stopped and reloaded only then). Default:
+    /// paths.config_root of oml.toml, else `/`.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArg,
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    let layout = super::backup::layout(g)?;
+    let root = absolute(&render_cmd::root(g, &a.root)?);
+    let inventory_path = a.inventory.path(g)?;
+    let install_prefix = match a.inventory.load(g).and_then(|(_, inv)| Ok(inv.config()?)) {
+        Ok(cfg) => Some(cfg.install_prefix),
+        Err(e) => {
+            println!(
+                "note: the inventory cannot be read ({}): the install folder (install_prefix) is not in the plan",
+                crate::cli::one_line(&e)
+            );
+            None
+        }
+    };
+    let postgres = match &g.database_url {
+        Some(url) => Some(
+            oml_backup::pg::PgUrl::parse(&SecretString::from(url.clone()))
+                .context("the database URL")?,
+        ),
+        None => None,
+    };
+    let keep_dir = a.backup_to.as_deref().map(absolute);
+    let inputs = Inputs {
+        root: root.clone(),
+        data_dir: absolute(&layout.data_dir),
+        backup_dir: absolute(&layout.backup_dir),
+        recordings_dir: absolute(&layout.recordings_dir),
+        install_prefix: install_prefix.map(|p| absolute(&p)),
+        inventory: Some(absolute(&inventory_path)),
+        postgres_database: postgres.as_ref().map(|p| p.database.clone()),
+        rendered: oml_ops::render::TARGETS
+            .iter()
+            .map(|t| root.join(t.path))
+            .collect(),
+        keep_dir: keep_dir.clone(),
+    };
+    let plan = uninstall::plan(&inputs)?;
+    let host = oml_backup::hostname();
+    println!("uninstalling oml from {host}:");
+    for action in &plan {
+        println!("{action}");
+    }
+    println!(
+        "keep      system packages (asterisk, kamailio, rtpengine, nginx, postgresql): not removed"
+    );
+    match (&keep_dir, a.no_backup) {
+        (Some(d), _) => println!(
+            "first, a final backup (recordings included) is written to {}",
+            d.display()
+        ),
+        (None, true) => println!("no final backup (--no-backup)"),
+        (None, false) => {
+            println!("no final backup chosen: give --backup-to DIR (recommended) or --no-backup")
+        }
+    }
+    let live = root == Path::new("/");
+    if a.dry_run {
+        println!("dry run: nothing stopped, deleted, edited or dropped");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if keep_dir.is_none() && !a.no_backup {
+        bail!("choose --backup-to DIR (a final backup first) or --no-backup; nothing was changed");
+    }
+    if !a.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("refusing to uninstall without confirmation: add --yes (no terminal to ask on); nothing was changed");
+        }
+        print!("This cannot be undone. Type this host's name ({host}) to uninstall: ");
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if line.trim() != host {
+            bail!("cancelled: the name typed is not {host}; nothing was changed");
+        }
+    }
+    if let Some(dir) = keep_dir {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the backup folder {}", dir.display()))?;
+        super::backup::final_backup(g, dir, absolute(&inventory_path), root.clone())
+            .await
+            .context("the final backup failed; nothing was removed")?;
+    }
+    for action in &plan {
+        if let Action::Stop { unit } = action {
+            let cmd = ["systemctl", "disable", "--now", unit.as_str()];
+            if live {
+                run_command(&cmd).with_context(|| {
+                    format!("cannot stop {unit}; nothing was removed (stop it by hand and run oml uninstall again)")
+                })?;
+                println!("stopped   {unit}");
+            } else {
+                println!(
+                    "not run   {} (the files are under {})",
+                    cmd.join(" "),
+                    root.display()
+                );
+            }
+        }
+    }
+    for action in &plan {
+        if let (Action::DropDatabase { name }, Some(pg)) = (action, &postgres) {
+            pg.drop_db(name).await.with_context(|| {
+                format!(
+                    "dropping database {name} (is `oml serve` or another client still connected?)"
+                )
+            })?;
+            println!("dropped   PostgreSQL database {name}");
+        }
+    }
+    let done = uninstall::apply_files(&plan).context("removing files")?;
+    for line in &done {
+        println!("done: {line}");
+    }
+    let touched = |dir: &str| {
+        plan.iter().any(|a| match a {
+            Action::RemoveFile { path } | Action::Edit { path, .. } => {
+                path.starts_with(root.join(dir))
+            }
+            _ => false,
+        })
+    };
+    let mut reloads: Vec<Vec<&str>> = Vec::new();
+    if touched("etc/nginx") {
+        reloads.push(vec!["nginx", "-t"]);
+        reloads.push(vec!["systemctl", "reload", "nginx"]);
+    }
+    if touched("etc/asterisk") {
+        reloads.push(vec!["systemctl", "reload", "asterisk"]);
+    }
+    for cmd in &reloads {
+        if live {
+            if let Err(e) = run_command(cmd) {
+                println!("warning: {}", crate::cli::one_line(&e));
+            }
+        } else {
+            println!("not run   {}", cmd.join(" "));
+        }
+    }
+    println!("oml is uninstalled from {host}; system packages are still installed");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_command(cmd: &[&str]) -> Result<()> {
+    let out = std::process::Command::new(cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .with_context(|| format!("cannot run `{}`", cmd.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "`{}` failed ({}): {}",
+            cmd.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
