@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod running;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

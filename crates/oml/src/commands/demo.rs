@@ -54,6 +54,7 @@ pub struct Args {
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let mode: CampaignMode = a.mode.parse()?;
+    let _running = crate::running::hold_shared(&g.data_dir, "oml demo")?;
     if a.agents == 0 || a.agents > 1000 {
         bail!("--agents must be 1-1000");
     }

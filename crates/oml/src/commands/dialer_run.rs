@@ -227,6 +227,7 @@ async fn collect(store: &Store) -> Result<StatusOut> {
 
 /// `oml dialer run`: the engine alone, until SIGTERM or Ctrl-C.
 pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
+    let _running = crate::running::hold_shared(&g.data_dir, "oml dialer run")?;
     let store = g.open_store().await?;
     let cfg = EngineConfig {
         node: a.node,

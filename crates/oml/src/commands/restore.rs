@@ -59,6 +59,12 @@ pub async fn recover_interrupted(g: &GlobalArgs) -> Result<()> {
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    // A dry run changes nothing, so it may look while oml runs.
+    let _alone = if a.dry_run {
+        None
+    } else {
+        Some(crate::running::hold_exclusive(&g.data_dir, "restore")?)
+    };
     let target = target(g)?;
     let path = catalog::resolve(&target.layout.backup_dir, &a.name)?;
     let insp = inspect(&path, &target)?;
@@ -105,7 +111,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         if !std::io::stdin().is_terminal() {
             bail!("refusing to restore without confirmation: add --yes (no terminal to ask on)");
         }
-        print!("Stop `oml serve` first. Replace the items above with the archive's? Type yes: ");
+        print!("Replace the items above with the archive's? Type yes: ");
         std::io::stdout().flush().ok();
         let mut line = String::new();
         std::io::stdin()

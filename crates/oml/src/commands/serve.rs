@@ -26,6 +26,7 @@ pub struct Args {
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    let _running = crate::running::hold_shared(&g.data_dir, "oml serve")?;
     let mut config = oml_config::Config::load(&g.data_dir)?;
     if let Some(listen) = a.listen {
         config.web.listen = listen;

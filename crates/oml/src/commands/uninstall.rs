@@ -44,6 +44,12 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    // A dry run changes nothing, so it may look while oml runs.
+    let _alone = if a.dry_run {
+        None
+    } else {
+        Some(crate::running::hold_exclusive(&g.data_dir, "uninstall")?)
+    };
     let layout = super::backup::layout(g)?;
     let root = absolute(&render_cmd::root(g, &a.root)?);
     let inventory_path = a.inventory.path(g)?;
