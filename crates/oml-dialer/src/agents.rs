@@ -81,6 +81,24 @@ fn flag(m: &Message, k: &str) -> bool {
         .is_some_and(|v| v.trim() == "1" || v.eq_ignore_ascii_case("true"))
 }
 
+/// The queue, interface and state a member event or list entry describes.
+fn member_of(m: &Message, now: Instant) -> Option<(&str, &str, Member)> {
+    let q = m.get("Queue")?;
+    let iface = m.get("Interface").or(m.get("Location"))?;
+    let paused = flag(m, "Paused");
+    let member = Member {
+        status: m
+            .get("Status")
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        paused,
+        wrap_up: paused && is_wrap_up_reason(m),
+        in_call: flag(m, "InCall"),
+        since: now,
+    };
+    Some((q, iface, member))
+}
+
 fn is_wrap_up_reason(m: &Message) -> bool {
     m.get("PausedReason").is_some_and(|r| {
         WRAP_UP_PAUSE_REASONS
@@ -98,24 +116,10 @@ impl Agents {
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "queuememberstatus" | "queuemember" | "queuememberadded" | "queuememberpause" => {
-                let (Some(q), Some(iface)) =
-                    (m.get("Queue"), m.get("Interface").or(m.get("Location")))
-                else {
-                    return Change::default();
-                };
-                let status = m
-                    .get("Status")
-                    .and_then(|s| s.trim().parse().ok())
-                    .unwrap_or(0);
-                let paused = flag(m, "Paused");
-                let new = Member {
-                    status,
-                    paused,
-                    wrap_up: paused && is_wrap_up_reason(m),
-                    in_call: flag(m, "InCall"),
-                    since: now,
-                };
-                self.set(q, iface, new, now)
+                match member_of(m, now) {
+                    Some((q, iface, new)) => self.set(q, iface, new, now),
+                    None => Change::default(),
+                }
             }
             "queuememberremoved" => {
                 if let (Some(q), Some(iface)) = (m.get("Queue"), m.get("Interface")) {
@@ -185,21 +189,8 @@ impl Agents {
             {
                 continue;
             }
-            let (Some(q), Some(iface)) = (m.get("Queue"), m.get("Interface").or(m.get("Location")))
-            else {
+            let Some((q, iface, new)) = member_of(m, now) else {
                 continue;
-            };
-            let status = m
-                .get("Status")
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0);
-            let paused = flag(m, "Paused");
-            let new = Member {
-                status,
-                paused,
-                wrap_up: paused && is_wrap_up_reason(m),
-                in_call: flag(m, "InCall"),
-                since: now,
             };
             let since = self
                 .queues

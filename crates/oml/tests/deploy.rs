@@ -3,9 +3,12 @@
 //! re-rendered for the new address, and the services to restart are named.
 //! Files go under a temporary `--root`, so nothing is restarted here.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{assert_same, hostname, snapshot};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 struct Install {
     _tmp: tempfile::TempDir,
@@ -15,17 +18,7 @@ struct Install {
 }
 
 fn oml(i: &Install) -> Command {
-    let mut c = Command::cargo_bin("oml").unwrap();
-    c.env_remove("OML_DATABASE_URL")
-        .env_remove("OML_HOME")
-        .env_remove("OML_INVENTORY")
-        .arg("--data-dir")
-        .arg(&i.data);
-    c
-}
-
-fn hostname() -> String {
-    oml_ops::network::HostFacts::collect().unwrap().hostname
+    common::oml(&i.data)
 }
 
 fn inventory(host_name: &str, ip: &str) -> String {
@@ -72,27 +65,6 @@ fn change_network(i: &Install) -> Command {
         .arg("--root")
         .arg(&i.root);
     c
-}
-
-/// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn kamailio_cfg(i: &Install) -> String {
@@ -147,13 +119,13 @@ fn change_network_rewrites_every_host_file_and_names_what_to_restart() {
         )))
         .stdout(predicate::str::contains("ami-secret-1").not())
         .stdout(predicate::str::contains("nothing written"));
-    assert_eq!(snapshot(&i.root), before, "dry run wrote nothing");
+    assert_same(&before, &snapshot(&i.root), "dry run wrote nothing");
     // Without --yes and without a terminal: refused, nothing written.
     change_network(&i)
         .assert()
         .failure()
         .stderr(predicate::str::contains("add --yes"));
-    assert_eq!(snapshot(&i.root), before);
+    assert_same(&before, &snapshot(&i.root), "nothing changed");
     // Applied: the address moved, and only the services whose files changed restart.
     change_network(&i)
         .arg("--yes")
@@ -187,7 +159,7 @@ fn an_inventory_that_is_not_this_machine_changes_nothing() {
             "198.51.100.77 is not an address of this machine",
         ))
         .stderr(predicate::str::contains("nothing was changed"));
-    assert_eq!(snapshot(&i.root), before);
+    assert_same(&before, &snapshot(&i.root), "nothing changed");
     // Another machine's name.
     std::fs::write(
         &i.inventory,
@@ -200,7 +172,7 @@ fn an_inventory_that_is_not_this_machine_changes_nothing() {
         .failure()
         .stderr(predicate::str::contains("`inventory_hostname`"))
         .stderr(predicate::str::contains("hostnamectl set-hostname"));
-    assert_eq!(snapshot(&i.root), before);
+    assert_same(&before, &snapshot(&i.root), "nothing changed");
 }
 
 #[test]

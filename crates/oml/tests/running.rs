@@ -2,21 +2,13 @@
 //! running oml: while `oml serve` runs on a data folder they refuse and
 //! change nothing (a backup still works); once it stops, they proceed.
 
+mod common;
+
 use assert_cmd::cargo::CommandCargoExt;
-use assert_cmd::Command;
+use common::oml;
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Stdio;
-
-fn oml(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("oml").unwrap();
-    c.env_remove("OML_DATABASE_URL")
-        .env_remove("OML_HOME")
-        .arg("--data-dir")
-        .arg(data);
-    c
-}
 
 #[test]
 fn restore_and_uninstall_refuse_while_oml_serve_runs() {

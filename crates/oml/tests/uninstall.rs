@@ -4,19 +4,12 @@
 //! files, data folder, install folder and (on PostgreSQL) database go, a
 //! final backup that verifies is left, and the administrator's files stay.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn oml(data: &Path) -> Command {
-    let mut c = Command::cargo_bin("oml").unwrap();
-    c.env_remove("OML_DATABASE_URL")
-        .env_remove("OML_HOME")
-        .env_remove("OML_INVENTORY")
-        .arg("--data-dir")
-        .arg(data);
-    c
-}
+use assert_cmd::Command;
+use common::{assert_same, hostname, oml, snapshot};
+use predicates::prelude::*;
+use std::path::PathBuf;
 
 struct Install {
     tmp: tempfile::TempDir,
@@ -66,7 +59,7 @@ fn install(url: Option<String>) -> Install {
         .arg(&pw)
         .assert()
         .success();
-    let host = oml_ops::network::HostFacts::collect().unwrap().hostname;
+    let host = hostname();
     std::fs::write(
         &i.inventory,
         format!(
@@ -98,27 +91,6 @@ fn install(url: Option<String>) -> Install {
     )
     .unwrap();
     i
-}
-
-/// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.clone(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn check_removed_and_kept(i: &Install) {
@@ -155,7 +127,7 @@ fn uninstall_plans_asks_backs_up_then_removes_only_what_is_oml() {
         .stdout(predicate::str::contains("install folder"))
         .stdout(predicate::str::contains("system packages"))
         .stdout(predicate::str::contains("dry run: nothing"));
-    assert_eq!(snapshot(i.tmp.path()), before, "dry run changed nothing");
+    assert_same(&before, &snapshot(i.tmp.path()), "dry run changed nothing");
     // No backup choice: refused.
     i.uninstall()
         .arg("--yes")
@@ -177,7 +149,7 @@ fn uninstall_plans_asks_backs_up_then_removes_only_what_is_oml() {
         .stderr(predicate::str::contains(
             "choose a --backup-to folder outside",
         ));
-    assert_eq!(snapshot(i.tmp.path()), before, "refusals changed nothing");
+    assert_same(&before, &snapshot(i.tmp.path()), "refusals changed nothing");
 
     let keep = i.tmp.path().join("final");
     i.uninstall()
