@@ -5,9 +5,7 @@
 //! predictive (the live dialer decides after every event).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use oml_pacing::{
-    simulate, AbandonCounts, CallStats, ModeSpec, Pacer, PacingLimits, Scenario, Snapshot,
-};
+use oml_pacing::{simulate, AbandonCounts, CallStats, ModeSpec, PacingLimits, Scenario, Snapshot};
 
 fn one_hour_of_50_agents(c: &mut Criterion) {
     let mut cfg = Scenario::T1.config();
