@@ -291,6 +291,66 @@ pub struct SimConfig {
     pub dial_contexts: Vec<String>,
     /// Users besides `username`, with restricted permissions.
     pub users: Vec<SimUser>,
+    /// A manager.conf-style file whose `[user]` sections (`secret`, `read`,
+    /// `write`) are further AMI users, read at start and again on
+    /// `Reload` and `Command: manager reload`, as Asterisk rereads its
+    /// manager configuration.
+    pub manager_file: Option<std::path::PathBuf>,
+}
+
+/// The users of a manager.conf-style text: every section but `[general]`
+/// that has a `secret`. `;` starts a comment; `#include` lines are ignored.
+pub fn parse_manager_users(text: &str) -> Vec<SimUser> {
+    let mut out: Vec<SimUser> = Vec::new();
+    let mut current: Option<(String, Option<String>, Vec<String>, Vec<String>)> = None;
+    let finish = |c: Option<(String, Option<String>, Vec<String>, Vec<String>)>,
+                  out: &mut Vec<SimUser>| {
+        if let Some((name, Some(secret), read, write)) = c {
+            if !name.eq_ignore_ascii_case("general") {
+                out.retain(|u| u.username != name);
+                out.push(SimUser {
+                    username: name,
+                    secret: SecretString::from(secret),
+                    read,
+                    write,
+                });
+            }
+        }
+    };
+    let classes = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    for raw in text.lines() {
+        let line = raw.split(';').next().unwrap_or("").trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            finish(current.take(), &mut out);
+            current = Some((
+                name.trim().to_string(),
+                None,
+                vec!["all".into()],
+                vec!["all".into()],
+            ));
+            continue;
+        }
+        let (Some(c), Some((k, v))) = (current.as_mut(), line.split_once('=')) else {
+            continue;
+        };
+        let v = v.trim_start_matches('>').trim();
+        match k.trim() {
+            "secret" => c.1 = Some(v.to_string()),
+            "read" => c.2 = classes(v),
+            "write" => c.3 = classes(v),
+            _ => {}
+        }
+    }
+    finish(current, &mut out);
+    out
 }
 
 impl SimConfig {
@@ -320,6 +380,7 @@ impl SimConfig {
             ami_version: "11.0.0".into(),
             dial_contexts: vec!["from-oml".into()],
             users: Vec::new(),
+            manager_file: None,
         }
     }
 }

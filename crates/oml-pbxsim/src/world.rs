@@ -193,6 +193,8 @@ pub struct World {
     seq: u64,
     stats: Stats,
     default_queue: String,
+    /// Users read from `SimConfig::manager_file` (at start and on reload).
+    file_users: Vec<crate::config::SimUser>,
 }
 
 fn epoch_now() -> i64 {
@@ -239,7 +241,7 @@ impl World {
             .first()
             .map_or_else(|| "oml-default".to_owned(), |q| q.name.clone());
         queues.entry(default_queue.clone()).or_default();
-        Self {
+        let mut world = Self {
             rng: StdRng::seed_from_u64(cfg.seed),
             cfg,
             start: now,
@@ -253,6 +255,19 @@ impl World {
             seq: 0,
             stats: Stats::default(),
             default_queue,
+            file_users: Vec::new(),
+        };
+        world.reload_manager_file();
+        world
+    }
+
+    /// Rereads the users of `SimConfig::manager_file`, as `manager reload`
+    /// does; an unreadable file keeps the users read before.
+    fn reload_manager_file(&mut self) {
+        if let Some(path) = &self.cfg.manager_file {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                self.file_users = crate::config::parse_manager_users(&text);
+            }
         }
     }
 
@@ -470,7 +485,10 @@ impl World {
                         format!("{} active channels", self.calls.len()),
                         format!("{} active calls", self.calls.len()),
                     ],
-                    "manager reload" => Vec::new(),
+                    "manager reload" => {
+                        self.reload_manager_file();
+                        Vec::new()
+                    }
                     c if c.starts_with("manager show user ") => {
                         let who = c["manager show user ".len()..].trim();
                         let perms = if who == self.cfg.username {
@@ -518,7 +536,13 @@ impl World {
                 }
                 vec![r]
             }
-            "reload" => vec![ok("Module Reloaded")],
+            "reload" => {
+                let module = m.get("Module").unwrap_or("").trim().to_ascii_lowercase();
+                if module.is_empty() || module == "manager" {
+                    self.reload_manager_file();
+                }
+                vec![ok("Module Reloaded")]
+            }
             "listcommands" => {
                 let mut r = reply("Success", id);
                 // Asterisk lists only what the user may send.
@@ -561,7 +585,13 @@ impl World {
         let who = m.get("Username").unwrap_or("");
         let (user_ok, secret, perms) = if who == self.cfg.username {
             (true, self.cfg.secret.expose_secret(), None)
-        } else if let Some(u) = self.cfg.users.iter().find(|u| u.username == who) {
+        } else if let Some(u) = self
+            .cfg
+            .users
+            .iter()
+            .chain(&self.file_users)
+            .find(|u| u.username == who)
+        {
             (
                 true,
                 u.secret.expose_secret(),
@@ -1489,6 +1519,60 @@ mod tests {
         assert_eq!(number_of("Local/5551234@from-oml/n"), "5551234");
         assert_eq!(number_of("PJSIP/5551234@trunk"), "5551234");
         assert_eq!(number_of("SIP/trunk/5551234"), "5551234");
+    }
+
+    #[test]
+    fn manager_file_users_follow_manager_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("oml_manager.conf");
+        std::fs::write(
+            &file,
+            "[general]\nenabled = yes\n\n[omlami]\nsecret = old ; first\nread = all\nwrite = all\n",
+        )
+        .unwrap();
+        let mut cfg = SimConfig::new("u", SecretString::from("s"), 1);
+        cfg.manager_file = Some(file.clone());
+        let now = Instant::now();
+        let mut w = World::new(cfg, now);
+        let mut ev = Vec::new();
+        let login = |w: &mut World, secret: &str| {
+            let mut s = Session::default();
+            let r = w.handle(
+                &mut s,
+                &oml_ami::actions::login_plain("omlami", secret),
+                now,
+                &mut Vec::new(),
+            );
+            r[0].response_status() == Some("Success")
+        };
+        assert!(login(&mut w, "old"));
+        std::fs::write(&file, "[omlami]\nsecret = new\n").unwrap();
+        // Not reread until a reload.
+        assert!(login(&mut w, "old"));
+        let mut admin = logged_in();
+        let r = w.handle(
+            &mut admin,
+            &Message::action("Command").with("Command", "manager reload"),
+            now,
+            &mut ev,
+        );
+        assert_eq!(r[0].response_status(), Some("Success"));
+        assert!(login(&mut w, "new"));
+        assert!(!login(&mut w, "old"));
+        // `Reload` with Module: manager rereads it too.
+        std::fs::write(&file, "[omlami]\nsecret = third\n").unwrap();
+        w.handle(
+            &mut admin,
+            &Message::action("Reload").with("Module", "manager"),
+            now,
+            &mut ev,
+        );
+        assert!(login(&mut w, "third"));
+        let users = crate::config::parse_manager_users(
+            "[general]\nsecret=x\n[a]\nsecret => p\nwrite = system, command\n",
+        );
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].write, ["system", "command"]);
     }
 
     #[test]

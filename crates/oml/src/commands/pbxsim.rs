@@ -89,6 +89,10 @@ pub struct Args {
     /// seconds), to exercise reconnects; 0 = never.
     #[arg(long, default_value_t = 0)]
     drop_every: u64,
+    /// A manager.conf-style file (e.g. the rendered oml_manager.conf) whose
+    /// `[user]` sections are further AMI users, reread on `manager reload`.
+    #[arg(long, value_name = "FILE")]
+    manager_file: Option<PathBuf>,
 }
 
 fn read_secret(a: &Args) -> Result<SecretString> {
@@ -146,6 +150,10 @@ pub fn sim_config(a: &Args, secret: SecretString) -> Result<SimConfig> {
     c.time_scale = a.time_scale;
     c.seed = a.seed;
     c.numbers = a.numbers.iter().cloned().collect();
+    if let Some(f) = &a.manager_file {
+        std::fs::read_to_string(f).with_context(|| format!("--manager-file {}", f.display()))?;
+        c.manager_file = Some(f.clone());
+    }
     Ok(c)
 }
 
