@@ -301,28 +301,40 @@ pub struct SimConfig {
 /// The users of a manager.conf-style text: every section but `[general]`
 /// that has a `secret`. `;` starts a comment; `#include` lines are ignored.
 pub fn parse_manager_users(text: &str) -> Vec<SimUser> {
-    let mut out: Vec<SimUser> = Vec::new();
-    let mut current: Option<(String, Option<String>, Vec<String>, Vec<String>)> = None;
-    let finish = |c: Option<(String, Option<String>, Vec<String>, Vec<String>)>,
-                  out: &mut Vec<SimUser>| {
-        if let Some((name, Some(secret), read, write)) = c {
-            if !name.eq_ignore_ascii_case("general") {
-                out.retain(|u| u.username != name);
-                out.push(SimUser {
-                    username: name,
-                    secret: SecretString::from(secret),
-                    read,
-                    write,
-                });
-            }
+    struct Section {
+        name: String,
+        secret: Option<String>,
+        read: Vec<String>,
+        write: Vec<String>,
+    }
+    fn finish(section: Option<Section>, out: &mut Vec<SimUser>) {
+        let Some(Section {
+            name,
+            secret: Some(secret),
+            read,
+            write,
+        }) = section
+        else {
+            return;
+        };
+        if !name.eq_ignore_ascii_case("general") {
+            out.retain(|u| u.username != name);
+            out.push(SimUser {
+                username: name,
+                secret: SecretString::from(secret),
+                read,
+                write,
+            });
         }
-    };
+    }
     let classes = |v: &str| -> Vec<String> {
         v.split(',')
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty())
             .collect()
     };
+    let mut out = Vec::new();
+    let mut current: Option<Section> = None;
     for raw in text.lines() {
         let line = raw.split(';').next().unwrap_or("").trim();
         if line.is_empty() || line.starts_with('#') {
@@ -330,12 +342,12 @@ pub fn parse_manager_users(text: &str) -> Vec<SimUser> {
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
             finish(current.take(), &mut out);
-            current = Some((
-                name.trim().to_string(),
-                None,
-                vec!["all".into()],
-                vec!["all".into()],
-            ));
+            current = Some(Section {
+                name: name.trim().to_string(),
+                secret: None,
+                read: vec!["all".into()],
+                write: vec!["all".into()],
+            });
             continue;
         }
         let (Some(c), Some((k, v))) = (current.as_mut(), line.split_once('=')) else {
@@ -343,9 +355,9 @@ pub fn parse_manager_users(text: &str) -> Vec<SimUser> {
         };
         let v = v.trim_start_matches('>').trim();
         match k.trim() {
-            "secret" => c.1 = Some(v.to_string()),
-            "read" => c.2 = classes(v),
-            "write" => c.3 = classes(v),
+            "secret" => c.secret = Some(v.to_string()),
+            "read" => c.read = classes(v),
+            "write" => c.write = classes(v),
             _ => {}
         }
     }
