@@ -57,6 +57,27 @@ impl Step {
     }
 }
 
+/// The values in `old` that stand where `secrets` stand in `new`: for each
+/// line of `new` carrying a secret, an `old` line with the same text before
+/// and after it gives the old value (`secret = OLD` for `secret = NEW`).
+fn old_secrets(old: &str, new: &str, secrets: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for sec in secrets.iter().filter(|s| !s.is_empty()) {
+        for line in new.lines() {
+            let Some(i) = line.find(sec.as_str()) else {
+                continue;
+            };
+            let (pre, post) = (&line[..i], &line[i + sec.len()..]);
+            for ol in old.lines() {
+                if ol.len() > pre.len() + post.len() && ol.starts_with(pre) && ol.ends_with(post) {
+                    out.push(ol[pre.len()..ol.len() - post.len()].to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Is this a file the administrator owns, which oml must never overwrite?
 pub fn is_admin_owned(path: &Path) -> bool {
     let name = path
@@ -146,15 +167,23 @@ impl Plan {
                 ..
             } = s
             {
-                let mask = |t: &str| {
+                let mask = |t: &str, hidden: &[String], with: &str| {
+                    let mut hidden = hidden.to_vec();
+                    hidden.sort_by_key(|s| std::cmp::Reverse(s.len()));
                     let mut t = t.to_string();
-                    for sec in secrets.iter().filter(|s| !s.is_empty()) {
-                        t = t.replace(sec.as_str(), "********");
+                    for sec in hidden.iter().filter(|s| !s.is_empty()) {
+                        t = t.replace(sec.as_str(), with);
                     }
                     t
                 };
-                let old_text = mask(old.as_deref().unwrap_or(""));
-                let new_text = mask(new);
+                // The old file carries the old passwords, which the plan
+                // does not know: find them where the new ones stand, and
+                // mark them apart so that a changed password still shows
+                // as a changed line.
+                let old_raw = old.as_deref().unwrap_or("");
+                let was = old_secrets(old_raw, new, secrets);
+                let old_text = mask(&mask(old_raw, secrets, "********"), &was, "******** (old)");
+                let new_text = mask(new, secrets, "********");
                 let shown = path.display().to_string();
                 let a = if old.is_some() {
                     format!("a{shown}")
@@ -248,6 +277,40 @@ mod tests {
         assert!(!is_admin_owned(Path::new(
             "/etc/asterisk/oml_pjsip_trunks.conf"
         )));
+    }
+
+    #[test]
+    fn a_diff_masks_the_old_password_as_well_as_the_new() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("oml_manager.conf");
+        std::fs::write(&f, "[omlami]\nsecret = old-pw-1\nread = all\n").unwrap();
+        let env = tmp.path().join("oml.env");
+        std::fs::write(&env, "URL=postgres://u:old;pw@db/oml\n").unwrap();
+        let mut p = Plan::default();
+        p.file(
+            f,
+            "[omlami]\nsecret = new-pw-2\nread = all\n".into(),
+            0o640,
+            vec!["new-pw-2".into()],
+        );
+        p.file(
+            env,
+            "URL=postgres://u:new'pw@db/oml\n".into(),
+            0o600,
+            vec!["new'pw".into()],
+        );
+        let d = p.diff();
+        assert!(!d.contains("old-pw-1") && !d.contains("new-pw-2"), "{d}");
+        assert!(!d.contains("old;pw") && !d.contains("new'pw"), "{d}");
+        assert!(
+            d.contains("-secret = ******** (old)\n") && d.contains("+secret = ********\n"),
+            "{d}"
+        );
+        assert!(
+            d.contains("-URL=postgres://u:******** (old)@db/oml")
+                && d.contains("+URL=postgres://u:********@db/oml"),
+            "{d}"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! `oml deploy --change-network`: the host's address or name changed and the
-//! inventory now gives the new ones. Checks that the inventory really is
-//! this machine (before anything is written), re-renders every
-//! host-dependent file, restarts the services that read the changed files,
-//! and reports what changed. `--dry-run` prints the plan and the diff.
-//! (The other deploy tasks of the original guide, `--update` and
-//! `--change-passwords`, are not built yet; clap offers only what exists.)
+//! `oml deploy`: the deploy tasks of the original guide that oml does.
+//! `--change-network`: the host's address or name changed and the inventory
+//! now gives the new ones. Checks that the inventory really is this machine
+//! (before anything is written), re-renders every host-dependent file,
+//! restarts the services that read the changed files, and reports what
+//! changed. `--change-passwords`: see [`super::passwords`]. `--dry-run`
+//! prints the plan and the diff. (`--update` is not built yet; clap offers
+//! only what exists.)
 
 use crate::cli::GlobalArgs;
 use crate::commands::render::{self as render_cmd, InventoryArg};
@@ -13,18 +14,22 @@ use clap::{ArgGroup, Args as ClapArgs};
 use oml_ops::network::{self, HostFacts, Service};
 use oml_ops::render;
 use std::io::{IsTerminal, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(ClapArgs, Debug)]
-#[command(group(ArgGroup::new("task").required(true).args(["change_network"])))]
+#[command(group(ArgGroup::new("task").required(true).args(["change_network", "change_passwords"])))]
 pub struct Args {
     /// Re-address the installation to the host name and IP the inventory
     /// now gives: check they are this machine's, re-render every
     /// host-dependent file, restart what reads them.
     #[arg(long)]
     pub change_network: bool,
+    /// Apply the passwords the inventory now gives (PostgreSQL role, AMI
+    /// user, console admin and dialer users) to their services and files,
+    /// all or nothing.
+    #[arg(long)]
+    pub change_passwords: bool,
     /// Print the plan and the diff (passwords masked); change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -43,6 +48,19 @@ pub struct Args {
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    if a.change_passwords {
+        return super::passwords::run(
+            g,
+            super::passwords::Options {
+                dry_run: a.dry_run,
+                yes: a.yes,
+                no_restart: a.no_restart,
+                root: &a.root,
+                inventory: &a.inventory,
+            },
+        )
+        .await;
+    }
     let ctx = render_cmd::context(g, &a.inventory).await?;
     let (inv_path, inv) = a.inventory.load(g)?;
     let facts = HostFacts::collect().context("reading this machine's addresses")?;
@@ -188,14 +206,7 @@ fn warn_about_servers(ctx: &render::RenderContext, facts: &HostFacts) {
     let cfg = &ctx.inventory;
     for s in &ctx.data.servers {
         let host = s.host.trim();
-        let local = host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip == cfg.ip)
-            || cfg
-                .fqdn
-                .as_deref()
-                .is_some_and(|f| f.eq_ignore_ascii_case(host))
-            || host.eq_ignore_ascii_case(&facts.hostname);
+        let local = super::passwords::is_this_host(host, cfg, facts);
         if !local {
             println!(
                 "note: Asterisk server `{}` is reached at {host}; if that was this host's old address, run `oml asterisk edit {} --host {}`",

@@ -12,6 +12,7 @@ pub mod dialer_run;
 pub mod dnc;
 pub mod init;
 pub mod inventory;
+pub mod passwords;
 pub mod pbxsim;
 pub mod regenerate;
 pub mod render;
