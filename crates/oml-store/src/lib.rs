@@ -159,6 +159,9 @@ pub enum OpenMode {
     Create,
     /// Every other command: the database must already exist.
     Existing,
+    /// An existing database exactly as it is, without applying migrations
+    /// (`oml deploy --update` backs it up before it migrates it).
+    AsIs,
 }
 
 /// The handle every other crate uses to read and write oml's data.
@@ -190,7 +193,11 @@ impl Store {
             pool,
             location: location.clone(),
         };
-        store.migrate().await?;
+        if mode == OpenMode::AsIs {
+            store.refuse_too_new().await?;
+        } else {
+            store.migrate().await?;
+        }
         Ok(store)
     }
 
@@ -224,7 +231,7 @@ impl Store {
         }
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn refuse_too_new(&self) -> Result<()> {
         let newest_known = latest_schema_version();
         if let Some(current) = self.schema_version().await? {
             if current > newest_known {
@@ -234,6 +241,11 @@ impl Store {
                 });
             }
         }
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.refuse_too_new().await?;
         match &self.pool {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
@@ -292,7 +304,7 @@ pub fn latest_schema_version() -> i64 {
 
 async fn open_sqlite(dir: &Path, mode: OpenMode) -> Result<SqlitePool> {
     let file = dir.join(SQLITE_FILE);
-    if mode == OpenMode::Existing && !file.exists() {
+    if mode != OpenMode::Create && !file.exists() {
         return Err(StoreError::NotInitialised {
             path: file.display().to_string(),
         });

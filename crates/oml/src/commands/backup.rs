@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use oml_backup::backup::{create, BackupOptions};
 use oml_backup::writer::WriteOptions;
 use oml_backup::{catalog, Format, Layout, Progress};
+use oml_store::{OpenMode, Store};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,8 +88,14 @@ async fn generated_files(
         .iter()
         .filter_map(|s| s.path().strip_prefix(root).ok().map(|p| p.to_path_buf()))
         .collect();
-    // The administrator's own files beside them (`*_custom.conf`,
-    // `*_override.conf`): never rendered, so only a backup keeps them.
+    add_admin_files(root, &mut files);
+    Ok(files)
+}
+
+/// Adds the administrator's own files beside the generated ones
+/// (`*_custom.conf`, `*_override.conf`): never rendered, so only a backup
+/// keeps them. Paths are relative to `root`.
+fn add_admin_files(root: &std::path::Path, files: &mut Vec<PathBuf>) {
     let mut dirs: Vec<PathBuf> = files
         .iter()
         .filter_map(|f| f.parent().map(|p| p.to_path_buf()))
@@ -109,7 +116,6 @@ async fn generated_files(
             }
         }
     }
-    Ok(files)
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
@@ -132,7 +138,17 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                     )),
                 }
             }
-            backup(g, &layout, a.with_recordings, a.format, a.output, notes).await
+            backup(
+                g,
+                &layout,
+                a.with_recordings,
+                a.format,
+                a.output,
+                notes,
+                OpenMode::Existing,
+            )
+            .await
+            .map(|_| ExitCode::SUCCESS)
         }
         Some(BackupCommand::List { verify, json }) => list(&layout, verify, json),
         Some(BackupCommand::Verify { name }) => verify(&layout, &name),
@@ -148,7 +164,7 @@ pub async fn final_backup(
     dir: PathBuf,
     inventory: PathBuf,
     root: PathBuf,
-) -> Result<ExitCode> {
+) -> Result<PathBuf> {
     let mut layout = layout(g)?;
     layout.inventory = Some(inventory.clone());
     layout.generated_root = root;
@@ -162,7 +178,49 @@ pub async fn final_backup(
             )),
         }
     }
-    backup(g, &layout, true, Format::Zst, Some(dir), notes).await
+    backup(
+        g,
+        &layout,
+        true,
+        Format::Zst,
+        Some(dir),
+        notes,
+        OpenMode::Existing,
+    )
+    .await
+}
+
+/// The backup `oml deploy --update` takes before it changes anything: the
+/// database exactly as it is (not yet migrated), settings, inventory and
+/// the generated files (listed without the database), into the backup
+/// folder. Recordings are not touched by an update, so not copied.
+pub async fn pre_upgrade_backup(
+    g: &GlobalArgs,
+    inventory: PathBuf,
+    root: PathBuf,
+) -> Result<PathBuf> {
+    let mut layout = layout(g)?;
+    layout.inventory = Some(inventory);
+    let mut files = Vec::new();
+    for t in oml_ops::render::TARGETS {
+        let rel = PathBuf::from(t.path);
+        if root.join(&rel).is_file() {
+            files.push(rel);
+        }
+    }
+    add_admin_files(&root, &mut files);
+    layout.generated_files = files;
+    layout.generated_root = root;
+    backup(
+        g,
+        &layout,
+        false,
+        Format::Zst,
+        None,
+        Vec::new(),
+        OpenMode::AsIs,
+    )
+    .await
 }
 
 async fn backup(
@@ -172,8 +230,9 @@ async fn backup(
     format: Format,
     output: Option<PathBuf>,
     notes: Vec<String>,
-) -> Result<ExitCode> {
-    let store = g.open_store().await?;
+    mode: OpenMode,
+) -> Result<PathBuf> {
+    let store = Store::open(&g.location(), mode).await?;
     let options = BackupOptions {
         with_recordings,
         write: WriteOptions::new(format),
@@ -202,7 +261,7 @@ async fn backup(
     } else {
         println!("restore it with: oml restore {}", outcome.path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(outcome.path)
 }
 
 fn options_output_is_default(layout: &Layout, path: &std::path::Path) -> bool {

@@ -4,8 +4,7 @@
 //! (before anything is written), re-renders every host-dependent file,
 //! restarts the services that read the changed files, and reports what
 //! changed. `--change-passwords`: see [`super::passwords`]. `--dry-run`
-//! prints the plan and the diff. (`--update` is not built yet; clap offers
-//! only what exists.)
+//! prints the plan and the diff. `--update`: see [`super::update`].
 
 use crate::cli::GlobalArgs;
 use crate::commands::render::{self as render_cmd, InventoryArg};
@@ -18,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(ClapArgs, Debug)]
-#[command(group(ArgGroup::new("task").required(true).args(["change_network", "change_passwords"])))]
+#[command(group(ArgGroup::new("task").required(true).args(["change_network", "change_passwords", "update"])))]
 pub struct Args {
     /// Re-address the installation to the host name and IP the inventory
     /// now gives: check they are this machine's, re-render every
@@ -30,6 +29,13 @@ pub struct Args {
     /// all or nothing.
     #[arg(long)]
     pub change_passwords: bool,
+    /// Bring this installation to this oml's version: pre-flight, backup,
+    /// migrations, re-render, restarts; rolled back if a step fails.
+    #[arg(long)]
+    pub update: bool,
+    /// With --update: run it on another host over SSH (user@host[:port]).
+    #[arg(long, value_name = "USER@HOST[:PORT]", requires = "update")]
+    pub host: Option<String>,
     /// Print the plan and the diff (passwords masked); change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -48,6 +54,20 @@ pub struct Args {
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
+    if a.update {
+        return super::update::run(
+            g,
+            super::update::Options {
+                dry_run: a.dry_run,
+                yes: a.yes,
+                no_restart: a.no_restart,
+                root: &a.root,
+                inventory: &a.inventory,
+                host: &a.host,
+            },
+        )
+        .await;
+    }
     if a.change_passwords {
         return super::passwords::run(
             g,

@@ -75,6 +75,12 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             "first administrator created",
         )
         .await?;
+    store
+        .set_setting(
+            super::update::INSTALLED_VERSION_KEY,
+            env!("CARGO_PKG_VERSION"),
+        )
+        .await?;
     let schema = store.schema_version().await?.unwrap_or(0);
     println!(
         "Initialised oml in {} ({} database, schema version {schema}).",

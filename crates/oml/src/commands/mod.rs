@@ -20,5 +20,6 @@ pub mod restore;
 pub mod serve;
 pub mod trunk;
 pub mod uninstall;
+pub mod update;
 pub mod users;
 pub mod version;

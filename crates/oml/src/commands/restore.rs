@@ -24,7 +24,7 @@ pub struct Args {
     dry_run: bool,
 }
 
-fn target(g: &GlobalArgs) -> Result<RestoreTarget> {
+pub(crate) fn target(g: &GlobalArgs) -> Result<RestoreTarget> {
     let layout = super::backup::layout(g)?;
     Ok(match g.location() {
         Location::DataDir(_) => RestoreTarget {

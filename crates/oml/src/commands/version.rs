@@ -15,14 +15,16 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let version = env!("CARGO_PKG_VERSION");
     let supported = oml_store::latest_schema_version();
     // The version is useful even where no database exists yet.
-    let (backend, schema, location, db_error) = match g.open_store().await {
+    let (backend, schema, location, db_error, installed) = match g.open_store().await {
         Ok(store) => {
             let s = store.schema_version().await?;
+            let installed = store.setting(super::update::INSTALLED_VERSION_KEY).await?;
             (
                 Some(store.backend().to_string()),
                 s,
                 store.location().describe(),
                 None,
+                installed,
             )
         }
         Err(e) => (
@@ -30,8 +32,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             None,
             g.location().describe(),
             Some(crate::cli::one_line(&e)),
+            None,
         ),
     };
+    let upgrades_from = super::update::supported_text();
     if a.json {
         let v = serde_json::json!({
             "version": version,
@@ -40,11 +44,20 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             "database_backend": backend,
             "database": location,
             "database_error": db_error,
+            "installed_version": installed,
+            "upgrades_supported_from": super::update::UPGRADES_FROM
+                .iter()
+                .map(|s| format!("{s}.x"))
+                .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!("oml {version}");
         println!("schema version supported: {supported}");
+        println!("upgrades supported from: {upgrades_from} (`oml deploy --update`)");
+        if let Some(v) = &installed {
+            println!("installation at: oml {v}");
+        }
         match (backend, schema) {
             (Some(b), Some(s)) => {
                 println!("database: {b} at {location}");
