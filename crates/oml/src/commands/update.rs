@@ -263,8 +263,10 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
             bail!("cancelled: nothing was changed");
         }
     }
-    if live {
-        // The new binary replaces the running one: stop it while we work.
+    if live && !o.no_restart {
+        // The new binary replaces the running one: stop it while we work
+        // (with --no-restart the operator stops and starts it; the lock
+        // below refuses while it runs).
         let _ = std::process::Command::new("systemctl")
             .args(["stop", "oml"])
             .status();
