@@ -272,10 +272,10 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
             .status();
     }
     let _alone = crate::running::hold_exclusive(&g.data_dir, "update")?;
-    let backup =
-        super::backup::pre_upgrade_backup(g, std::path::absolute(&inv_path)?, root.clone())
-            .await
-            .context("the pre-upgrade backup failed; nothing was changed")?;
+    let inv_abs = std::path::absolute(&inv_path)?;
+    let backup = super::backup::pre_upgrade_backup(g, inv_abs.clone(), root.clone())
+        .await
+        .context("the pre-upgrade backup failed; nothing was changed")?;
 
     let steps = async {
         let store = Store::open(&g.location(), OpenMode::Existing)
@@ -306,7 +306,11 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
     let (services, changed) = match steps {
         Ok(x) => x,
         Err(e) => {
-            let target = super::restore::target(g)?;
+            // Put back exactly what the backup took: the inventory and the
+            // generated files from where this update read and wrote them.
+            let mut target = super::restore::target(g)?;
+            target.layout.inventory = Some(inv_abs.clone());
+            target.layout.generated_root = root.clone();
             let back =
                 oml_backup::restore::restore(&backup, &target, &oml_backup::NoProgress).await;
             return Err(match back {
