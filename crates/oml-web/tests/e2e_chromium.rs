@@ -111,7 +111,17 @@ async fn login(c: &Client, base: &str, user: &str, password: &str) {
         .unwrap();
     fill(c, "username", user).await;
     fill(c, "password", password).await;
+    let form_page = c.find(Locator::Css("html")).await.unwrap();
     click(c, "#login-submit").await;
+    // A submit always loads a new document (the next page, or the login
+    // page with its message): wait for it, or a `goto` right after races
+    // with the redirect and lands on the wrong page.
+    for _ in 0..150 {
+        if form_page.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn logout(c: &Client) {
