@@ -497,6 +497,7 @@ impl World {
                             self.cfg
                                 .users
                                 .iter()
+                                .chain(&self.file_users)
                                 .find(|u| u.username == who)
                                 .map(|u| (u.read.join(","), u.write.join(",")))
                         };
@@ -1559,6 +1560,20 @@ mod tests {
         assert_eq!(r[0].response_status(), Some("Success"));
         assert!(login(&mut w, "new"));
         assert!(!login(&mut w, "old"));
+        // `oml asterisk check` reads the user's permissions from the CLI.
+        let r = w.handle(
+            &mut admin,
+            &Message::action("Command").with("Command", "manager show user omlami"),
+            now,
+            &mut ev,
+        );
+        assert!(
+            r[0].output_lines()
+                .iter()
+                .any(|l| l.trim() == "read perm: all"),
+            "{:?}",
+            r[0].output_lines()
+        );
         // `Reload` with Module: manager rereads it too.
         std::fs::write(&file, "[omlami]\nsecret = third\n").unwrap();
         w.handle(
