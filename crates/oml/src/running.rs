@@ -31,11 +31,26 @@ fn open(data_dir: &Path) -> Result<File> {
         .with_context(|| format!("cannot open {}", path.display()))
 }
 
+/// Tries to lock, and again for a second while the lock is held: a holder
+/// that is just ending (a service stopping, or a lock briefly shared with a
+/// child process between fork and exec) lets go within moments.
+fn retrying(try_lock: impl Fn() -> Result<(), TryLockError>) -> Result<(), TryLockError> {
+    let mut result = try_lock();
+    for _ in 0..20 {
+        if !matches!(result, Err(TryLockError::WouldBlock)) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        result = try_lock();
+    }
+    result
+}
+
 /// For a long-running command: say "I am running on this data folder".
 /// Refuses while a restore or an uninstall holds the folder.
 pub fn hold_shared(data_dir: &Path, what: &str) -> Result<RunningLock> {
     let file = open(data_dir)?;
-    match file.try_lock_shared() {
+    match retrying(|| file.try_lock_shared()) {
         Ok(()) => Ok(RunningLock { _file: Some(file) }),
         Err(TryLockError::WouldBlock) => bail!(
             "cannot start {what}: a restore or an uninstall is working on {}; wait for it to finish",
@@ -55,7 +70,7 @@ pub fn hold_exclusive(data_dir: &Path, what: &str) -> Result<RunningLock> {
         return Ok(RunningLock { _file: None });
     }
     let file = open(data_dir)?;
-    match file.try_lock() {
+    match retrying(|| file.try_lock()) {
         Ok(()) => Ok(RunningLock { _file: Some(file) }),
         Err(TryLockError::WouldBlock) => bail!(
             "cannot {what}: oml is running on {} (`oml serve`, `oml dialer run` or `oml demo`): \
