@@ -114,3 +114,27 @@ pub fn cli_actor() -> String {
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }
+
+/// Asks before a command changes the installation: unless `yes`, the
+/// operator must type `expected` at `prompt`. Without a terminal (and
+/// without `--yes`) it refuses; `what` names the change in that message.
+/// Either refusal says that nothing was changed.
+pub fn confirm(yes: bool, what: &str, prompt: &str, expected: &str) -> Result<()> {
+    use std::io::Write;
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to {what} without confirmation: add --yes (no terminal to ask on); nothing was changed");
+    }
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the answer")?;
+    if line.trim() != expected {
+        bail!("cancelled: nothing was changed");
+    }
+    Ok(())
+}

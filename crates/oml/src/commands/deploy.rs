@@ -12,7 +12,6 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args as ClapArgs};
 use oml_ops::network::{self, HostFacts, Service};
 use oml_ops::render;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -141,20 +140,12 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         warn_about_servers(&ctx, &facts);
         return Ok(ExitCode::SUCCESS);
     }
-    if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!(
-                "refusing to change the network configuration without confirmation: add --yes (no terminal to ask on)"
-            );
-        }
-        print!("Write these files and restart these services? Type yes: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != "yes" {
-            bail!("cancelled: nothing was changed");
-        }
-    }
+    crate::cli::confirm(
+        a.yes,
+        "change the network configuration",
+        "Write these files and restart these services? Type yes: ",
+        "yes",
+    )?;
     let report = plan.apply()?;
     println!(
         "{} file(s) written, {} unchanged, under {}",
@@ -194,7 +185,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
 
 /// Runs the restart commands in order; stops at the first failure and says
 /// which service failed, with its output, and what is left to run.
-fn restart(commands: &[Vec<String>]) -> Result<()> {
+pub(crate) fn restart(commands: &[Vec<String>]) -> Result<()> {
     for (i, c) in commands.iter().enumerate() {
         println!("running   {}", c.join(" "));
         let out = std::process::Command::new(&c[0])

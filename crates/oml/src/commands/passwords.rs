@@ -21,7 +21,6 @@ use oml_ops::render;
 use oml_store::{AsteriskServer, Location, OpenMode, ServerSpec, Store};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{Connection, Executor};
-use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,14 +71,14 @@ pub fn is_this_host(host: &str, cfg: &oml_ops::InventoryConfig, facts: &HostFact
         || host.eq_ignore_ascii_case(&facts.hostname)
 }
 
-fn with_password(url: &SecretString, password: &SecretString) -> Result<SecretString> {
+pub(crate) fn with_password(url: &SecretString, password: &SecretString) -> Result<SecretString> {
     let mut u = url::Url::parse(url.expose_secret()).context("the database URL is not valid")?;
     u.set_password(Some(password.expose_secret()))
         .map_err(|_| anyhow!("the database URL cannot carry a password"))?;
     Ok(SecretString::from(u.to_string()))
 }
 
-fn url_role(url: &SecretString) -> Result<(String, Option<String>)> {
+pub(crate) fn url_role(url: &SecretString) -> Result<(String, Option<String>)> {
     let u = url::Url::parse(url.expose_secret()).context("the database URL is not valid")?;
     let user = percent_encoding::percent_decode_str(u.username())
         .decode_utf8_lossy()
@@ -118,13 +117,24 @@ async fn alter_role(
     Ok(())
 }
 
+/// Whether a new connection with `url` is accepted (the error, scrubbed).
+pub(crate) async fn pg_opens(url: &SecretString) -> Result<(), String> {
+    match sqlx::PgConnection::connect(url.expose_secret()).await {
+        Ok(c) => {
+            c.close().await.ok();
+            Ok(())
+        }
+        Err(e) => Err(scrub(&e.to_string())),
+    }
+}
+
 /// Error texts from the database never carry the statement, but keep only
 /// the first line to be sure no literal is echoed.
 fn scrub(e: &str) -> String {
     e.lines().next().unwrap_or("").to_string()
 }
 
-async fn ami_login(server: &AsteriskServer, secret: &SecretString) -> Result<AmiClient> {
+pub(crate) async fn ami_login(server: &AsteriskServer, secret: &SecretString) -> Result<AmiClient> {
     let mut cfg = ClientConfig::new(
         format!("{}:{}", server.host, server.ami_port),
         server.ami_user.clone(),
@@ -262,18 +272,12 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
         println!("dry run: nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    if !o.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("refusing to change passwords without confirmation: add --yes (no terminal to ask on); nothing was changed");
-        }
-        print!("Apply these passwords? Type yes: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != "yes" {
-            bail!("cancelled: nothing was changed");
-        }
-    }
+    crate::cli::confirm(
+        o.yes,
+        "change passwords",
+        "Apply these passwords? Type yes: ",
+        "yes",
+    )?;
     store.close().await;
 
     let mut done: Vec<Undo> = Vec::new();
@@ -290,20 +294,15 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
         bail!(msg);
     }
     let changed: Vec<PathBuf> = plan.changes().map(|s| s.path().to_path_buf()).collect();
-    let oml_restart = changed.iter().any(|p| {
-        oml_ops::network::services_for(std::slice::from_ref(p), &root, &ctx.oml.data_dir)
-            .contains(&oml_ops::network::Service::Oml)
-    });
+    let oml_restart = oml_ops::network::services_for(&changed, &root, &ctx.oml.data_dir)
+        .contains(&oml_ops::network::Service::Oml);
     if oml_restart {
         if root == Path::new("/") && !o.no_restart {
-            let out = std::process::Command::new("systemctl")
-                .args(["restart", "oml"])
-                .output()
-                .context("cannot run `systemctl restart oml`")?;
-            if !out.status.success() {
+            if let Err(e) = super::deploy::restart(&oml_ops::network::Service::Oml.commands(false))
+            {
                 println!(
-                    "warning: `systemctl restart oml` failed ({}): restart it to use the new settings",
-                    out.status
+                    "warning: {}; restart oml to use the new settings",
+                    crate::cli::one_line(&e)
                 );
             }
         } else {
@@ -336,18 +335,12 @@ async fn apply(
                 old_url: p.old_url.clone(),
                 new_url: p.new_url.clone(),
             }));
-            sqlx::PgConnection::connect(url.expose_secret())
-                .await
-                .map_err(|e| {
-                    anyhow!(
-                        "PostgreSQL does not accept the new password for {}: {}",
-                        p.role,
-                        scrub(&e.to_string())
-                    )
-                })?
-                .close()
-                .await
-                .ok();
+            pg_opens(&url).await.map_err(|e| {
+                anyhow!(
+                    "PostgreSQL does not accept the new password for {}: {e}",
+                    p.role
+                )
+            })?;
             println!("done      postgres role {}", p.role);
             location
         }

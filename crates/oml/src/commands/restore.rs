@@ -4,11 +4,10 @@
 //! start-up hook that finishes or undoes a restore interrupted by a crash.
 
 use crate::cli::GlobalArgs;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use oml_backup::restore::{inspect, recover, restore, RestoreTarget};
 use oml_backup::{catalog, Limits};
 use oml_store::{Backend, Location};
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -107,22 +106,12 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         println!("dry run: the archive verifies completely; nothing was changed");
         return Ok(ExitCode::SUCCESS);
     }
-    if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("refusing to restore without confirmation: add --yes (no terminal to ask on)");
-        }
-        print!("Replace the items above with the archive's? Type yes: ");
-        std::io::stdout().flush().ok();
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("cannot read the answer")?;
-        if line.trim() != "yes" {
-            println!("not restored");
-            return Ok(ExitCode::FAILURE);
-        }
-    }
+    crate::cli::confirm(
+        a.yes,
+        "restore",
+        "Replace the items above with the archive's? Type yes: ",
+        "yes",
+    )?;
     let bar = super::backup::Bar::new();
     let report = restore(&path, &target, &bar).await?;
     println!(

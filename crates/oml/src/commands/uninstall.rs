@@ -11,7 +11,6 @@ use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use oml_ops::uninstall::{self, Action, Inputs};
 use secrecy::SecretString;
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -112,18 +111,12 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     if keep_dir.is_none() && !a.no_backup {
         bail!("choose --backup-to DIR (a final backup first) or --no-backup; nothing was changed");
     }
-    if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("refusing to uninstall without confirmation: add --yes (no terminal to ask on); nothing was changed");
-        }
-        print!("This cannot be undone. Type this host's name ({host}) to uninstall: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != host {
-            bail!("cancelled: the name typed is not {host}; nothing was changed");
-        }
-    }
+    crate::cli::confirm(
+        a.yes,
+        "uninstall",
+        &format!("This cannot be undone. Type this host's name ({host}) to uninstall: "),
+        &host,
+    )?;
     if let Some(dir) = keep_dir {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating the backup folder {}", dir.display()))?;

@@ -13,8 +13,7 @@ use crate::commands::render::{self as render_cmd, InventoryArg};
 use anyhow::{anyhow, bail, Context, Result};
 use oml_ops::network::{self, HostFacts, Service};
 use oml_store::{OpenMode, Store};
-use secrecy::{ExposeSecret, SecretString};
-use std::io::{IsTerminal, Write};
+use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -182,43 +181,28 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
         if s.ami_user != cfg.ami_user || !super::passwords::is_this_host(&s.host, &cfg, &facts) {
             continue;
         }
-        let mut c = oml_ami::ClientConfig::new(
-            format!("{}:{}", s.host, s.ami_port),
-            s.ami_user.clone(),
-            cfg.ami_password.clone(),
-        );
-        c.ping_interval = None;
-        match oml_ami::AmiClient::connect(c).await {
+        match super::passwords::ami_login(&s, &cfg.ami_password).await {
             Ok(client) => {
                 client.logoff().await.ok();
             }
             Err(e) => problems.push(format!(
-                "{}`ami_password` does not open Asterisk server `{}` ({}:{}) as {}: {e}",
+                "{}`ami_password` is refused for AMI user {}: {e}",
                 line_of(&inv, "ami_password"),
-                s.name,
-                s.host,
-                s.ami_port,
                 s.ami_user
             )),
         }
     }
     if let Some(url) = &g.database_url {
         let url = SecretString::from(url.clone());
-        let mut u =
-            url::Url::parse(url.expose_secret()).context("the database URL is not valid")?;
-        let _ = u.set_password(Some(cfg.postgres.password.expose_secret()));
-        let _ = u.set_username(&cfg.postgres.user);
-        let ok = {
-            use sqlx::Connection;
-            match sqlx::PgConnection::connect(u.as_str()).await {
-                Ok(c) => {
-                    c.close().await.ok();
-                    true
-                }
-                Err(_) => false,
-            }
-        };
-        if !ok {
+        let (role, _) = super::passwords::url_role(&url)?;
+        let with_inventory = super::passwords::with_password(&url, &cfg.postgres.password)?;
+        if role != cfg.postgres.user {
+            problems.push(format!(
+                "{}`postgres_user` is {} but oml connects to PostgreSQL as {role}",
+                line_of(&inv, "postgres_user"),
+                cfg.postgres.user
+            ));
+        } else if super::passwords::pg_opens(&with_inventory).await.is_err() {
             problems.push(format!(
                 "{}`postgres_password` does not open PostgreSQL as `{}`: write the password in use",
                 line_of(&inv, "postgres_password"),
@@ -251,18 +235,7 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
         println!("dry run: nothing changed");
         return Ok(ExitCode::SUCCESS);
     }
-    if !o.yes {
-        if !std::io::stdin().is_terminal() {
-            bail!("refusing to update without confirmation: add --yes (no terminal to ask on); nothing was changed");
-        }
-        print!("Update? Type yes: ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
-        if line.trim() != "yes" {
-            bail!("cancelled: nothing was changed");
-        }
-    }
+    crate::cli::confirm(o.yes, "update", "Update? Type yes: ", "yes")?;
     if live && !o.no_restart {
         // The new binary replaces the running one: stop it while we work
         // (with --no-restart the operator stops and starts it; the lock
@@ -333,11 +306,8 @@ pub async fn run(g: &GlobalArgs, o: Options<'_>) -> Result<ExitCode> {
         .flat_map(|s| s.commands(*s == Service::Oml && unit_changed))
         .collect();
     if live && !o.no_restart {
-        for c in &commands {
-            let st = std::process::Command::new(&c[0]).args(&c[1..]).status();
-            if !st.is_ok_and(|s| s.success()) {
-                println!("warning: `{}` failed: run it by hand", c.join(" "));
-            }
+        if let Err(e) = super::deploy::restart(&commands) {
+            println!("warning: {}", crate::cli::one_line(&e));
         }
     } else {
         println!("not restarted here; run:");
