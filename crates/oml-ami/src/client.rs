@@ -642,22 +642,15 @@ async fn serve(
                         break Ended::Lost("writer stopped".into());
                     }
                     if let Some(b) = bucket.as_mut() {
-                        let now = Instant::now().into_std();
-                        if !b.try_take(now) {
-                            blocked_until = Some(Instant::from_std(b.next_ready(now)));
-                        }
+                        blocked_until = b.spend(Instant::now().into_std()).map(Instant::from_std);
                     }
                 }
             },
             _ = sleep_until(blocked_until.unwrap_or(far)), if !can_send => {
-                if let Some(b) = bucket.as_mut() {
-                    let now = Instant::now().into_std();
-                    if b.try_take(now) {
-                        blocked_until = None;
-                    } else {
-                        blocked_until = Some(Instant::from_std(b.next_ready(now)));
-                    }
-                }
+                blocked_until = bucket
+                    .as_mut()
+                    .and_then(|b| b.blocked_until(Instant::now().into_std()))
+                    .map(Instant::from_std);
             },
             _ = sleep_until(next_ping) => {
                 if let Some(p) = cfg.ping_interval {

@@ -265,6 +265,21 @@ impl TokenBucket {
         }
     }
 
+    /// Spends the token of an action that is going out now (the caller only
+    /// sends when [`Self::blocked_until`] is `None`) and says until when the
+    /// next one must wait, if it must.
+    pub fn spend(&mut self, now: Instant) -> Option<Instant> {
+        self.refill(now);
+        self.tokens -= 1.0;
+        self.blocked_until(now)
+    }
+
+    /// `None` when an action may go out at `now`, else when it may.
+    pub fn blocked_until(&mut self, now: Instant) -> Option<Instant> {
+        let ready = self.next_ready(now);
+        (ready > now).then_some(ready)
+    }
+
     /// When the next token will be there.
     pub fn next_ready(&mut self, now: Instant) -> Instant {
         self.refill(now);
@@ -366,5 +381,37 @@ mod tests {
         // 10 ms later: one more.
         assert!(b.try_take(t1 + Duration::from_millis(10)));
         assert!(!b.try_take(t1 + Duration::from_millis(10)));
+    }
+
+    /// The sender's loop: send while not blocked, spend, wait when told.
+    /// `n` actions with bursts of `burst` at `rate`/s need at least
+    /// `(n - burst) / rate` seconds, never one action more than the burst.
+    #[test]
+    fn spending_sends_no_more_than_the_burst_back_to_back() {
+        for burst in [1u32, 3, 10] {
+            let limit = RateLimit {
+                per_second: 50,
+                burst,
+            };
+            let t0 = Instant::now();
+            let mut b = TokenBucket::new(limit, t0);
+            let mut now = t0;
+            let mut sent_at = Vec::new();
+            for _ in 0..20 {
+                if let Some(until) = b.blocked_until(now) {
+                    now = until;
+                }
+                sent_at.push(now);
+                b.spend(now);
+            }
+            let back_to_back = sent_at.iter().filter(|t| **t == t0).count();
+            assert_eq!(back_to_back, burst as usize, "burst {burst}");
+            let span = sent_at[19] - t0;
+            let need = Duration::from_millis(20) * (20 - burst);
+            assert!(
+                span + Duration::from_micros(1) >= need,
+                "burst {burst}: {span:?} < {need:?}"
+            );
+        }
     }
 }
