@@ -14,6 +14,7 @@ pub mod import;
 // The engine (owner: engine): pure logic first, then the runtime.
 pub mod agents;
 pub mod call;
+pub mod control;
 pub mod engine;
 pub mod reschedule;
 pub mod window;

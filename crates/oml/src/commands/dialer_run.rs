@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use oml_dialer::{Engine, EngineConfig, LiveStatus, PLAY_KEY, STATUS_KEY};
-use oml_store::{now_ms, CampaignState, Store};
-use serde::Serialize;
+use oml_dialer::control::{self, Actor};
+use oml_dialer::{Engine, EngineConfig};
+use oml_store::CampaignState;
 
 use crate::cli::GlobalArgs;
 
@@ -45,19 +45,16 @@ pub async fn stop(g: &GlobalArgs) -> Result<ExitCode> {
 
 async fn set_play(g: &GlobalArgs, on: bool) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    store
-        .set_setting(PLAY_KEY, if on { "on" } else { "off" })
-        .await?;
-    let _ = store
-        .audit(
-            now_ms(),
-            &crate::cli::cli_actor(),
-            if on { "dialer.start" } else { "dialer.stop" },
-            "dialer",
-            None,
-            "",
-        )
-        .await;
+    let actor = crate::cli::cli_actor();
+    control::set_play(
+        &store,
+        on,
+        Actor {
+            name: &actor,
+            ip: None,
+        },
+    )
+    .await?;
     if on {
         println!("dialer started: running campaigns dial (the engine runs in `oml serve` or `oml dialer run`)");
     } else {
@@ -66,32 +63,10 @@ async fn set_play(g: &GlobalArgs, on: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct StatusOut {
-    play: bool,
-    engine_running: bool,
-    engine_seen_at: Option<i64>,
-    live: Option<LiveStatus>,
-    campaigns: Vec<CampaignOut>,
-}
-
-#[derive(Serialize)]
-struct CampaignOut {
-    name: String,
-    state: String,
-    contacts_left: i64,
-    due_now: i64,
-    in_flight: i64,
-    abandon_rate: f64,
-    abandoned: i64,
-    live_answered: i64,
-    max_abandon_rate: f64,
-}
-
 /// `oml dialer status`.
 pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    let out = collect(&store).await?;
+    let out = control::status(&store).await?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
@@ -130,11 +105,7 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
         "CAMPAIGN", "STATE", "WINDOW", "RINGING", "WAITING", "TALK", "FREE", "OCCUPANCY", "ABANDON"
     );
     for c in &out.campaigns {
-        let live = out
-            .live
-            .as_ref()
-            .filter(|_| out.engine_running)
-            .and_then(|l| l.campaigns.iter().find(|x| x.name == c.name));
+        let live = out.live_campaign(&c.name);
         let dash = "-".to_string();
         let (window, ringing, waiting, talk, free, occ, note) = match live {
             Some(l) => (
@@ -184,47 +155,6 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn collect(store: &Store) -> Result<StatusOut> {
-    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
-    let live: Option<LiveStatus> = store
-        .setting(STATUS_KEY)
-        .await?
-        .and_then(|s| serde_json::from_str(&s).ok());
-    let now = now_ms();
-    let seen = live.as_ref().map(|l| l.updated_at);
-    let engine_running =
-        seen.is_some_and(|t| now - t < 5_000) && !live.as_ref().is_some_and(|l| l.stopped);
-    let mut campaigns = Vec::new();
-    for c in store.campaigns().await? {
-        let s = store
-            .campaign_stats(
-                c.id,
-                now,
-                c.abandon_window.millis(),
-                c.abandon_seconds * 1000,
-            )
-            .await?;
-        campaigns.push(CampaignOut {
-            name: c.name.clone(),
-            state: c.state.to_string(),
-            contacts_left: s.contacts_left,
-            due_now: s.due_now,
-            in_flight: s.in_flight,
-            abandon_rate: s.abandon.rate(),
-            abandoned: s.abandon.abandoned,
-            live_answered: s.abandon.live_answered,
-            max_abandon_rate: c.max_abandon_rate,
-        });
-    }
-    Ok(StatusOut {
-        play,
-        engine_running,
-        engine_seen_at: seen,
-        live,
-        campaigns,
-    })
-}
-
 /// `oml dialer run`: the engine alone, until SIGTERM or Ctrl-C.
 pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
     let _running = crate::running::hold_shared(&g.data_dir, "oml dialer run")?;
@@ -237,7 +167,7 @@ pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
         }),
         ..EngineConfig::default()
     };
-    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
+    let play = control::is_playing(&store).await?;
     let engine = Engine::spawn(store.clone(), cfg);
     println!(
         "dialer engine running ({}); stop with Ctrl-C",
@@ -267,18 +197,18 @@ pub async fn set_campaign_state(
         .campaign_by_name(name)
         .await?
         .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?;
-    store.set_campaign_state(&c.name, state).await?;
-    let _ = store
-        .audit(
-            now_ms(),
-            &crate::cli::cli_actor(),
-            &format!("campaign.{}", state.as_str()),
-            &format!("campaign:{}", c.name),
-            None,
-            "",
-        )
-        .await;
-    let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
+    let actor = crate::cli::cli_actor();
+    control::set_campaign_state(
+        &store,
+        &c.name,
+        state,
+        Actor {
+            name: &actor,
+            ip: None,
+        },
+    )
+    .await?;
+    let play = control::is_playing(&store).await?;
     match state {
         CampaignState::Running => println!(
             "campaign {} running{}",
