@@ -599,7 +599,7 @@ const CAMPAIGN_COLUMNS: &str =
      max_abandon_rate, abandon_window, abandon_seconds, ring_timeout_s, caller_id, time_zone, \
      window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at";
 
-fn check_name(field: &'static str, name: &str) -> Result<()> {
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     if name.trim().is_empty() {
         return Err(StoreError::invalid(field, "it is empty"));
     }

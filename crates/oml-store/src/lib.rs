@@ -8,6 +8,7 @@
 //! `migrations/postgres` with the same version numbers and are applied when
 //! the store is opened.
 
+mod api_tokens;
 mod audit;
 mod contacts;
 mod dialer_config;
@@ -21,6 +22,7 @@ pub mod web;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use api_tokens::ApiToken;
 pub use audit::{AuditEntry, AuditFilter};
 pub use contacts::*;
 pub use dialer_config::*;

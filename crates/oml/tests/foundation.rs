@@ -49,7 +49,10 @@ fn init_creates_everything_once_and_never_twice() {
         .args(["version", "--json"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("\"schema_version\": 1"))
+        .stdout(predicate::str::contains(format!(
+            "\"schema_version\": {}",
+            oml_store::latest_schema_version()
+        )))
         .stdout(predicate::str::contains("\"database_backend\": \"sqlite\""));
 }
 
