@@ -18,8 +18,7 @@ pub struct ApiToken {
     pub last_used_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str =
-    "t.id, t.user_id, u.username, t.label, t.created_at, t.last_used_at";
+const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username, t.label, t.created_at, t.last_used_at";
 
 impl Store {
     /// Stores a new token of `username` called `label`, given its hash.
@@ -38,7 +37,8 @@ impl Store {
                 what: "user",
                 name: username.into(),
             })?;
-        let inserted = on_pool!(self, |p| sqlx::query(
+        let inserted = on_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4)"
         )
         .bind(user.id)
@@ -47,7 +47,8 @@ impl Store {
         .bind(now)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()));
+        .map(|r| r.rows_affected())
+        });
         if let Err(e) = inserted {
             let e = StoreError::from(e);
             return Err(if e.is_unique_violation() {
@@ -153,10 +154,16 @@ mod tests {
             assert_eq!((a.username.as_str(), a.label.as_str()), ("sup", "crm"));
             assert_eq!(a.last_used_at, None);
             s.create_api_token("ag", "crm", "h2", 11).await.unwrap();
-            let dup = s.create_api_token("sup", "crm", "h3", 12).await.unwrap_err();
+            let dup = s
+                .create_api_token("sup", "crm", "h3", 12)
+                .await
+                .unwrap_err();
             assert!(matches!(dup, StoreError::AlreadyExists { .. }), "{dup}");
             assert!(dup.to_string().contains("sup/crm"), "{dup}");
-            let bad = s.create_api_token("sup", "no spaces", "h4", 12).await.unwrap_err();
+            let bad = s
+                .create_api_token("sup", "no spaces", "h4", 12)
+                .await
+                .unwrap_err();
             assert!(bad.to_string().contains("token label"), "{bad}");
             let nouser = s.create_api_token("zed", "x", "h5", 12).await.unwrap_err();
             assert!(nouser.to_string().contains("zed"), "{nouser}");
@@ -165,7 +172,10 @@ mod tests {
             assert_eq!((tok.id, user.username.as_str()), (a.id, "sup"));
             assert!(s.api_token_user("nope").await.unwrap().is_none());
             s.touch_api_token(a.id, 99).await.unwrap();
-            assert_eq!(s.api_tokens(Some("sup")).await.unwrap()[0].last_used_at, Some(99));
+            assert_eq!(
+                s.api_tokens(Some("sup")).await.unwrap()[0].last_used_at,
+                Some(99)
+            );
             assert_eq!(s.api_tokens(None).await.unwrap().len(), 2);
 
             s.delete_api_token("sup", "crm").await.unwrap();

@@ -9,6 +9,7 @@
 //! Role checks are extractors ([`auth::AdminUser`], [`auth::SupervisorUser`],
 //! [`auth::AnyUser`]) so a handler cannot forget which role it needs.
 
+pub mod api;
 pub mod auth;
 pub mod error;
 pub mod forms;
@@ -19,6 +20,8 @@ pub mod server;
 pub mod session;
 pub mod state;
 pub mod templates;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use error::WebError;
 pub use state::{AppState, NavItem};
