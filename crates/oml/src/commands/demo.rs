@@ -273,18 +273,15 @@ async fn start_console(
 ) -> Result<(tokio::task::AbortHandle, tokio::task::JoinHandle<()>)> {
     let mut config = oml_config::Config::load(&g.data_dir)?;
     config.web.listen = listen;
-    let state =
-        oml_web::AppState::new(store.clone(), config).context("cannot prepare the web console")?;
+    let app =
+        oml_dialer_web::console(store.clone(), config).context("cannot prepare the web console")?;
     let listener = oml_web::server::bind(listen).with_context(|| {
         format!("the console cannot listen on {listen} (try --listen 127.0.0.1:0 or --no-console)")
     })?;
     let local = listener.local_addr()?;
     println!("Console: http://{local}/ (log in as admin)");
     let task = tokio::spawn(async move {
-        if let Err(e) =
-            oml_web::server::serve(listener, oml_web::app(state), None, std::future::pending())
-                .await
-        {
+        if let Err(e) = oml_web::server::serve(listener, app, None, std::future::pending()).await {
             tracing::warn!(error = %e, "the demo console stopped");
         }
     });

@@ -1,6 +1,7 @@
 //! `oml serve`: runs the web console (first-run setup, login with lock-out,
-//! blocked users, users, audit log) until SIGTERM or Ctrl-C, then finishes
-//! the requests in flight and exits.
+//! blocked users, users, audit log, the Dialer page), the dialer's JSON API
+//! and the dialer engine until SIGTERM or Ctrl-C, then finishes the
+//! requests in flight and exits.
 
 use crate::cli::GlobalArgs;
 use anyhow::{Context, Result};
@@ -46,7 +47,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let idle_ms = i64::try_from(config.web.session_idle_seconds)
         .unwrap_or(i64::MAX / 1000)
         .saturating_mul(1000);
-    let state = oml_web::AppState::new(store.clone(), config.clone())
+    let app = oml_dialer_web::console(store.clone(), config.clone())
         .context("cannot prepare the web console")?;
     let listener = oml_web::server::bind(config.web.listen)?;
     let local = listener.local_addr()?;
@@ -84,7 +85,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         }
     });
 
-    oml_web::server::serve(listener, oml_web::app(state), tls, shutdown_signal()).await?;
+    oml_web::server::serve(listener, app, tls, shutdown_signal()).await?;
     purger.abort();
     dialer.shutdown().await;
     store.close().await;

@@ -1,10 +1,11 @@
 //! `oml users`: console users and their lock-out state, from the shell
-//! (the seed's "unblock a user" without opening the admin console).
+//! (the seed's "unblock a user" without opening the admin console), and
+//! the API tokens integrators use.
 
 use crate::cli::{self, GlobalArgs};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use oml_store::{format_ms, BlockKind, NewUser, Role};
+use oml_store::{format_ms, BlockKind, NewUser, Role, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,6 +60,32 @@ pub enum UsersCommand {
         #[arg(long)]
         json: bool,
     },
+    /// API tokens: bearer tokens a CRM uses to drive campaigns over HTTP.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a supervisor or admin; it is shown once.
+    Add {
+        /// The user the token acts as (its role applies at each call).
+        name: String,
+        /// What the token is for (e.g. crm), unique per user.
+        label: String,
+        /// Write the token to this new file (mode 0600) instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this user's tokens.
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: calls with it are refused from now on.
+    Revoke { name: String, label: String },
 }
 
 pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
@@ -193,9 +220,113 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                 }
             }
         }
+        UsersCommand::Token(cmd) => token(&store, &actor, now, cmd).await?,
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Result<()> {
+    match cmd {
+        TokenCommand::Add { name, label, out } => {
+            let user = store
+                .user_by_name(&name)
+                .await?
+                .with_context(|| format!("user `{name}` not found (see `oml users list`)"))?;
+            if user.role < Role::Supervisor {
+                bail!("user `{name}` is an agent: API tokens are for supervisors and admins (`oml users list` shows roles)");
+            }
+            if let Some(path) = &out {
+                if path.exists() {
+                    bail!(
+                        "{} already exists: give --out a new file name",
+                        path.display()
+                    );
+                }
+            }
+            let secret = oml_web::session::random_token();
+            store
+                .create_api_token(&name, &label, &oml_web::session::token_hash(&secret), now)
+                .await?;
+            store
+                .audit(
+                    now,
+                    actor,
+                    "api_token.add",
+                    &name,
+                    None,
+                    &format!("label={label}"),
+                )
+                .await?;
+            match out {
+                Some(path) => {
+                    write_private(&path, &format!("{secret}\n"))?;
+                    println!(
+                        "API token `{label}` of `{name}` written to {} (mode 0600).",
+                        path.display()
+                    );
+                }
+                None => {
+                    eprintln!("API token `{label}` of `{name}` (shown once; store it now):");
+                    println!("{secret}");
+                }
+            }
+        }
+        TokenCommand::List { name, json } => {
+            let tokens = store.api_tokens(name.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else if tokens.is_empty() {
+                println!("No API tokens.");
+            } else {
+                println!(
+                    "{:<24} {:<16} {:<24} LAST USED",
+                    "USERNAME", "LABEL", "CREATED"
+                );
+                for t in tokens {
+                    println!(
+                        "{:<24} {:<16} {:<24} {}",
+                        t.username,
+                        t.label,
+                        format_ms(t.created_at),
+                        t.last_used_at
+                            .map(format_ms)
+                            .unwrap_or_else(|| "never".into())
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { name, label } => {
+            store.delete_api_token(&name, &label).await?;
+            store
+                .audit(
+                    now,
+                    actor,
+                    "api_token.revoke",
+                    &name,
+                    None,
+                    &format!("label={label}"),
+                )
+                .await?;
+            println!("API token `{label}` of `{name}` revoked.");
+        }
+    }
+    Ok(())
+}
+
+/// Creates `path` readable by its owner only and writes `text`.
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 fn kind_word(kind: BlockKind) -> &'static str {

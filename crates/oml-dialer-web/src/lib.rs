@@ -1,0 +1,54 @@
+//! The dialer in the console and over HTTP: the supervisor's **Dialer** page
+//! (play/stop, every campaign's live figures, start/pause/stop) and the JSON
+//! API integrators drive from their CRM (`/api/v1/...`, bearer tokens).
+//!
+//! Both go through `oml_dialer::control`, like `oml dialer` and
+//! `oml campaign` do, so every front end changes the same settings and
+//! writes the same audit rows. `oml serve` adds this crate to the console
+//! with [`register`] and [`routes`].
+
+mod api;
+mod page;
+pub mod view;
+
+use axum::routing::{get, post};
+use axum::Router;
+use oml_store::Role;
+use oml_web::state::AppStateBuilder;
+use oml_web::{AppState, NavItem, WebError};
+
+/// Adds the Dialer page's template and navigation entry, and lets the API
+/// through the login redirect (it authenticates with its own tokens).
+pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
+    builder
+        .template("dialer.html", include_str!("../templates/dialer.html"))
+        .nav(NavItem::new("Dialer", "/dialer", Role::Supervisor))
+        .public_prefix(oml_web::api::API_PREFIX)
+}
+
+/// The page's and the API's routes, for [`oml_web::build_router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/dialer", get(page::dialer_page))
+        .route("/dialer/play", post(page::play))
+        .route("/dialer/campaign", post(page::campaign_state))
+        .route("/api/v1/dialer", get(api::status))
+        .route("/api/v1/dialer/{action}", post(api::play))
+        .route("/api/v1/campaigns", get(api::campaigns))
+        .route("/api/v1/campaigns/{name}", get(api::campaign))
+        .route(
+            "/api/v1/campaigns/{name}/{action}",
+            post(api::campaign_action),
+        )
+}
+
+/// The console with the dialer's page and API, on a state made with [`register`].
+pub fn app(state: AppState) -> Router {
+    oml_web::build_router(state, routes())
+}
+
+/// The whole console `oml serve` and `oml demo` run: the console's own
+/// pages, the Dialer page and the JSON API.
+pub fn console(store: oml_store::Store, config: oml_config::Config) -> Result<Router, WebError> {
+    Ok(app(register(AppState::builder(store, config)).build()?))
+}

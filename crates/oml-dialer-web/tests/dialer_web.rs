@@ -1,0 +1,309 @@
+//! The Dialer page and the JSON API over HTTP (in-process router), on
+//! SQLite and PostgreSQL: roles, CSRF, play/stop, campaign state changes,
+//! live figures, bearer tokens and their refusals, audit rows.
+
+use oml_config::Config;
+use oml_dialer::engine::{CampaignLive, ServerStatus};
+use oml_dialer::{LiveStatus, STATUS_KEY};
+use oml_store::{
+    AuditFilter, CampaignSpec, CampaignState, Role, Store, TrunkSpec, DEFAULT_DIAL_STRING,
+};
+use oml_web::session::{random_token, token_hash};
+use oml_web::testing::{add_user, Client};
+use oml_web::AppState;
+use serde_json::Value;
+
+const PW: &str = "a fine password 1";
+
+async fn setup(store: &Store) -> axum::Router {
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("sup", Role::Supervisor),
+        ("ag", Role::Agent),
+    ] {
+        add_user(store, name, PW, role, false).await;
+    }
+    store
+        .create_trunk(&TrunkSpec {
+            name: "carrier".into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 10,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+    for name in ["sales", "retention"] {
+        store
+            .create_campaign(&CampaignSpec::new(name, "carrier"))
+            .await
+            .unwrap();
+    }
+    let state = oml_dialer_web::register(AppState::builder(store.clone(), Config::default()))
+        .build()
+        .unwrap();
+    oml_dialer_web::app(state)
+}
+
+async fn state_of(store: &Store, name: &str) -> CampaignState {
+    store.campaign_by_name(name).await.unwrap().unwrap().state
+}
+
+async fn token(store: &Store, user: &str, label: &str) -> String {
+    let t = random_token();
+    store
+        .create_api_token(user, label, &token_hash(&t), oml_store::now_ms())
+        .await
+        .unwrap();
+    t
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[tokio::test]
+async fn supervisors_run_the_dialer_from_the_page() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+
+        // Agents neither see nor open the page.
+        let mut agent = Client::new(&app);
+        agent.login("ag", PW).await;
+        assert!(!agent.get("/").await.body.contains(">Dialer</a>"));
+        assert_eq!(agent.get("/dialer").await.status, 403, "{}", ts.label);
+        let r = agent.post("/dialer/play", &[("play", "on")]).await;
+        assert_eq!(r.status, 403);
+        assert!(!oml_dialer::control::is_playing(store).await.unwrap());
+
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        let home = sup.get("/").await.body;
+        assert!(home.contains(">Dialer</a>"), "{home}");
+        let page = sup.get("/dialer").await;
+        assert_eq!(page.status, 200, "{}", ts.label);
+        assert!(page.body.contains("http-equiv=\"refresh\""));
+        assert!(
+            page.body.contains("id=\"dialer-start\""),
+            "stopped: offers Start"
+        );
+        assert!(page.body.contains("never ran"));
+        assert!(page.body.contains("id=\"campaign-sales\""));
+        assert!(page.body.contains("id=\"start-sales\""));
+
+        // Without the CSRF token nothing changes.
+        let r = sup.post_raw("/dialer/play", &[("play", "on")]).await;
+        assert_eq!(r.status, 403);
+        assert!(!oml_dialer::control::is_playing(store).await.unwrap());
+
+        sup.post("/dialer/play", &[("play", "on")])
+            .await
+            .assert_redirect("/dialer");
+        assert!(oml_dialer::control::is_playing(store).await.unwrap());
+        let page = sup.get("/dialer").await;
+        assert!(page.body.contains("Dialer started"), "flash");
+        assert!(page.body.contains("id=\"dialer-stop\""));
+
+        sup.post(
+            "/dialer/campaign",
+            &[("name", "sales"), ("action", "start")],
+        )
+        .await
+        .assert_redirect("/dialer");
+        assert_eq!(state_of(store, "sales").await, CampaignState::Running);
+        let page = sup.get("/dialer").await;
+        assert!(page.body.contains("Campaign sales is running."));
+        assert!(page.body.contains("id=\"pause-sales\""));
+        assert!(!page.body.contains("id=\"start-sales\""));
+        sup.post(
+            "/dialer/campaign",
+            &[("name", "sales"), ("action", "pause")],
+        )
+        .await;
+        assert_eq!(state_of(store, "sales").await, CampaignState::Paused);
+
+        // Bad input: a clear message, nothing changed.
+        sup.post("/dialer/campaign", &[("name", "nope"), ("action", "start")])
+            .await;
+        assert!(sup
+            .get("/dialer")
+            .await
+            .body
+            .contains("Campaign nope does not exist"));
+        sup.post(
+            "/dialer/campaign",
+            &[("name", "sales"), ("action", "explode")],
+        )
+        .await;
+        assert!(sup.get("/dialer").await.body.contains("not valid"));
+        assert_eq!(state_of(store, "sales").await, CampaignState::Paused);
+        assert_eq!(state_of(store, "retention").await, CampaignState::Stopped);
+
+        let log = store.audit_entries(&AuditFilter::default()).await.unwrap();
+        let mine: Vec<&str> = log
+            .iter()
+            .filter(|e| e.actor == "sup")
+            .map(|e| e.action.as_str())
+            .collect();
+        for a in ["dialer.start", "campaign.running", "campaign.paused"] {
+            assert!(mine.contains(&a), "{a} audited: {mine:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_page_shows_the_engines_live_figures() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let live = LiveStatus {
+            updated_at: oml_store::now_ms(),
+            node: "oml".into(),
+            play: true,
+            calls_in_flight: 7,
+            servers: vec![ServerStatus {
+                name: "pbx-east".into(),
+                connected: false,
+                last_error: Some("connection refused".into()),
+                agents_logged_in: 12,
+                agents_free: 2,
+                agents_talking: 9,
+            }],
+            campaigns: vec![CampaignLive {
+                name: "sales".into(),
+                state: "running".into(),
+                window_open: true,
+                talking: 9,
+                occupancy: 0.75,
+                problem: Some("trunk carrier is full".into()),
+                ..CampaignLive::default()
+            }],
+            ..LiveStatus::default()
+        };
+        store
+            .set_setting(STATUS_KEY, &serde_json::to_string(&live).unwrap())
+            .await
+            .unwrap();
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        let page = sup.get("/dialer").await.body;
+        assert!(page.contains("7 calls in flight"), "{page}");
+        assert!(page.contains("pbx-east") && page.contains("connection refused"));
+        assert!(page.contains("75 %"), "occupancy");
+        assert!(page.contains("trunk carrier is full"));
+
+        // An engine silent for longer than the limit is "not running".
+        let stale = LiveStatus {
+            updated_at: oml_store::now_ms() - 60_000,
+            ..live
+        };
+        store
+            .set_setting(STATUS_KEY, &serde_json::to_string(&stale).unwrap())
+            .await
+            .unwrap();
+        let page = sup.get("/dialer").await.body;
+        assert!(page.contains("not running"));
+        assert!(!page.contains("pbx-east"), "no stale links");
+    }
+}
+
+#[tokio::test]
+async fn the_api_takes_supervisor_tokens_only() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let mut c = Client::new(&app);
+
+        // No token, a wrong one, an agent's: refused, in JSON.
+        let r = c.get("/api/v1/dialer").await;
+        assert_eq!(r.status, 401, "{}", ts.label);
+        assert!(json(&r.body)["error"].as_str().unwrap().contains("Bearer"));
+        c.bearer = Some(random_token());
+        let r = c
+            .send(axum::http::Method::POST, "/api/v1/dialer/start", None)
+            .await;
+        assert_eq!(r.status, 401);
+        assert!(!oml_dialer::control::is_playing(store).await.unwrap());
+        c.bearer = Some(token(store, "ag", "crm").await);
+        let r = c.get("/api/v1/campaigns").await;
+        assert_eq!(r.status, 403);
+        assert!(json(&r.body)["error"].as_str().unwrap().contains("agent"));
+
+        // A supervisor's token works, without cookies or CSRF.
+        let sup_token = token(store, "sup", "crm").await;
+        c.bearer = Some(sup_token.clone());
+        let r = c.get("/api/v1/dialer").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = json(&r.body);
+        assert_eq!(v["play"], false);
+        assert_eq!(v["campaigns"].as_array().unwrap().len(), 2);
+
+        let r = c
+            .send(axum::http::Method::POST, "/api/v1/dialer/start", None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json(&r.body)["play"], true);
+        assert!(oml_dialer::control::is_playing(store).await.unwrap());
+
+        let r = c
+            .send(
+                axum::http::Method::POST,
+                "/api/v1/campaigns/sales/start",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = json(&r.body);
+        assert_eq!(
+            (v["state"].as_str(), v["dialer_started"].as_bool()),
+            (Some("running"), Some(true))
+        );
+        assert_eq!(state_of(store, "sales").await, CampaignState::Running);
+        let r = c.get("/api/v1/campaigns/sales").await;
+        let v = json(&r.body);
+        assert_eq!(v["state"], "running");
+        assert_eq!(v["actions"], serde_json::json!(["pause", "stop"]));
+
+        // Bad requests name what to fix and change nothing.
+        let r = c
+            .send(
+                axum::http::Method::POST,
+                "/api/v1/campaigns/sales/explode",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        assert!(json(&r.body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("start, pause or stop"));
+        let r = c
+            .send(
+                axum::http::Method::POST,
+                "/api/v1/campaigns/nope/pause",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        assert!(json(&r.body)["error"].as_str().unwrap().contains("nope"));
+        assert_eq!(c.get("/api/v1/campaigns/nope").await.status, 404);
+        assert_eq!(state_of(store, "sales").await, CampaignState::Running);
+
+        // Audited as the token, with the caller's address.
+        let log = store.audit_entries(&AuditFilter::default()).await.unwrap();
+        let by_api: Vec<_> = log.iter().filter(|e| e.actor == "api:sup/crm").collect();
+        assert_eq!(by_api.len(), 2, "{log:?}");
+        assert!(by_api.iter().all(|e| e.ip.as_deref() == Some("192.0.2.10")));
+        let used = store.api_tokens(Some("sup")).await.unwrap();
+        assert!(used[0].last_used_at.is_some());
+
+        // A deactivated user's token stops working; a revoked one too.
+        store.set_active("sup", false).await.unwrap();
+        assert_eq!(c.get("/api/v1/dialer").await.status, 403);
+        store.set_active("sup", true).await.unwrap();
+        assert_eq!(c.get("/api/v1/dialer").await.status, 200);
+        store.delete_api_token("sup", "crm").await.unwrap();
+        assert_eq!(c.get("/api/v1/dialer").await.status, 401);
+    }
+}
