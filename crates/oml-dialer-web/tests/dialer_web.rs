@@ -218,6 +218,11 @@ async fn the_api_takes_supervisor_tokens_only() {
         // No token, a wrong one, an agent's: refused, in JSON.
         let r = c.get("/api/v1/dialer").await;
         assert_eq!(r.status, 401, "{}", ts.label);
+        assert!(
+            r.set_cookies.is_empty(),
+            "the API sets no cookie: {:?}",
+            r.set_cookies
+        );
         assert!(json(&r.body)["error"].as_str().unwrap().contains("Bearer"));
         c.bearer = Some(random_token());
         let r = c

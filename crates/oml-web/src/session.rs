@@ -372,7 +372,7 @@ async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Respon
     }
 
     let h = resp.headers_mut();
-    if new_pre_csrf {
+    if new_pre_csrf && !path.starts_with(crate::api::API_PREFIX) {
         h.append(
             header::SET_COOKIE,
             cookie(PRE_CSRF_COOKIE, &pre_csrf, None, secure),
