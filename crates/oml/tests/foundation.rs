@@ -190,3 +190,93 @@ fn bad_input_gets_one_line_errors() {
         "nothing created on bad input"
     );
 }
+
+#[test]
+fn api_tokens_are_shown_once_listed_without_secrets_and_revoked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let pw = password_file(tmp.path(), "a fine admin password");
+    oml(&data)
+        .args(["init", "--admin-password-file"])
+        .arg(&pw)
+        .assert()
+        .success();
+    for (name, role) in [("maria", "supervisor"), ("luis", "agent")] {
+        oml(&data)
+            .args(["users", "add", name, "--role", role, "--password-file"])
+            .arg(&pw)
+            .assert()
+            .success();
+    }
+    let out = oml(&data)
+        .args(["users", "token", "add", "maria", "crm"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("shown once"))
+        .get_output()
+        .stdout
+        .clone();
+    let secret = String::from_utf8(out).unwrap().trim().to_string();
+    assert_eq!(secret.len(), 64, "{secret}");
+    oml(&data)
+        .args(["users", "token", "add", "maria", "crm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("maria/crm` already exists"));
+    oml(&data)
+        .args(["users", "token", "add", "luis", "crm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("agent"));
+
+    let file = tmp.path().join("wallboard.token");
+    oml(&data)
+        .args(["users", "token", "add", "maria", "wallboard", "--out"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mode 0600"));
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written.trim().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    oml(&data)
+        .args(["users", "token", "add", "maria", "other", "--out"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        written,
+        "not overwritten"
+    );
+
+    oml(&data)
+        .args(["users", "token", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("crm"))
+        .stdout(predicate::str::contains("wallboard"))
+        .stdout(predicate::str::contains("other").not())
+        .stdout(predicate::str::contains(secret.as_str()).not())
+        .stdout(predicate::str::contains(written.trim()).not());
+    oml(&data)
+        .args(["users", "token", "revoke", "maria", "crm"])
+        .assert()
+        .success();
+    oml(&data)
+        .args(["users", "token", "revoke", "maria", "crm"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("maria/crm"));
+    oml(&data)
+        .args(["users", "token", "list", "maria"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("crm ").not());
+}
