@@ -5,9 +5,12 @@
 //! Both go through `oml_dialer::control`, like `oml dialer` and
 //! `oml campaign` do, so every front end changes the same settings and
 //! writes the same audit rows. `oml serve` adds this crate to the console
-//! with [`register`] and [`routes`].
+//! with [`register`] and [`routes`]. The API is described by
+//! `openapi.json` (served at `/api/v1/openapi.json`), and `/metrics` gives
+//! the same figures to Prometheus.
 
 mod api;
+pub mod metrics;
 mod page;
 pub mod view;
 
@@ -24,6 +27,7 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .nav(NavItem::new("Dialer", "/dialer", Role::Supervisor))
         .public_prefix(oml_web::api::API_PREFIX)
+        .public_prefix("/metrics")
 }
 
 /// The page's and the API's routes, for [`oml_web::build_router`].
@@ -40,6 +44,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/campaigns/{name}/{action}",
             post(api::campaign_action),
         )
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/metrics", get(metrics::metrics))
 }
 
 /// The console with the dialer's page and API, on a state made with [`register`].

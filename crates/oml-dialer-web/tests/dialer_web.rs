@@ -312,3 +312,115 @@ async fn the_api_takes_supervisor_tokens_only() {
         assert_eq!(c.get("/api/v1/dialer").await.status, 401);
     }
 }
+
+/// Replaces `{param}` in a documented path with a value it accepts.
+fn fill(path: &str, op: &Value) -> String {
+    let mut out = path.to_string();
+    for p in op["parameters"].as_array().cloned().unwrap_or_default() {
+        let (name, value) = if p.get("$ref").is_some() {
+            ("name".to_string(), "sales".to_string())
+        } else {
+            let v = p["schema"]["enum"][0].as_str().unwrap().to_string();
+            (p["name"].as_str().unwrap().to_string(), v)
+        };
+        out = out.replace(&format!("{{{name}}}"), &value);
+    }
+    out
+}
+
+fn required(doc: &Value, schema: &str) -> Vec<String> {
+    let mut v: Vec<String> = doc["components"]["schemas"][schema]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn openapi_matches_the_routes_and_the_json_they_return() {
+    let ts = oml_store::testing::sqlite().await;
+    let store = &ts.store;
+    let app = setup(store).await;
+    let mut c = Client::new(&app);
+    let r = c.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200, "served without a token");
+    let doc = json(&r.body);
+    assert_eq!(doc["openapi"], "3.0.3");
+
+    c.bearer = Some(token(store, "admin", "docs").await);
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 7);
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let url = fill(path, op);
+            let m: axum::http::Method = method.to_uppercase().parse().unwrap();
+            let r = c.send(m, &url, None).await;
+            assert_eq!(
+                r.status, 200,
+                "{method} {url} (documented as {path}): {}",
+                r.body
+            );
+        }
+    }
+
+    // The documented fields are exactly the fields returned.
+    let dialer = json(&c.get("/api/v1/dialer").await.body);
+    assert_eq!(keys(&dialer), required(&doc, "Dialer"));
+    let campaign = &dialer["campaigns"][0];
+    assert_eq!(keys(campaign), required(&doc, "Campaign"));
+    let live = LiveStatus {
+        updated_at: oml_store::now_ms(),
+        servers: vec![ServerStatus::default()],
+        campaigns: vec![CampaignLive {
+            name: "sales".into(),
+            ..CampaignLive::default()
+        }],
+        ..LiveStatus::default()
+    };
+    store
+        .set_setting(STATUS_KEY, &serde_json::to_string(&live).unwrap())
+        .await
+        .unwrap();
+    let dialer = json(&c.get("/api/v1/dialer").await.body);
+    assert_eq!(keys(&dialer["servers"][0]), required(&doc, "Server"));
+    let sales = json(&c.get("/api/v1/campaigns/sales").await.body);
+    assert_eq!(keys(&sales["live"]), required(&doc, "CampaignLive"));
+    let change = json(
+        &c.send(
+            axum::http::Method::POST,
+            "/api/v1/campaigns/sales/pause",
+            None,
+        )
+        .await
+        .body,
+    );
+    assert_eq!(keys(&change), required(&doc, "StateChange"));
+}
+
+#[tokio::test]
+async fn metrics_need_a_token_and_carry_the_campaigns() {
+    let ts = oml_store::testing::sqlite().await;
+    let store = &ts.store;
+    let app = setup(store).await;
+    let mut c = Client::new(&app);
+    let r = c.get("/metrics").await;
+    assert_eq!(r.status, 401);
+    c.bearer = Some(token(store, "ag", "prom").await);
+    assert_eq!(c.get("/metrics").await.status, 403);
+    c.bearer = Some(token(store, "sup", "prom").await);
+    let r = c.get("/metrics").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r
+        .body
+        .contains("oml_campaign_state{campaign=\"retention\",state=\"stopped\"} 1.0"));
+    assert!(r.body.contains("oml_dialer_started 0.0"));
+}
