@@ -25,6 +25,7 @@ pub async fn status(
         "play": s.play,
         "engine_running": s.engine_running,
         "engine_seen_at": s.engine_seen_at,
+        "nodes": s.nodes,
         "calls_in_flight": live.map(|l| l.calls_in_flight),
         "servers": live.map(|l| &l.servers),
         "campaigns": campaigns,

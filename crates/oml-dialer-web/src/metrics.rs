@@ -189,6 +189,7 @@ mod tests {
             play: true,
             engine_running: true,
             engine_seen_at: Some(1),
+            nodes: vec!["oml".into()],
             live: Some(LiveStatus {
                 calls_in_flight: 7,
                 servers: vec![ServerStatus {

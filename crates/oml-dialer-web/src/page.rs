@@ -35,6 +35,7 @@ pub async fn dialer_page(
             play => s.play,
             engine_running => s.engine_running,
             engine_seen_at => s.engine_seen_at,
+            nodes => s.nodes.clone(),
             calls_in_flight => live.map(|l| l.calls_in_flight),
             servers => live.map(|l| l.servers.clone()),
             campaigns => view::campaigns(&s),

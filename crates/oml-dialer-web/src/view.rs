@@ -41,6 +41,8 @@ pub struct LiveView {
     pub occupancy: f64,
     /// Why the campaign cannot dial, if it cannot.
     pub problem: Option<String>,
+    /// A running engine paces it (holds its leadership).
+    pub paced: bool,
 }
 
 /// Every campaign of `status`, in its order.
@@ -68,6 +70,7 @@ pub fn campaigns(status: &DialerStatus) -> Vec<CampaignView> {
                 agents_free: l.agents_free,
                 occupancy: l.occupancy,
                 problem: l.problem.clone(),
+                paced: l.paced_here,
             }),
             actions: actions_for(&c.state),
         })
@@ -120,6 +123,7 @@ mod tests {
             play: true,
             engine_running,
             engine_seen_at: Some(1),
+            nodes: vec!["oml".into()],
             live: Some(LiveStatus {
                 campaigns: vec![CampaignLive {
                     name: "a".into(),

@@ -4,7 +4,7 @@
 
 use oml_config::Config;
 use oml_dialer::engine::{CampaignLive, ServerStatus};
-use oml_dialer::{LiveStatus, STATUS_KEY};
+use oml_dialer::{status_key, LiveStatus};
 use oml_store::{
     AuditFilter, CampaignSpec, CampaignState, Role, Store, TrunkSpec, DEFAULT_DIAL_STRING,
 };
@@ -182,13 +182,16 @@ async fn the_page_shows_the_engines_live_figures() {
             ..LiveStatus::default()
         };
         store
-            .set_setting(STATUS_KEY, &serde_json::to_string(&live).unwrap())
+            .set_setting(&status_key("oml"), &serde_json::to_string(&live).unwrap())
             .await
             .unwrap();
         let mut sup = Client::new(&app);
         sup.login("sup", PW).await;
         let page = sup.get("/dialer").await.body;
-        assert!(page.contains("7 calls in flight"), "{page}");
+        assert!(
+            page.contains("running</strong> on oml, 7 calls in flight"),
+            "{page}"
+        );
         assert!(page.contains("pbx-east") && page.contains("connection refused"));
         assert!(page.contains("75 %"), "occupancy");
         assert!(page.contains("trunk carrier is full"));
@@ -199,7 +202,7 @@ async fn the_page_shows_the_engines_live_figures() {
             ..live
         };
         store
-            .set_setting(STATUS_KEY, &serde_json::to_string(&stale).unwrap())
+            .set_setting(&status_key("oml"), &serde_json::to_string(&stale).unwrap())
             .await
             .unwrap();
         let page = sup.get("/dialer").await.body;
@@ -387,7 +390,7 @@ async fn openapi_matches_the_routes_and_the_json_they_return() {
         ..LiveStatus::default()
     };
     store
-        .set_setting(STATUS_KEY, &serde_json::to_string(&live).unwrap())
+        .set_setting(&status_key("oml"), &serde_json::to_string(&live).unwrap())
         .await
         .unwrap();
     let dialer = json(&c.get("/api/v1/dialer").await.body);

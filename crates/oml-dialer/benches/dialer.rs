@@ -87,6 +87,7 @@ fn engine_config() -> EngineConfig {
         hopper_batch: 2000,
         ami_rate_limit: None,
         publish_status: true,
+        lead_every: Duration::from_secs(1),
     }
 }
 

@@ -8,7 +8,7 @@
 use oml_store::{now_ms, CampaignState, Store};
 use serde::Serialize;
 
-use crate::engine::{LiveStatus, PLAY_KEY, STATUS_KEY};
+use crate::engine::{CampaignLive, LiveStatus, PLAY_KEY, STATUS_KEY};
 
 /// An engine that published nothing for this long is not running.
 pub const ENGINE_SILENT_MS: i64 = 5_000;
@@ -31,8 +31,11 @@ pub struct DialerStatus {
     pub engine_running: bool,
     /// When an engine last published, if ever.
     pub engine_seen_at: Option<i64>,
-    /// The engine's last published figures (links, agents, calls).
+    /// The engines' figures (links, agents, calls), merged: each campaign's
+    /// from the node that paces it. While none runs, the last published.
     pub live: Option<LiveStatus>,
+    /// The nodes whose engine runs now, by name.
+    pub nodes: Vec<String>,
     /// Every campaign, from the database.
     pub campaigns: Vec<CampaignSummary>,
 }
@@ -65,14 +68,16 @@ impl DialerStatus {
 /// Reads the dialer's state and every campaign's figures.
 pub async fn status(store: &Store) -> oml_store::Result<DialerStatus> {
     let play = is_playing(store).await?;
-    let live: Option<LiveStatus> = store
-        .setting(STATUS_KEY)
+    let published: Vec<LiveStatus> = store
+        .settings_under(&format!("{STATUS_KEY}."))
         .await?
-        .and_then(|s| serde_json::from_str(&s).ok());
+        .into_iter()
+        .filter_map(|(_, v)| serde_json::from_str(&v).ok())
+        .collect();
     let now = now_ms();
-    let seen = live.as_ref().map(|l| l.updated_at);
-    let engine_running = seen.is_some_and(|t| now - t < ENGINE_SILENT_MS)
-        && !live.as_ref().is_some_and(|l| l.stopped);
+    let seen = published.iter().map(|l| l.updated_at).max();
+    let (live, nodes) = merge(published, now);
+    let engine_running = !nodes.is_empty();
     let mut campaigns = Vec::new();
     for c in store.campaigns().await? {
         let s = store
@@ -101,8 +106,67 @@ pub async fn status(store: &Store) -> oml_store::Result<DialerStatus> {
         engine_running,
         engine_seen_at: seen,
         live,
+        nodes,
         campaigns,
     })
+}
+
+/// One view of what the engines published at `now`: the running ones
+/// merged (calls summed; each campaign from the node that paces it, else
+/// from the freshest; each server from the freshest node that is linked to
+/// it), or, while none runs, the most recent status as it was.
+pub fn merge(mut published: Vec<LiveStatus>, now: i64) -> (Option<LiveStatus>, Vec<String>) {
+    published.sort_by_key(|l| std::cmp::Reverse(l.updated_at));
+    let running: Vec<&LiveStatus> = published
+        .iter()
+        .filter(|l| now - l.updated_at < ENGINE_SILENT_MS && !l.stopped)
+        .collect();
+    if running.is_empty() {
+        return (published.into_iter().next(), Vec::new());
+    }
+    let mut nodes: Vec<String> = running.iter().map(|l| l.node.clone()).collect();
+    nodes.sort();
+    let mut out = LiveStatus {
+        updated_at: running[0].updated_at,
+        stopped: false,
+        node: nodes.join(","),
+        play: running[0].play,
+        calls_in_flight: running.iter().map(|l| l.calls_in_flight).sum(),
+        servers: Vec::new(),
+        campaigns: Vec::new(),
+    };
+    for l in &running {
+        for srv in &l.servers {
+            match out.servers.iter_mut().find(|s| s.name == srv.name) {
+                None => out.servers.push(srv.clone()),
+                Some(have) if !have.connected && srv.connected => *have = srv.clone(),
+                Some(_) => {}
+            }
+        }
+        for c in &l.campaigns {
+            match out.campaigns.iter_mut().find(|x| x.name == c.name) {
+                None => out.campaigns.push(c.clone()),
+                Some(have) => merge_campaign(have, c),
+            }
+        }
+    }
+    out.servers.sort_by(|a, b| a.name.cmp(&b.name));
+    out.campaigns.sort_by(|a, b| a.name.cmp(&b.name));
+    (Some(out), nodes)
+}
+
+/// `have` (from a fresher node) and `other` describe the same campaign:
+/// the pacing node's figures win, calls in flight add up.
+fn merge_campaign(have: &mut CampaignLive, other: &CampaignLive) {
+    let ringing = have.ringing + other.ringing;
+    let waiting = have.waiting_for_agent + other.waiting_for_agent;
+    let talking = have.talking + other.talking;
+    if other.paced_here && !have.paced_here {
+        *have = other.clone();
+    }
+    have.ringing = ringing;
+    have.waiting_for_agent = waiting;
+    have.talking = talking;
 }
 
 /// Whether the dialer is started.
@@ -159,6 +223,66 @@ async fn audit(store: &Store, by: Actor<'_>, action: &str, subject: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ServerStatus;
+
+    fn node(name: &str, at: i64, paces: bool, ringing: usize, up: bool) -> LiveStatus {
+        LiveStatus {
+            updated_at: at,
+            node: name.into(),
+            play: true,
+            calls_in_flight: ringing,
+            servers: vec![ServerStatus {
+                name: "pbx1".into(),
+                connected: up,
+                ..ServerStatus::default()
+            }],
+            campaigns: vec![CampaignLive {
+                name: "sales".into(),
+                paced_here: paces,
+                ringing,
+                agents_free: if paces { 4 } else { 0 },
+                ..CampaignLive::default()
+            }],
+            ..LiveStatus::default()
+        }
+    }
+
+    #[test]
+    fn merge_takes_the_pacing_node_and_adds_calls_up() {
+        let now = 100_000;
+        // b is fresher but a paces; b's server link is down, a's up.
+        let (live, nodes) = merge(
+            vec![
+                node("a", now - 900, true, 5, true),
+                node("b", now - 100, false, 2, false),
+            ],
+            now,
+        );
+        let live = live.unwrap();
+        assert_eq!(nodes, ["a", "b"]);
+        assert_eq!(live.calls_in_flight, 7);
+        let c = &live.campaigns[0];
+        assert!(c.paced_here && c.agents_free == 4, "{c:?}");
+        assert_eq!(c.ringing, 7);
+        assert!(live.servers[0].connected);
+
+        // A silent node is left out; with none running, the newest is kept.
+        let (live, nodes) = merge(
+            vec![
+                node("a", now - 60_000, true, 5, true),
+                node("b", now - 100, false, 2, true),
+            ],
+            now,
+        );
+        assert_eq!(nodes, ["b"]);
+        assert_eq!(live.unwrap().calls_in_flight, 2);
+        let (live, nodes) = merge(
+            vec![node("a", 1, true, 5, true), node("b", 2, false, 2, true)],
+            now,
+        );
+        assert!(nodes.is_empty());
+        assert_eq!(live.unwrap().node, "b");
+    }
     use oml_store::testing::backends;
     use oml_store::{AuditFilter, CampaignSpec, TrunkSpec, DEFAULT_DIAL_STRING};
 

@@ -15,7 +15,7 @@
 //! ones are followed again, vanished ones get outcome `unknown` (or
 //! `connected` when the agent had taken them) — never a blind redial.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ use oml_store::{
 };
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::agents::Agents;
@@ -38,8 +38,19 @@ use crate::window::CallingWindow;
 
 /// The settings key holding the dialer's "play" state (`on` / `off`).
 pub const PLAY_KEY: &str = "dialer.play";
-/// The settings key where the engine publishes its live figures every second.
+/// The settings key where the engine publishes its live figures every
+/// second: each node under `dialer.status.<node>` (see [`status_key`]).
 pub const STATUS_KEY: &str = "dialer.status";
+
+/// The settings key of node `node`'s live figures.
+pub fn status_key(node: &str) -> String {
+    format!("{STATUS_KEY}.{node}")
+}
+
+/// The leadership key of a campaign (see `oml_store::Leadership`).
+fn lead_key(campaign: i64) -> String {
+    format!("campaign:{campaign}")
+}
 
 /// How the engine runs.
 #[derive(Debug, Clone)]
@@ -56,8 +67,12 @@ pub struct EngineConfig {
     pub hopper_batch: i64,
     /// AMI send-rate limit per server; `None` = no limit.
     pub ami_rate_limit: Option<RateLimit>,
-    /// Publish live figures under [`STATUS_KEY`].
+    /// Publish live figures under [`status_key`]`(node)`.
     pub publish_status: bool,
+    /// How often the engine tries to become the pacing leader of its
+    /// running campaigns (one engine per campaign paces it; see
+    /// `oml_store::Leadership`).
+    pub lead_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -70,6 +85,7 @@ impl Default for EngineConfig {
             hopper_batch: 200,
             ami_rate_limit: Some(RateLimit::default()),
             publish_status: true,
+            lead_every: Duration::from_secs(1),
         }
     }
 }
@@ -142,6 +158,9 @@ pub struct CampaignLive {
     pub abandon_rate: f64,
     pub max_abandon_rate: f64,
     pub problem: Option<String>,
+    /// This node paces the campaign (it holds its leadership).
+    #[serde(default)]
+    pub paced_here: bool,
 }
 
 /// A running engine. Dropping it without [`EngineHandle::shutdown`] stops
@@ -189,7 +208,23 @@ impl Engine {
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let (wtx, wrx) = mpsc::unbounded_channel();
-        let writer = tokio::spawn(writer(store.clone(), wrx, tx.clone(), metrics.clone()));
+        let writer = tokio::spawn(writer(
+            store.clone(),
+            wrx,
+            tx.clone(),
+            metrics.clone(),
+            status_key(&config.node),
+        ));
+        let (want_tx, want_rx) = watch::channel(BTreeSet::new());
+        let leader = tokio::spawn(lead(
+            store.clone(),
+            store.leadership(),
+            config.node.clone(),
+            want_rx,
+            tx.clone(),
+            cancel.clone(),
+            config.lead_every,
+        ));
         let core = Core {
             store,
             cfg: config,
@@ -206,10 +241,13 @@ impl Engine {
             orphans: HashMap::new(),
             trunk_busy: HashMap::new(),
             loaded: false,
+            leading: HashSet::new(),
+            want_tx,
         };
         let join = tokio::spawn(async move {
             core.run(rx).await;
             let _ = writer.await;
+            let _ = leader.await;
         });
         EngineHandle {
             cancel,
@@ -264,6 +302,10 @@ enum Msg {
     },
     Config(Box<Loaded>),
     StartupOpen(Vec<oml_store::dialing::OpenAttempt>),
+    /// The campaigns this node paces now.
+    Leading(HashSet<i64>),
+    /// Open attempts of a node that stopped, in campaigns this node paces.
+    Adopt(Vec<oml_store::dialing::OpenAttempt>),
 }
 
 struct Loaded {
@@ -280,6 +322,8 @@ enum WriterOp {
     },
     Write(DialingWrite),
     Release(Vec<i64>, String),
+    /// Contacts of a campaign in the hopper of any node but this one.
+    ReleaseOthers(i64, String),
     Status(String),
 }
 
@@ -342,6 +386,10 @@ struct Core {
     orphans: HashMap<String, (bool, u32, Instant)>,
     trunk_busy: HashMap<i64, i64>,
     loaded: bool,
+    /// Campaigns whose leadership this node holds: only these are paced.
+    leading: HashSet<i64>,
+    /// The campaigns this node wants to lead (running, dialer started).
+    want_tx: watch::Sender<BTreeSet<String>>,
 }
 
 fn now_ms() -> i64 {
@@ -539,34 +587,61 @@ impl Core {
                 }
             },
             Msg::Config(loaded) => self.on_config(*loaded),
+            Msg::Leading(now_leading) => self.on_leading(now_leading),
             Msg::StartupOpen(open) => {
-                for a in open {
-                    let phase = if a.connected_at.is_some() {
-                        Phase::Connected
-                    } else if a.answered_at.is_some() {
-                        Phase::Answered
-                    } else {
-                        Phase::Placed
-                    };
-                    let key = a.channel_id.clone();
-                    self.calls.insert(
-                        key,
-                        Live {
-                            campaign: a.campaign_id,
-                            server: a.server_id.unwrap_or(0),
-                            trunk: 0,
-                            contact_id: a.contact_id,
-                            attempt_no: a.attempt_no,
-                            call: Call::adopted(a.placed_at, phase, a.answered_at, a.connected_at),
-                            originated: true,
-                            placed: Instant::now(),
-                        },
-                    );
-                }
+                self.adopt(open);
                 for s in self.servers.values_mut() {
                     s.reconciling = true;
                 }
             }
+            Msg::Adopt(open) => {
+                let servers: HashSet<i64> = open.iter().filter_map(|a| a.server_id).collect();
+                let n = open.len();
+                self.adopt(open);
+                tracing::info!(
+                    calls = n,
+                    "dialer: adopted the open calls of a node that stopped"
+                );
+                for id in servers {
+                    if let Some(s) = self.servers.get_mut(&id) {
+                        s.reconciling = true;
+                        if let (true, Some(c)) = (s.up, s.client.clone()) {
+                            spawn_channels(self.tx.clone(), id, c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Follows attempts placed earlier (by this node before a restart, or by
+    /// a node that stopped): each is reconciled with its server's channels.
+    fn adopt(&mut self, open: Vec<oml_store::dialing::OpenAttempt>) {
+        for a in open {
+            if self.calls.contains_key(&a.channel_id) {
+                continue;
+            }
+            let phase = if a.connected_at.is_some() {
+                Phase::Connected
+            } else if a.answered_at.is_some() {
+                Phase::Answered
+            } else {
+                Phase::Placed
+            };
+            let key = a.channel_id.clone();
+            self.calls.insert(
+                key,
+                Live {
+                    campaign: a.campaign_id,
+                    server: a.server_id.unwrap_or(0),
+                    trunk: 0,
+                    contact_id: a.contact_id,
+                    attempt_no: a.attempt_no,
+                    call: Call::adopted(a.placed_at, phase, a.answered_at, a.connected_at),
+                    originated: true,
+                    placed: Instant::now(),
+                },
+            );
         }
     }
 
@@ -738,6 +813,7 @@ impl Core {
                 self.campaigns.insert(id, c);
             }
         }
+        self.want_leadership();
         // Attempts a crash left on servers that are gone cannot be followed.
         if !self.loaded {
             self.loaded = true;
@@ -754,6 +830,43 @@ impl Core {
                 self.finish_if_over(&k);
             }
         }
+    }
+
+    /// Tells the leadership task which campaigns this node wants to pace.
+    fn want_leadership(&self) {
+        let wanted: BTreeSet<String> = self
+            .campaigns
+            .values()
+            .filter(|c| self.play && c.conf.state == CampaignState::Running)
+            .map(|c| lead_key(c.conf.id))
+            .collect();
+        self.want_tx.send_if_modified(|w| {
+            let changed = *w != wanted;
+            *w = wanted;
+            changed
+        });
+    }
+
+    /// The leadership task's news: release the hopper of campaigns lost;
+    /// for campaigns gained, contacts another node had claimed and not
+    /// dialed (it died, or let go) go back to pending before pacing starts.
+    fn on_leading(&mut self, now_leading: HashSet<i64>) {
+        let lost: Vec<i64> = self.leading.difference(&now_leading).copied().collect();
+        let gained: Vec<i64> = now_leading.difference(&self.leading).copied().collect();
+        for id in &lost {
+            tracing::info!(campaign = id, node = %self.cfg.node, "dialer: another node paces this campaign now");
+            if let Some(mut c) = self.campaigns.remove(id) {
+                self.release(&mut c);
+                self.campaigns.insert(*id, c);
+            }
+        }
+        for id in &gained {
+            tracing::info!(campaign = id, node = %self.cfg.node, "dialer: this node paces the campaign");
+            let _ = self
+                .wtx
+                .send(WriterOp::ReleaseOthers(*id, self.cfg.node.clone()));
+        }
+        self.leading = now_leading;
     }
 
     /// Why a campaign cannot dial, in words an administrator can act on.
@@ -1057,10 +1170,11 @@ impl Core {
         let now = now_ms();
         let node = self.cfg.node.clone();
         let play = self.play;
+        let leading = self.leading.contains(&id);
         let Some(c) = self.campaigns.get_mut(&id) else {
             return;
         };
-        if !play || c.conf.state != CampaignState::Running || c.problem.is_some() {
+        if !play || !leading || c.conf.state != CampaignState::Running || c.problem.is_some() {
             c.trigger = None;
             return;
         }
@@ -1258,6 +1372,7 @@ impl Core {
                 abandon_rate: c.abandons.rate(),
                 max_abandon_rate: c.conf.max_abandon_rate,
                 problem: c.problem.clone(),
+                paced_here: self.leading.contains(&c.conf.id),
                 ..Default::default()
             };
             for l in self.calls.values().filter(|l| l.campaign == c.conf.id) {
@@ -1433,6 +1548,7 @@ async fn writer(
     mut rx: mpsc::UnboundedReceiver<WriterOp>,
     tx: mpsc::UnboundedSender<Msg>,
     metrics: Arc<Metrics>,
+    status_key: String,
 ) {
     while let Some(first) = rx.recv().await {
         let mut ops = vec![first];
@@ -1446,6 +1562,7 @@ async fn writer(
         let mut places: Vec<Placement> = Vec::new();
         let mut status = None;
         let mut releases: Vec<(Vec<i64>, String)> = Vec::new();
+        let mut release_others: Vec<(i64, String)> = Vec::new();
         for op in ops {
             match op {
                 WriterOp::Place { client, items } => {
@@ -1459,6 +1576,7 @@ async fn writer(
                 }
                 WriterOp::Write(w) => writes.push(w),
                 WriterOp::Release(ids, node) => releases.push((ids, node)),
+                WriterOp::ReleaseOthers(campaign, node) => release_others.push((campaign, node)),
                 WriterOp::Status(s) => status = Some(s),
             }
         }
@@ -1513,8 +1631,146 @@ async fn writer(
                 tracing::warn!(error = %e, "dialer: cannot release hopper contacts (they are released at the next start)");
             }
         }
+        for (campaign, node) in release_others {
+            match store.release_hopper_except(&node, campaign).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    campaign,
+                    contacts = n,
+                    "dialer: contacts another node had claimed are pending again"
+                ),
+                Err(e) => tracing::warn!(error = %e, "dialer: cannot release other nodes' hopper"),
+            }
+        }
         if let Some(s) = status {
-            let _ = store.set_setting(STATUS_KEY, &s).await;
+            let _ = store.set_setting(&status_key, &s).await;
         }
     }
+}
+
+/// The leadership task: every `every` (or when the wanted set changes) it
+/// holds the leases of the campaigns the core wants and tells the core which
+/// it leads. A lease this node cannot get is another node's: it paces that
+/// campaign and this one does not dial for it. First of all it holds its
+/// node name's lease: two engines under one name would release each other's
+/// claims, so the second one paces nothing until it has a name of its own.
+async fn lead(
+    store: Store,
+    mut leadership: oml_store::Leadership,
+    node: String,
+    mut want: watch::Receiver<BTreeSet<String>>,
+    tx: mpsc::UnboundedSender<Msg>,
+    cancel: CancellationToken,
+    every: Duration,
+) {
+    let mut last: Option<HashSet<i64>> = None;
+    let mut last_error: Option<String> = None;
+    let node_key = format!("node:{node}");
+    let mut name_taken_logged = false;
+    // Open attempts already handed to the core, by channel id.
+    let mut adopted: HashSet<String> = HashSet::new();
+    loop {
+        let had_name = leadership.held().contains(&node_key);
+        let mut wanted = if had_name {
+            want.borrow_and_update().clone()
+        } else {
+            BTreeSet::new()
+        };
+        wanted.insert(node_key.clone());
+        let held: HashSet<i64> = match leadership.hold(&wanted).await {
+            Ok(held) if !held.contains(&node_key) => {
+                if !name_taken_logged {
+                    let node = node_key.trim_start_matches("node:");
+                    tracing::error!(%node, "dialer: another engine runs as node {node} on this database; this one paces nothing until it has a name of its own (`oml dialer run --node NAME` or `[dialer] node_name` in oml.toml)");
+                    name_taken_logged = true;
+                }
+                HashSet::new()
+            }
+            Ok(held) => {
+                if last_error.take().is_some() {
+                    tracing::info!("dialer: campaign leadership works again");
+                }
+                if !had_name {
+                    // The name is ours: ask for the campaigns right away.
+                    name_taken_logged = false;
+                    continue;
+                }
+                held.iter()
+                    .filter_map(|k| k.strip_prefix("campaign:")?.parse().ok())
+                    .collect()
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if last_error.as_deref() != Some(text.as_str()) {
+                    tracing::warn!(error = %text, "dialer: cannot hold campaign leadership; not pacing until it can");
+                    last_error = Some(text);
+                }
+                HashSet::new()
+            }
+        };
+        if last.as_ref() != Some(&held) {
+            if tx.send(Msg::Leading(held.clone())).is_err() {
+                break;
+            }
+            last = Some(held.clone());
+        }
+        if !held.is_empty() {
+            match orphans(&store, &mut leadership, &node, &held, &mut adopted).await {
+                Ok(open) if !open.is_empty() => {
+                    adopted.extend(open.iter().map(|a| a.channel_id.clone()));
+                    if tx.send(Msg::Adopt(open)).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "dialer: cannot look for calls of stopped nodes")
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            r = want.changed() => if r.is_err() { break },
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+    leadership.release_all().await;
+}
+
+/// Open attempts, in campaigns this node paces, of nodes that no longer
+/// run (their node lease is free): a node that stopped or died left them,
+/// and this node follows them to their outcome.
+async fn orphans(
+    store: &Store,
+    leadership: &mut oml_store::Leadership,
+    node: &str,
+    leading: &HashSet<i64>,
+    adopted: &mut HashSet<String>,
+) -> oml_store::Result<Vec<oml_store::dialing::OpenAttempt>> {
+    let all = store.open_attempts_of_others(node).await?;
+    // Forget adopted calls that have ended.
+    let still_open: HashSet<&str> = all.iter().map(|a| a.channel_id.as_str()).collect();
+    adopted.retain(|c| still_open.contains(c.as_str()));
+    let open: Vec<_> = all
+        .into_iter()
+        .filter(|a| leading.contains(&a.campaign_id) && !adopted.contains(&a.channel_id))
+        .collect();
+    let mut alive: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for a in open {
+        let running = match alive.get(&a.node) {
+            Some(r) => *r,
+            None => {
+                let r = leadership
+                    .held_elsewhere(&format!("node:{}", a.node))
+                    .await?;
+                alive.insert(a.node.clone(), r);
+                r
+            }
+        };
+        if !running {
+            out.push(a);
+        }
+    }
+    Ok(out)
 }

@@ -21,5 +21,6 @@ pub mod window;
 
 pub use call::Outcome;
 pub use engine::{
-    channel_id, Engine, EngineConfig, EngineHandle, LiveStatus, Metrics, PLAY_KEY, STATUS_KEY,
+    channel_id, status_key, Engine, EngineConfig, EngineHandle, LiveStatus, Metrics, PLAY_KEY,
+    STATUS_KEY,
 };

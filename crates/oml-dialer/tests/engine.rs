@@ -449,7 +449,11 @@ async fn nothing_is_dialed_outside_the_window() {
         let engine = start_engine(&t.store).await;
         // Long enough for several reloads, claims and pacing rounds.
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let status = t.store.setting(oml_dialer::STATUS_KEY).await.unwrap();
+        let status = t
+            .store
+            .setting(&oml_dialer::status_key("oml"))
+            .await
+            .unwrap();
         engine.shutdown().await;
         assert_eq!(
             sim.stats().originates,
@@ -570,7 +574,7 @@ async fn unreachable_server_does_not_stop_the_others() {
         .await;
         let status = t
             .store
-            .setting(oml_dialer::STATUS_KEY)
+            .setting(&oml_dialer::status_key("oml"))
             .await
             .unwrap()
             .unwrap();
@@ -744,4 +748,147 @@ async fn calls_are_spread_over_servers() {
         a.shutdown().await;
         b.shutdown().await;
     }
+}
+
+fn engine_as(node: &str) -> EngineConfig {
+    EngineConfig {
+        node: node.into(),
+        lead_every: Duration::from_millis(200),
+        ..engine_config()
+    }
+}
+
+async fn attempts_by(store: &Store, campaign: i64, node: &str) -> usize {
+    store
+        .campaign_attempts(campaign)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|a| a.node == node)
+        .count()
+}
+
+/// Two engines on one database (two `oml serve` nodes on one PostgreSQL,
+/// or `oml serve` next to `oml dialer run`): one paces the campaign, the
+/// other places nothing for it; when the pacing one stops, the other takes
+/// over, and the campaign's records stay consistent throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_engine_paces_a_campaign_and_another_takes_over() {
+    for t in backends().await {
+        let sim = PbxSim::start(sim_config(6, 11)).await.unwrap();
+        let port = sim.local_addr().port();
+        let c = campaign(
+            &t.store,
+            ("127.0.0.1", port, "oml", SECRET),
+            "oml-default",
+            400,
+            |s| s.mode = CampaignMode::Progressive,
+        )
+        .await;
+        let a = Engine::spawn(t.store.clone(), engine_as("node-a"));
+        assert!(
+            wait_until(Duration::from_secs(10), || async {
+                attempts_by(&t.store, c.id, "node-a").await > 0
+            })
+            .await,
+            "{}: node-a never dialed",
+            t.label
+        );
+        let b = Engine::spawn(t.store.clone(), engine_as("node-b"));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let a_before = attempts_by(&t.store, c.id, "node-a").await;
+        assert_eq!(
+            attempts_by(&t.store, c.id, "node-b").await,
+            0,
+            "{}: node-b dialed for a campaign node-a paces",
+            t.label
+        );
+        assert!(
+            a_before > 6,
+            "{}: node-a kept dialing ({a_before})",
+            t.label
+        );
+
+        // Both show in the status; the campaign is paced by node-a.
+        let st = oml_dialer::control::status(&t.store).await.unwrap();
+        assert_eq!(st.nodes, ["node-a", "node-b"], "{}", t.label);
+        assert!(st.live_campaign("sales").is_some_and(|l| l.paced_here));
+
+        a.shutdown().await;
+        let left_open = t.store.open_attempts(Some("node-a")).await.unwrap().len();
+        eprintln!("{}: node-a stopped with {left_open} calls open", t.label);
+        assert!(
+            left_open > 0,
+            "{}: the take-over should have calls to adopt",
+            t.label
+        );
+        assert!(
+            wait_until(Duration::from_secs(10), || async {
+                attempts_by(&t.store, c.id, "node-b").await > 0
+            })
+            .await,
+            "{}: node-b did not take over",
+            t.label
+        );
+        // node-b follows its own calls and the ones node-a left open
+        // (`left_open` of them) to their outcome.
+        t.store
+            .set_campaign_state("sales", CampaignState::Paused)
+            .await
+            .unwrap();
+        let settled = wait_until(Duration::from_secs(30), || async {
+            t.store.open_attempts(None).await.unwrap().is_empty()
+        })
+        .await;
+        b.shutdown().await;
+        assert!(
+            settled,
+            "{}: calls left without outcome (node-a had left {left_open} open): {:?}",
+            t.label,
+            t.store.open_attempts(None).await.unwrap()
+        );
+        let contacts = t.store.campaign_contact_states(c.id).await.unwrap();
+        let attempts = t.store.campaign_attempts(c.id).await.unwrap();
+        check_consistent(t.label, &contacts, &attempts, &rules(), false);
+        assert_eq!(
+            sim.stats().originates as usize,
+            attempts.len(),
+            "{}: every Originate has exactly one attempt row",
+            t.label
+        );
+        sim.shutdown().await;
+    }
+}
+
+/// A second engine under a name already running on the database paces
+/// nothing (it would release the first one's claims).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_with_the_same_node_name_paces_nothing() {
+    let t = oml_store::testing::sqlite().await;
+    let sim = PbxSim::start(sim_config(6, 12)).await.unwrap();
+    let port = sim.local_addr().port();
+    // No running campaign yet: the first engine takes the name.
+    let first = Engine::spawn(t.store.clone(), engine_as("twin"));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = Engine::spawn(t.store.clone(), engine_as("twin"));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    first.shutdown().await;
+    // The first is gone; the second now holds the name and dials.
+    let c = campaign(
+        &t.store,
+        ("127.0.0.1", port, "oml", SECRET),
+        "oml-default",
+        50,
+        |s| s.mode = CampaignMode::Progressive,
+    )
+    .await;
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            attempts_by(&t.store, c.id, "twin").await > 0
+        })
+        .await,
+        "the second engine took the name once the first had stopped"
+    );
+    second.shutdown().await;
+    sim.shutdown().await;
 }

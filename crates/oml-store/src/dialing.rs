@@ -111,6 +111,8 @@ pub struct AttemptRow {
     pub ended_at: Option<i64>,
     pub outcome: Option<String>,
     pub hangup_cause: Option<i64>,
+    /// The dialer node that placed it.
+    pub node: String,
 }
 
 /// One contact's dialing state, for tests and reports.
@@ -261,6 +263,24 @@ impl Store {
         let n = on_pool!(self, |p| sqlx::query(
             "UPDATE contacts SET state = 'pending', claimed_by = NULL, updated_at = $1
              WHERE state = 'hopper' AND claimed_by = $2 AND ($3 IS NULL OR campaign_id = $3)"
+        )
+        .bind(now_ms())
+        .bind(node)
+        .bind(campaign_id)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(n)
+    }
+
+    /// Releases the hopper contacts of campaign `campaign_id` claimed by any
+    /// node but `node` (the new pacing leader takes over: what another node
+    /// claimed and did not dial goes back to `pending`; what it is dialing
+    /// stays `dialing` and keeps its outcome).
+    pub async fn release_hopper_except(&self, node: &str, campaign_id: i64) -> Result<u64> {
+        let n = on_pool!(self, |p| sqlx::query(
+            "UPDATE contacts SET state = 'pending', claimed_by = NULL, updated_at = $1
+             WHERE state = 'hopper' AND claimed_by <> $2 AND campaign_id = $3"
         )
         .bind(now_ms())
         .bind(node)
@@ -424,12 +444,23 @@ impl Store {
             .await?))
     }
 
+    /// Open attempts (no outcome yet) placed by nodes other than `node`.
+    pub async fn open_attempts_of_others(&self, node: &str) -> Result<Vec<OpenAttempt>> {
+        let sql = format!(
+            "SELECT {OPEN_COLUMNS} FROM call_attempts WHERE outcome IS NULL AND node <> $1 ORDER BY id"
+        );
+        Ok(on_pool!(self, |p| sqlx::query_as::<_, OpenAttempt>(&sql)
+            .bind(node)
+            .fetch_all(p)
+            .await?))
+    }
+
     /// Every attempt of a campaign, oldest first.
     pub async fn campaign_attempts(&self, campaign_id: i64) -> Result<Vec<AttemptRow>> {
         Ok(on_pool!(self, |p| {
             sqlx::query_as::<_, AttemptRow>(
             "SELECT contact_id, attempt_no, channel_id, placed_at, answered_at, connected_at, ended_at,
-                    outcome, hangup_cause
+                    outcome, hangup_cause, node
              FROM call_attempts WHERE campaign_id = $1 ORDER BY contact_id, attempt_no"
         )
         .bind(campaign_id)

@@ -14,6 +14,7 @@ mod contacts;
 mod dialer_config;
 pub mod dialing;
 mod error;
+mod leader;
 mod lockout;
 mod settings;
 mod users;
@@ -27,6 +28,7 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
+pub use leader::Leadership;
 pub use lockout::{Block, BlockKind};
 pub use users::{
     hash_password, validate_password, validate_username, verify_password_hash, NewUser, Role, User,

@@ -25,12 +25,34 @@ pub struct StatusArgs {
 /// Options of `oml dialer run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Name of this dialer node (stored with its claims and calls).
-    #[arg(long, default_value = "oml")]
-    pub node: String,
-    /// AMI actions per second per server (0 = no limit).
-    #[arg(long, default_value_t = 100)]
-    pub ami_rate: u32,
+    /// Name of this dialer node, unique among the engines on one database
+    /// (default: `[dialer] node_name` in oml.toml, else the host name).
+    #[arg(long)]
+    pub node: Option<String>,
+    /// AMI actions per second per server, 0 = no limit (default:
+    /// `[dialer] ami_rate_limit` in oml.toml, else 100).
+    #[arg(long)]
+    pub ami_rate: Option<u32>,
+}
+
+/// The engine's settings from oml.toml, with `node` / `ami_rate` overriding.
+pub fn engine_config(
+    config: &oml_config::Config,
+    node: Option<String>,
+    ami_rate: Option<u32>,
+) -> EngineConfig {
+    let node = node
+        .or_else(|| config.dialer.node_name.clone())
+        .unwrap_or_else(oml_backup::hostname);
+    let rate = ami_rate.unwrap_or(config.dialer.ami_rate_limit);
+    EngineConfig {
+        node,
+        ami_rate_limit: (rate > 0).then(|| oml_ami::RateLimit {
+            per_second: rate,
+            burst: rate.clamp(1, 50),
+        }),
+        ..EngineConfig::default()
+    }
 }
 
 /// `oml dialer start`: dialing allowed (campaigns in state running dial).
@@ -75,7 +97,7 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
         "dialer: {}   engine: {}",
         if out.play { "started" } else { "stopped" },
         match (out.engine_running, out.engine_seen_at) {
-            (true, _) => "running".to_string(),
+            (true, _) => format!("running (node {})", out.nodes.join(", ")),
             (false, Some(t)) => format!("not running (last seen {})", oml_store::format_ms(t)),
             (false, None) => "never ran (start `oml serve` or `oml dialer run`)".to_string(),
         }
@@ -159,18 +181,13 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
 pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
     let _running = crate::running::hold_shared(&g.data_dir, "oml dialer run")?;
     let store = g.open_store().await?;
-    let cfg = EngineConfig {
-        node: a.node,
-        ami_rate_limit: (a.ami_rate > 0).then(|| oml_ami::RateLimit {
-            per_second: a.ami_rate,
-            burst: a.ami_rate.clamp(1, 50),
-        }),
-        ..EngineConfig::default()
-    };
+    let config = oml_config::Config::load(&g.data_dir)?;
+    let cfg = engine_config(&config, a.node, a.ami_rate);
+    let node = cfg.node.clone();
     let play = control::is_playing(&store).await?;
     let engine = Engine::spawn(store.clone(), cfg);
     println!(
-        "dialer engine running ({}); stop with Ctrl-C",
+        "dialer engine running as node {node} ({}); stop with Ctrl-C",
         if play {
             "started: running campaigns dial"
         } else {

@@ -68,7 +68,9 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     }
 
     // The dialer engine (owner: engine): dials while `oml dialer start` is on.
-    let dialer = oml_dialer::Engine::spawn(store.clone(), oml_dialer::EngineConfig::default());
+    let engine_config = super::dialer_run::engine_config(&config, None, None);
+    tracing::info!(node = %engine_config.node, "dialer engine starting");
+    let dialer = oml_dialer::Engine::spawn(store.clone(), engine_config);
 
     // Expired sessions are refused anyway; this only keeps the table small.
     let purge_store = store.clone();
