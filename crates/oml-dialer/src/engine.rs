@@ -242,6 +242,7 @@ impl Engine {
             trunk_busy: HashMap::new(),
             loaded: false,
             leading: HashSet::new(),
+            named: false,
             want_tx,
         };
         let join = tokio::spawn(async move {
@@ -301,9 +302,12 @@ enum Msg {
         result: Result<String, bool>,
     },
     Config(Box<Loaded>),
-    StartupOpen(Vec<oml_store::dialing::OpenAttempt>),
-    /// The campaigns this node paces now.
-    Leading(HashSet<i64>),
+    /// The leadership task's news: whether this node holds its name, and
+    /// the campaigns it paces.
+    Leading {
+        named: bool,
+        campaigns: HashSet<i64>,
+    },
     /// Open attempts of a node that stopped, in campaigns this node paces.
     Adopt(Vec<oml_store::dialing::OpenAttempt>),
 }
@@ -388,6 +392,8 @@ struct Core {
     loaded: bool,
     /// Campaigns whose leadership this node holds: only these are paced.
     leading: HashSet<i64>,
+    /// This node holds its name's lease (no other engine runs under it).
+    named: bool,
     /// The campaigns this node wants to lead (running, dialer started).
     want_tx: watch::Sender<BTreeSet<String>>,
 }
@@ -413,17 +419,6 @@ fn mode_spec(mode: CampaignMode) -> ModeSpec {
 
 impl Core {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
-        // Contacts a previous run left in the hopper go back to pending;
-        // attempts it left open are reconciled when their server answers.
-        if let Err(e) = self.store.release_hopper(&self.cfg.node, None).await {
-            tracing::error!(error = %e, "dialer: cannot release the previous hopper");
-        }
-        match self.store.open_attempts(Some(&self.cfg.node)).await {
-            Ok(open) => {
-                let _ = self.tx.send(Msg::StartupOpen(open));
-            }
-            Err(e) => tracing::error!(error = %e, "dialer: cannot read open attempts"),
-        }
         self.spawn_reload();
         let mut tick = tokio::time::interval(self.cfg.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -587,12 +582,12 @@ impl Core {
                 }
             },
             Msg::Config(loaded) => self.on_config(*loaded),
-            Msg::Leading(now_leading) => self.on_leading(now_leading),
-            Msg::StartupOpen(open) => {
-                self.adopt(open);
-                for s in self.servers.values_mut() {
-                    s.reconciling = true;
+            Msg::Leading { named, campaigns } => {
+                if named && !self.named {
+                    self.on_named();
                 }
+                self.named = named;
+                self.on_leading(campaigns);
             }
             Msg::Adopt(open) => {
                 let servers: HashSet<i64> = open.iter().filter_map(|a| a.server_id).collect();
@@ -844,6 +839,28 @@ impl Core {
             let changed = *w != wanted;
             *w = wanted;
             changed
+        });
+    }
+
+    /// This node now holds its name: what a previous run under the name
+    /// left behind is ours. Contacts it left in the hopper go back to
+    /// pending; attempts it left open are followed (reconciled with their
+    /// server's channels).
+    fn on_named(&self) {
+        let store = self.store.clone();
+        let tx = self.tx.clone();
+        let node = self.cfg.node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.release_hopper(&node, None).await {
+                tracing::error!(error = %e, "dialer: cannot release the previous hopper");
+            }
+            match store.open_attempts(Some(&node)).await {
+                Ok(open) if !open.is_empty() => {
+                    let _ = tx.send(Msg::Adopt(open));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "dialer: cannot read open attempts"),
+            }
         });
     }
 
@@ -1332,7 +1349,8 @@ impl Core {
     }
 
     fn publish_status_final(&self, stopped: bool) {
-        if !self.cfg.publish_status {
+        // Under a name another engine holds, its status is the one to show.
+        if !self.cfg.publish_status || !self.named {
             return;
         }
         let now = now_ms();
@@ -1663,7 +1681,7 @@ async fn lead(
     cancel: CancellationToken,
     every: Duration,
 ) {
-    let mut last: Option<HashSet<i64>> = None;
+    let mut last: Option<(bool, HashSet<i64>)> = None;
     let mut last_error: Option<String> = None;
     let node_key = format!("node:{node}");
     let mut name_taken_logged = false;
@@ -1677,6 +1695,7 @@ async fn lead(
             BTreeSet::new()
         };
         wanted.insert(node_key.clone());
+        let mut named = false;
         let held: HashSet<i64> = match leadership.hold(&wanted).await {
             Ok(held) if !held.contains(&node_key) => {
                 if !name_taken_logged {
@@ -1695,6 +1714,7 @@ async fn lead(
                     name_taken_logged = false;
                     continue;
                 }
+                named = true;
                 held.iter()
                     .filter_map(|k| k.strip_prefix("campaign:")?.parse().ok())
                     .collect()
@@ -1708,11 +1728,15 @@ async fn lead(
                 HashSet::new()
             }
         };
-        if last.as_ref() != Some(&held) {
-            if tx.send(Msg::Leading(held.clone())).is_err() {
+        if last.as_ref() != Some(&(named, held.clone())) {
+            let msg = Msg::Leading {
+                named,
+                campaigns: held.clone(),
+            };
+            if tx.send(msg).is_err() {
                 break;
             }
-            last = Some(held.clone());
+            last = Some((named, held.clone()));
         }
         if !held.is_empty() {
             match orphans(&store, &mut leadership, &node, &held, &mut adopted).await {
