@@ -9,6 +9,7 @@
 //! are pure; [`engine`] is the runtime `oml serve` starts with
 //! [`Engine::spawn`].
 
+pub mod contact_import;
 pub mod import;
 
 // The engine (owner: engine): pure logic first, then the runtime.

@@ -9,17 +9,14 @@ use crate::cli::{self, GlobalArgs};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use oml_dialer::import::{
-    check_row, dedup_batch, sniff_delimiter, Accepted, Layout, Normalizer, Reason, Rejection,
-    Summary,
-};
+use oml_dialer::contact_import::{import_contacts, ImportOptions, ImportSink};
+use oml_dialer::import::{Normalizer, Rejection, Summary};
 use oml_store::{
     format_days, format_minute, format_ms, parse_days, parse_minute, AbandonWindow, Campaign,
-    CampaignMode, CampaignSpec, CampaignState, Conflict, DncScope, ImportTotals, NewContact,
-    RescheduleRule, RetryOutcome, Store,
+    CampaignMode, CampaignSpec, CampaignState, DncScope, RescheduleRule, RetryOutcome, Store,
 };
 use serde::Serialize;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -699,8 +696,6 @@ async fn delete(g: &GlobalArgs, name: &str, yes: bool) -> Result<ExitCode> {
 
 // ------------------------------------------------------------------ import
 
-/// Accepted rows per database round (a few multi-row INSERTs).
-const BATCH_ROWS: usize = 5000;
 /// Rejections printed on the terminal; the report file has them all.
 const PRINTED_REJECTIONS: usize = 20;
 
@@ -774,6 +769,28 @@ impl Drop for Report {
     }
 }
 
+/// Where `oml campaign import` puts rejected rows: the report file, the
+/// first few for the terminal, and the progress bar.
+struct CliSink {
+    report: Report,
+    shown: Vec<Rejection>,
+    pb: ProgressBar,
+}
+
+impl ImportSink for CliSink {
+    fn rejected(&mut self, r: &Rejection) -> std::io::Result<()> {
+        self.report.write(r).map_err(std::io::Error::other)?;
+        if self.shown.len() < PRINTED_REJECTIONS {
+            self.shown.push(r.clone());
+        }
+        Ok(())
+    }
+    fn progress(&mut self, bytes: u64, imported: u64) {
+        self.pb.set_position(bytes);
+        self.pb.set_message(format!("{imported} imported"));
+    }
+}
+
 /// What one import did, for the summary and `--json`.
 #[derive(Serialize)]
 struct ImportOutcome {
@@ -804,125 +821,33 @@ fn progress_bar(size: u64) -> ProgressBar {
 
 async fn import(g: &GlobalArgs, a: ImportArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let normalizer = Normalizer::new(a.default_country_code.as_deref())?;
     let store = g.open_store().await?;
     let campaign = find(&store, &a.campaign).await?;
     let file = std::fs::File::open(&a.file)
         .with_context(|| format!("cannot open {}; nothing was imported", a.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut input = std::io::BufReader::with_capacity(256 * 1024, file);
-    let delimiter =
-        match a.delimiter {
-            Some(d) => d,
-            None => sniff_delimiter(input.fill_buf().with_context(|| {
-                format!("cannot read {}; nothing was imported", a.file.display())
-            })?),
-        };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .delimiter(delimiter)
-        .from_reader(input);
-    let path = a.file.clone();
-    let malformed = |e: csv::Error| dnc::malformed_csv(&path, e);
-    let headers = rdr.headers().map_err(malformed)?.clone();
-    if headers.is_empty() {
-        bail!(
-            "{} is empty: a header row and contacts are needed",
-            a.file.display()
-        );
-    }
-    let header_fields: Vec<&str> = headers.iter().collect();
-    let layout = Layout::from_header(&header_fields, a.phone_column.as_deref())
-        .with_context(|| format!("{}", a.file.display()))?;
-
-    let list_name = a
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| a.file.display().to_string());
-    let mut report = Report::new(a.report.clone().unwrap_or_else(|| default_report(&a.file)));
-    let mut imp = store.begin_contact_import(campaign.id, &list_name).await?;
-    let pb = progress_bar(size);
-    let mut summary = Summary::default();
-    let mut shown: Vec<Rejection> = Vec::new();
-    let mut batch: Vec<Accepted> = Vec::with_capacity(BATCH_ROWS);
-    let mut rejected: Vec<Rejection> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut more = true;
-    while more {
-        more = rdr.read_record(&mut record).map_err(malformed)?;
-        if more {
-            summary.rows += 1;
-            let row = record.position().map_or(summary.rows + 1, |p| p.line());
-            let fields: Vec<&str> = record.iter().collect();
-            match check_row(&layout, &normalizer, row, &fields) {
-                Ok(acc) => batch.push(acc),
-                Err(rej) => rejected.push(rej),
-            }
-        }
-        if batch.len() >= BATCH_ROWS || (!more && (!batch.is_empty() || !rejected.is_empty())) {
-            let (keep, dups) = dedup_batch(std::mem::take(&mut batch));
-            rejected.extend(dups);
-            let phones: Vec<&str> = keep.iter().map(|r| r.phone.as_str()).collect();
-            let dnc = imp.dnc_among(&phones).await?;
-            let mut to_insert = Vec::with_capacity(keep.len());
-            let mut rows_of = Vec::with_capacity(keep.len());
-            for r in &keep {
-                if dnc.contains(&r.phone) {
-                    rejected.push(Rejection {
-                        row: r.row,
-                        phone: r.phone.clone(),
-                        reason: Reason::DoNotCall,
-                    });
-                } else {
-                    to_insert.push(NewContact {
-                        phone: &r.phone,
-                        attributes: &r.attributes,
-                    });
-                    rows_of.push(r);
-                }
-            }
-            let conflicts = imp.insert(&to_insert).await?;
-            summary.imported += (to_insert.len() - conflicts.len()) as u64;
-            for (i, conflict) in conflicts {
-                let r = rows_of[i];
-                rejected.push(Rejection {
-                    row: r.row,
-                    phone: r.phone.clone(),
-                    reason: match conflict {
-                        Conflict::SameImport => Reason::DuplicateInFile { first_row: None },
-                        Conflict::AlreadyInCampaign => Reason::AlreadyInCampaign,
-                    },
-                });
-            }
-            rejected.sort_by_key(|r| r.row);
-            for r in rejected.drain(..) {
-                summary.reject(&r.reason);
-                report.write(&r)?;
-                if shown.len() < PRINTED_REJECTIONS {
-                    shown.push(r);
-                }
-            }
-            pb.set_position(rdr.position().byte());
-            pb.set_message(format!("{} imported", summary.imported));
-        }
-    }
-    if !summary.is_consistent() {
-        // Dropping `imp` rolls the whole file back.
-        bail!(
-            "internal error: {} rows read but {} imported + {} rejected; nothing was imported",
-            summary.rows,
-            summary.imported,
-            summary.rejected()
-        );
-    }
-    let totals = ImportTotals {
-        rows_total: summary.rows as i64,
-        rows_imported: summary.imported as i64,
-        rows_rejected: summary.rejected() as i64,
+    let input = std::io::BufReader::with_capacity(256 * 1024, file);
+    let opts = ImportOptions {
+        phone_column: a.phone_column.clone(),
+        delimiter: a.delimiter,
+        default_country_code: a.default_country_code.clone(),
+        list_name: a
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| a.file.display().to_string()),
     };
-    imp.commit(totals).await?;
+    let mut sink = CliSink {
+        report: Report::new(a.report.clone().unwrap_or_else(|| default_report(&a.file))),
+        shown: Vec::new(),
+        pb: progress_bar(size),
+    };
+    let done = import_contacts(&store, campaign.id, input, &opts, &mut sink)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.about(&a.file.display().to_string())))?;
+    let CliSink { report, shown, pb } = sink;
     pb.finish_and_clear();
+    let summary = done.summary;
     let report_path = report.finish()?;
     store
         .audit(
@@ -943,7 +868,7 @@ async fn import(g: &GlobalArgs, a: ImportArgs) -> Result<ExitCode> {
     let outcome = ImportOutcome {
         campaign: campaign.name.clone(),
         file: a.file.display().to_string(),
-        phone_column: layout.phone_header.clone(),
+        phone_column: done.phone_column,
         summary,
         report: report_path.as_ref().map(|p| p.display().to_string()),
         seconds: started.elapsed().as_secs_f64(),

@@ -143,25 +143,8 @@ pub fn read_numbers(
 
 /// A CSV error as a message that names the file and the line.
 pub fn malformed_csv(path: &Path, e: csv::Error) -> anyhow::Error {
-    let at = e
-        .position()
-        .map(|p| format!(" at line {}", p.line()))
-        .unwrap_or_default();
-    let what = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!(
-            "a row has {len} fields but the header has {expected_len}: check the quoting of values that contain the delimiter"
-        ),
-        csv::ErrorKind::Utf8 { .. } => {
-            "text is not UTF-8: save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)".into()
-        }
-        csv::ErrorKind::Io(io) => format!("read error: {io}"),
-        _ => e.to_string(),
-    };
     anyhow::anyhow!(
-        "{} is not a well-formed CSV file{at}: {what}; nothing was imported",
-        path.display()
+        oml_dialer::contact_import::ImportError::from(e).about(&path.display().to_string())
     )
 }
 
