@@ -10,10 +10,12 @@
 //! the same figures to Prometheus.
 
 mod api;
+mod contacts;
 pub mod metrics;
 mod page;
 pub mod view;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use oml_store::Role;
@@ -25,6 +27,7 @@ use oml_web::{AppState, NavItem, WebError};
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
     builder
         .template("dialer.html", include_str!("../templates/dialer.html"))
+        .template("contacts.html", include_str!("../templates/contacts.html"))
         .nav(NavItem::new("Dialer", "/dialer", Role::Supervisor))
         .public_prefix(oml_web::api::API_PREFIX)
         .public_prefix("/metrics")
@@ -36,6 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))
+        .route(
+            "/dialer/campaigns/{name}/contacts",
+            get(contacts::contacts_page)
+                .post(contacts::upload)
+                .layer(DefaultBodyLimit::max(contacts::MAX_UPLOAD_BYTES)),
+        )
         .route("/api/v1/dialer", get(api::status))
         .route("/api/v1/dialer/{action}", post(api::play))
         .route("/api/v1/campaigns", get(api::campaigns))

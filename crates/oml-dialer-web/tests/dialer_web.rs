@@ -427,3 +427,127 @@ async fn metrics_need_a_token_and_carry_the_campaigns() {
         .contains("oml_campaign_state{campaign=\"retention\",state=\"stopped\"} 1.0"));
     assert!(r.body.contains("oml_dialer_started 0.0"));
 }
+
+#[tokio::test]
+async fn supervisors_upload_contact_lists_and_see_every_rejected_row() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let sales = store.campaign_by_name("sales").await.unwrap().unwrap();
+        let page_url = "/dialer/campaigns/sales/contacts";
+
+        let mut agent = Client::new(&app);
+        agent.login("ag", PW).await;
+        assert_eq!(agent.get(page_url).await.status, 403);
+
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        assert!(
+            sup.get("/dialer").await.body.contains(page_url),
+            "linked from the Dialer page"
+        );
+        let page = sup.get(page_url).await;
+        assert_eq!(page.status, 200, "{}", ts.label);
+        assert!(page.body.contains("id=\"no-lists\""));
+        assert_eq!(sup.get("/dialer/campaigns/nope/contacts").await.status, 404);
+
+        let csv = "name;telefono;city\n\
+                   Ana;+54 9 11 5555-1234;Rosario\n\
+                   Bo;123;Cordoba\n\
+                   Cy;+5491155551234;Salta\n\
+                   Di;+5491155559999;Mendoza\n";
+        // Without the token in the query: refused, nothing imported.
+        let r = sup
+            .upload(
+                page_url,
+                &[("file", Some("leads.csv"), csv.as_bytes())],
+                false,
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", ts.label);
+        assert_eq!(store.contacts_left(sales.id).await.unwrap(), 0);
+
+        sup.get(page_url).await;
+        let r = sup
+            .upload(
+                page_url,
+                &[("file", Some("leads.csv"), csv.as_bytes())],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}: {}", ts.label, r.body);
+        assert!(r.body.contains("id=\"imported\">2<"), "{}", r.body);
+        assert!(r.body.contains("id=\"rejected\">2<"));
+        assert!(
+            r.body.contains("<td class=\"num\">3</td><td>123</td>"),
+            "row 3 rejected: {}",
+            r.body
+        );
+        assert!(r.body.contains("duplicate of row 2"));
+        assert!(
+            r.body.contains("<code>telefono</code>"),
+            "phone column detected"
+        );
+        assert_eq!(store.contacts_left(sales.id).await.unwrap(), 2);
+        let lists = store.contact_lists(sales.id).await.unwrap();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(
+            (lists[0].name.as_str(), lists[0].rows_imported),
+            ("leads.csv", 2)
+        );
+
+        // A malformed file: a clear message, nothing imported.
+        sup.get(page_url).await;
+        let bad = "phone,name\n+5491155550001,Ana\n+5491155550002,Bo,extra\n";
+        let r = sup
+            .upload(page_url, &[("file", Some("bad.csv"), bad.as_bytes())], true)
+            .await;
+        assert!(
+            r.body
+                .contains("bad.csv is not a well-formed CSV file at line 3"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("nothing was imported"));
+        assert_eq!(store.contacts_left(sales.id).await.unwrap(), 2);
+        // No file chosen.
+        sup.get(page_url).await;
+        let r = sup
+            .upload(page_url, &[("phone_column", None, b"")], true)
+            .await;
+        assert!(r.body.contains("Choose a CSV file"), "{}", r.body);
+
+        let log = store.audit_entries(&AuditFilter::default()).await.unwrap();
+        assert!(log.iter().any(|e| e.actor == "sup"
+            && e.action == "contacts_import"
+            && e.detail
+                .contains("leads.csv: 4 rows, 2 imported, 2 rejected")));
+    }
+}
+
+/// An upload larger than a form (1 MiB) goes through: the middleware does
+/// not read an upload's body, the upload route has its own limit.
+#[tokio::test]
+async fn a_large_upload_is_taken_whole() {
+    let ts = oml_store::testing::sqlite().await;
+    let store = &ts.store;
+    let app = setup(store).await;
+    let mut sup = Client::new(&app);
+    sup.login("sup", PW).await;
+    let url = "/dialer/campaigns/retention/contacts";
+    sup.get(url).await;
+    let mut csv = String::from("phone,note\n");
+    for i in 0..50_000 {
+        csv.push_str(&format!("+54911{i:08},a note to make the row longer\n"));
+    }
+    assert!(csv.len() > 2 << 20, "{} bytes", csv.len());
+    let r = sup
+        .upload(url, &[("file", Some("big.csv"), csv.as_bytes())], true)
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("id=\"imported\">50000<"),
+        "{}",
+        &r.body[..r.body.len().min(3000)]
+    );
+}

@@ -126,7 +126,7 @@ pub async fn import_contacts<R: BufRead>(
     campaign_id: i64,
     mut input: R,
     opts: &ImportOptions,
-    sink: &mut dyn ImportSink,
+    sink: &mut (dyn ImportSink + Send),
 ) -> Result<ImportOutcome, ImportError> {
     let normalizer = Normalizer::new(opts.default_country_code.as_deref())?;
     let delimiter = match opts.delimiter {

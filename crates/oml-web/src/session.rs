@@ -311,16 +311,28 @@ async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Respon
         if auth.is_none() && new_pre_csrf {
             return Err(WebError::Csrf);
         }
+        // An upload's body (multipart) stays unread: its token is in the
+        // query string, and the handler streams the file with its own limit.
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("multipart/form-data"));
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+        let (bytes, body) = if multipart {
+            (axum::body::Bytes::new(), body)
+        } else {
+            let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+                .await
+                .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+            (bytes.clone(), Body::from(bytes))
+        };
         let provided = provided_csrf(&parts.headers, parts.uri.query(), &bytes);
         if !provided.is_some_and(|p| constant_time_eq(p.as_bytes(), csrf_token.as_bytes())) {
             tracing::info!(%path, ip = %client_ip, "request refused: missing or wrong CSRF token");
             return Err(WebError::Csrf);
         }
-        req = Request::from_parts(parts, Body::from(bytes));
+        req = Request::from_parts(parts, body);
     }
 
     let ctx = RequestCtx {

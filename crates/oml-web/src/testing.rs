@@ -92,6 +92,60 @@ impl Client {
     }
 
     pub async fn send(&mut self, method: Method, path: &str, body: Option<String>) -> Resp {
+        let form = body.map(|b| {
+            (
+                "application/x-www-form-urlencoded".to_string(),
+                b.into_bytes(),
+            )
+        });
+        self.send_body(method, path, form).await
+    }
+
+    /// Posts a `multipart/form-data` upload: (field name, file name if a
+    /// file, content). The CSRF token goes in the query string, as the
+    /// console's upload forms send it, unless `with_token` is false.
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, Option<&str>, &[u8])],
+        with_token: bool,
+    ) -> Resp {
+        let boundary = "oml-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (name, file, data) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let url = if with_token {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}csrf_token={}", self.csrf())
+        } else {
+            path.to_string()
+        };
+        let ctype = format!("multipart/form-data; boundary={boundary}");
+        self.send_body(Method::POST, &url, Some((ctype, body)))
+            .await
+    }
+
+    async fn send_body(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         b = b.header(header::HOST, "console.test");
         if !self.cookies.is_empty() {
@@ -112,9 +166,9 @@ impl Client {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         let body = match body {
-            Some(s) => {
-                b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(s)
+            Some((ctype, bytes)) => {
+                b = b.header(header::CONTENT_TYPE, ctype);
+                Body::from(bytes)
             }
             None => Body::empty(),
         };
