@@ -13,6 +13,7 @@ mod api;
 mod contacts;
 pub mod metrics;
 mod page;
+mod setup;
 pub mod view;
 
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +29,7 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
     builder
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template("contacts.html", include_str!("../templates/contacts.html"))
+        .template("setup.html", include_str!("../templates/setup.html"))
         .nav(NavItem::new("Dialer", "/dialer", Role::Supervisor))
         .public_prefix(oml_web::api::API_PREFIX)
         .public_prefix("/metrics")
@@ -39,6 +41,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))
+        .route("/dialer/setup", get(setup::setup_page))
+        .route("/dialer/setup/server", post(setup::add_server))
+        .route("/dialer/setup/server/remove", post(setup::remove_server))
+        .route("/dialer/setup/server/enabled", post(setup::server_enabled))
+        .route("/dialer/setup/trunk", post(setup::add_trunk))
+        .route("/dialer/setup/trunk/remove", post(setup::remove_trunk))
         .route(
             "/dialer/campaigns/{name}/contacts",
             get(contacts::contacts_page)

@@ -551,3 +551,161 @@ async fn a_large_upload_is_taken_whole() {
         &r.body[..r.body.len().min(3000)]
     );
 }
+
+#[tokio::test]
+async fn supervisors_add_servers_and_trunks_from_the_setup_page() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let mut agent = Client::new(&app);
+        agent.login("ag", PW).await;
+        assert_eq!(agent.get("/dialer/setup").await.status, 403);
+
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        assert!(sup
+            .get("/dialer")
+            .await
+            .body
+            .contains("href=\"/dialer/setup\""));
+        let page = sup.get("/dialer/setup").await;
+        assert_eq!(page.status, 200, "{}", ts.label);
+        assert!(page.body.contains("id=\"no-servers\""));
+        assert!(page.body.contains("id=\"trunk-carrier\""));
+
+        // A bad port: a message naming it, the values kept (not the secret).
+        let r = sup
+            .post(
+                "/dialer/setup/server",
+                &[
+                    ("name", "pbx1"),
+                    ("host", "10.0.0.5"),
+                    ("ami_port", "99999"),
+                    ("ami_user", "omnileads"),
+                    ("ami_secret", "s3cret-ami"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("invalid AMI port"), "{}", r.body);
+        assert!(r.body.contains("value=\"10.0.0.5\""));
+        assert!(
+            !r.body.contains("s3cret-ami"),
+            "the secret is never sent back"
+        );
+        assert!(store.servers().await.unwrap().is_empty());
+
+        sup.post(
+            "/dialer/setup/server",
+            &[
+                ("name", "pbx1"),
+                ("host", "10.0.0.5"),
+                ("ami_port", ""),
+                ("ami_user", "omnileads"),
+                ("ami_secret", "s3cret-ami"),
+            ],
+        )
+        .await
+        .assert_redirect("/dialer/setup");
+        let servers = store.servers().await.unwrap();
+        assert_eq!(servers.len(), 1);
+        assert_eq!((servers[0].ami_port, servers[0].enabled), (5038, true));
+        let page = sup.get("/dialer/setup").await.body;
+        assert!(page.contains("Asterisk server pbx1 added"));
+        assert!(!page.contains("s3cret-ami"));
+
+        // Same name again: refused, named.
+        let r = sup
+            .post(
+                "/dialer/setup/server",
+                &[
+                    ("name", "pbx1"),
+                    ("host", "h"),
+                    ("ami_user", "u"),
+                    ("ami_secret", "x"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("already exists"), "{}", r.body);
+
+        sup.post(
+            "/dialer/setup/server/enabled",
+            &[("name", "pbx1"), ("enabled", "no")],
+        )
+        .await
+        .assert_redirect("/dialer/setup");
+        assert!(!store.server_by_name("pbx1").await.unwrap().unwrap().enabled);
+        let s = store.server_by_name("pbx1").await.unwrap().unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            s.ami_secret.expose_secret(),
+            "s3cret-ami",
+            "secret kept when disabling"
+        );
+
+        // A trunk on that server; a dial string without ${num} is refused.
+        sup.get("/dialer/setup").await;
+        let r = sup
+            .post(
+                "/dialer/setup/trunk",
+                &[
+                    ("name", "out2"),
+                    ("dial_string", "PJSIP/carrier"),
+                    ("server", "pbx1"),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("has no ${num}"), "{}", r.body);
+        sup.post(
+            "/dialer/setup/trunk",
+            &[
+                ("name", "out2"),
+                ("dial_string", "PJSIP/${num}@carrier"),
+                ("max_channels", "12"),
+                ("server", "pbx1"),
+            ],
+        )
+        .await
+        .assert_redirect("/dialer/setup");
+        let t = store.trunk_by_name("out2").await.unwrap().unwrap();
+        assert_eq!((t.max_channels, t.server_id), (12, Some(s.id)));
+
+        // Removing what is in use is refused with the reason.
+        sup.get("/dialer/setup").await;
+        sup.post("/dialer/setup/server/remove", &[("name", "pbx1")])
+            .await;
+        assert!(sup
+            .get("/dialer/setup")
+            .await
+            .body
+            .contains("used by trunk(s) out2"));
+        sup.post("/dialer/setup/trunk/remove", &[("name", "carrier")])
+            .await;
+        assert!(sup
+            .get("/dialer/setup")
+            .await
+            .body
+            .contains("used by campaign(s)"));
+        sup.post("/dialer/setup/trunk/remove", &[("name", "out2")])
+            .await;
+        sup.post("/dialer/setup/server/remove", &[("name", "pbx1")])
+            .await;
+        assert!(store.servers().await.unwrap().is_empty());
+
+        let log = store.audit_entries(&AuditFilter::default()).await.unwrap();
+        let mine: Vec<&str> = log
+            .iter()
+            .filter(|e| e.actor == "sup")
+            .map(|e| e.action.as_str())
+            .collect();
+        for a in [
+            "asterisk_add",
+            "asterisk_edit",
+            "asterisk_remove",
+            "trunk_add",
+            "trunk_remove",
+        ] {
+            assert!(mine.contains(&a), "{a}: {mine:?}");
+        }
+    }
+}
