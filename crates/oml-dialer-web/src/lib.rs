@@ -10,6 +10,7 @@
 //! the same figures to Prometheus.
 
 mod api;
+mod campaign_form;
 mod contacts;
 pub mod metrics;
 mod page;
@@ -30,6 +31,10 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template("contacts.html", include_str!("../templates/contacts.html"))
         .template("setup.html", include_str!("../templates/setup.html"))
+        .template(
+            "campaign_form.html",
+            include_str!("../templates/campaign_form.html"),
+        )
         .nav(NavItem::new("Dialer", "/dialer", Role::Supervisor))
         .public_prefix(oml_web::api::API_PREFIX)
         .public_prefix("/metrics")
@@ -41,6 +46,14 @@ pub fn routes() -> Router<AppState> {
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))
+        .route(
+            "/dialer/campaigns/new",
+            get(campaign_form::new_page).post(campaign_form::create),
+        )
+        .route(
+            "/dialer/campaigns/{name}/edit",
+            get(campaign_form::edit_page).post(campaign_form::edit),
+        )
         .route("/dialer/setup", get(setup::setup_page))
         .route("/dialer/setup/server", post(setup::add_server))
         .route("/dialer/setup/server/remove", post(setup::remove_server))

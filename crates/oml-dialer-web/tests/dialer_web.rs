@@ -709,3 +709,96 @@ async fn supervisors_add_servers_and_trunks_from_the_setup_page() {
         }
     }
 }
+
+#[tokio::test]
+async fn supervisors_create_and_edit_campaigns_from_the_console() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let mut agent = Client::new(&app);
+        agent.login("ag", PW).await;
+        assert_eq!(agent.get("/dialer/campaigns/new").await.status, 403);
+
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        let page = sup.get("/dialer/campaigns/new").await;
+        assert_eq!(page.status, 200, "{}", ts.label);
+        assert!(
+            page.body.contains("value=\"09:00-21:00\""),
+            "defaults shown"
+        );
+        assert!(page.body.contains("busy:3:300:fixed"));
+
+        let base = [
+            ("name", "winter"),
+            ("mode", "progressive"),
+            ("trunk", "carrier"),
+            ("queue", ""),
+            ("deliver_to", ""),
+            ("max_abandon_rate", "2%"),
+            ("abandon_window", "uk"),
+            ("abandon_seconds", "2"),
+            ("ring_timeout", "30"),
+            ("caller_id", ""),
+            ("time_zone", "America/Argentina/Buenos_Aires"),
+            ("window", "09:00-20:30"),
+            ("days", "mon-sat"),
+            ("priority", "20"),
+            ("rules", "busy:3:300:fixed\r\nno_answer:2:1800:multiplied"),
+        ];
+        // A bad field: named, values kept, nothing stored.
+        let mut bad = base;
+        bad[11] = ("window", "21:00-09:00");
+        let r = sup.post("/dialer/campaigns/new", &bad).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body.contains("Nothing was saved") && r.body.contains("time window"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("value=\"winter\""));
+        assert!(store.campaign_by_name("winter").await.unwrap().is_none());
+
+        sup.get("/dialer/campaigns/new").await;
+        sup.post("/dialer/campaigns/new", &base)
+            .await
+            .assert_redirect("/dialer/campaigns/winter/contacts");
+        let c = store.campaign_by_name("winter").await.unwrap().unwrap();
+        assert_eq!(c.queue_name, "winter", "a queue named after the campaign");
+        assert_eq!(c.mode.as_str(), "progressive");
+        assert_eq!((c.window_start_minute, c.window_end_minute), (540, 1230));
+        assert_eq!(c.abandon_window.as_str(), "uk");
+        assert!((c.max_abandon_rate - 0.02).abs() < 1e-9);
+        assert_eq!(store.reschedule_rules(c.id).await.unwrap().len(), 2);
+
+        // The same name again: refused.
+        sup.get("/dialer/campaigns/new").await;
+        let r = sup.post("/dialer/campaigns/new", &base).await;
+        assert!(r.body.contains("already exists"), "{}", r.body);
+
+        // Edit: the form shows the stored values; a change is saved.
+        let page = sup.get("/dialer/campaigns/winter/edit").await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("value=\"09:00-20:30\""));
+        assert!(page.body.contains("no_answer:2:1800:multiplied"));
+        let mut changed = base;
+        changed[1] = ("mode", "predictive");
+        changed[3] = ("queue", "winter");
+        changed[11] = ("window", "10:00-18:00");
+        sup.post("/dialer/campaigns/winter/edit", &changed)
+            .await
+            .assert_redirect("/dialer");
+        let c = store.campaign_by_name("winter").await.unwrap().unwrap();
+        assert_eq!(c.mode.as_str(), "predictive");
+        assert_eq!(c.window_start_minute, 600);
+        assert_eq!(sup.get("/dialer/campaigns/nope/edit").await.status, 404);
+
+        let log = store.audit_entries(&AuditFilter::default()).await.unwrap();
+        assert!(log
+            .iter()
+            .any(|e| e.actor == "sup" && e.action == "campaign_create"));
+        assert!(log
+            .iter()
+            .any(|e| e.actor == "sup" && e.action == "campaign_edit"));
+    }
+}

@@ -291,6 +291,17 @@ impl RescheduleRule {
         Ok(rule)
     }
 
+    /// The rule as [`RescheduleRule::parse`] reads it: `busy:3:300:fixed`.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.outcome.as_str(),
+            self.max_attempts,
+            self.retry_after_s,
+            self.backoff.as_str()
+        )
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !(1..=100).contains(&self.max_attempts) {
             return Err(StoreError::invalid("max attempts", "must be 1-100"));
@@ -368,7 +379,7 @@ pub struct Campaign {
 }
 
 /// Fields of a campaign to create or replace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CampaignSpec {
     pub name: String,
     pub mode: CampaignMode,
@@ -481,6 +492,41 @@ impl CampaignSpec {
 }
 
 /// `HH:MM` for a minute of the day.
+/// A rate written `3%` or `0.03` → 0.03.
+pub fn parse_rate(s: &str) -> Result<f64> {
+    let t = s.trim();
+    let bad = || {
+        StoreError::invalid(
+            "max abandon rate",
+            "write a percentage like 3% or a fraction like 0.03",
+        )
+    };
+    let v = if let Some(p) = t.strip_suffix('%') {
+        p.trim().parse::<f64>().map_err(|_| bad())? / 100.0
+    } else {
+        let v = t.parse::<f64>().map_err(|_| bad())?;
+        if v > 1.0 {
+            return Err(StoreError::invalid(
+                "max abandon rate",
+                format!("a bare number is a fraction (0.03 = 3 %); write {t}% if you mean percent"),
+            ));
+        }
+        v
+    };
+    if !(0.0..=1.0).contains(&v) {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// Calling hours written `09:00-21:00` → (540, 1260) minutes.
+pub fn parse_window(s: &str) -> Result<(i64, i64)> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| StoreError::invalid("time window", "write START-END, e.g. 09:00-21:00"))?;
+    Ok((parse_minute(a)?, parse_minute(b)?))
+}
+
 pub fn format_minute(m: i64) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
 }
@@ -980,6 +1026,35 @@ impl Store {
             return Err(not_found("campaign", name));
         }
         Ok(())
+    }
+
+    /// The stored campaign as a spec, to edit.
+    pub async fn campaign_spec(&self, c: &Campaign) -> Result<CampaignSpec> {
+        let trunk = self.trunk_by_id(c.trunk_id).await?.ok_or_else(|| {
+            StoreError::invalid(
+                "trunk",
+                format!("campaign `{}` refers to a missing trunk", c.name),
+            )
+        })?;
+        Ok(CampaignSpec {
+            name: c.name.clone(),
+            mode: c.mode,
+            trunk: trunk.name,
+            delivery_context: c.delivery_context.clone(),
+            delivery_exten: c.delivery_exten.clone(),
+            queue_name: c.queue_name.clone(),
+            max_abandon_rate: c.max_abandon_rate,
+            abandon_window: c.abandon_window,
+            abandon_seconds: c.abandon_seconds,
+            ring_timeout_s: c.ring_timeout_s,
+            caller_id: c.caller_id.clone(),
+            time_zone: c.time_zone.clone(),
+            window_start_minute: c.window_start_minute,
+            window_end_minute: c.window_end_minute,
+            days_mask: c.days_mask,
+            priority: c.priority,
+            rules: self.reschedule_rules(c.id).await?,
+        })
     }
 
     /// The reschedule rules of a campaign.

@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use oml_dialer::contact_import::{import_contacts, ImportOptions, ImportSink};
 use oml_dialer::import::{Normalizer, Rejection, Summary};
 use oml_store::{
-    format_days, format_minute, format_ms, parse_days, parse_minute, AbandonWindow, Campaign,
-    CampaignMode, CampaignSpec, CampaignState, DncScope, RescheduleRule, RetryOutcome, Store,
+    format_days, format_minute, format_ms, parse_days, parse_rate, parse_window, AbandonWindow,
+    Campaign, CampaignMode, CampaignSpec, CampaignState, DncScope, RescheduleRule, RetryOutcome,
+    Store,
 };
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -176,40 +177,6 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// `3%` or `0.03` → 0.03.
-fn parse_rate(s: &str) -> Result<f64> {
-    let t = s.trim();
-    let bad = || {
-        anyhow::anyhow!(
-            "--max-abandon-rate `{s}`: write a percentage like 3% or a fraction like 0.03"
-        )
-    };
-    let v = if let Some(p) = t.strip_suffix('%') {
-        p.trim().parse::<f64>().map_err(|_| bad())? / 100.0
-    } else {
-        let v = t.parse::<f64>().map_err(|_| bad())?;
-        if v > 1.0 {
-            bail!("--max-abandon-rate `{s}`: a bare number is a fraction (0.03 = 3 %); write {s}% if you mean percent");
-        }
-        v
-    };
-    if !(0.0..=1.0).contains(&v) {
-        return Err(bad());
-    }
-    Ok(v)
-}
-
-/// `09:00-21:00` → (540, 1260).
-fn parse_window(s: &str) -> Result<(i64, i64)> {
-    let (a, b) = s
-        .split_once('-')
-        .with_context(|| format!("--window `{s}`: write START-END, e.g. 09:00-21:00"))?;
-    Ok((
-        parse_minute(a).with_context(|| format!("--window `{s}`"))?,
-        parse_minute(b).with_context(|| format!("--window `{s}`"))?,
-    ))
-}
-
 impl Fields {
     /// Applies the options given onto `spec`.
     fn apply(&self, spec: &mut CampaignSpec) -> Result<()> {
@@ -234,7 +201,8 @@ impl Fields {
             spec.queue_name = q.trim().to_string();
         }
         if let Some(r) = &self.max_abandon_rate {
-            spec.max_abandon_rate = parse_rate(r)?;
+            spec.max_abandon_rate =
+                parse_rate(r).with_context(|| format!("--max-abandon-rate `{r}`"))?;
         }
         if let Some(w) = self.abandon_window {
             spec.abandon_window = w;
@@ -252,7 +220,8 @@ impl Fields {
             spec.time_zone = z.trim().to_string();
         }
         if let Some(w) = &self.window {
-            (spec.window_start_minute, spec.window_end_minute) = parse_window(w)?;
+            (spec.window_start_minute, spec.window_end_minute) =
+                parse_window(w).with_context(|| format!("--window `{w}`"))?;
         }
         if let Some(d) = &self.days {
             spec.days_mask = parse_days(d).with_context(|| format!("--days `{d}`"))?;
@@ -312,29 +281,7 @@ async fn add_dnc(
 
 /// The stored campaign as a spec, to edit.
 async fn spec_of(store: &Store, c: &Campaign) -> Result<CampaignSpec> {
-    let trunk = store
-        .trunk_by_id(c.trunk_id)
-        .await?
-        .with_context(|| format!("campaign `{}` refers to a missing trunk", c.name))?;
-    Ok(CampaignSpec {
-        name: c.name.clone(),
-        mode: c.mode,
-        trunk: trunk.name,
-        delivery_context: c.delivery_context.clone(),
-        delivery_exten: c.delivery_exten.clone(),
-        queue_name: c.queue_name.clone(),
-        max_abandon_rate: c.max_abandon_rate,
-        abandon_window: c.abandon_window,
-        abandon_seconds: c.abandon_seconds,
-        ring_timeout_s: c.ring_timeout_s,
-        caller_id: c.caller_id.clone(),
-        time_zone: c.time_zone.clone(),
-        window_start_minute: c.window_start_minute,
-        window_end_minute: c.window_end_minute,
-        days_mask: c.days_mask,
-        priority: c.priority,
-        rules: store.reschedule_rules(c.id).await?,
-    })
+    Ok(store.campaign_spec(c).await?)
 }
 
 /// Everything `show` prints, and `--json` gives.
