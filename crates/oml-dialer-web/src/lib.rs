@@ -30,7 +30,10 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
     builder
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template("contacts.html", include_str!("../templates/contacts.html"))
-        .template("setup.html", include_str!("../templates/setup.html"))
+        .template(
+            "dialer_setup.html",
+            include_str!("../templates/dialer_setup.html"),
+        )
         .template(
             "campaign_form.html",
             include_str!("../templates/campaign_form.html"),

@@ -59,7 +59,7 @@ async fn page(
     Ok(render(
         state,
         &u.ctx,
-        "setup.html",
+        "dialer_setup.html",
         context! {
             title => "Dialer setup",
             servers => server_rows,

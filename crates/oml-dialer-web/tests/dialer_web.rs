@@ -802,3 +802,17 @@ async fn supervisors_create_and_edit_campaigns_from_the_console() {
             .any(|e| e.actor == "sup" && e.action == "campaign_edit"));
     }
 }
+
+/// The whole console as `oml serve` runs it keeps the console's own pages:
+/// on a database without an administrator, the first-run setup page.
+#[tokio::test]
+async fn the_whole_console_still_serves_first_run_setup() {
+    let ts = oml_store::testing::sqlite().await;
+    let app = oml_dialer_web::console(ts.store.clone(), Config::default()).unwrap();
+    let mut c = Client::new(&app);
+    c.get("/").await.assert_redirect("/login");
+    c.get("/login").await.assert_redirect("/setup");
+    let page = c.get("/setup").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("First-run setup"));
+}

@@ -31,8 +31,9 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// The built-in templates plus `extra` (added by other crates; a name
-    /// already used replaces the built-in one).
+    /// The built-in templates plus `extra` (added by other crates). A name
+    /// already used is refused: silently replacing a console page (say the
+    /// first-run `setup.html`) would break it.
     pub fn new(extra: &[(String, String)]) -> Result<Templates, WebError> {
         let mut env = Environment::new();
         // Escape every `.html` template's output; never turned off.
@@ -49,6 +50,11 @@ impl Templates {
             env.add_template(name, source)?;
         }
         for (name, source) in extra {
+            if env.get_template(name).is_ok() {
+                return Err(WebError::Setup(format!(
+                    "template `{name}` is already a console template: give the new page another name"
+                )));
+            }
             env.add_template_owned(name.clone(), source.clone())?;
         }
         Ok(Templates { env })
@@ -57,5 +63,19 @@ impl Templates {
     /// Renders template `name` with `ctx`.
     pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, WebError> {
         Ok(self.env.get_template(name)?.render(ctx)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_cannot_replace_a_console_template() {
+        let e = Templates::new(&[("setup.html".into(), "x".into())])
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("setup.html"), "{e}");
+        assert!(Templates::new(&[("other.html".into(), "x".into())]).is_ok());
     }
 }

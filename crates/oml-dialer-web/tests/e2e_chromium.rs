@@ -1,12 +1,12 @@
 //! End to end in a real headless Chromium (Debian's `chromium` and
 //! `chromium-driver`), driven over WebDriver with fantoccini, against the
-//! console served on a loopback port, on SQLite and PostgreSQL:
-//! first-run setup, adding users, three wrong passwords → the blocked
-//! message, the admin unblocks from the page, the user logs in again, a
-//! supervisor cannot open admin pages. Screenshots go to
+//! whole console (`oml_dialer_web::console`, as `oml serve` runs it) served
+//! on a loopback port, on SQLite and PostgreSQL: first-run setup, adding
+//! users, three wrong passwords → the blocked message, the admin unblocks
+//! from the page, the user logs in again, a supervisor cannot open admin
+//! pages, then sets up the dialer in the browser (server, trunk, campaign,
+//! a contact file uploaded from disk, start). Screenshots go to
 //! `<target>/e2e-screenshots/`.
-
-mod common;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};
@@ -152,18 +152,13 @@ async fn console_in_headless_chromium() {
 
 async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chromedriver: &Path) {
     // The console on a free loopback port.
-    let state = oml_web::AppState::new(store.clone(), oml_config::Config::default()).unwrap();
+    let app = oml_dialer_web::console(store.clone(), oml_config::Config::default()).unwrap();
     let listener = oml_web::server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(oml_web::server::serve(
-        listener,
-        oml_web::app(state.clone()),
-        None,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = tokio::spawn(oml_web::server::serve(listener, app, None, async {
+        let _ = stop_rx.await;
+    }));
 
     // chromedriver on another free port.
     let port = free_port();
@@ -210,10 +205,17 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
 
     // 1. First run: the console sends to the setup page.
     c.goto(&format!("{base}/")).await.unwrap();
-    c.wait()
+    if c.wait()
         .for_element(Locator::Css("#setup-submit"))
         .await
-        .unwrap();
+        .is_err()
+    {
+        panic!(
+            "no setup page at {}: {}",
+            c.current_url().await.unwrap(),
+            c.source().await.unwrap_or_default()
+        );
+    }
     assert!(c.current_url().await.unwrap().path().ends_with("/setup"));
     shot(&c, label, "01-setup").await;
     fill(&c, "username", "admin").await;
@@ -310,6 +312,87 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
         assert!(m.contains("You do not have access"), "{path}: {m}");
     }
     shot(&c, label, "07-supervisor-forbidden").await;
+
+    // 7. The supervisor sets up the dialer in the browser.
+    c.goto(&format!("{base}/dialer")).await.unwrap();
+    click(&c, "#setup-link").await;
+    c.wait()
+        .for_element(Locator::Css("#add-server-submit"))
+        .await
+        .unwrap();
+    for (name, value) in [
+        ("name", "pbx1"),
+        ("host", "127.0.0.1"),
+        ("ami_user", "oml"),
+        ("ami_secret", "ami-secret-1"),
+    ] {
+        let field = format!("#add-server [name=\"{name}\"]");
+        let el = c.find(Locator::Css(&field)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+    click(&c, "#add-server-submit").await;
+    assert!(text_of(&c, "#flash").await.contains("pbx1 added"));
+    let el = c
+        .find(Locator::Css("#add-trunk [name=\"name\"]"))
+        .await
+        .unwrap();
+    el.send_keys("carrier").await.unwrap();
+    click(&c, "#add-trunk-submit").await;
+    assert!(text_of(&c, "#flash").await.contains("Trunk carrier added"));
+    shot(&c, label, "08-dialer-setup").await;
+
+    c.goto(&format!("{base}/dialer")).await.unwrap();
+    click(&c, "#new-campaign").await;
+    c.wait()
+        .for_element(Locator::Css("#campaign-submit"))
+        .await
+        .unwrap();
+    fill(&c, "name", "sales").await;
+    fill(&c, "window", "00:00-24:00").await;
+    fill(&c, "days", "all").await;
+    click(&c, "#campaign-submit").await;
+    // Created: on to its contact lists, where a file goes up from disk.
+    assert!(text_of(&c, "#flash")
+        .await
+        .contains("Campaign sales created"));
+    let csv = profile.path().join("leads.csv");
+    std::fs::write(
+        &csv,
+        "nombre;telefono\nAna;+54 9 11 5555-0001\nBo;12\nCy;+5491155550002\n",
+    )
+    .unwrap();
+    c.find(Locator::Css("#f-file"))
+        .await
+        .unwrap()
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#upload-submit").await;
+    let result = text_of(&c, "#import-result").await;
+    assert!(result.contains("2 of 3 rows imported"), "{result}");
+    assert!(text_of(&c, "#rejections").await.contains("12"));
+    shot(&c, label, "09-contacts-uploaded").await;
+
+    c.goto(&format!("{base}/dialer")).await.unwrap();
+    click(&c, "#start-sales").await;
+    assert!(text_of(&c, "#flash")
+        .await
+        .contains("the dialer is stopped"));
+    click(&c, "#dialer-start").await;
+    assert!(text_of(&c, "#flash").await.contains("Dialer started"));
+    assert!(text_of(&c, "#campaign-sales").await.contains("running"));
+    shot(&c, label, "10-dialer-started").await;
+    assert!(oml_dialer::control::is_playing(store).await.unwrap());
+    assert_eq!(
+        store
+            .campaign_by_name("sales")
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        oml_store::CampaignState::Running
+    );
     logout(&c).await;
 
     // The audit log has it all.
@@ -321,7 +404,7 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
     for action in ["login_failed", "block", "unblock", "login"] {
         assert!(audit.contains(action), "audit lacks {action}");
     }
-    shot(&c, label, "08-audit").await;
+    shot(&c, label, "11-audit").await;
 
     c.close().await.unwrap();
     let _ = stop_tx.send(());
