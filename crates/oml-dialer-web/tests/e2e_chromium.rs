@@ -103,6 +103,20 @@ async fn click(c: &Client, css: &str) {
         .unwrap();
 }
 
+/// Clicks a submit button and waits until its page has been replaced, so
+/// what is read next comes from the page the form led to.
+async fn submit(c: &Client, css: &str) {
+    let form_page = c.find(Locator::Css("html")).await.unwrap();
+    click(c, css).await;
+    for _ in 0..150 {
+        if form_page.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css}: the page was not replaced within 15 s");
+}
+
 async fn login(c: &Client, base: &str, user: &str, password: &str) {
     c.goto(&format!("{base}/login")).await.unwrap();
     c.wait()
@@ -221,7 +235,7 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
     fill(&c, "username", "admin").await;
     fill(&c, "password", "admin-password-1").await;
     fill(&c, "password_confirm", "admin-password-1").await;
-    click(&c, "#setup-submit").await;
+    submit(&c, "#setup-submit").await;
     assert!(text_of(&c, "h1").await.contains("Welcome, admin"));
     assert!(text_of(&c, "#flash").await.contains("Setup complete"));
     shot(&c, label, "02-home-admin").await;
@@ -246,13 +260,13 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
         if temp.is_selected().await.unwrap() {
             temp.click().await.unwrap();
         }
-        click(&c, "#add-user-submit").await;
+        submit(&c, "#add-user-submit").await;
         assert!(text_of(&c, "#flash").await.contains("added"));
     }
     // An inline error, shown escaped.
     fill(&c, "username", "<script>x</script>").await;
     fill(&c, "password", "whatever-1").await;
-    click(&c, "#add-user-submit").await;
+    submit(&c, "#add-user-submit").await;
     let err = text_of(&c, "#e-username").await;
     assert!(err.contains("not allowed"), "{err}");
     shot(&c, label, "03-users-inline-error").await;
@@ -282,7 +296,7 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
     let row = text_of(&c, "#blocks").await;
     assert!(row.contains("ana") && row.contains("3"), "{row}");
     shot(&c, label, "05-blocked-users").await;
-    click(&c, "#unblock-user-ana").await;
+    submit(&c, "#unblock-user-ana").await;
     assert!(text_of(&c, "#flash").await.contains("ana is unblocked"));
     assert!(text_of(&c, "#no-blocks")
         .await
@@ -315,7 +329,7 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
 
     // 7. The supervisor sets up the dialer in the browser.
     c.goto(&format!("{base}/dialer")).await.unwrap();
-    click(&c, "#setup-link").await;
+    submit(&c, "#setup-link").await;
     c.wait()
         .for_element(Locator::Css("#add-server-submit"))
         .await
@@ -331,19 +345,19 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
         el.clear().await.unwrap();
         el.send_keys(value).await.unwrap();
     }
-    click(&c, "#add-server-submit").await;
+    submit(&c, "#add-server-submit").await;
     assert!(text_of(&c, "#flash").await.contains("pbx1 added"));
     let el = c
         .find(Locator::Css("#add-trunk [name=\"name\"]"))
         .await
         .unwrap();
     el.send_keys("carrier").await.unwrap();
-    click(&c, "#add-trunk-submit").await;
+    submit(&c, "#add-trunk-submit").await;
     assert!(text_of(&c, "#flash").await.contains("Trunk carrier added"));
     shot(&c, label, "08-dialer-setup").await;
 
     c.goto(&format!("{base}/dialer")).await.unwrap();
-    click(&c, "#new-campaign").await;
+    submit(&c, "#new-campaign").await;
     c.wait()
         .for_element(Locator::Css("#campaign-submit"))
         .await
@@ -351,7 +365,7 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
     fill(&c, "name", "sales").await;
     fill(&c, "window", "00:00-24:00").await;
     fill(&c, "days", "all").await;
-    click(&c, "#campaign-submit").await;
+    submit(&c, "#campaign-submit").await;
     // Created: on to its contact lists, where a file goes up from disk.
     assert!(text_of(&c, "#flash")
         .await
@@ -368,18 +382,18 @@ async fn run_flow(store: &oml_store::Store, label: &str, chromium: &Path, chrome
         .send_keys(&csv.display().to_string())
         .await
         .unwrap();
-    click(&c, "#upload-submit").await;
+    submit(&c, "#upload-submit").await;
     let result = text_of(&c, "#import-result").await;
     assert!(result.contains("2 of 3 rows imported"), "{result}");
     assert!(text_of(&c, "#rejections").await.contains("12"));
     shot(&c, label, "09-contacts-uploaded").await;
 
     c.goto(&format!("{base}/dialer")).await.unwrap();
-    click(&c, "#start-sales").await;
+    submit(&c, "#start-sales").await;
     assert!(text_of(&c, "#flash")
         .await
         .contains("the dialer is stopped"));
-    click(&c, "#dialer-start").await;
+    submit(&c, "#dialer-start").await;
     assert!(text_of(&c, "#flash").await.contains("Dialer started"));
     assert!(text_of(&c, "#campaign-sales").await.contains("running"));
     shot(&c, label, "10-dialer-started").await;
