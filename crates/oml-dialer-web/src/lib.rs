@@ -14,6 +14,7 @@ mod campaign_form;
 mod contacts;
 pub mod metrics;
 mod page;
+pub mod report;
 mod setup;
 pub mod view;
 
@@ -34,6 +35,7 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
             "dialer_setup.html",
             include_str!("../templates/dialer_setup.html"),
         )
+        .template("report.html", include_str!("../templates/report.html"))
         .template(
             "campaign_form.html",
             include_str!("../templates/campaign_form.html"),
@@ -57,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             "/dialer/campaigns/{name}/edit",
             get(campaign_form::edit_page).post(campaign_form::edit),
         )
+        .route("/dialer/campaigns/{name}/report", get(report::report_page))
         .route("/dialer/setup", get(setup::setup_page))
         .route("/dialer/setup/server", post(setup::add_server))
         .route("/dialer/setup/server/remove", post(setup::remove_server))
@@ -77,6 +80,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/campaigns/{name}/{action}",
             post(api::campaign_action),
         )
+        .route("/api/v1/campaigns/{name}/report", get(report::report_api))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics::metrics))
 }

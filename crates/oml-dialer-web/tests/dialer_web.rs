@@ -397,6 +397,8 @@ async fn openapi_matches_the_routes_and_the_json_they_return() {
     assert_eq!(keys(&dialer["servers"][0]), required(&doc, "Server"));
     let sales = json(&c.get("/api/v1/campaigns/sales").await.body);
     assert_eq!(keys(&sales["live"]), required(&doc, "CampaignLive"));
+    let report = json(&c.get("/api/v1/campaigns/sales/report").await.body);
+    assert_eq!(keys(&report), required(&doc, "Report"));
     let change = json(
         &c.send(
             axum::http::Method::POST,
@@ -815,4 +817,51 @@ async fn the_whole_console_still_serves_first_run_setup() {
     let page = c.get("/setup").await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("First-run setup"));
+}
+
+#[tokio::test]
+async fn the_compliance_report_shows_the_counts_behind_the_rate() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let c = store.campaign_by_name("sales").await.unwrap().unwrap();
+        let phones: Vec<String> = (0..3).map(|i| format!("+54911555500{i:02}")).collect();
+        store.seed_contacts(c.id, &phones).await.unwrap();
+
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        assert!(sup
+            .get("/dialer")
+            .await
+            .body
+            .contains("/dialer/campaigns/sales/report"));
+        let page = sup.get("/dialer/campaigns/sales/report").await;
+        assert_eq!(page.status, 200, "{}", ts.label);
+        assert!(
+            page.body.contains("0 abandoned of 0 calls answered"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("US rule: 30 days"));
+        assert!(page.body.contains("within the limit"));
+        assert!(
+            page.body
+                .contains("<td>pending</td><td class=\"num\">3</td>"),
+            "{}",
+            page.body
+        );
+        assert_eq!(sup.get("/dialer/campaigns/nope/report").await.status, 404);
+
+        let mut api = Client::new(&app);
+        api.bearer = Some(token(store, "sup", "crm").await);
+        let r = json(&api.get("/api/v1/campaigns/sales/report").await.body);
+        assert_eq!(r["contacts_total"], 3);
+        assert_eq!(r["contacts"]["pending"], 3);
+        assert_eq!(
+            (r["live_answered"].as_i64(), r["abandoned"].as_i64()),
+            (Some(0), Some(0))
+        );
+        assert_eq!(r["within_limit"], true);
+        assert_eq!(api.get("/api/v1/campaigns/nope/report").await.status, 404);
+    }
 }

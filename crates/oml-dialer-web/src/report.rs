@@ -1,0 +1,108 @@
+//! A campaign's compliance report (SPEC §3): the abandon rate over the
+//! campaign's regulatory window with the counts behind it, its contacts by
+//! state and its attempts by outcome — what `oml campaign stats` prints, as
+//! a console page and as `GET /api/v1/campaigns/{name}/report`.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use minijinja::context;
+use oml_store::{Campaign, Store};
+use oml_web::api::{ApiError, ApiSupervisor};
+use oml_web::auth::SupervisorUser;
+use oml_web::pages::render;
+use oml_web::{AppState, WebError};
+use serde::Serialize;
+
+/// The report of one campaign, now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub name: String,
+    pub state: String,
+    /// `us` (30 days) or `uk` (24 hours).
+    pub abandon_window: String,
+    /// The window's start, Unix ms.
+    pub window_start_ms: i64,
+    /// Seconds within which an answered call must reach an agent.
+    pub abandon_seconds: i64,
+    pub live_answered: i64,
+    pub abandoned: i64,
+    pub abandon_rate: f64,
+    pub max_abandon_rate: f64,
+    pub within_limit: bool,
+    pub contacts_total: i64,
+    pub contacts_left: i64,
+    pub due_now: i64,
+    /// Contacts by state.
+    pub contacts: std::collections::BTreeMap<String, i64>,
+    pub attempts_total: i64,
+    pub in_flight: i64,
+    /// Attempts by outcome.
+    pub outcomes: std::collections::BTreeMap<String, i64>,
+}
+
+/// Reads the report of `c` at `now`.
+pub async fn report(store: &Store, c: &Campaign, now: i64) -> oml_store::Result<Report> {
+    let s = store
+        .campaign_stats(
+            c.id,
+            now,
+            c.abandon_window.millis(),
+            c.abandon_seconds * 1000,
+        )
+        .await?;
+    let rate = s.abandon.rate();
+    Ok(Report {
+        name: c.name.clone(),
+        state: c.state.to_string(),
+        abandon_window: c.abandon_window.as_str().to_string(),
+        window_start_ms: s.window_start_ms,
+        abandon_seconds: c.abandon_seconds,
+        live_answered: s.abandon.live_answered,
+        abandoned: s.abandon.abandoned,
+        abandon_rate: rate,
+        max_abandon_rate: c.max_abandon_rate,
+        within_limit: rate <= c.max_abandon_rate,
+        contacts_total: s.contacts_total,
+        contacts_left: s.contacts_left,
+        due_now: s.due_now,
+        contacts: s.contacts,
+        attempts_total: s.attempts_total,
+        in_flight: s.in_flight,
+        outcomes: s.outcomes,
+    })
+}
+
+pub async fn report_page(
+    State(state): State<AppState>,
+    u: SupervisorUser,
+    Path(name): Path<String>,
+) -> Result<Response, WebError> {
+    let c = state
+        .store()
+        .campaign_by_name(&name)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let r = report(state.store(), &c, oml_store::now_ms()).await?;
+    Ok(render(
+        &state,
+        &u.ctx,
+        "report.html",
+        context! { title => format!("Report of {}", c.name), r => r },
+    )?
+    .into_response())
+}
+
+/// `GET /api/v1/campaigns/{name}/report`.
+pub async fn report_api(
+    State(state): State<AppState>,
+    _caller: ApiSupervisor,
+    Path(name): Path<String>,
+) -> Result<Json<Report>, ApiError> {
+    let c = state
+        .store()
+        .campaign_by_name(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("campaign `{name}` not found")))?;
+    Ok(Json(report(state.store(), &c, oml_store::now_ms()).await?))
+}
