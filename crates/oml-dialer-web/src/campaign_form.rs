@@ -14,6 +14,8 @@ use oml_web::auth::SupervisorUser;
 use oml_web::pages::render;
 use oml_web::session::redirect_with_flash;
 use oml_web::{AppState, WebError};
+
+use crate::common::{audit, campaign_or_404, refusal};
 use serde::{Deserialize, Serialize};
 
 /// The form, as typed (every field text, so a refused form comes back as is).
@@ -184,34 +186,6 @@ pub async fn new_page(
     page(&state, &u, None, &form, None).await
 }
 
-async fn audit(state: &AppState, u: &SupervisorUser, action: &str, subject: &str) {
-    let ip = u.ctx.client_ip.to_string();
-    if let Err(e) = state
-        .store()
-        .audit(
-            oml_store::now_ms(),
-            &u.auth.user.username,
-            action,
-            subject,
-            Some(&ip),
-            "",
-        )
-        .await
-    {
-        tracing::warn!(error = %e, action, "cannot write the audit log");
-    }
-}
-
-/// A store refusal as a message for the form; other errors are server errors.
-fn refusal(e: StoreError) -> Result<String, WebError> {
-    match e {
-        StoreError::Invalid { .. }
-        | StoreError::AlreadyExists { .. }
-        | StoreError::NotFound { .. } => Ok(e.to_string()),
-        other => Err(other.into()),
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     u: SupervisorUser,
@@ -226,7 +200,7 @@ pub async fn create(
     };
     match state.store().create_campaign(&spec).await {
         Ok(c) => {
-            audit(&state, &u, "campaign_create", &c.name).await;
+            audit(&state, &u, "campaign_create", &c.name, "").await;
             let msg = format!(
                 "Campaign {} created, stopped. Next: upload its contacts, then press Start.",
                 c.name
@@ -246,11 +220,7 @@ pub async fn edit_page(
     u: SupervisorUser,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    let c = state
-        .store()
-        .campaign_by_name(&name)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let c = campaign_or_404(&state, &name).await?;
     let spec = state.store().campaign_spec(&c).await?;
     page(&state, &u, Some(&c.name), &CampaignForm::of(&spec), None).await
 }
@@ -261,11 +231,7 @@ pub async fn edit(
     Path(name): Path<String>,
     Form(form): Form<CampaignForm>,
 ) -> Result<Response, WebError> {
-    let c = state
-        .store()
-        .campaign_by_name(&name)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let c = campaign_or_404(&state, &name).await?;
     let base = state.store().campaign_spec(&c).await?;
     let spec = match form.apply(&base) {
         Ok(s) => s,
@@ -273,7 +239,7 @@ pub async fn edit(
     };
     match state.store().update_campaign(&c.name, &spec).await {
         Ok(c2) => {
-            audit(&state, &u, "campaign_edit", &c2.name).await;
+            audit(&state, &u, "campaign_edit", &c2.name, "").await;
             let msg = format!(
                 "Campaign {} saved; the dialer uses the new settings within a second.",
                 c2.name

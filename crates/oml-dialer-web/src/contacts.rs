@@ -15,6 +15,8 @@ use oml_web::auth::SupervisorUser;
 use oml_web::pages::render;
 use oml_web::{AppState, WebError};
 
+use crate::common::campaign_or_404;
+
 /// The largest file the upload takes (a million contacts fit well under it).
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
 /// Rejected rows listed on the page (the counts cover them all).
@@ -27,14 +29,6 @@ struct Upload {
     data: Vec<u8>,
     phone_column: String,
     country_code: String,
-}
-
-async fn campaign(state: &AppState, name: &str) -> Result<Campaign, WebError> {
-    state
-        .store()
-        .campaign_by_name(name)
-        .await?
-        .ok_or(WebError::NotFound)
 }
 
 /// The page, with `result` (an import just done) or `error` (why nothing
@@ -73,7 +67,7 @@ pub async fn contacts_page(
     u: SupervisorUser,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    let c = campaign(&state, &name).await?;
+    let c = campaign_or_404(&state, &name).await?;
     page(&state, &u, &c, Value::UNDEFINED, None, &Upload::default()).await
 }
 
@@ -127,7 +121,7 @@ pub async fn upload(
     Path(name): Path<String>,
     mp: Multipart,
 ) -> Result<Response, WebError> {
-    let c = campaign(&state, &name).await?;
+    let c = campaign_or_404(&state, &name).await?;
     let form = match read_form(mp).await {
         Ok(f) => f,
         Err(why) => {

@@ -11,6 +11,7 @@
 
 mod api;
 mod campaign_form;
+mod common;
 mod contacts;
 pub mod metrics;
 mod page;

@@ -78,11 +78,7 @@ pub async fn report_page(
     u: SupervisorUser,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    let c = state
-        .store()
-        .campaign_by_name(&name)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let c = crate::common::campaign_or_404(&state, &name).await?;
     let r = report(state.store(), &c, oml_store::now_ms()).await?;
     Ok(render(
         &state,

@@ -7,11 +7,13 @@
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Response};
 use minijinja::{context, Value};
-use oml_store::{ServerSpec, StoreError, TrunkSpec, DEFAULT_DIAL_STRING};
+use oml_store::{ServerSpec, TrunkSpec, DEFAULT_DIAL_STRING};
 use oml_web::auth::SupervisorUser;
 use oml_web::pages::render;
 use oml_web::session::redirect_with_flash;
 use oml_web::{AppState, WebError};
+
+use crate::common::{audit, refusal};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -81,34 +83,6 @@ pub async fn setup_page(
     page(&state, &u, None, Value::UNDEFINED, Value::UNDEFINED).await
 }
 
-/// A store refusal worded for the page; other errors are server errors.
-fn refusal(e: StoreError) -> Result<String, WebError> {
-    match e {
-        StoreError::Invalid { .. }
-        | StoreError::AlreadyExists { .. }
-        | StoreError::NotFound { .. } => Ok(format!("Nothing was changed: {e}.")),
-        other => Err(other.into()),
-    }
-}
-
-async fn audit(state: &AppState, u: &SupervisorUser, action: &str, subject: &str, detail: &str) {
-    let ip = u.ctx.client_ip.to_string();
-    if let Err(e) = state
-        .store()
-        .audit(
-            oml_store::now_ms(),
-            &u.auth.user.username,
-            action,
-            subject,
-            Some(&ip),
-            detail,
-        )
-        .await
-    {
-        tracing::warn!(error = %e, action, "cannot write the audit log");
-    }
-}
-
 #[derive(Deserialize, Default, serde::Serialize)]
 #[serde(default)]
 pub struct ServerForm {
@@ -167,7 +141,7 @@ pub async fn add_server(
             Ok(redirect_with_flash(&u.ctx, PAGE, "ok", &msg))
         }
         Err(e) => {
-            let msg = refusal(e)?;
+            let msg = format!("Nothing was changed: {}.", refusal(e)?);
             page(
                 &state,
                 &u,
@@ -198,7 +172,12 @@ pub async fn remove_server(
             let msg = format!("Asterisk server {} removed.", f.name);
             Ok(redirect_with_flash(&u.ctx, PAGE, "ok", &msg))
         }
-        Err(e) => Ok(redirect_with_flash(&u.ctx, PAGE, "error", &refusal(e)?)),
+        Err(e) => Ok(redirect_with_flash(
+            &u.ctx,
+            PAGE,
+            "error",
+            &format!("Nothing was changed: {}.", refusal(e)?),
+        )),
     }
 }
 
@@ -292,7 +271,7 @@ pub async fn add_trunk(
             Ok(redirect_with_flash(&u.ctx, PAGE, "ok", &msg))
         }
         Err(e) => {
-            let msg = refusal(e)?;
+            let msg = format!("Nothing was changed: {}.", refusal(e)?);
             page(
                 &state,
                 &u,
@@ -316,6 +295,11 @@ pub async fn remove_trunk(
             let msg = format!("Trunk {} removed.", f.name);
             Ok(redirect_with_flash(&u.ctx, PAGE, "ok", &msg))
         }
-        Err(e) => Ok(redirect_with_flash(&u.ctx, PAGE, "error", &refusal(e)?)),
+        Err(e) => Ok(redirect_with_flash(
+            &u.ctx,
+            PAGE,
+            "error",
+            &format!("Nothing was changed: {}.", refusal(e)?),
+        )),
     }
 }
