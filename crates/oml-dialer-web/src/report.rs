@@ -43,14 +43,7 @@ pub struct Report {
 
 /// Reads the report of `c` at `now`.
 pub async fn report(store: &Store, c: &Campaign, now: i64) -> oml_store::Result<Report> {
-    let s = store
-        .campaign_stats(
-            c.id,
-            now,
-            c.abandon_window.millis(),
-            c.abandon_seconds * 1000,
-        )
-        .await?;
+    let s = store.stats_of(c, now).await?;
     let rate = s.abandon.rate();
     Ok(Report {
         name: c.name.clone(),

@@ -80,14 +80,7 @@ pub async fn status(store: &Store) -> oml_store::Result<DialerStatus> {
     let engine_running = !nodes.is_empty();
     let mut campaigns = Vec::new();
     for c in store.campaigns().await? {
-        let s = store
-            .campaign_stats(
-                c.id,
-                now,
-                c.abandon_window.millis(),
-                c.abandon_seconds * 1000,
-            )
-            .await?;
+        let s = store.stats_of(&c, now).await?;
         campaigns.push(CampaignSummary {
             name: c.name.clone(),
             mode: c.mode.as_str().to_string(),

@@ -521,6 +521,18 @@ impl Store {
         }))
     }
 
+    /// The figures of campaign `c` at `now`, the abandon rate over its own
+    /// regulatory window and abandon seconds.
+    pub async fn stats_of(&self, c: &crate::Campaign, now: i64) -> Result<CampaignStats> {
+        self.campaign_stats(
+            c.id,
+            now,
+            c.abandon_window.millis(),
+            c.abandon_seconds * 1000,
+        )
+        .await
+    }
+
     /// The figures of a campaign at `now`, the abandon rate over the window
     /// `[now - window_ms, now]`.
     pub async fn campaign_stats(

@@ -29,14 +29,7 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         .campaign_by_name(name)
         .await?
         .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?;
-    let s = store
-        .campaign_stats(
-            c.id,
-            now_ms(),
-            c.abandon_window.millis(),
-            c.abandon_seconds * 1000,
-        )
-        .await?;
+    let s = store.stats_of(&c, now_ms()).await?;
     let out = StatsOut {
         campaign: c.name.clone(),
         state: c.state.to_string(),

@@ -292,14 +292,7 @@ async fn campaign_stats(
     store: &Store,
     c: &oml_store::Campaign,
 ) -> Result<oml_store::dialing::CampaignStats> {
-    Ok(store
-        .campaign_stats(
-            c.id,
-            oml_store::now_ms(),
-            c.abandon_window.millis(),
-            c.abandon_seconds * 1000,
-        )
-        .await?)
+    Ok(store.stats_of(c, oml_store::now_ms()).await?)
 }
 
 fn progress_line(elapsed: Duration, scale: f64, s: &oml_store::dialing::CampaignStats) -> String {
