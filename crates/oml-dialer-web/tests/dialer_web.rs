@@ -52,7 +52,7 @@ async fn state_of(store: &Store, name: &str) -> CampaignState {
 async fn token(store: &Store, user: &str, label: &str) -> String {
     let t = random_token();
     store
-        .create_api_token(user, label, &token_hash(&t), oml_store::now_ms())
+        .create_api_token(user, label, &token_hash(&t), oml_store::now_ms(), None)
         .await
         .unwrap();
     t
@@ -313,6 +313,28 @@ async fn the_api_takes_supervisor_tokens_only() {
         assert_eq!(c.get("/api/v1/dialer").await.status, 200);
         store.delete_api_token("sup", "crm").await.unwrap();
         assert_eq!(c.get("/api/v1/dialer").await.status, 401);
+
+        // A token past its expiry is refused, saying so.
+        let t = random_token();
+        let now = oml_store::now_ms();
+        store
+            .create_api_token("sup", "short", &token_hash(&t), now, Some(now + 50))
+            .await
+            .unwrap();
+        c.bearer = Some(t);
+        assert_eq!(
+            c.get("/api/v1/dialer").await.status,
+            200,
+            "valid until then"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        let r = c.get("/api/v1/dialer").await;
+        assert_eq!(r.status, 401);
+        assert!(
+            json(&r.body)["error"].as_str().unwrap().contains("expired"),
+            "{}",
+            r.body
+        );
     }
 }
 

@@ -16,19 +16,34 @@ pub struct ApiToken {
     pub label: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// After this moment (Unix ms) the token is refused; `None` = never.
+    pub expires_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "t.id, t.user_id, u.username, t.label, t.created_at, t.last_used_at";
+impl ApiToken {
+    /// Whether the token is expired at `now`.
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| now >= t)
+    }
+}
+
+const TOKEN_COLUMNS: &str =
+    "t.id, t.user_id, u.username, t.label, t.created_at, t.last_used_at, t.expires_at";
 
 impl Store {
-    /// Stores a new token of `username` called `label`, given its hash.
+    /// Stores a new token of `username` called `label`, given its hash,
+    /// valid until `expires_at` (Unix ms; `None` = never).
     pub async fn create_api_token(
         &self,
         username: &str,
         label: &str,
         token_hash: &str,
         now: i64,
+        expires_at: Option<i64>,
     ) -> Result<ApiToken> {
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(StoreError::invalid("expiry", "it must be in the future"));
+        }
         check_name("token label", label)?;
         let user = self
             .user_by_name(username)
@@ -39,12 +54,13 @@ impl Store {
             })?;
         let inserted = on_pool!(self, |p| {
             sqlx::query(
-            "INSERT INTO api_tokens (user_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4)"
+            "INSERT INTO api_tokens (user_id, label, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(user.id)
         .bind(label)
         .bind(token_hash)
         .bind(now)
+        .bind(expires_at)
         .execute(p)
         .await
         .map(|r| r.rows_affected())
@@ -150,25 +166,41 @@ mod tests {
                 .await
                 .unwrap();
             }
-            let a = s.create_api_token("sup", "crm", "h1", 10).await.unwrap();
+            let a = s
+                .create_api_token("sup", "crm", "h1", 10, None)
+                .await
+                .unwrap();
             assert_eq!((a.username.as_str(), a.label.as_str()), ("sup", "crm"));
             assert_eq!(a.last_used_at, None);
-            s.create_api_token("ag", "crm", "h2", 11).await.unwrap();
+            s.create_api_token("ag", "crm", "h2", 11, Some(1_000))
+                .await
+                .unwrap();
             let dup = s
-                .create_api_token("sup", "crm", "h3", 12)
+                .create_api_token("sup", "crm", "h3", 12, None)
                 .await
                 .unwrap_err();
             assert!(matches!(dup, StoreError::AlreadyExists { .. }), "{dup}");
             assert!(dup.to_string().contains("sup/crm"), "{dup}");
             let bad = s
-                .create_api_token("sup", "no spaces", "h4", 12)
+                .create_api_token("sup", "no spaces", "h4", 12, None)
                 .await
                 .unwrap_err();
             assert!(bad.to_string().contains("token label"), "{bad}");
-            let nouser = s.create_api_token("zed", "x", "h5", 12).await.unwrap_err();
+            let nouser = s
+                .create_api_token("zed", "x", "h5", 12, None)
+                .await
+                .unwrap_err();
             assert!(nouser.to_string().contains("zed"), "{nouser}");
 
+            let past = s
+                .create_api_token("sup", "old", "h6", 12, Some(12))
+                .await
+                .unwrap_err();
+            assert!(past.to_string().contains("expiry"), "{past}");
+            let (ag, _) = s.api_token_user("h2").await.unwrap().unwrap();
+            assert!(!ag.expired(999) && ag.expired(1_000));
             let (tok, user) = s.api_token_user("h1").await.unwrap().unwrap();
+            assert!(!tok.expired(i64::MAX), "no expiry: never expires");
             assert_eq!((tok.id, user.username.as_str()), (a.id, "sup"));
             assert!(s.api_token_user("nope").await.unwrap().is_none());
             s.touch_api_token(a.id, 99).await.unwrap();

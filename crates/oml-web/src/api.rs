@@ -109,6 +109,18 @@ async fn caller(parts: &Parts, state: &AppState, min: Role) -> Result<ApiCaller,
             "unknown or revoked API token",
         ));
     };
+    let now = oml_store::now_ms();
+    if token.expired(now) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "API token `{}` of `{}` expired on {}: make a new one with `oml users token add`",
+                token.label,
+                user.username,
+                oml_store::format_ms(token.expires_at.unwrap_or(now))
+            ),
+        ));
+    }
     if !user.active {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -126,7 +138,6 @@ async fn caller(parts: &Parts, state: &AppState, min: Role) -> Result<ApiCaller,
             ),
         ));
     }
-    let now = oml_store::now_ms();
     if token.last_used_at.is_none_or(|t| now - t > 60_000) {
         state.store().touch_api_token(token.id, now).await?;
     }

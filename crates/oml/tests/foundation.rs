@@ -265,6 +265,38 @@ fn api_tokens_are_shown_once_listed_without_secrets_and_revoked() {
         .stdout(predicate::str::contains("other").not())
         .stdout(predicate::str::contains(secret.as_str()).not())
         .stdout(predicate::str::contains(written.trim()).not());
+    // An expiry: shown in the list; a zero or absurd one is refused.
+    oml(&data)
+        .args([
+            "users",
+            "token",
+            "add",
+            "maria",
+            "temp",
+            "--expires-in",
+            "30",
+        ])
+        .assert()
+        .success();
+    let in_30_days = oml_store::format_ms(oml_store::now_ms() + 30 * 86_400_000);
+    oml(&data)
+        .args(["users", "token", "list", "maria"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&in_30_days[..10]));
+    oml(&data)
+        .args([
+            "users",
+            "token",
+            "add",
+            "maria",
+            "zero",
+            "--expires-in",
+            "0",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("expires-in"));
     oml(&data)
         .args(["users", "token", "revoke", "maria", "crm"])
         .assert()

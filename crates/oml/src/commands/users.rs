@@ -76,6 +76,9 @@ pub enum TokenCommand {
         /// Write the token to this new file (mode 0600) instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The token stops working after this many days (default: never).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in: Option<u32>,
     },
     /// List tokens (never their secrets).
     List {
@@ -228,7 +231,12 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
 
 async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Result<()> {
     match cmd {
-        TokenCommand::Add { name, label, out } => {
+        TokenCommand::Add {
+            name,
+            label,
+            out,
+            expires_in,
+        } => {
             let user = store
                 .user_by_name(&name)
                 .await?
@@ -246,7 +254,13 @@ async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Resul
             }
             let secret = oml_web::session::random_token();
             store
-                .create_api_token(&name, &label, &oml_web::session::token_hash(&secret), now)
+                .create_api_token(
+                    &name,
+                    &label,
+                    &oml_web::session::token_hash(&secret),
+                    now,
+                    expires_in.map(|d| now + i64::from(d) * 86_400_000),
+                )
                 .await?;
             store
                 .audit(
@@ -280,15 +294,21 @@ async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Resul
                 println!("No API tokens.");
             } else {
                 println!(
-                    "{:<24} {:<16} {:<24} LAST USED",
-                    "USERNAME", "LABEL", "CREATED"
+                    "{:<24} {:<16} {:<24} {:<32} LAST USED",
+                    "USERNAME", "LABEL", "CREATED", "EXPIRES"
                 );
                 for t in tokens {
+                    let expires = match t.expires_at {
+                        None => "never".to_string(),
+                        Some(e) if t.expired(now) => format!("{} (expired)", format_ms(e)),
+                        Some(e) => format_ms(e),
+                    };
                     println!(
-                        "{:<24} {:<16} {:<24} {}",
+                        "{:<24} {:<16} {:<24} {:<32} {}",
                         t.username,
                         t.label,
                         format_ms(t.created_at),
+                        expires,
                         t.last_used_at
                             .map(format_ms)
                             .unwrap_or_else(|| "never".into())
