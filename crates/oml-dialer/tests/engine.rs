@@ -860,20 +860,14 @@ async fn one_engine_paces_a_campaign_and_another_takes_over() {
     }
 }
 
-/// A second engine under a name already running on the database paces
-/// nothing (it would release the first one's claims).
+/// A second engine under a name already running on the database touches
+/// nothing: it neither releases the first one's claims nor publishes under
+/// its name, and paces nothing. Once the first stops, it takes the name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_engine_with_the_same_node_name_paces_nothing() {
+async fn a_second_engine_with_the_same_node_name_touches_nothing() {
     let t = oml_store::testing::sqlite().await;
     let sim = PbxSim::start(sim_config(6, 12)).await.unwrap();
     let port = sim.local_addr().port();
-    // No running campaign yet: the first engine takes the name.
-    let first = Engine::spawn(t.store.clone(), engine_as("twin"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let second = Engine::spawn(t.store.clone(), engine_as("twin"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    first.shutdown().await;
-    // The first is gone; the second now holds the name and dials.
     let c = campaign(
         &t.store,
         ("127.0.0.1", port, "oml", SECRET),
@@ -882,12 +876,73 @@ async fn a_second_engine_with_the_same_node_name_paces_nothing() {
         |s| s.mode = CampaignMode::Progressive,
     )
     .await;
+    t.store
+        .set_campaign_state("sales", CampaignState::Paused)
+        .await
+        .unwrap();
+    let hopper = |store: Store| async move {
+        store
+            .campaign_contact_states(c.id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|k| k.state == "hopper")
+            .count()
+    };
+    let status = |store: Store| async move {
+        store
+            .setting(&oml_dialer::status_key("twin"))
+            .await
+            .unwrap()
+    };
+    // The first engine publishes nothing, so any status is the second's.
+    let first = Engine::spawn(
+        t.store.clone(),
+        EngineConfig {
+            publish_status: false,
+            ..engine_as("twin")
+        },
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Claims of the running "twin" (the first engine's, as far as anyone knows).
+    let claimed = t
+        .store
+        .claim_due_contacts(c.id, "twin", oml_store::now_ms(), 5)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 5);
+    let second = Engine::spawn(t.store.clone(), engine_as("twin"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        hopper(t.store.clone()).await,
+        5,
+        "the second released the first's claims"
+    );
+    assert!(
+        status(t.store.clone()).await.is_none(),
+        "the second published under the name"
+    );
+
+    first.shutdown().await;
+    // The name is free: the second takes it, releases what "twin" left
+    // claimed, publishes, and dials once the campaign runs.
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            status(t.store.clone()).await.is_some() && hopper(t.store.clone()).await == 0
+        })
+        .await,
+        "the second engine did not take the name once the first had stopped"
+    );
+    t.store
+        .set_campaign_state("sales", CampaignState::Running)
+        .await
+        .unwrap();
     assert!(
         wait_until(Duration::from_secs(10), || async {
             attempts_by(&t.store, c.id, "twin").await > 0
         })
         .await,
-        "the second engine took the name once the first had stopped"
+        "the second engine dials under the name it now holds"
     );
     second.shutdown().await;
     sim.shutdown().await;
