@@ -16,7 +16,7 @@ use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::actions::{self, Originate};
-use crate::codec::{AmiCodec, Frame, DEFAULT_MAX_FRAME};
+use crate::codec::{check_message, AmiCodec, Frame, DEFAULT_MAX_FRAME};
 use crate::correlate::{Correlator, RateLimit, Response, Routed, TokenBucket};
 use crate::error::AmiError;
 use crate::message::Message;
@@ -208,6 +208,9 @@ impl AmiClient {
         limit: Duration,
     ) -> Result<Response, AmiError> {
         let name = action.action_name().unwrap_or("?").to_owned();
+        // A header the codec cannot write fails this action here, before it
+        // reaches the connection's writer (which serves every caller).
+        check_message(&action)?;
         let id = self.next_id();
         action.set("ActionID", &id);
         let (reply, rx) = oneshot::channel();
@@ -488,8 +491,7 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
             let mut close = None;
             match cmd {
                 WriterCmd::Msg(m) => {
-                    if let Err(e) = writer.feed(&m).await {
-                        tracing::warn!(error = %e, "AMI write failed");
+                    if !feed(&mut writer, &m).await {
                         return;
                     }
                 }
@@ -499,8 +501,7 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
             while close.is_none() {
                 match wrx.try_recv() {
                     Ok(WriterCmd::Msg(m)) => {
-                        if let Err(e) = writer.feed(&m).await {
-                            tracing::warn!(error = %e, "AMI write failed");
+                        if !feed(&mut writer, &m).await {
                             return;
                         }
                     }
@@ -523,6 +524,29 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
         writer: wtx,
         writer_task,
     })
+}
+
+/// Queues one message on the socket. A message the codec refuses (checked
+/// before anything is buffered) is dropped with a warning and the link
+/// stays up; `false` only when the connection itself failed.
+async fn feed(
+    writer: &mut FramedWrite<tokio::net::tcp::OwnedWriteHalf, AmiCodec>,
+    m: &Message,
+) -> bool {
+    match writer.feed(m).await {
+        Ok(()) => true,
+        Err(
+            e @ (crate::error::FrameError::InvalidHeaderName(_)
+            | crate::error::FrameError::InvalidHeaderValue(_)),
+        ) => {
+            tracing::warn!(error = %e, "AMI action not sent");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "AMI write failed");
+            false
+        }
+    }
 }
 
 enum Ended {

@@ -265,14 +265,9 @@ fn split_line(base: usize, line: &[u8]) -> Span {
 /// headers that would break framing (a name with `:`, CR or LF, or a value
 /// with CR or LF) instead of sending something the peer would misread.
 pub fn encode_message(msg: &Message, dst: &mut BytesMut) -> Result<(), FrameError> {
+    check_message(msg)?;
     let mut need = 2;
     for (k, v) in msg.iter() {
-        if k.is_empty() || memchr::memchr3(b':', b'\r', b'\n', k.as_bytes()).is_some() {
-            return Err(FrameError::InvalidHeaderName(k.to_owned()));
-        }
-        if memchr::memchr2(b'\r', b'\n', v.as_bytes()).is_some() {
-            return Err(FrameError::InvalidHeaderValue(k.to_owned()));
-        }
         need += k.len() + v.len() + 4;
     }
     if let Some(b) = msg.body() {
@@ -294,6 +289,21 @@ pub fn encode_message(msg: &Message, dst: &mut BytesMut) -> Result<(), FrameErro
         dst.extend_from_slice(b"\r\n");
     }
     dst.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Whether [`encode_message`] can write `msg`: every header name non-empty
+/// without `:`, CR or LF, every value without CR or LF. Checked before an
+/// action is queued, so a refused action fails alone, never the connection.
+pub fn check_message(msg: &Message) -> Result<(), FrameError> {
+    for (k, v) in msg.iter() {
+        if k.is_empty() || memchr::memchr3(b':', b'\r', b'\n', k.as_bytes()).is_some() {
+            return Err(FrameError::InvalidHeaderName(k.to_owned()));
+        }
+        if memchr::memchr2(b'\r', b'\n', v.as_bytes()).is_some() {
+            return Err(FrameError::InvalidHeaderValue(k.to_owned()));
+        }
+    }
     Ok(())
 }
 

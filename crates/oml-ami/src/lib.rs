@@ -68,7 +68,9 @@ pub mod message;
 
 pub use actions::Originate;
 pub use client::{AmiClient, AuthKind, Backoff, ClientConfig, Event};
-pub use codec::{encode_message, parse_frame, AmiCodec, Frame, FrameDecoder, DEFAULT_MAX_FRAME};
+pub use codec::{
+    check_message, encode_message, parse_frame, AmiCodec, Frame, FrameDecoder, DEFAULT_MAX_FRAME,
+};
 pub use correlate::{Correlator, RateLimit, Response, Routed, TokenBucket};
 pub use error::{AmiError, FrameError};
 pub use events::{Hangup, OriginateOutcome, OriginateResponse};

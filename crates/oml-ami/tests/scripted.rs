@@ -91,3 +91,66 @@ async fn nothing_listening_is_a_connect_error() {
     assert!(matches!(err, AmiError::Connect { .. }), "{err}");
     assert!(err.to_string().contains("5038"), "{err}");
 }
+
+/// One action with a line break in a value (a caller ID stored with CR/LF)
+/// fails alone, at once, with the header named; the connection, and so
+/// every other caller on it, carries on (issue 16: the writer task ended and
+/// the link dropped every few seconds for all campaigns).
+#[tokio::test]
+async fn a_refused_action_fails_alone_and_the_link_stays_up() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = l.accept().await.unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let (r, mut w) = s.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"Asterisk Call Manager/5.0.1\r\n")
+                    .await
+                    .unwrap();
+                while let Some((action, id)) = read_action(&mut r).await {
+                    let out = match action.as_str() {
+                        "Logoff" => format!("Response: Goodbye\r\nActionID: {id}\r\n\r\n"),
+                        _ => format!("Response: Success\r\nActionID: {id}\r\nPing: Pong\r\n\r\n"),
+                    };
+                    if w.write_all(out.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let c = AmiClient::connect(config(addr)).await.unwrap();
+    let mut events = c.events();
+    let bad = oml_ami::Originate {
+        caller_id: Some("\"Sales\" <5550000>\r\nAction: Hangup".into()),
+        ..oml_ami::Originate::to_extension("Local/1@x", "oml-campaign", "1")
+    };
+    let err = c
+        .send_timeout(bad.to_message(), Duration::from_secs(3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AmiError::Frame(oml_ami::FrameError::InvalidHeaderValue(h)) if h == "CallerID"),
+        "{err}"
+    );
+    // Other actions on the same link keep working, many of them.
+    for _ in 0..20 {
+        c.send_timeout(oml_ami::Message::action("Ping"), Duration::from_secs(3))
+            .await
+            .unwrap();
+    }
+    assert!(
+        matches!(
+            events.try_recv(),
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty)
+        ),
+        "the link must not have dropped"
+    );
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    c.logoff().await.unwrap();
+}

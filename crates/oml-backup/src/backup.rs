@@ -30,8 +30,11 @@ pub struct BackupOutcome {
     pub name: String,
     pub manifest: Manifest,
     /// Files found but not backed up (symbolic links, sockets, names that
-    /// are not UTF-8), with the reason: reported, never dropped silently.
+    /// are not UTF-8, files that vanished while the backup read them), with
+    /// the reason: reported, never dropped silently.
     pub skipped: Vec<String>,
+    /// Leftovers of earlier backups that were killed, removed first.
+    pub removed_leftovers: Vec<PathBuf>,
 }
 
 /// Takes a backup of the installation `store` belongs to.
@@ -50,6 +53,7 @@ pub async fn create(
         .mode(0o700)
         .create(&dir)
         .map_err(|e| BackupError::io("cannot create the backup folder", &dir, e))?;
+    let removed_leftovers = crate::leftovers::clean(&dir, crate::leftovers::NO_TMP)?;
     let now = chrono::Utc::now();
     let name = archive_name(now, options.write.format);
     let snap_dir = dir.join(format!(".snapshot-{}", std::process::id()));
@@ -127,17 +131,28 @@ pub async fn create(
             snapshot_while_hashing(store, &snap_dir, &sources, progress).await;
         let db_source = db_source?;
         let hashed = hashed?;
-        let db_entry = hash_sources(std::slice::from_ref(&db_source), &crate::NoProgress)?;
-        let mut all: Vec<_> = std::iter::once(db_source).zip(db_entry).collect();
-        all.extend(sources.into_iter().zip(hashed));
+        let mut all = hash_sources(std::slice::from_ref(&db_source), &crate::NoProgress)?.files;
+        if all.is_empty() {
+            return Err(BackupError::Snapshot(format!(
+                "the snapshot {} vanished before it was read",
+                db_source.fs_path.display()
+            )));
+        }
+        all.extend(hashed.files);
         let write = options.write;
-        let (path, manifest) =
-            blocking(|| write_hashed(&dir, &name, manifest, all, write, progress))?;
+        let written = blocking(|| write_hashed(&dir, &name, manifest, all, write, progress))?;
+        for p in hashed.vanished.iter().chain(&written.vanished) {
+            skipped.push(format!(
+                "{} (vanished while the backup read it)",
+                p.display()
+            ));
+        }
         Ok(BackupOutcome {
-            path,
+            path: written.path,
             name: name.clone(),
-            manifest,
+            manifest: written.manifest,
             skipped,
+            removed_leftovers: removed_leftovers.clone(),
         })
     }
     .await;
@@ -152,7 +167,7 @@ async fn snapshot_while_hashing(
     dir: &Path,
     sources: &[Source],
     progress: &(dyn Progress + Send),
-) -> (Result<Source>, Result<Vec<crate::manifest::FileEntry>>) {
+) -> (Result<Source>, Result<crate::writer::Hashed>) {
     let multi = matches!(
         tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()),
         Ok(tokio::runtime::RuntimeFlavor::MultiThread)
@@ -214,10 +229,18 @@ fn walk(root: &Path, prefix: &str, out: &mut Vec<Source>, skipped: &mut Vec<Stri
     let limits = Limits::default();
     let mut stack = vec![(root.to_path_buf(), prefix.to_string())];
     while let Some((dir, rel)) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| BackupError::io("cannot read folder", &dir, e))?
-            .collect::<std::io::Result<_>>()
-            .map_err(|e| BackupError::io("cannot read folder", &dir, e))?;
+        let vanished = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+        let mut entries: Vec<_> = match std::fs::read_dir(&dir).and_then(|rd| rd.collect()) {
+            Ok(v) => v,
+            Err(e) if vanished(&e) => {
+                skipped.push(format!(
+                    "{} (vanished while the backup read it)",
+                    dir.display()
+                ));
+                continue;
+            }
+            Err(e) => return Err(BackupError::io("cannot read folder", &dir, e)),
+        };
         entries.sort_by_key(|e| e.file_name());
         let mut subdirs = Vec::new();
         for e in entries {
@@ -227,9 +250,11 @@ fn walk(root: &Path, prefix: &str, out: &mut Vec<Source>, skipped: &mut Vec<Stri
                 continue;
             };
             let archive_path = format!("{rel}/{name}");
-            let ft = e
-                .file_type()
-                .map_err(|err| BackupError::io("cannot inspect", &path, err))?;
+            let ft = match e.file_type() {
+                Ok(t) => t,
+                Err(err) if vanished(&err) => continue,
+                Err(err) => return Err(BackupError::io("cannot inspect", &path, err)),
+            };
             if ft.is_dir() {
                 subdirs.push((path, archive_path));
             } else if ft.is_file() {

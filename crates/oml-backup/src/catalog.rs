@@ -82,20 +82,40 @@ pub fn resolve(backup_dir: &Path, arg: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The archives `prune --keep N` deletes (oldest first); removes them
-/// unless `dry_run`.
-pub fn prune(dir: &Path, keep: usize, dry_run: bool) -> Result<Vec<PathBuf>> {
-    let doomed: Vec<PathBuf> = prune_plan(&archive_names(dir)?, keep)
+/// What `prune` deleted (or would delete).
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// Archives beyond the newest N, oldest first.
+    pub archives: Vec<PathBuf>,
+    /// Leftovers of killed backups (`.NAME.partial-PID`, `.snapshot-PID/`).
+    pub leftovers: Vec<PathBuf>,
+}
+
+/// The archives `prune --keep N` deletes (oldest first) and the leftovers
+/// of killed backups; removes them unless `dry_run`.
+pub fn prune(dir: &Path, keep: usize, dry_run: bool) -> Result<Pruned> {
+    let archives: Vec<PathBuf> = prune_plan(&archive_names(dir)?, keep)
         .into_iter()
         .map(|n| dir.join(n))
         .collect();
-    if !dry_run {
-        for p in &doomed {
-            std::fs::remove_file(p).map_err(|e| BackupError::io("cannot delete", p, e))?;
-        }
+    if dry_run {
+        let leftovers = crate::leftovers::find(dir, crate::leftovers::NO_TMP)?;
+        return Ok(Pruned {
+            archives,
+            leftovers,
+        });
+    }
+    for p in &archives {
+        std::fs::remove_file(p).map_err(|e| BackupError::io("cannot delete", p, e))?;
+    }
+    let leftovers = crate::leftovers::clean(dir, crate::leftovers::NO_TMP)?;
+    if dir.exists() {
         crate::writer::sync_dir(dir)?;
     }
-    Ok(doomed)
+    Ok(Pruned {
+        archives,
+        leftovers,
+    })
 }
 
 #[cfg(test)]

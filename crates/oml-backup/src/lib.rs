@@ -19,6 +19,7 @@
 pub mod backup;
 pub mod catalog;
 pub mod error;
+pub mod leftovers;
 pub mod manifest;
 pub mod pg;
 pub mod progress;

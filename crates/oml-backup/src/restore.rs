@@ -273,8 +273,10 @@ impl Destination for Staging<'_> {
     }
 }
 
+const JOURNAL_NAME: &str = ".oml-restore-journal.json";
+
 fn journal_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(".oml-restore-journal.json")
+    data_dir.join(JOURNAL_NAME)
 }
 
 fn save(data_dir: &Path, j: &Journal) -> Result<()> {
@@ -558,6 +560,8 @@ async fn finish(data_dir: &Path, j: &Journal, pg: Option<&PgUrl>) -> Result<()> 
 /// Cheap when there is nothing to do. Returns what it did.
 pub async fn recover(data_dir: &Path, pg_url: Option<&SecretString>) -> Result<Option<String>> {
     let path = journal_path(data_dir);
+    // A journal write killed half-way leaves its temporary file.
+    crate::leftovers::clean(data_dir, JOURNAL_NAME)?;
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -47,32 +47,48 @@ impl WriteOptions {
     }
 }
 
+/// Sources with their SHA-256 and size, and the files that vanished
+/// between being listed and being read (a recording converted after its
+/// call): skipped and reported, never a reason to abort the backup.
+#[derive(Debug, Default)]
+pub struct Hashed {
+    pub files: Vec<(Source, FileEntry)>,
+    pub vanished: Vec<PathBuf>,
+}
+
 /// SHA-256 and size of each source (the first pass: the manifest, which
 /// comes first in the archive, needs them).
-pub fn hash_sources(sources: &[Source], progress: &dyn Progress) -> Result<Vec<FileEntry>> {
+pub fn hash_sources(sources: &[Source], progress: &dyn Progress) -> Result<Hashed> {
     let total: u64 = sources
         .iter()
         .map(|s| std::fs::metadata(&s.fs_path).map(|m| m.len()).unwrap_or(0))
         .sum();
     progress.start("checksums", total);
-    let mut files = Vec::with_capacity(sources.len());
+    let mut out = Hashed::default();
     for s in sources {
-        let f =
-            File::open(&s.fs_path).map_err(|e| BackupError::io("cannot open", &s.fs_path, e))?;
+        let f = match File::open(&s.fs_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.vanished.push(s.fs_path.clone());
+                continue;
+            }
+            Err(e) => return Err(BackupError::io("cannot open", &s.fs_path, e)),
+        };
         let (sha256, size) = hash_stream(ProgressReader { inner: f, progress })
             .map_err(|e| BackupError::io("cannot read", &s.fs_path, e))?;
-        files.push(FileEntry {
+        let entry = FileEntry {
             path: s.archive_path.clone(),
             size,
             sha256,
-        });
+        };
+        out.files.push((s.clone(), entry));
     }
     progress.finish();
-    Ok(files)
+    Ok(out)
 }
 
 /// Writes `dir/name` from `sources`, `manifest` getting its `files` filled
-/// in. Returns the final path. On any error the temporary file is removed.
+/// in. On any error the temporary file is removed.
 pub fn write_archive(
     dir: &Path,
     name: &str,
@@ -80,19 +96,28 @@ pub fn write_archive(
     sources: Vec<Source>,
     options: WriteOptions,
     progress: &dyn Progress,
-) -> Result<(PathBuf, Manifest)> {
-    let files = hash_sources(&sources, progress)?;
-    write_hashed(
-        dir,
-        name,
-        manifest,
-        sources.into_iter().zip(files).collect(),
-        options,
-        progress,
-    )
+) -> Result<Written> {
+    let hashed = hash_sources(&sources, progress)?;
+    let mut written = write_hashed(dir, name, manifest, hashed.files, options, progress)?;
+    written.vanished.extend(hashed.vanished);
+    Ok(written)
 }
 
-/// [`write_archive`] for sources already hashed by [`hash_sources`].
+/// A finished archive.
+#[derive(Debug)]
+pub struct Written {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    /// Files that vanished before they could be read, so are not in it.
+    pub vanished: Vec<PathBuf>,
+}
+
+/// How many times a file vanishing during the write restarts it.
+const WRITE_ATTEMPTS: usize = 4;
+
+/// [`write_archive`] for sources already hashed by [`hash_sources`]. The
+/// manifest comes first, so a file that vanishes after it was hashed
+/// restarts the write without it (a few times at most).
 pub fn write_hashed(
     dir: &Path,
     name: &str,
@@ -100,7 +125,7 @@ pub fn write_hashed(
     hashed: Vec<(Source, FileEntry)>,
     options: WriteOptions,
     progress: &dyn Progress,
-) -> Result<(PathBuf, Manifest)> {
+) -> Result<Written> {
     let final_path = dir.join(name);
     if final_path.exists() {
         return Err(BackupError::Other(format!(
@@ -112,19 +137,62 @@ pub fn write_hashed(
     let (mut order, media): (Vec<_>, Vec<_>) = hashed
         .into_iter()
         .partition(|(s, _)| !is_precompressed(&s.archive_path));
-    let first_media = order.len();
+    let mut first_media = order.len();
     order.extend(media);
-    let (order, files): (Vec<Source>, Vec<FileEntry>) = order.into_iter().unzip();
+    let (mut order, files): (Vec<Source>, Vec<FileEntry>) = order.into_iter().unzip();
     manifest.files = files;
 
     let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let result = write_tmp(&tmp, &manifest, &order, first_media, options, progress);
-    match result.and_then(|()| publish(&tmp, &final_path, dir)) {
-        Ok(()) => Ok((final_path, manifest)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+    let mut vanished = Vec::new();
+    for attempt in 1..=WRITE_ATTEMPTS {
+        let result = write_tmp(&tmp, &manifest, &order, first_media, options, progress);
+        let result = match result {
+            Ok(()) => publish(&tmp, &final_path, dir).map_err(WriteFail::Failed),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {
+                return Ok(Written {
+                    path: final_path,
+                    manifest,
+                    vanished,
+                })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                match e {
+                    WriteFail::Vanished(i) if attempt < WRITE_ATTEMPTS => {
+                        vanished.push(order.remove(i).fs_path);
+                        manifest.files.remove(i);
+                        if i < first_media {
+                            first_media -= 1;
+                        }
+                    }
+                    WriteFail::Vanished(i) => {
+                        return Err(BackupError::Other(format!(
+                            "{} files vanished while the archive was written (the last: {}): run the backup again when the installation is quieter",
+                            WRITE_ATTEMPTS,
+                            order[i].fs_path.display()
+                        )))
+                    }
+                    WriteFail::Failed(e) => return Err(e),
+                }
+            }
         }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Why writing the temporary archive stopped.
+enum WriteFail {
+    /// The source at this index no longer exists.
+    Vanished(usize),
+    Failed(BackupError),
+}
+
+impl From<BackupError> for WriteFail {
+    fn from(e: BackupError) -> Self {
+        WriteFail::Failed(e)
     }
 }
 
@@ -135,7 +203,7 @@ fn write_tmp(
     first_media: usize,
     options: WriteOptions,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> std::result::Result<(), WriteFail> {
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -159,8 +227,13 @@ fn write_tmp(
         if i == first_media {
             tar.get_mut().set_mode(Mode::Stored).map_err(io_err)?;
         }
-        let f =
-            File::open(&s.fs_path).map_err(|e| BackupError::io("cannot open", &s.fs_path, e))?;
+        let f = match File::open(&s.fs_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(WriteFail::Vanished(i))
+            }
+            Err(e) => return Err(BackupError::io("cannot open", &s.fs_path, e).into()),
+        };
         let mtime = f
             .metadata()
             .ok()
@@ -182,7 +255,8 @@ fn write_tmp(
         if n != entry.size || sha != entry.sha256 {
             return Err(BackupError::ChangedDuringBackup {
                 path: s.fs_path.display().to_string(),
-            });
+            }
+            .into());
         }
         appended.map_err(io_err)?;
         if i == 0 {

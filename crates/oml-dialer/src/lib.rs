@@ -1,7 +1,10 @@
 //! The running dialer: campaigns, their contacts, the hopper of due calls,
 //! reschedule rules and call tracking over AMI. `import` holds the pure
 //! rules of contact-list import (phone normalisation, column detection,
-//! per-row verdicts), used by `oml campaign import` and the console.
+//! per-row verdicts), used by `oml campaign import` and the console;
+//! [`campaign_view`] a campaign's settings and figures as the front ends
+//! show them, [`dnc_file`] number files for the do-not-call list,
+//! [`rejection_file`] the report of rows an import rejected.
 //!
 //! The engine: [`window`] (calling hours in the campaign's time zone),
 //! [`call`] (one attempt's state machine fed by AMI events), [`reschedule`]
@@ -11,6 +14,11 @@
 
 pub mod contact_import;
 pub mod import;
+
+// What the front ends (CLI, console, API) show and read (owner: binary).
+pub mod campaign_view;
+pub mod dnc_file;
+pub mod rejection_file;
 
 // The engine (owner: engine): pure logic first, then the runtime.
 pub mod agents;

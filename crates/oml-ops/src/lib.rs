@@ -12,8 +12,6 @@
 //!   dialplan reads, rewritten on every Asterisk server.
 //! - [`network`]: `oml deploy --change-network`: is the inventory this
 //!   machine, and which services read which rendered files.
-//! - [`uninstall`]: `oml uninstall`: what is stopped, deleted, edited,
-//!   dropped and kept.
 
 pub mod fsutil;
 pub mod inventory;
@@ -21,7 +19,6 @@ pub mod network;
 pub mod plan;
 pub mod regenerate;
 pub mod render;
-pub mod uninstall;
 
 pub use inventory::{Edit, Inventory, InventoryConfig, InventoryError};
 pub use plan::{Plan, Step};

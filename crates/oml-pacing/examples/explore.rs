@@ -24,7 +24,22 @@ fn main() {
     }) {
         let cfg = sc.config();
         for m in &modes {
-            let mut mode: ModeSpec = m.parse().unwrap();
+            let mut mode: ModeSpec = if let Some(k) = m.strip_prefix("fixed:") {
+                ModeSpec::Ratio(RatioConfig::fixed(k.parse().unwrap()))
+            } else if let Some(t) = m.strip_prefix("ready:") {
+                ModeSpec::Ratio(RatioConfig {
+                    drop_target: t.parse::<f64>().unwrap() / 100.0,
+                    ..RatioConfig::default()
+                })
+            } else if let Some(t) = m.strip_prefix("active:") {
+                ModeSpec::Ratio(RatioConfig {
+                    tally: RatioTally::Active,
+                    drop_target: t.parse::<f64>().unwrap() / 100.0,
+                    ..RatioConfig::default()
+                })
+            } else {
+                m.parse().unwrap()
+            };
             if let ModeSpec::Predictive(ref mut c) = mode {
                 let g = |k: &str, d: f64| {
                     std::env::var(k)
@@ -54,7 +69,26 @@ fn main() {
             let wocc = rs.iter().map(|r| r.occupancy).fold(1.0, f64::min);
             let ab: f64 = rs.iter().map(|r| r.abandon_rate).sum::<f64>() / seeds as f64;
             let wab = rs.iter().map(|r| r.abandon_rate).fold(0.0, f64::max);
-            println!("{} {:12} occ {:.2}% (worst {:.2}) ab {:.2}% (worst {:.2}) placed {} cf {:.2}% {:.1}ms", sc.id(), m, occ*100.0, wocc*100.0, ab*100.0, wab*100.0, rs[0].calls_placed, cfg.progressive_closed_form().unwrap()*100.0, el*1000.0);
+            let ch = oml_pacing::windows::after_changes(&rs, &cfg.change_times());
+            let ww = oml_pacing::windows::worst_window(&rs)
+                .map(|w| w.rate * 100.0)
+                .unwrap_or(0.0);
+            let chs: Vec<String> = ch
+                .iter()
+                .map(|c| {
+                    format!(
+                        "@{}: {}",
+                        c.change_at_min,
+                        c.spans
+                            .iter()
+                            .map(|s| format!("{:.2}", s.rate * 100.0))
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    )
+                })
+                .collect();
+            println!("   worst15 {ww:.2}% after {}", chs.join(" "));
+            println!("{} {:12} occ {:.2}% (worst {:.2}) ab {:.2}% (worst {:.2}) placed {} cf {:.2}% {:.1}ms", sc.id(), m, occ*100.0, wocc*100.0, ab*100.0, wab*100.0, rs[0].calls_placed, cfg.progressive_closed_form().unwrap_or(0.0)*100.0, el*1000.0);
         }
     }
 }

@@ -5,13 +5,20 @@
 //! randomness through a seeded RNG, so every figure can be reproduced.
 
 pub mod abandon;
+pub mod config;
 pub mod count;
 pub mod dist;
 pub mod error;
+pub mod fit;
+pub mod overrides;
 pub mod pacer;
 pub mod report;
+pub mod scenario;
+pub mod schedule;
+pub mod share;
 pub mod sim;
 pub mod stats;
+pub mod windows;
 
 pub use abandon::{AbandonCounts, AbandonLedger, AbandonReport, AbandonWindow};
 pub use dist::Dist;
@@ -19,5 +26,7 @@ pub use error::PacingError;
 pub use pacer::{
     ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally, Snapshot,
 };
+pub use schedule::{Schedule, Step};
+pub use share::{allocate, OtherCalls};
 pub use sim::{simulate, Scenario, SimConfig, SimResult};
 pub use stats::{CallStats, Priors};

@@ -1,8 +1,12 @@
-//! A deterministic discrete-event simulator of a dialing campaign: virtual
+//! A deterministic discrete-event simulator of a dialing floor: virtual
 //! time, a seeded RNG, customers who answer or not after a ring time, agents
 //! who talk, wrap up (and in preview mode read the next contact), and answered
-//! calls abandoned when no agent takes them within the abandon seconds. It
-//! drives any [`Pacer`] through the same [`Snapshot`] the live dialer builds.
+//! calls abandoned when no agent takes them within the abandon seconds.
+//! Conditions may change during the run (answer rates, talk times, agents who
+//! leave after their call without telling the pacer), and several campaigns
+//! may share the agents, each with its own pacer, through
+//! [`crate::share::allocate`]. It drives any [`Pacer`] through the same
+//! [`Snapshot`] the live dialer builds.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -12,200 +16,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::abandon::{AbandonLedger, AbandonWindow};
-use crate::dist::Dist;
+use crate::abandon::AbandonLedger;
 use crate::error::PacingError;
-use crate::pacer::{ModeSpec, Pacer, PacingLimits, Snapshot};
+use crate::pacer::{ModeSpec, Pacer, Snapshot};
+use crate::share::allocate;
 use crate::stats::{CallStats, Priors};
 
-/// Everything that defines a simulated campaign.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimConfig {
-    /// Agents logged in for the whole run.
-    pub agents: u32,
-    /// Probability that a call is answered by a live person.
-    pub answer_rate: f64,
-    /// Ring time of the calls that are answered, seconds.
-    pub time_to_answer: Dist,
-    /// Ring time after which an unanswered call is given up, seconds.
-    pub no_answer_after: Dist,
-    /// Talk time, seconds.
-    pub talk: Dist,
-    /// Wrap-up time after each call, seconds.
-    pub wrap_up: Dist,
-    /// Preview mode only: time the agent reads the contact before the call is placed.
-    pub preview: Dist,
-    /// Measured duration after the warm-up, seconds.
-    pub duration_s: f64,
-    /// Warm-up before measuring, seconds (pacing runs, nothing is counted).
-    pub warmup_s: f64,
-    /// Seconds after the answer within which an agent must take the call.
-    pub abandon_after_s: f64,
-    /// The campaign's maximum abandon rate (fraction).
-    pub max_abandon_rate: f64,
-    /// Regulatory window of the abandon rate.
-    pub window: AbandonWindow,
-    /// Seconds between periodic pacer calls (it is also called after every event).
-    pub tick_s: f64,
-    /// Maximum calls ringing at once (0 = only the per-agent ceiling).
-    pub max_lines: u32,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Scenario::T1.config()
-    }
-}
-
-impl SimConfig {
-    /// Checks every parameter; the error names the parameter to fix.
-    pub fn validate(&self) -> Result<(), PacingError> {
-        if self.agents > 100_000 {
-            return Err(PacingError::invalid("agents", "at most 100000 agents"));
-        }
-        if !(self.answer_rate.is_finite() && (0.0..=1.0).contains(&self.answer_rate)) {
-            return Err(PacingError::invalid(
-                "answer-rate",
-                "must be a fraction between 0 and 1 (e.g. 0.8 for 80 %)",
-            ));
-        }
-        self.time_to_answer.validate("time-to-answer")?;
-        self.no_answer_after.validate("no-answer-after")?;
-        self.talk.validate("talk")?;
-        self.wrap_up.validate("wrap-up")?;
-        self.preview.validate("preview")?;
-        if !(self.duration_s.is_finite() && self.duration_s > 0.0) {
-            return Err(PacingError::invalid(
-                "duration",
-                "must be more than 0 seconds",
-            ));
-        }
-        if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0) {
-            return Err(PacingError::invalid("warmup", "must be 0 seconds or more"));
-        }
-        if !(self.tick_s.is_finite() && self.tick_s > 0.0) {
-            return Err(PacingError::invalid("tick", "must be more than 0 seconds"));
-        }
-        if self.talk.mean() <= 0.0 {
-            return Err(PacingError::invalid(
-                "talk",
-                "the mean talk time must be more than 0 seconds",
-            ));
-        }
-        self.limits().validate()
-    }
-
-    /// The pacing limits implied by this configuration.
-    pub fn limits(&self) -> PacingLimits {
-        PacingLimits {
-            max_abandon_rate: self.max_abandon_rate,
-            abandon_after_s: self.abandon_after_s,
-            max_lines: self.max_lines,
-        }
-    }
-
-    /// Mean duration of one dial attempt (answered or not), seconds.
-    pub fn mean_attempt_s(&self) -> f64 {
-        self.answer_rate * self.time_to_answer.mean()
-            + (1.0 - self.answer_rate) * self.no_answer_after.mean()
-    }
-
-    /// Closed-form occupancy of progressive dialing: talk / (talk + wrap-up +
-    /// mean attempt time / answer rate). `None` when nothing is ever answered.
-    pub fn progressive_closed_form(&self) -> Option<f64> {
-        self.agent_paced_closed_form(0.0)
-    }
-
-    /// Closed-form occupancy of preview dialing (progressive plus the preview time).
-    pub fn preview_closed_form(&self) -> Option<f64> {
-        self.agent_paced_closed_form(self.preview.mean())
-    }
-
-    fn agent_paced_closed_form(&self, extra: f64) -> Option<f64> {
-        if self.answer_rate <= 0.0 {
-            return None;
-        }
-        let talk = self.talk.mean();
-        Some(talk / (talk + self.wrap_up.mean() + extra + self.mean_attempt_s() / self.answer_rate))
-    }
-}
-
-/// The reference scenarios of SPEC §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Scenario {
-    /// 50 agents, 80 % answer, talk U(40,60).
-    T1,
-    /// 50 agents, 80 % answer, talk U(60,120).
-    T2,
-    /// 50 agents, 80 % answer, talk U(500,600).
-    T3,
-    /// 50 agents, 25 % answer, talk U(60,180).
-    B,
-    /// 10 agents, 30 % answer, talk U(60,180).
-    S,
-}
-
-impl Scenario {
-    /// Every scenario, in table order.
-    pub const ALL: [Scenario; 5] = [
-        Scenario::T1,
-        Scenario::T2,
-        Scenario::T3,
-        Scenario::B,
-        Scenario::S,
-    ];
-
-    /// The scenario's id.
-    pub fn id(&self) -> &'static str {
-        match self {
-            Scenario::T1 => "T1",
-            Scenario::T2 => "T2",
-            Scenario::T3 => "T3",
-            Scenario::B => "B",
-            Scenario::S => "S",
-        }
-    }
-
-    /// Parses an id (case-insensitive).
-    pub fn parse(s: &str) -> Result<Scenario, PacingError> {
-        Scenario::ALL
-            .into_iter()
-            .find(|sc| sc.id().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| PacingError::Unknown {
-                what: "scenario",
-                given: s.to_string(),
-                expected: "T1, T2, T3, B, S, all".into(),
-            })
-    }
-
-    /// The scenario's configuration: 58 min measured after a 5 min warm-up,
-    /// abandon after 2 s, 3 % limit, US window, wrap-up 0 s, preview 10 s.
-    pub fn config(&self) -> SimConfig {
-        let (agents, answer, tta, noans, talk) = match self {
-            Scenario::T1 => (50, 0.80, (15.0, 25.0), (15.0, 25.0), (40.0, 60.0)),
-            Scenario::T2 => (50, 0.80, (15.0, 25.0), (15.0, 25.0), (60.0, 120.0)),
-            Scenario::T3 => (50, 0.80, (15.0, 25.0), (15.0, 25.0), (500.0, 600.0)),
-            Scenario::B => (50, 0.25, (5.0, 15.0), (10.0, 30.0), (60.0, 180.0)),
-            Scenario::S => (10, 0.30, (5.0, 20.0), (10.0, 30.0), (60.0, 180.0)),
-        };
-        SimConfig {
-            agents,
-            answer_rate: answer,
-            time_to_answer: Dist::uniform(tta.0, tta.1),
-            no_answer_after: Dist::uniform(noans.0, noans.1),
-            talk: Dist::uniform(talk.0, talk.1),
-            wrap_up: Dist::constant(0.0),
-            preview: Dist::constant(10.0),
-            duration_s: 58.0 * 60.0,
-            warmup_s: 5.0 * 60.0,
-            abandon_after_s: 2.0,
-            max_abandon_rate: 0.03,
-            window: AbandonWindow::Us,
-            tick_s: 1.0,
-            max_lines: 0,
-        }
-    }
-}
+pub use crate::config::{Changes, SimConfig};
+pub use crate::scenario::Scenario;
 
 /// Figures of one simulated run (measured after the warm-up).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +46,27 @@ pub struct SimResult {
     pub calls_placed: u64,
     /// Events processed over the whole run (warm-up included).
     pub events: u64,
+    /// Live-answered and abandoned calls in each minute of the measured period.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_minute: Vec<[u32; 2]>,
+    /// Figures of each campaign, when several share the agents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns: Vec<CampaignResult>,
+}
+
+/// One campaign's figures in a run where several share the agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignResult {
+    /// Agent time talking on this campaign's calls / agent time logged in.
+    pub occupancy: f64,
+    /// Its abandon rate.
+    pub abandon_rate: f64,
+    /// Its live-answered calls.
+    pub live_answered: u64,
+    /// Of those, abandoned.
+    pub abandoned: u64,
+    /// Its calls placed.
+    pub calls_placed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,6 +76,7 @@ enum Kind {
     TalkEnd { agent: usize },
     WrapEnd { agent: usize },
     PreviewEnd { agent: usize },
+    Agents { step: usize },
     Tick,
 }
 
@@ -268,37 +108,53 @@ impl Ord for Event {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum AgentState {
     Ready,
-    Talking { since: f64, until: f64 },
-    WrapUp { since: f64 },
+    Talking { since: f64, campaign: usize },
+    WrapUp { since: f64, campaign: usize },
     Previewing,
+    Gone,
+}
+
+/// One campaign's own state: its calls, statistics and abandon tally.
+struct Campaign {
+    stats: CallStats,
+    ledger: AbandonLedger,
+    ringing: BTreeMap<u64, f64>,
+    buf_ring: Vec<f64>,
+    talk_time: f64,
+    placed: u64,
+    answered: u64,
+    abandoned: u64,
 }
 
 struct Sim<'c> {
     cfg: &'c SimConfig,
+    answer_rates: Vec<crate::schedule::Schedule<f64>>,
     rng: ChaCha8Rng,
     now: f64,
     seq: u64,
     events: BinaryHeap<Event>,
     agents: Vec<AgentState>,
+    leaving: Vec<bool>,
     ready: VecDeque<usize>,
-    ringing: BTreeMap<u64, f64>,
-    waiting: VecDeque<(u64, f64)>,
+    waiting: VecDeque<(u64, usize, f64)>,
+    campaigns: Vec<Campaign>,
     next_call: u64,
-    stats: CallStats,
-    ledger: AbandonLedger,
     preview_mode: bool,
+    turn: usize,
     // measurement
     m_start: f64,
     m_end: f64,
+    clock: f64,
+    agent_time: f64,
     talk_time: f64,
     placed: u64,
     answered: u64,
     abandoned: u64,
     processed: u64,
+    per_minute: Vec<[u32; 2]>,
     // snapshot buffers
     buf_talk: Vec<f64>,
     buf_wrap: Vec<f64>,
-    buf_ring: Vec<f64>,
 }
 
 impl<'c> Sim<'c> {
@@ -319,48 +175,90 @@ impl<'c> Sim<'c> {
         (t * 1000.0).round() as i64
     }
 
-    fn place_call(&mut self) {
+    /// Seconds after the start of the measured period (negative in the warm-up).
+    fn rel(&self) -> f64 {
+        self.now - self.m_start
+    }
+
+    fn present(&self) -> usize {
+        self.agents
+            .iter()
+            .filter(|a| !matches!(a, AgentState::Gone))
+            .count()
+    }
+
+    /// Moves the clock to `t`, adding the logged-in agent time in the measured period.
+    fn advance(&mut self, t: f64) {
+        let overlap = t.min(self.m_end) - self.clock.max(self.m_start);
+        if overlap > 0.0 {
+            self.agent_time += overlap * self.present() as f64;
+        }
+        self.clock = t;
+    }
+
+    fn place_call(&mut self, c: usize) {
         let call = self.next_call;
         self.next_call += 1;
-        let answered = self.rng.gen_bool(self.cfg.answer_rate);
+        let p = self.answer_rates[c].at(self.rel());
+        let answered = self.rng.gen_bool(p);
         let ring = if answered {
             self.cfg.time_to_answer.sample(&mut self.rng)
         } else {
             self.cfg.no_answer_after.sample(&mut self.rng)
         };
-        self.ringing.insert(call, self.now);
+        self.campaigns[c].ringing.insert(call, self.now);
         if self.in_window(self.now) {
             self.placed += 1;
+            self.campaigns[c].placed += 1;
         }
         self.schedule(self.now + ring, Kind::RingEnd { call, answered });
     }
 
-    fn connect(&mut self, agent: usize, answered_at: f64) {
-        let talk = self.cfg.talk.sample(&mut self.rng);
+    fn connect(&mut self, agent: usize, campaign: usize, answered_at: f64) {
+        let talk = self
+            .cfg
+            .talk_schedule()
+            .at(self.rel())
+            .sample(&mut self.rng);
         let (start, end) = (self.now, self.now + talk);
         let overlap = end.min(self.m_end) - start.max(self.m_start);
         if overlap > 0.0 {
             self.talk_time += overlap;
+            self.campaigns[campaign].talk_time += overlap;
         }
         self.agents[agent] = AgentState::Talking {
             since: start,
-            until: end,
+            campaign,
         };
-        self.record_answer(answered_at, false);
+        self.record_answer(campaign, answered_at, false);
         self.schedule(end, Kind::TalkEnd { agent });
     }
 
-    fn record_answer(&mut self, answered_at: f64, abandoned: bool) {
-        self.ledger.record(Self::ms(answered_at), abandoned);
+    fn record_answer(&mut self, c: usize, answered_at: f64, abandoned: bool) {
+        self.campaigns[c]
+            .ledger
+            .record(Self::ms(answered_at), abandoned);
         if self.in_window(answered_at) {
             self.answered += 1;
+            self.campaigns[c].answered += 1;
+            let minute = ((answered_at - self.m_start) / 60.0) as usize;
+            if let Some(m) = self.per_minute.get_mut(minute) {
+                m[0] += 1;
+                m[1] += abandoned as u32;
+            }
             if abandoned {
                 self.abandoned += 1;
+                self.campaigns[c].abandoned += 1;
             }
         }
     }
 
     fn agent_available(&mut self, agent: usize) {
+        if self.leaving[agent] {
+            self.leaving[agent] = false;
+            self.agents[agent] = AgentState::Gone;
+            return;
+        }
         if self.preview_mode {
             let d = self.cfg.preview.sample(&mut self.rng);
             if d > 0.0 {
@@ -373,24 +271,77 @@ impl<'c> Sim<'c> {
     }
 
     fn agent_ready(&mut self, agent: usize) {
-        if let Some((_, answered_at)) = self.waiting.pop_front() {
-            self.connect(agent, answered_at);
+        if self.leaving[agent] {
+            self.leaving[agent] = false;
+            self.agents[agent] = AgentState::Gone;
+        } else if let Some((_, c, answered_at)) = self.waiting.pop_front() {
+            self.connect(agent, c, answered_at);
         } else {
             self.agents[agent] = AgentState::Ready;
             self.ready.push_back(agent);
         }
     }
 
+    /// The floor goes to `target` agents: ready agents leave at once, busy
+    /// ones after their call; agents join ready. The pacer is not told: it
+    /// sees the logged-in count change as agents actually leave or join.
+    fn set_agents(&mut self, target: usize) {
+        let staying = |s: &Self| s.present() - s.leaving.iter().filter(|&&l| l).count();
+        let mut have = staying(self);
+        while have > target {
+            if let Some(a) = self.ready.pop_back() {
+                self.agents[a] = AgentState::Gone;
+            } else if let Some(a) = (0..self.agents.len())
+                .rev()
+                .find(|&a| !self.leaving[a] && !matches!(self.agents[a], AgentState::Gone))
+            {
+                self.leaving[a] = true;
+            } else {
+                break;
+            }
+            have -= 1;
+        }
+        while have < target {
+            if let Some(a) = (0..self.agents.len()).find(|&a| self.leaving[a]) {
+                self.leaving[a] = false;
+            } else {
+                let a = match self
+                    .agents
+                    .iter()
+                    .position(|s| matches!(s, AgentState::Gone))
+                {
+                    Some(a) => a,
+                    None => {
+                        self.agents.push(AgentState::Gone);
+                        self.leaving.push(false);
+                        self.agents.len() - 1
+                    }
+                };
+                self.agent_available(a);
+            }
+            have += 1;
+        }
+    }
+
     fn handle(&mut self, kind: Kind) {
         match kind {
             Kind::RingEnd { call, answered } => {
-                let placed = self.ringing.remove(&call).unwrap_or(self.now);
-                self.stats.record_attempt(answered, self.now - placed);
+                let Some(c) = self
+                    .campaigns
+                    .iter()
+                    .position(|c| c.ringing.contains_key(&call))
+                else {
+                    return;
+                };
+                let placed = self.campaigns[c].ringing.remove(&call).unwrap_or(self.now);
+                self.campaigns[c]
+                    .stats
+                    .record_attempt(answered, self.now - placed);
                 if answered {
                     if let Some(agent) = self.ready.pop_front() {
-                        self.connect(agent, self.now);
+                        self.connect(agent, c, self.now);
                     } else {
-                        self.waiting.push_back((call, self.now));
+                        self.waiting.push_back((call, c, self.now));
                         self.schedule(
                             self.now + self.cfg.abandon_after_s,
                             Kind::AbandonDeadline { call },
@@ -399,36 +350,42 @@ impl<'c> Sim<'c> {
                 }
             }
             Kind::AbandonDeadline { call } => {
-                if self.waiting.front().map(|w| w.0) == Some(call) {
-                    if let Some((_, answered_at)) = self.waiting.pop_front() {
-                        self.record_answer(answered_at, true);
-                    }
-                } else if let Some(i) = self.waiting.iter().position(|w| w.0 == call) {
-                    // Only reachable with equal deadlines processed out of order.
-                    if let Some((_, answered_at)) = self.waiting.remove(i) {
-                        self.record_answer(answered_at, true);
+                if let Some(i) = self.waiting.iter().position(|w| w.0 == call) {
+                    if let Some((_, c, answered_at)) = self.waiting.remove(i) {
+                        self.record_answer(c, answered_at, true);
                     }
                 }
             }
             Kind::TalkEnd { agent } => {
-                if let AgentState::Talking { since, .. } = self.agents[agent] {
-                    self.stats.record_talk(self.now - since);
-                }
+                let AgentState::Talking { since, campaign } = self.agents[agent] else {
+                    return;
+                };
+                self.campaigns[campaign].stats.record_talk(self.now - since);
                 let wrap = self.cfg.wrap_up.sample(&mut self.rng);
-                if wrap > 0.0 {
-                    self.agents[agent] = AgentState::WrapUp { since: self.now };
+                if wrap > 0.0 && !self.leaving[agent] {
+                    self.agents[agent] = AgentState::WrapUp {
+                        since: self.now,
+                        campaign,
+                    };
                     self.schedule(self.now + wrap, Kind::WrapEnd { agent });
                 } else {
                     self.agent_available(agent);
                 }
             }
             Kind::WrapEnd { agent } => {
-                if let AgentState::WrapUp { since } = self.agents[agent] {
-                    self.stats.record_wrap_up(self.now - since);
+                if let AgentState::WrapUp { since, campaign } = self.agents[agent] {
+                    self.campaigns[campaign]
+                        .stats
+                        .record_wrap_up(self.now - since);
                 }
                 self.agent_available(agent);
             }
             Kind::PreviewEnd { agent } => self.agent_ready(agent),
+            Kind::Agents { step } => {
+                if let Some(s) = self.cfg.changes.agents.get(step) {
+                    self.set_agents(s.value as usize);
+                }
+            }
             Kind::Tick => {
                 let next = self.now + self.cfg.tick_s;
                 if next < self.m_end {
@@ -438,83 +395,135 @@ impl<'c> Sim<'c> {
         }
     }
 
-    fn pace(&mut self, pacer: &mut dyn Pacer) {
+    fn pace(&mut self, pacers: &mut [&mut dyn Pacer]) {
         self.buf_talk.clear();
         self.buf_wrap.clear();
+        let mut logged_in = 0u32;
         for a in &self.agents {
             match *a {
-                AgentState::Talking { since, until } => {
-                    debug_assert!(until >= since);
-                    self.buf_talk.push(self.now - since)
-                }
-                AgentState::WrapUp { since } => self.buf_wrap.push(self.now - since),
+                AgentState::Talking { since, .. } => self.buf_talk.push(self.now - since),
+                AgentState::WrapUp { since, .. } => self.buf_wrap.push(self.now - since),
                 AgentState::Ready | AgentState::Previewing => {}
+                AgentState::Gone => continue,
             }
+            logged_in += 1;
         }
-        self.buf_ring.clear();
         let now = self.now;
-        self.buf_ring
-            .extend(self.ringing.values().map(|&p| now - p));
-        let abandons = self.ledger.counts(Self::ms(now));
-        let snap = Snapshot {
-            now_s: now,
-            agents_logged_in: self.cfg.agents,
-            agents_ready: self.ready.len() as u32,
-            talking_elapsed_s: &self.buf_talk,
-            wrap_up_elapsed_s: &self.buf_wrap,
-            ringing_elapsed_s: &self.buf_ring,
-            answered_waiting: self.waiting.len() as u32,
-            stats: &self.stats,
-            abandons,
+        for c in self.campaigns.iter_mut() {
+            c.buf_ring.clear();
+            c.buf_ring.extend(c.ringing.values().map(|&p| now - p));
+        }
+        let mut waiting = vec![0u32; self.campaigns.len()];
+        for w in &self.waiting {
+            waiting[w.1] += 1;
+        }
+        let mut counts = Vec::with_capacity(self.campaigns.len());
+        for c in self.campaigns.iter_mut() {
+            counts.push(c.ledger.counts(Self::ms(now)));
+        }
+        let snaps: Vec<Snapshot<'_>> = self
+            .campaigns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Snapshot {
+                now_s: now,
+                agents_logged_in: logged_in,
+                agents_ready: self.ready.len() as u32,
+                talking_elapsed_s: &self.buf_talk,
+                wrap_up_elapsed_s: &self.buf_wrap,
+                ringing_elapsed_s: &c.buf_ring,
+                answered_waiting: waiting[i],
+                stats: &c.stats,
+                abandons: counts[i],
+            })
+            .collect();
+        let calls = if snaps.len() == 1 {
+            vec![pacers[0].calls_to_place(&snaps[0])]
+        } else {
+            self.turn += 1;
+            allocate(pacers, &snaps, &vec![0; snaps.len()], self.turn)
         };
-        let n = pacer.calls_to_place(&snap);
-        for _ in 0..n {
-            self.place_call();
+        for (c, n) in calls.into_iter().enumerate() {
+            for _ in 0..n {
+                self.place_call(c);
+            }
         }
     }
 }
 
-/// Runs one simulation of `mode` with `seed`. Same inputs, same figures.
+/// Runs one simulation of `mode` with `seed` (every campaign of the
+/// configuration dials in this mode). Same inputs, same figures.
 pub fn simulate(cfg: &SimConfig, mode: &ModeSpec, seed: u64) -> Result<SimResult, PacingError> {
     cfg.validate()?;
-    let mut pacer = mode.build(cfg.limits());
-    Ok(run(
-        cfg,
-        pacer.as_mut(),
-        matches!(mode, ModeSpec::Preview),
-        seed,
-    ))
+    let mut pacers: Vec<Box<dyn Pacer>> = (0..cfg.campaigns())
+        .map(|_| mode.build(cfg.limits()))
+        .collect();
+    let mut refs: Vec<&mut dyn Pacer> = pacers
+        .iter_mut()
+        .map(|p| &mut **p as &mut dyn Pacer)
+        .collect();
+    let result = run_campaigns(cfg, &mut refs, matches!(mode, ModeSpec::Preview), seed);
+    Ok(result)
 }
 
 /// Runs one simulation with a pacer built by the caller (the configuration
-/// must be valid, see [`SimConfig::validate`]). `preview_mode` makes agents
-/// read the contact (the `preview` time) before they are ready.
+/// must be valid, see [`SimConfig::validate`], and have one campaign).
+/// `preview_mode` makes agents read the contact (the `preview` time) before
+/// they are ready.
 pub fn run(cfg: &SimConfig, pacer: &mut dyn Pacer, preview_mode: bool, seed: u64) -> SimResult {
+    run_campaigns(cfg, &mut [pacer], preview_mode, seed)
+}
+
+/// Runs one simulation with one pacer per campaign of the configuration.
+pub fn run_campaigns(
+    cfg: &SimConfig,
+    pacers: &mut [&mut dyn Pacer],
+    preview_mode: bool,
+    seed: u64,
+) -> SimResult {
     let n = cfg.agents as usize;
+    let answer_rates = cfg.answer_rates();
+    let campaigns = answer_rates
+        .iter()
+        .take(pacers.len())
+        .map(|_| Campaign {
+            stats: CallStats::new(Priors::default(), 2000),
+            ledger: AbandonLedger::new(cfg.window),
+            ringing: BTreeMap::new(),
+            buf_ring: Vec::with_capacity(4 * n),
+            talk_time: 0.0,
+            placed: 0,
+            answered: 0,
+            abandoned: 0,
+        })
+        .collect();
     let mut sim = Sim {
         cfg,
+        answer_rates,
         rng: ChaCha8Rng::seed_from_u64(seed),
         now: 0.0,
         seq: 0,
         events: BinaryHeap::with_capacity(4 * n + 64),
         agents: vec![AgentState::Ready; n],
+        leaving: vec![false; n],
         ready: (0..n).collect(),
-        ringing: BTreeMap::new(),
         waiting: VecDeque::new(),
+        campaigns,
         next_call: 0,
-        stats: CallStats::new(Priors::default(), 2000),
-        ledger: AbandonLedger::new(cfg.window),
         preview_mode,
+        turn: 0,
         m_start: cfg.warmup_s,
         m_end: cfg.warmup_s + cfg.duration_s,
+        clock: 0.0,
+        agent_time: 0.0,
         talk_time: 0.0,
         placed: 0,
         answered: 0,
         abandoned: 0,
         processed: 0,
+        per_minute: vec![[0, 0]; (cfg.duration_s / 60.0).ceil() as usize],
         buf_talk: Vec::with_capacity(n),
         buf_wrap: Vec::with_capacity(n),
-        buf_ring: Vec::with_capacity(4 * n),
     };
     if preview_mode {
         // Every agent starts by reading a first contact.
@@ -523,45 +532,75 @@ pub fn run(cfg: &SimConfig, pacer: &mut dyn Pacer, preview_mode: bool, seed: u64
             sim.agent_available(a);
         }
     }
+    for (step, s) in cfg.changes.agents.iter().enumerate() {
+        sim.schedule(cfg.warmup_s + s.at_s, Kind::Agents { step });
+    }
     sim.schedule(0.0, Kind::Tick);
-    while let Some(ev) = sim.events.pop() {
-        if ev.at >= sim.m_end {
-            break;
-        }
-        sim.now = ev.at;
-        sim.handle(ev.kind);
-        sim.processed += 1;
-        // Pace once per instant: after the last event scheduled at this time.
-        let same_instant = sim.events.peek().is_some_and(|e| e.at == sim.now);
-        if !same_instant {
-            sim.pace(pacer);
+    if !sim.campaigns.is_empty() {
+        while let Some(ev) = sim.events.pop() {
+            if ev.at >= sim.m_end {
+                break;
+            }
+            sim.advance(ev.at);
+            sim.now = ev.at;
+            sim.handle(ev.kind);
+            sim.processed += 1;
+            // Pace once per instant: after the last event scheduled at this time.
+            let same_instant = sim.events.peek().is_some_and(|e| e.at == sim.now);
+            if !same_instant {
+                sim.pace(pacers);
+            }
         }
     }
-    let occupancy = if n == 0 {
-        0.0
+    sim.advance(sim.m_end);
+    let rate = |ab: u64, ans: u64| {
+        if ans == 0 {
+            0.0
+        } else {
+            ab as f64 / ans as f64
+        }
+    };
+    let share = |t: f64| {
+        if sim.agent_time > 0.0 {
+            t / sim.agent_time
+        } else {
+            0.0
+        }
+    };
+    let occupancy = share(sim.talk_time);
+    let campaigns = if sim.campaigns.len() > 1 {
+        sim.campaigns
+            .iter()
+            .map(|c| CampaignResult {
+                occupancy: share(c.talk_time),
+                abandon_rate: rate(c.abandoned, c.answered),
+                live_answered: c.answered,
+                abandoned: c.abandoned,
+                calls_placed: c.placed,
+            })
+            .collect()
     } else {
-        sim.talk_time / (n as f64 * cfg.duration_s)
+        Vec::new()
     };
     SimResult {
-        mode: pacer.label(),
+        mode: pacers.first().map(|p| p.label()).unwrap_or_default(),
         seed,
         occupancy,
         talk_min_per_agent_hour: occupancy * 60.0,
-        abandon_rate: if sim.answered == 0 {
-            0.0
-        } else {
-            sim.abandoned as f64 / sim.answered as f64
-        },
+        abandon_rate: rate(sim.abandoned, sim.answered),
         live_answered: sim.answered,
         abandoned: sim.abandoned,
         calls_placed: sim.placed,
         events: sim.processed,
+        per_minute: sim.per_minute,
+        campaigns,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dist::Dist;
 
     #[test]
     fn same_seed_same_figures_other_seed_other_figures() {
@@ -576,7 +615,7 @@ mod tests {
 
     #[test]
     fn progressive_matches_its_closed_form_on_every_scenario() {
-        for sc in Scenario::ALL {
+        for sc in Scenario::PUBLISHED {
             let cfg = sc.config();
             let r = simulate(&cfg, &ModeSpec::Progressive, 3).unwrap();
             let cf = cfg.progressive_closed_form().unwrap();
@@ -637,11 +676,59 @@ mod tests {
     }
 
     #[test]
-    fn scenarios_parse() {
-        assert_eq!(Scenario::parse("t3").unwrap(), Scenario::T3);
-        assert!(Scenario::parse("T9")
-            .unwrap_err()
-            .to_string()
-            .contains("T1, T2"));
+    fn per_minute_counts_add_up_to_the_totals() {
+        let r = simulate(&Scenario::S.config(), &"predictive".parse().unwrap(), 4).unwrap();
+        assert_eq!(r.per_minute.len(), 58);
+        let (ans, ab) = r
+            .per_minute
+            .iter()
+            .fold((0u64, 0u64), |(a, b), m| (a + m[0] as u64, b + m[1] as u64));
+        assert_eq!((ans, ab), (r.live_answered, r.abandoned));
+    }
+
+    #[test]
+    fn agents_who_leave_stop_taking_calls_and_lower_the_logged_in_time() {
+        // Progressive, 30 → 15 agents half-way: half the agent time after the
+        // change, so talk time falls and occupancy does not.
+        let mut cfg = Scenario::N3.config();
+        cfg.changes.agents.truncate(1);
+        let full = simulate(&Scenario::N1.config(), &ModeSpec::Progressive, 5).unwrap();
+        let r = simulate(&cfg, &ModeSpec::Progressive, 5).unwrap();
+        // Only a call placed for a ready agent who then left can be abandoned.
+        assert!(r.abandoned <= 3, "{}", r.abandoned);
+        assert!(
+            r.live_answered < full.live_answered * 9 / 10,
+            "{} {}",
+            r.live_answered,
+            full.live_answered
+        );
+        assert!((0.3..1.0).contains(&r.occupancy), "{}", r.occupancy);
+    }
+
+    #[test]
+    fn answer_rate_changes_show_in_the_answers_per_minute() {
+        let cfg = Scenario::N2.config();
+        let r = simulate(&cfg, &ModeSpec::Progressive, 6).unwrap();
+        let before: u32 = r.per_minute[..60].iter().map(|m| m[0]).sum();
+        let after: u32 = r.per_minute[60..].iter().map(|m| m[0]).sum();
+        // At 15 % an agent waits longer between answers than at 40 %.
+        assert!(after as f64 > before as f64 * 1.2, "{before} {after}");
+    }
+
+    #[test]
+    fn campaigns_sharing_agents_report_each_and_progressive_never_abandons() {
+        let cfg = Scenario::N4.config();
+        let r = simulate(&cfg, &ModeSpec::Progressive, 7).unwrap();
+        assert_eq!(r.campaigns.len(), 2);
+        assert_eq!(r.abandoned, 0);
+        let placed: u64 = r.campaigns.iter().map(|c| c.calls_placed).sum();
+        assert_eq!(placed, r.calls_placed);
+        let occ: f64 = r.campaigns.iter().map(|c| c.occupancy).sum();
+        assert!((occ - r.occupancy).abs() < 1e-9);
+        assert!(
+            r.campaigns.iter().all(|c| c.live_answered > 100),
+            "{:?}",
+            r.campaigns
+        );
     }
 }

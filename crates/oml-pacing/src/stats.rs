@@ -2,10 +2,38 @@
 //! wrap-up time distributions, learned from observed calls over a sliding
 //! window and starting from conservative priors. Fed identically by the live
 //! dialer (from AMI events) and by the simulator.
+//!
+//! The window forgets fast when the floor changes: every few observations the
+//! most recent ones are tested against the older ones (a two-sample z-test on
+//! the answer rate, and on the logarithms of ring, talk and wrap-up times);
+//! when they disagree beyond chance the older observations are dropped. The
+//! chance that a talk ends soon blends the empirical conditional survival
+//! with a fitted log-normal tail, so that a long call is never scored as
+//! certain to end, and wrap-up is counted as the distribution it is.
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
+
+use crate::fit::LogNormalFit;
+
+/// z beyond which recent observations are taken to disagree with older ones.
+const CHANGE_Z: f64 = 4.0;
+/// Recent stretches tested for a change of answer rate (attempts).
+const ANSWER_SPANS: [usize; 5] = [50, 100, 200, 400, 800];
+/// Recent stretches tested for a change of a time distribution (observations).
+const TIME_SPANS: [usize; 4] = [30, 60, 120, 240];
+/// Observations between two tests.
+const TEST_EVERY: u32 = 10;
+/// Pseudo-observations of the fitted tail blended into the empirical
+/// conditional survival of talk times.
+const TAIL_WEIGHT: f64 = 8.0;
+/// Points of the wrap-up distribution a talk's end is convolved with.
+const WRAP_POINTS: usize = 3;
+
+fn ln1(x: f64) -> f64 {
+    x.max(0.1).ln()
+}
 
 /// A sliding sample of the last `cap` observations, kept sorted for fast
 /// empirical distribution queries.
@@ -15,6 +43,9 @@ pub struct SlidingSample {
     fifo: VecDeque<f64>,
     sorted: Vec<f64>,
     sum: f64,
+    sum_log: f64,
+    sum_log2: f64,
+    since_test: u32,
 }
 
 impl SlidingSample {
@@ -26,7 +57,72 @@ impl SlidingSample {
             fifo: VecDeque::with_capacity(cap),
             sorted: Vec::with_capacity(cap),
             sum: 0.0,
+            sum_log: 0.0,
+            sum_log2: 0.0,
+            since_test: 0,
         }
+    }
+
+    /// Pushes `x` and tests the recent values against the older ones; when
+    /// they disagree, keeps only the recent ones. True when it forgot.
+    pub fn push_and_adapt(&mut self, x: f64) -> bool {
+        self.push(x);
+        self.since_test += 1;
+        if self.since_test < TEST_EVERY {
+            return false;
+        }
+        self.since_test = 0;
+        match self.shift_point() {
+            Some(k) => {
+                self.keep_last(k);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The shortest recent stretch whose log-mean differs from the rest's by
+    /// more than [`CHANGE_Z`] standard errors.
+    fn shift_point(&self) -> Option<usize> {
+        let n = self.fifo.len();
+        let var = (self.sum_log2 / n as f64 - (self.sum_log / n as f64).powi(2)).max(1e-6);
+        let mut recent = 0.0;
+        let mut taken = 0;
+        for &k in TIME_SPANS.iter().filter(|&&k| 2 * k <= n) {
+            recent += self
+                .fifo
+                .iter()
+                .rev()
+                .skip(taken)
+                .take(k - taken)
+                .map(|&x| ln1(x))
+                .sum::<f64>();
+            taken = k;
+            let old = (self.sum_log - recent) / (n - k) as f64;
+            let se = (var * (1.0 / k as f64 + 1.0 / (n - k) as f64)).sqrt();
+            if ((recent / k as f64 - old) / se).abs() > CHANGE_Z {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    /// Forgets all but the last `k` observations.
+    pub fn keep_last(&mut self, k: usize) {
+        while self.fifo.len() > k {
+            if let Some(old) = self.fifo.pop_front() {
+                self.sum -= old;
+                self.sum_log -= ln1(old);
+                self.sum_log2 -= ln1(old).powi(2);
+            }
+        }
+        self.sorted = self.fifo.iter().copied().collect();
+        self.sorted.sort_by(f64::total_cmp);
+    }
+
+    /// A log-normal fitted to the observations (at least 5).
+    pub fn fit(&self) -> Option<LogNormalFit> {
+        LogNormalFit::from_sums(self.fifo.len(), self.sum_log, self.sum_log2)
     }
 
     /// Adds one observation (non-finite values are ignored), evicting the oldest when full.
@@ -41,12 +137,16 @@ impl SlidingSample {
                     self.sorted.remove(i);
                 }
                 self.sum -= old;
+                self.sum_log -= ln1(old);
+                self.sum_log2 -= ln1(old).powi(2);
             }
         }
         let i = self.sorted.partition_point(|&v| v <= x);
         self.sorted.insert(i, x);
         self.fifo.push_back(x);
         self.sum += x;
+        self.sum_log += ln1(x);
+        self.sum_log2 += ln1(x).powi(2);
     }
 
     /// Number of observations held.
@@ -125,6 +225,8 @@ pub struct CallStats {
     ring_unanswered: SlidingSample,
     talk: SlidingSample,
     wrap: SlidingSample,
+    since_answer_test: u32,
+    changes: u64,
 }
 
 impl Default for CallStats {
@@ -148,7 +250,42 @@ impl CallStats {
             ring_unanswered: SlidingSample::new(window),
             talk: SlidingSample::new(window),
             wrap: SlidingSample::new(window),
+            since_answer_test: 0,
+            changes: 0,
         }
+    }
+
+    /// How many times the statistics found that the floor changed and forgot
+    /// the older observations (answer rate, ring, talk or wrap-up times).
+    pub fn changes_detected(&self) -> u64 {
+        self.changes
+    }
+
+    /// The shortest recent stretch of attempts whose answer rate differs from
+    /// the older attempts' by more than [`CHANGE_Z`] standard errors.
+    fn answer_shift(&self) -> Option<usize> {
+        let n = self.outcomes.len();
+        let mut recent = 0usize;
+        let mut taken = 0;
+        for &k in ANSWER_SPANS.iter().filter(|&&k| 2 * k <= n) {
+            recent += self
+                .outcomes
+                .iter()
+                .rev()
+                .skip(taken)
+                .take(k - taken)
+                .filter(|&&a| a)
+                .count();
+            taken = k;
+            let p_all = self.answered_in_window as f64 / n as f64;
+            let var = (p_all * (1.0 - p_all)).max(0.25 / n as f64);
+            let old = (self.answered_in_window - recent) as f64 / (n - k) as f64;
+            let se = (var * (1.0 / k as f64 + 1.0 / (n - k) as f64)).sqrt();
+            if ((recent as f64 / k as f64 - old) / se).abs() > CHANGE_Z {
+                return Some(k);
+            }
+        }
+        None
     }
 
     /// A call attempt ended ringing: answered by a live person after `ring_s`
@@ -160,23 +297,36 @@ impl CallStats {
             }
         }
         self.outcomes.push_back(answered);
-        if answered {
+        let forgot = if answered {
             self.answered_in_window += 1;
-            self.ring_answered.push(ring_s);
+            self.ring_answered.push_and_adapt(ring_s)
         } else {
-            self.ring_unanswered.push(ring_s);
-        }
+            self.ring_unanswered.push_and_adapt(ring_s)
+        };
+        self.changes += forgot as u64;
         self.attempts_total += 1;
+        self.since_answer_test += 1;
+        if self.since_answer_test >= TEST_EVERY {
+            self.since_answer_test = 0;
+            if let Some(k) = self.answer_shift() {
+                while self.outcomes.len() > k {
+                    if let Some(true) = self.outcomes.pop_front() {
+                        self.answered_in_window -= 1;
+                    }
+                }
+                self.changes += 1;
+            }
+        }
     }
 
     /// An agent finished talking after `talk_s` seconds.
     pub fn record_talk(&mut self, talk_s: f64) {
-        self.talk.push(talk_s);
+        self.changes += self.talk.push_and_adapt(talk_s) as u64;
     }
 
     /// An agent finished wrap-up after `wrap_s` seconds.
     pub fn record_wrap_up(&mut self, wrap_s: f64) {
-        self.wrap.push(wrap_s);
+        self.changes += self.wrap.push_and_adapt(wrap_s) as u64;
     }
 
     /// Attempts observed since the start.
@@ -191,7 +341,10 @@ impl CallStats {
 
     /// Estimated live-answer rate (prior blended in), in (0, 1].
     pub fn answer_rate(&self) -> f64 {
-        let w = self.priors.answer_rate_weight;
+        // The prior counts fully while learning, then fades to a tenth so
+        // that a window shortened by a change follows the new rate.
+        let fade = (self.attempts_total as f64 / 200.0).clamp(0.0, 0.9);
+        let w = self.priors.answer_rate_weight * (1.0 - fade);
         let p = (self.answered_in_window as f64 + self.priors.answer_rate * w)
             / (self.outcomes.len() as f64 + w);
         p.clamp(0.01, 1.0)
@@ -293,45 +446,100 @@ impl CallStats {
 
     /// Probability that an agent talking for `elapsed_s` seconds is free
     /// (talk and wrap-up done) within `horizon_s` seconds, from the talk-time
-    /// distribution conditioned on the elapsed time.
+    /// distribution conditioned on the elapsed time and the wrap-up
+    /// distribution.
     pub fn p_talk_ends_within(&self, elapsed_s: f64, horizon_s: f64) -> f64 {
-        let h = horizon_s - self.mean_wrap_up();
-        if h <= 0.0 {
-            return 0.0;
+        let mut out = [0.0];
+        self.p_free_within(elapsed_s, &[horizon_s], &mut out);
+        out[0]
+    }
+
+    /// [`CallStats::p_talk_ends_within`] for several horizons at once (the
+    /// costly parts are shared): `out[i]` for `horizons_s[i]`.
+    pub fn p_free_within(&self, elapsed_s: f64, horizons_s: &[f64], out: &mut [f64]) {
+        let wraps = self.wrap_points();
+        let talk = TalkEnd::new(&self.talk, elapsed_s, self.mean_talk());
+        for (o, &h) in out.iter_mut().zip(horizons_s) {
+            *o = wraps.iter().map(|&w| talk.within(h - w)).sum::<f64>() / wraps.len() as f64;
         }
-        conditional_within(&self.talk, elapsed_s, h, self.mean_talk())
+    }
+
+    /// Points (quantiles) of the wrap-up distribution; `[0]` before any is observed.
+    fn wrap_points(&self) -> Vec<f64> {
+        if self.wrap.is_empty() {
+            return vec![0.0];
+        }
+        (0..WRAP_POINTS)
+            .map(|i| {
+                self.wrap
+                    .quantile((i as f64 + 0.5) / WRAP_POINTS as f64)
+                    .unwrap_or(0.0)
+            })
+            .collect()
     }
 
     /// Probability that an agent in wrap-up for `elapsed_s` seconds is free within `horizon_s`.
     pub fn p_wrap_up_ends_within(&self, elapsed_s: f64, horizon_s: f64) -> f64 {
-        if horizon_s <= 0.0 {
+        if horizon_s <= 0.0 || self.wrap.is_empty() {
             return 0.0;
         }
-        if self.wrap.is_empty() {
-            return 0.0;
-        }
-        conditional_within(&self.wrap, elapsed_s, horizon_s, self.mean_wrap_up())
+        TalkEnd::new(&self.wrap, elapsed_s, self.mean_wrap_up()).within(horizon_s)
     }
 }
 
-/// P(X ≤ e + h | X > e) from an empirical sample; beyond the sample's range an
-/// exponential tail with the sample mean is assumed (memoryless, cautious).
-fn conditional_within(s: &SlidingSample, e: f64, h: f64, mean: f64) -> f64 {
-    let tail = |h: f64| 1.0 - (-h / mean.max(1e-3)).exp();
-    if s.len() < 5 {
-        return tail(h);
+/// P(X ≤ e + h | X > e) for one elapsed time e and several h: the empirical
+/// conditional survival blended with a fitted log-normal's, the fit weighing
+/// [`TAIL_WEIGHT`] observations; beyond the sample only the fit speaks.
+struct TalkEnd<'a> {
+    s: &'a SlidingSample,
+    e: f64,
+    above_e: usize,
+    fit: Option<(LogNormalFit, f64)>,
+    mean: f64,
+}
+
+impl<'a> TalkEnd<'a> {
+    fn new(s: &'a SlidingSample, e: f64, mean: f64) -> Self {
+        let fit = s.fit().map(|f| (f, f.survival(e)));
+        TalkEnd {
+            s,
+            e,
+            above_e: s.count_gt(e),
+            fit,
+            mean,
+        }
     }
-    let above_e = s.count_gt(e);
-    if above_e == 0 {
-        return tail(h);
+
+    fn within(&self, h: f64) -> f64 {
+        if h <= 0.0 {
+            return 0.0;
+        }
+        let (fit, s_e) = match self.fit {
+            Some(f) if self.s.len() >= 5 => f,
+            // Too little data: an exponential with the mean (memoryless, cautious).
+            _ => return 1.0 - (-h / self.mean.max(1e-3)).exp(),
+        };
+        let p_fit = if s_e > 1e-300 {
+            (1.0 - fit.survival(self.e + h) / s_e).clamp(0.0, 1.0)
+        } else {
+            1.0 - (-h / self.mean.max(1e-3)).exp()
+        };
+        let n = self.above_e as f64;
+        let p_emp = if self.above_e == 0 {
+            0.0
+        } else {
+            (self.above_e - self.s.count_gt(self.e + h)) as f64 / n
+        };
+        let p = (n * p_emp + TAIL_WEIGHT * p_fit) / (n + TAIL_WEIGHT);
+        // Never certain: as many as the sample holds above e, one might stay.
+        p.min(1.0 - 0.5 / (n + TAIL_WEIGHT + 1.0))
     }
-    let above_eh = s.count_gt(e + h);
-    ((above_e - above_eh) as f64 / above_e as f64).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fit::LogNormalFit;
 
     #[test]
     fn sliding_sample_keeps_the_last_values_sorted() {
@@ -363,15 +571,86 @@ mod tests {
     fn talk_conditioning_uses_elapsed_time() {
         let mut st = CallStats::default();
         for i in 0..=100 {
-            st.record_talk(40.0 + 0.2 * i as f64); // U(40,60)-like
+            st.record_talk(40.0 + 0.2 * ((i * 37) % 101) as f64); // U(40,60)-like, in no order
         }
-        // Just started: cannot end within 20 s.
-        assert_eq!(st.p_talk_ends_within(0.0, 20.0), 0.0);
-        // At 50 s elapsed, half of the remaining mass ends within 5 s.
+        // Just started: all but cannot end within 20 s.
+        assert!(st.p_talk_ends_within(0.0, 20.0) < 0.01);
+        // At 50 s elapsed, about half of the remaining mass ends within 5 s.
         let p = st.p_talk_ends_within(50.0, 5.0);
-        assert!((p - 0.5).abs() < 0.05, "{p}");
-        // At 55 s elapsed, everything ends within 10 s.
-        assert_eq!(st.p_talk_ends_within(55.0, 10.0), 1.0);
+        assert!((p - 0.5).abs() < 0.08, "{p}");
+        // At 55 s elapsed, nearly everything ends within 10 s, but not surely.
+        let p = st.p_talk_ends_within(55.0, 10.0);
+        assert!(p > 0.9 && p < 1.0, "{p}");
+    }
+
+    #[test]
+    fn a_long_call_in_a_heavy_tail_is_never_certain_to_end() {
+        // Log-normal talks (mean 100 s, sd 300 s): a call 778 s in, beyond
+        // nearly all the sample, has a small chance to end within 29 s.
+        let mut st = CallStats::default();
+        let f = LogNormalFit {
+            mu: 100f64.ln() - 0.5 * 10f64.ln(),
+            sigma: 10f64.ln().sqrt(),
+        };
+        for i in 0..2000 {
+            // Quantiles of the distribution, in a scrambled order.
+            let q = ((i * 7919) % 2000) as f64 / 2000.0 + 0.00025;
+            let mut lo = 0.0f64;
+            let mut hi = 1e6f64;
+            for _ in 0..80 {
+                let mid = 0.5 * (lo + hi);
+                if 1.0 - f.survival(mid) < q {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            st.record_talk(lo);
+        }
+        let p = st.p_talk_ends_within(778.0, 29.0);
+        assert!(p > 0.0 && p < 0.3, "{p}");
+        assert!(st.p_talk_ends_within(1.0e5, 29.0) < 0.99);
+    }
+
+    #[test]
+    fn wrap_up_delays_the_moment_an_agent_is_free() {
+        let mut st = CallStats::default();
+        for i in 0..=100 {
+            st.record_talk(40.0 + 0.2 * ((i * 37) % 101) as f64);
+        }
+        let before = st.p_talk_ends_within(50.0, 12.0);
+        for i in 0..100 {
+            st.record_wrap_up(5.0 + 0.1 * ((i * 37) % 100) as f64); // U(5,15)
+        }
+        let after = st.p_talk_ends_within(50.0, 12.0);
+        assert!(after < before - 0.2, "{before} {after}");
+    }
+
+    #[test]
+    fn a_change_of_answer_rate_is_followed_within_a_few_hundred_attempts() {
+        let mut st = CallStats::default();
+        for i in 0..2000 {
+            st.record_attempt(i % 5 < 2, 10.0); // 40 %
+        }
+        assert!((st.answer_rate() - 0.4).abs() < 0.02);
+        let seen = st.changes_detected();
+        for i in 0..150 {
+            st.record_attempt(i % 20 < 3, 10.0); // 15 %
+        }
+        assert!(st.changes_detected() > seen);
+        assert!(st.answer_rate() < 0.25, "{}", st.answer_rate());
+    }
+
+    #[test]
+    fn steady_calls_raise_no_change() {
+        let mut st = CallStats::default();
+        for i in 0..5000u64 {
+            // A deterministic but irregular 30 % sequence and talk times.
+            let x = (i.wrapping_mul(2654435761) % 1000) as f64 / 1000.0;
+            st.record_attempt(x < 0.3, 5.0 + 10.0 * x);
+            st.record_talk(60.0 + 120.0 * x);
+        }
+        assert_eq!(st.changes_detected(), 0);
     }
 
     #[test]

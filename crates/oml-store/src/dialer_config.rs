@@ -2,6 +2,9 @@
 //! and their reschedule rules. Validation happens here, before anything is
 //! stored, so a bad value is refused when configured, never at dial time.
 
+use crate::ami_values::{
+    check_dial_string, check_dialplan_name, check_extension, check_header_value, check_secret_value,
+};
 use crate::{now_ms, on_pool, Result, Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -65,9 +68,11 @@ impl ServerSpec {
         if self.ami_user.trim().is_empty() {
             return Err(StoreError::invalid("AMI user", "it is empty"));
         }
+        check_header_value("AMI user", &self.ami_user)?;
         if self.ami_secret.expose_secret().is_empty() {
             return Err(StoreError::invalid("AMI secret", "it is empty"));
         }
+        check_secret_value("AMI secret", self.ami_secret.expose_secret())?;
         Ok(())
     }
 }
@@ -136,12 +141,8 @@ impl TrunkSpec {
                 ),
             ));
         }
-        if self.dial_string.contains(char::is_whitespace) {
-            return Err(StoreError::invalid(
-                "dial string",
-                "it must not contain spaces",
-            ));
-        }
+        check_dial_string("dial string", &self.dial_string)?;
+        check_header_value("caller ID", &self.caller_id)?;
         if self.max_channels < 1 {
             return Err(StoreError::invalid("max channels", "must be at least 1"));
         }
@@ -432,6 +433,12 @@ impl CampaignSpec {
                 "give the context and extension that connect answered calls to agents",
             ));
         }
+        check_dialplan_name("delivery context", &self.delivery_context)?;
+        check_extension("delivery extension", &self.delivery_exten)?;
+        if !self.queue_name.is_empty() {
+            check_dialplan_name("queue", &self.queue_name)?;
+        }
+        check_header_value("caller ID", &self.caller_id)?;
         if !(0.0..=1.0).contains(&self.max_abandon_rate) || self.max_abandon_rate.is_nan() {
             return Err(StoreError::invalid(
                 "max abandon rate",

@@ -8,6 +8,7 @@
 //! `migrations/postgres` with the same version numbers and are applied when
 //! the store is opened.
 
+pub mod ami_values;
 mod api_tokens;
 mod audit;
 mod contacts;
@@ -127,15 +128,20 @@ impl Location {
     }
 }
 
-/// Replaces the password of a `scheme://user:password@host/...` URL with `***`.
+/// Query parameters of a connection URL whose value is a credential.
+const SECRET_PARAMS: &[&str] = &["password", "sslpassword", "pass", "passwd", "secret"];
+
+/// A connection URL safe to show: the password of its user-info and the
+/// value of every credential query parameter (`password=`, `sslpassword=`)
+/// become `***`. The one function for every URL oml prints or logs.
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return "<malformed URL>".into();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    match authority.rfind('@') {
+    let authority = match authority.rfind('@') {
         Some(at) => {
             let userinfo = &authority[..at];
             let user = userinfo.split(':').next().unwrap_or("");
@@ -144,16 +150,94 @@ pub fn redact_url(url: &str) -> String {
             } else {
                 user.to_string()
             };
-            format!(
-                "{}://{}@{}{}",
-                &url[..scheme_end],
-                shown,
-                &authority[at + 1..],
-                &rest[authority_end..]
-            )
+            format!("{shown}@{}", &authority[at + 1..])
         }
-        None => url.to_string(),
+        None => authority.to_string(),
+    };
+    let tail = &rest[authority_end..];
+    let (before_query, query) = match tail.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (tail, None),
+    };
+    let mut out = format!("{}://{authority}{before_query}", &url[..scheme_end]);
+    if let Some(q) = query {
+        let (q, fragment) = match q.split_once('#') {
+            Some((q, f)) => (q, Some(f)),
+            None => (q, None),
+        };
+        out.push('?');
+        let params: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_param(k) => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+        if let Some(f) = fragment {
+            out.push('#');
+            out.push_str(f);
+        }
     }
+    out
+}
+
+fn is_secret_param(key: &str) -> bool {
+    let key = percent_decode(key).to_ascii_lowercase();
+    SECRET_PARAMS.contains(&key.as_str())
+}
+
+/// `%XX` sequences decoded (invalid ones kept as written).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every credential a URL holds, as written and percent-decoded: what must
+/// never appear in a message about it.
+fn url_secrets(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(scheme_end) = url.find("://") else {
+        return out;
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    if let Some(at) = authority.rfind('@') {
+        if let Some((_, pw)) = authority[..at].split_once(':') {
+            out.push(pw.to_string());
+        }
+    }
+    if let Some((_, q)) = rest[authority_end..].split_once('?') {
+        let q = q.split('#').next().unwrap_or("");
+        for pair in q.split('&') {
+            if let Some((k, v)) = pair.split_once('=') {
+                if is_secret_param(k) {
+                    out.push(v.to_string());
+                }
+            }
+        }
+    }
+    let decoded: Vec<String> = out.iter().map(|s| percent_decode(s)).collect();
+    out.extend(decoded);
+    out.retain(|s| !s.is_empty());
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out.dedup();
+    out
 }
 
 /// Whether [`Store::open`] may create a database that does not exist yet.
@@ -357,11 +441,11 @@ async fn open_postgres(url: &str) -> Result<PgPool> {
     }
     let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl {
         url: redact_url(url),
-        reason: scrub(&e.to_string(), url),
+        reason: scrub_url(&e.to_string(), url),
     })?;
     let connect_error = |e: sqlx::Error| StoreError::Connect {
         target: redact_url(url),
-        reason: scrub(&e.to_string(), url),
+        reason: scrub_url(&e.to_string(), url),
     };
     // One direct connection first: a pool would hide "connection refused" or
     // "password authentication failed" behind a generic time-out.
@@ -381,23 +465,14 @@ async fn open_postgres(url: &str) -> Result<PgPool> {
         .map_err(connect_error)
 }
 
-/// Removes the URL (and so its password) from a driver message, should the
-/// driver have quoted it.
-fn scrub(message: &str, url: &str) -> String {
+/// Removes the URL and every credential it holds from a message (a driver
+/// error may quote either).
+pub fn scrub_url(message: &str, url: &str) -> String {
     let mut out = message.replace(url, &redact_url(url));
-    if let Some(pw) = url_password(url) {
-        if !pw.is_empty() {
-            out = out.replace(pw, "***");
-        }
+    for secret in url_secrets(url) {
+        out = out.replace(&secret, "***");
     }
     out
-}
-
-fn url_password(url: &str) -> Option<&str> {
-    let rest = &url[url.find("://")? + 3..];
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    userinfo.split_once(':').map(|(_, pw)| pw)
 }
 
 /// Milliseconds since the Unix epoch, UTC: the unit of every stored timestamp.
@@ -424,7 +499,48 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://db/oml"), "postgres://db/oml");
         assert_eq!(redact_url("nonsense"), "<malformed URL>");
-        assert_eq!(url_password("postgres://a:b@c/d"), Some("b"));
+        assert_eq!(url_secrets("postgres://a:b@c/d"), ["b"]);
+    }
+
+    /// Issue 16: a password given as a query parameter was echoed.
+    #[test]
+    fn redacts_every_credential_form() {
+        for (url, shown) in [
+            (
+                "postgres://u@127.0.0.1:1/x?password=topsecret",
+                "postgres://u@127.0.0.1:1/x?password=***",
+            ),
+            (
+                "postgresql://u:pw1@h/x?sslmode=require&sslpassword=topsecret&PassWord=topsecret#f",
+                "postgresql://u:***@h/x?sslmode=require&sslpassword=***&PassWord=***#f",
+            ),
+            (
+                "postgres://h/x?pass%77ord=topsecret",
+                "postgres://h/x?pass%77ord=***",
+            ),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+        let url = "postgres://u@h/x?password=top%20secret";
+        let msg = format!("error with {url}: password \"top secret\" refused");
+        let scrubbed = scrub_url(&msg, url);
+        assert!(!scrubbed.contains("top"), "{scrubbed}");
+    }
+
+    /// Opening a store with a password in the query says what failed and
+    /// never shows the password.
+    #[tokio::test]
+    async fn connect_errors_hide_query_passwords() {
+        for url in [
+            "postgres://u@127.0.0.1:1/x?password=topsecret",
+            "postgres://u@127.0.0.1:1/x?sslmode=bogus&password=topsecret",
+            "postgres://u:topsecret@127.0.0.1:1/x?port=notanumber",
+        ] {
+            let loc = Location::from_args(Path::new("x"), Some(url));
+            let e = Store::open(&loc, OpenMode::Existing).await.unwrap_err();
+            let shown = format!("{e} {e:?} {loc:?} {}", loc.describe());
+            assert!(!shown.contains("topsecret"), "{shown}");
+        }
     }
 
     #[test]

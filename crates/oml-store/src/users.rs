@@ -303,6 +303,29 @@ impl Store {
         .rows_affected());
         not_found_if_zero(n, username)
     }
+
+    /// Puts back a password hash read before with [`Store::user_by_name`]:
+    /// how a password change is undone without knowing the old password.
+    pub async fn restore_password_hash(
+        &self,
+        username: &str,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        let n = on_pool!(self, |p| {
+            sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE username = $4"
+        )
+        .bind(hash)
+        .bind(must_change)
+        .bind(now_ms())
+        .bind(username)
+        .execute(p)
+        .await?
+        .rows_affected()
+        });
+        not_found_if_zero(n, username)
+    }
 }
 
 fn not_found_if_zero(rows: u64, username: &str) -> Result<()> {

@@ -102,3 +102,62 @@ async fn bad_configuration_is_refused_and_stores_nothing() {
         assert_eq!(s.trunks().await.unwrap().len(), 1);
     }
 }
+
+/// A value that would end an AMI header early (issue 16: a caller ID with
+/// CR/LF stopped the dialer of every campaign on the server) is refused when
+/// stored, by every path, naming the field; nothing is changed.
+#[tokio::test]
+async fn values_sent_to_asterisk_cannot_carry_line_breaks() {
+    for t in backends().await {
+        let s = &t.store;
+        s.create_server(&server("pbx1")).await.unwrap();
+        s.create_trunk(&trunk("t", Some("pbx1"))).await.unwrap();
+        s.create_campaign(&CampaignSpec::new("c", "t"))
+            .await
+            .unwrap();
+        let injected = "\"Sales\" <5550000>\r\nAction: Hangup";
+
+        let mut bad = trunk("t", Some("pbx1"));
+        bad.caller_id = injected.into();
+        let e = s.update_trunk("t", &bad).await.unwrap_err().to_string();
+        assert!(e.contains("caller ID"), "{}: {e}", t.label);
+        bad.name = "t2".into();
+        assert!(s.create_trunk(&bad).await.is_err());
+        assert_eq!(s.trunk_by_name("t").await.unwrap().unwrap().caller_id, "");
+
+        type Spoil = fn(&mut CampaignSpec);
+        let fields: [(&str, Spoil); 4] = [
+            ("caller ID", |c| c.caller_id = "x\ny".into()),
+            ("delivery context", |c| {
+                c.delivery_context = "oml\r\nAction: Logoff".into()
+            }),
+            ("delivery extension", |c| c.delivery_exten = "1\n".into()),
+            ("queue", |c| c.queue_name = "sales\r\n".into()),
+        ];
+        for (field, spoil) in fields {
+            let mut c = CampaignSpec::new("c", "t");
+            spoil(&mut c);
+            let e = s.update_campaign("c", &c).await.unwrap_err().to_string();
+            assert!(e.contains(field), "{}: {field}: {e}", t.label);
+            c.name = "c2".into();
+            assert!(s.create_campaign(&c).await.is_err(), "{field}");
+        }
+        let stored = s.campaign_by_name("c").await.unwrap().unwrap();
+        assert_eq!(stored.delivery_context, "oml-campaign");
+        assert_eq!(stored.caller_id, "");
+        assert_eq!(s.campaigns().await.unwrap().len(), 1, "{}", t.label);
+
+        let mut srv = server("pbx1");
+        srv.ami_user = "oml\r\nSecret: x".into();
+        let e = s.update_server("pbx1", &srv).await.unwrap_err().to_string();
+        assert!(e.contains("AMI user"), "{e}");
+        let mut srv = server("pbx1");
+        srv.ami_secret = SecretString::from("pw\r\nAction: Logoff".to_string());
+        let e = s.update_server("pbx1", &srv).await.unwrap_err().to_string();
+        assert!(e.contains("AMI secret") && !e.contains("pw"), "{e}");
+        assert_eq!(
+            s.server_by_name("pbx1").await.unwrap().unwrap().ami_user,
+            "omnileadsami"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //!
 //! Other crates add pages and APIs by building their own
 //! `Router<AppState>` and passing it to [`build_router`]; every route then
-//! goes through the same [`session`] middleware (who is logged in, CSRF on
+//! goes through the same [`middleware`] (who is logged in, CSRF on
 //! every state-changing request, login required outside the public paths,
 //! must-change-password) and the same error-to-HTTP mapping ([`WebError`]).
 //! Role checks are extractors ([`auth::AdminUser`], [`auth::SupervisorUser`],
@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod forms;
 pub mod login;
+pub mod middleware;
 pub mod net;
 pub mod pages;
 pub mod server;
@@ -47,7 +48,7 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::console_middleware,
+            middleware::console_middleware,
         ))
         .with_state(state)
 }

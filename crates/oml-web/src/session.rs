@@ -1,11 +1,6 @@
-//! The middleware every request goes through, and the session cookies.
-//!
-//! For each request it works out the client address (trusting
-//! `X-Forwarded-For` only from configured proxies), loads the server-side
-//! session (idle expiry), checks the CSRF token of every state-changing
-//! request, sends anonymous visitors of non-public paths to the login page,
-//! holds users who must change their password on that page, and renders
-//! error pages and security headers on the way out.
+//! Session cookies and what a request carries: the [`RequestCtx`] the
+//! middleware ([`crate::middleware`]) builds for every request, the random
+//! tokens, the flash message and starting or ending a login session.
 //!
 //! Cookies: `oml_session` (random token; only its SHA-256 is stored),
 //! `oml_csrf` (anti-CSRF token for the forms shown before login: the login
@@ -13,31 +8,22 @@
 //! after a redirect). All are `HttpOnly; SameSite=Lax`, plus `Secure` when
 //! the console is reached over HTTPS.
 
-use crate::error::ErrorPage;
-use crate::{net, AppState, WebError};
-use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use crate::{AppState, WebError};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use oml_store::web::WebSession;
 use oml_store::User;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
 pub const SESSION_COOKIE: &str = "oml_session";
 pub const PRE_CSRF_COOKIE: &str = "oml_csrf";
 pub const FLASH_COOKIE: &str = "oml_flash";
 /// The form field (or `X-CSRF-Token` header) that carries the token.
 pub const CSRF_FIELD: &str = "csrf_token";
-/// A session is written back to the database at most this often.
-const TOUCH_EVERY_MS: i64 = 60_000;
-/// The largest form body the middleware reads to find the CSRF token.
-const MAX_FORM_BYTES: usize = 1 << 20;
-/// Paths a user who must change the password may still open.
-const MUST_CHANGE_ALLOWED: &[&str] = &["/account/password", "/logout"];
 
 /// A logged-in user and their session.
 #[derive(Clone, Debug)]
@@ -94,7 +80,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn is_token(v: &str) -> bool {
+pub(crate) fn is_token(v: &str) -> bool {
     v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -130,7 +116,7 @@ fn encode_flash(f: &Flash) -> String {
     hex::encode(format!("{}:{}", f.level, msg))
 }
 
-fn decode_flash(v: &str) -> Option<Flash> {
+pub(crate) fn decode_flash(v: &str) -> Option<Flash> {
     let text = String::from_utf8(hex::decode(v).ok()?).ok()?;
     let (level, message) = text.split_once(':')?;
     let level = match level {
@@ -185,245 +171,6 @@ pub fn end_session_cookie(ctx: &RequestCtx) -> HeaderValue {
     cookie(SESSION_COOKIE, "", Some(0), ctx.secure)
 }
 
-/// The CSRF token a request carries: `X-CSRF-Token`, or the `csrf_token`
-/// field of a URL-encoded form body, or (for multipart uploads, whose body
-/// is not read here) of the query string.
-fn provided_csrf(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
-    if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return Some(v.to_string());
-    }
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let source: &[u8] = if ctype.starts_with("application/x-www-form-urlencoded") {
-        body
-    } else if ctype.starts_with("multipart/form-data") {
-        query.unwrap_or("").as_bytes()
-    } else {
-        return None;
-    };
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(source)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v)
-}
-
-/// True when an `Origin` header names another site than `Host`.
-fn cross_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    if origin == "null" {
-        return true;
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-    !origin_host.eq_ignore_ascii_case(host)
-}
-
-/// The console middleware (see the module documentation).
-pub async fn console_middleware(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    match handle(&state, req, next).await {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Response, WebError> {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let headers = req.headers();
-    let trusted = &state.config().web.trusted_proxies;
-    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let client_ip = net::client_ip(peer, header_str("x-forwarded-for"), trusted);
-    let secure =
-        state.serves_tls() || net::forwarded_https(peer, header_str("x-forwarded-proto"), trusted);
-    let cookies = parse_cookies(headers);
-    let now = oml_store::now_ms();
-    let idle_ms = i64::try_from(state.config().web.session_idle_seconds)
-        .unwrap_or(i64::MAX / 1000)
-        .saturating_mul(1000);
-
-    // The session, if any and still fresh.
-    let mut expired = false;
-    let mut auth = None;
-    if let Some(token) = cookies.get(SESSION_COOKIE).filter(|t| is_token(t)) {
-        let hash = token_hash(token);
-        match state.store().web_session(&hash).await? {
-            Some((s, u)) if s.last_seen_at.saturating_add(idle_ms) >= now && u.active => {
-                if now - s.last_seen_at > TOUCH_EVERY_MS {
-                    state.store().touch_web_session(&hash, now).await?;
-                }
-                auth = Some(Authed {
-                    user: u,
-                    session: s,
-                });
-            }
-            Some(_) => {
-                state.store().delete_web_session(&hash).await?;
-                expired = true;
-            }
-            None => expired = true,
-        }
-    }
-    let (pre_csrf, new_pre_csrf) = match cookies.get(PRE_CSRF_COOKIE).filter(|t| is_token(t)) {
-        Some(t) => (t.clone(), false),
-        None => (random_token(), true),
-    };
-    let csrf_token = auth
-        .as_ref()
-        .map(|a| a.session.csrf_token.clone())
-        .unwrap_or_else(|| pre_csrf.clone());
-    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
-    let flash = if is_get {
-        cookies.get(FLASH_COOKIE).and_then(|v| decode_flash(v))
-    } else {
-        None
-    };
-    let path = req.uri().path().to_string();
-
-    // CSRF: every state-changing request carries the token.
-    let safe_method = is_get || req.method() == Method::OPTIONS;
-    // The API authenticates by bearer token only (never by cookie), so a
-    // forged cross-site request gains nothing there: no CSRF token needed.
-    let api_call = path.starts_with(crate::api::API_PREFIX)
-        || (headers.contains_key(header::AUTHORIZATION)
-            && !cookies.contains_key(SESSION_COOKIE)
-            && !cookies.contains_key(PRE_CSRF_COOKIE));
-    if !safe_method && !api_call {
-        if cross_origin(req.headers()) {
-            return Err(WebError::Csrf);
-        }
-        // Before login the token is double-submitted: the cookie must have
-        // come with the request, not been made up just now.
-        if auth.is_none() && new_pre_csrf {
-            return Err(WebError::Csrf);
-        }
-        // An upload's body (multipart) stays unread: its token is in the
-        // query string, and the handler streams the file with its own limit.
-        let multipart = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with("multipart/form-data"));
-        let (parts, body) = req.into_parts();
-        let (bytes, body) = if multipart {
-            (axum::body::Bytes::new(), body)
-        } else {
-            let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-                .await
-                .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
-            (bytes.clone(), Body::from(bytes))
-        };
-        let provided = provided_csrf(&parts.headers, parts.uri.query(), &bytes);
-        if !provided.is_some_and(|p| constant_time_eq(p.as_bytes(), csrf_token.as_bytes())) {
-            tracing::info!(%path, ip = %client_ip, "request refused: missing or wrong CSRF token");
-            return Err(WebError::Csrf);
-        }
-        req = Request::from_parts(parts, body);
-    }
-
-    let ctx = RequestCtx {
-        client_ip,
-        secure,
-        auth,
-        csrf_token,
-        flash,
-        path: path.clone(),
-    };
-
-    // Access: login required outside the public paths.
-    let early: Option<Response> = match &ctx.auth {
-        None if !state.is_public(&path) => Some(if expired {
-            redirect_with_flash(&ctx, "/login", "info", "Your session ended. Log in again.")
-        } else {
-            Redirect::to("/login").into_response()
-        }),
-        Some(a)
-            if a.user.must_change_password
-                && !MUST_CHANGE_ALLOWED.contains(&path.as_str())
-                && !path.starts_with("/static/") =>
-        {
-            Some(Redirect::to("/account/password").into_response())
-        }
-        _ => None,
-    };
-    let mut resp = match early {
-        Some(r) => r,
-        None => {
-            req.extensions_mut().insert(ctx.clone());
-            next.run(req).await
-        }
-    };
-
-    // An error page in the layout.
-    if let Some(page) = resp.extensions().get::<ErrorPage>().cloned() {
-        let body = crate::pages::render_error(state, &ctx, &page);
-        let extra: Vec<(header::HeaderName, HeaderValue)> = resp
-            .headers()
-            .iter()
-            .filter(|(k, _)| *k == header::SET_COOKIE || *k == header::RETRY_AFTER)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        resp = (page.status, axum::response::Html(body)).into_response();
-        for (k, v) in extra {
-            resp.headers_mut().append(k, v);
-        }
-    }
-
-    let h = resp.headers_mut();
-    if new_pre_csrf && !path.starts_with(crate::api::API_PREFIX) {
-        h.append(
-            header::SET_COOKIE,
-            cookie(PRE_CSRF_COOKIE, &pre_csrf, None, secure),
-        );
-    }
-    if ctx.flash.is_some() && resp.status() == StatusCode::OK {
-        let sets_flash = resp
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
-        if !sets_flash {
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                cookie(FLASH_COOKIE, "", Some(0), secure),
-            );
-        }
-    }
-    let h = resp.headers_mut();
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'",
-            ),
-        );
-    }
-    if !path.starts_with("/static/") && !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    Ok(resp)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,47 +194,6 @@ mod tests {
         let c = cookie("a", "", Some(0), false);
         let s = c.to_str().unwrap();
         assert!(!s.contains("Secure") && s.contains("Max-Age=0"));
-    }
-
-    #[test]
-    fn csrf_token_found_in_header_form_or_multipart_query() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        assert_eq!(
-            provided_csrf(&h, None, b"a=1&csrf_token=xyz"),
-            Some("xyz".into())
-        );
-        assert_eq!(provided_csrf(&h, None, b"a=1"), None);
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("multipart/form-data; boundary=x"),
-        );
-        assert_eq!(
-            provided_csrf(&h, Some("csrf_token=q"), b"whatever"),
-            Some("q".into())
-        );
-        h.insert("x-csrf-token", HeaderValue::from_static("hdr"));
-        assert_eq!(provided_csrf(&h, None, b""), Some("hdr".into()));
-    }
-
-    #[test]
-    fn origin_must_match_host() {
-        let mut h = HeaderMap::new();
-        assert!(!cross_origin(&h));
-        h.insert(header::HOST, HeaderValue::from_static("console:8080"));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://console:8080"),
-        );
-        assert!(!cross_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(cross_origin(&h));
     }
 
     #[test]

@@ -9,6 +9,10 @@ use secrecy::SecretString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+/// Environment variable holding an AMI secret (never a flag): read by
+/// `oml asterisk check|add|edit` and served by `oml pbxsim`.
+pub const AMI_SECRET_ENV: &str = "OML_AMI_SECRET";
+
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum LogFormat {
     /// Readable lines for a terminal.
@@ -107,12 +111,12 @@ pub fn generate_password() -> SecretString {
     SecretString::from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20))
 }
 
-/// Who is acting, for the audit log, when a command runs from the shell.
-pub fn cli_actor() -> String {
-    let user = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
+/// The campaign named `name`, or an error saying where to look.
+pub async fn find_campaign(store: &Store, name: &str) -> Result<oml_store::Campaign> {
+    store
+        .campaign_by_name(name)
+        .await?
+        .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))
 }
 
 /// Asks before a command changes the installation: unless `yes`, the

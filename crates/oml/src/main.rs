@@ -1,8 +1,10 @@
 //! The `oml` command: thin glue between the command line and the crates that
 //! do the work. Each subcommand lives in `commands/<name>.rs`.
 
+mod actor;
 mod cli;
 mod commands;
+mod output;
 mod running;
 
 use clap::{Parser, Subcommand};
@@ -85,6 +87,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(run(cli));
     match result {
         Ok(code) => code,
+        // The reader of our output went away (`oml ... | head`): it has
+        // what it wanted; stop quietly.
+        Err(e) if output::closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", cli::one_line(&e));
             ExitCode::FAILURE

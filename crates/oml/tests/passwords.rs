@@ -171,6 +171,9 @@ fn passwords_move_together_or_not_at_all() {
         ))
         .stdout(predicate::str::contains(NEW_AMI).not())
         .stdout(predicate::str::contains(OLD_AMI).not())
+        .stdout(predicate::str::contains(
+            "undo    console   user admin: its current password hash",
+        ))
         .stdout(predicate::str::contains("dry run: nothing changed"));
     let after_dry = state(&data, &root);
     assert_eq!(after_dry.manager_conf, before.manager_conf);

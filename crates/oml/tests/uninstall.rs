@@ -47,7 +47,8 @@ fn install(url: Option<String>) -> Install {
         data: tmp.path().join("data"),
         root: tmp.path().join("root"),
         inventory: tmp.path().join("inventory"),
-        prefix: tmp.path().join("opt/omnileads"),
+        // The inventory's install_prefix, under the configuration root.
+        prefix: tmp.path().join("root/opt/omnileads-test"),
         url,
         tmp,
     };
@@ -66,20 +67,23 @@ fn install(url: Option<String>) -> Install {
             "[omnileads-aio]\n{host} ansible_connection=local ansible_user=root ansible_host=127.0.0.1\n\n\
              [everyone:children]\nomnileads-aio\n\n[everyone:vars]\n\
              postgres_password=pg-secret-1\nadmin_pass=admin-secret-1\nami_password=ami-secret-1\n\
-             install_prefix={}/\n",
-            i.prefix.display()
+             install_prefix=/opt/omnileads-test/\n"
         ),
     )
     .unwrap();
-    std::fs::create_dir_all(i.prefix.join("media")).unwrap();
-    std::fs::write(i.prefix.join("media/greeting.wav"), b"RIFF").unwrap();
+    // Deploying creates the install folder, marked as oml's.
     i.cmd()
         .args(["deploy", "--change-network", "--yes", "--inventory"])
         .arg(&i.inventory)
         .arg("--root")
         .arg(&i.root)
         .assert()
-        .success();
+        .success()
+        .stdout(predicate::str::contains(
+            "(install folder, marked as oml's)",
+        ));
+    std::fs::create_dir_all(i.prefix.join("media")).unwrap();
+    std::fs::write(i.prefix.join("media/greeting.wav"), b"RIFF").unwrap();
     std::fs::write(
         i.root.join("etc/asterisk/oml_queues_custom.conf"),
         "; mine\n",
@@ -210,4 +214,60 @@ fn uninstall_drops_the_postgresql_database() {
         )));
     assert!(!rt.block_on(pg.exists(&db)).unwrap(), "database dropped");
     check_removed_and_kept(&i);
+}
+
+/// A folder the inventory names outside the root, or a system folder, is
+/// never deleted; an install folder oml did not create is kept.
+#[test]
+fn uninstall_deletes_only_what_oml_can_prove_it_owns() {
+    let i = install(None);
+    let write_prefix = |prefix: &str| {
+        let text = std::fs::read_to_string(&i.inventory).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("install_prefix=") {
+                    format!("install_prefix={prefix}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(&i.inventory, text).unwrap();
+    };
+    // A folder outside the root, named by its full path: not touched.
+    let outside = i.tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("keep.txt"), "x").unwrap();
+    write_prefix(&format!("{}/", outside.display()));
+    i.uninstall()
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(outside.display().to_string()).not());
+    // On the host itself (no --root), a system folder is refused outright.
+    if std::path::Path::new("/usr/sbin").is_dir() {
+        write_prefix("/usr/sbin/");
+        i.cmd()
+            .args(["uninstall", "--dry-run", "--root", "/", "--inventory"])
+            .arg(&i.inventory)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("refusing to delete /usr/sbin"))
+            .stderr(predicate::str::contains("system folder"));
+    }
+    // The install folder without oml's marker: kept, and said so.
+    write_prefix("/opt/omnileads-test/");
+    std::fs::remove_file(i.prefix.join(".oml-owned")).unwrap();
+    i.uninstall()
+        .args(["--yes", "--no-backup"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("oml did not create it"));
+    assert!(
+        i.prefix.join("media/greeting.wav").exists(),
+        "not oml's: kept"
+    );
+    assert!(outside.join("keep.txt").exists());
+    assert!(!i.data.exists(), "the data folder is oml's: removed");
 }

@@ -224,3 +224,26 @@ fn host_runs_the_same_update_over_ssh() {
         .failure()
         .stderr(predicate::str::contains("user@host"));
 }
+
+#[test]
+fn host_refuses_the_options_it_cannot_pass_on() {
+    let i = install();
+    for (flag, value) in [("--inventory", &i.inventory), ("--root", &i.root)] {
+        oml(&i.data)
+            .env("PATH", "/nonexistent") // no ssh is ever reached
+            .args([
+                "deploy",
+                "--update",
+                "--yes",
+                "--host",
+                "admin@pbx.example.com",
+                flag,
+            ])
+            .arg(value)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(format!("cannot pass on {flag}")))
+            .stderr(predicate::str::contains("nothing was changed"))
+            .stdout(predicate::str::contains("running on").not());
+    }
+}

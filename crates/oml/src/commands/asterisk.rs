@@ -4,15 +4,13 @@
 //! join this group later.)
 
 use crate::cli::{self, GlobalArgs};
+use crate::output::{self, outln};
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use oml_ami::check::{run_check, CheckConfig, CheckReport, Permission};
 use oml_ami::AuthKind;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// Environment variable holding the AMI secret (never a flag).
-pub const SECRET_ENV: &str = "OML_AMI_SECRET";
 
 #[derive(Subcommand)]
 pub enum AsteriskCommand {
@@ -87,8 +85,10 @@ async fn check(a: CheckArgs) -> Result<ExitCode> {
     if a.timeout == 0 {
         bail!("--timeout must be at least 1 second");
     }
-    let secret =
-        cli::secret_from_env_or_prompt(SECRET_ENV, &format!("AMI secret for {}: ", a.user))?;
+    let secret = cli::secret_from_env_or_prompt(
+        cli::AMI_SECRET_ENV,
+        &format!("AMI secret for {}: ", a.user),
+    )?;
     let mut cfg = CheckConfig::new(addr(a.host.trim(), a.port), a.user.clone(), secret);
     cfg.auth = match a.auth {
         Auth::Md5 => AuthKind::Md5,
@@ -97,9 +97,9 @@ async fn check(a: CheckArgs) -> Result<ExitCode> {
     cfg.timeout = Duration::from_secs(a.timeout);
     let report = run_check(&cfg).await;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&to_json(&report))?);
+        output::json(&to_json(&report))?;
     } else {
-        println!("{report}");
+        outln!("{report}")?;
     }
     Ok(ExitCode::from(report.exit_code()))
 }

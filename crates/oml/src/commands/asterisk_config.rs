@@ -3,8 +3,8 @@
 //! the old dialer). The AMI secret comes from `OML_AMI_SECRET` or a prompt,
 //! never from a flag, and is never printed.
 
-use super::asterisk::SECRET_ENV;
 use crate::cli::{self, GlobalArgs};
+use crate::output::{self, outln};
 use anyhow::{Context, Result};
 use clap::Args;
 use oml_store::ServerSpec;
@@ -65,7 +65,7 @@ pub struct RemoveArgs {
 }
 
 fn read_secret(user: &str) -> Result<SecretString> {
-    cli::secret_from_env_or_prompt(SECRET_ENV, &format!("AMI secret for {user}: "))
+    cli::secret_from_env_or_prompt(cli::AMI_SECRET_ENV, &format!("AMI secret for {user}: "))
 }
 
 pub async fn add(g: &GlobalArgs, a: AddArgs) -> Result<ExitCode> {
@@ -90,25 +90,27 @@ pub async fn add(g: &GlobalArgs, a: AddArgs) -> Result<ExitCode> {
     store
         .audit(
             oml_store::now_ms(),
-            &cli::cli_actor(),
+            &crate::actor::cli_actor(),
             "asterisk_add",
             &s.name,
             None,
             &format!("{}:{} user {}", s.host, s.ami_port, s.ami_user),
         )
         .await?;
-    println!(
+    outln!(
         "Asterisk server `{}` added ({}:{}, AMI user {}, {}).",
         s.name,
         s.host,
         s.ami_port,
         s.ami_user,
         if s.enabled { "enabled" } else { "disabled" }
-    );
-    println!(
+    )?;
+    outln!(
         "Check it with: OML_AMI_SECRET=... oml asterisk check --host {} --port {} --user {}",
-        s.host, s.ami_port, s.ami_user
-    );
+        s.host,
+        s.ami_port,
+        s.ami_user
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -116,28 +118,31 @@ pub async fn list(g: &GlobalArgs, a: ListArgs) -> Result<ExitCode> {
     let store = g.open_store().await?;
     let servers = store.servers().await?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&servers)?);
+        output::json(&servers)?;
         return Ok(ExitCode::SUCCESS);
     }
     if servers.is_empty() {
-        println!(
+        outln!(
             "No Asterisk servers. Add one with: oml asterisk add NAME --host HOST --user AMIUSER"
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:<16} {:<28} {:<6} {:<16} ENABLED",
-        "NAME", "HOST", "PORT", "AMI USER"
-    );
+        "NAME",
+        "HOST",
+        "PORT",
+        "AMI USER"
+    )?;
     for s in servers {
-        println!(
+        outln!(
             "{:<16} {:<28} {:<6} {:<16} {}",
             s.name,
             s.host,
             s.ami_port,
             s.ami_user,
             if s.enabled { "yes" } else { "no" }
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -196,14 +201,14 @@ pub async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
     store
         .audit(
             oml_store::now_ms(),
-            &cli::cli_actor(),
+            &crate::actor::cli_actor(),
             "asterisk_edit",
             &s.name,
             None,
             &detail,
         )
         .await?;
-    println!("Asterisk server `{}` changed: {detail}.", s.name);
+    outln!("Asterisk server `{}` changed: {detail}.", s.name)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,13 +218,13 @@ pub async fn remove(g: &GlobalArgs, a: RemoveArgs) -> Result<ExitCode> {
     store
         .audit(
             oml_store::now_ms(),
-            &cli::cli_actor(),
+            &crate::actor::cli_actor(),
             "asterisk_remove",
             &a.name,
             None,
             "",
         )
         .await?;
-    println!("Asterisk server `{}` removed.", a.name);
+    outln!("Asterisk server `{}` removed.", a.name)?;
     Ok(ExitCode::SUCCESS)
 }

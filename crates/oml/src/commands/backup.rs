@@ -241,6 +241,12 @@ async fn backup(
     let bar = Bar::new();
     let outcome = create(&store, layout, &options, &bar).await?;
     store.close().await;
+    for p in &outcome.removed_leftovers {
+        eprintln!(
+            "note: removed {} (left by a backup that was killed)",
+            p.display()
+        );
+    }
     for s in notes.iter().chain(&outcome.skipped) {
         eprintln!("warning: not backed up: {s}");
     }
@@ -367,19 +373,19 @@ fn prune(layout: &Layout, keep: usize, dry_run: bool) -> Result<ExitCode> {
     if keep == 0 && !dry_run {
         bail!("--keep 0 would delete every backup; use --keep 1 or more (or --dry-run to see the list)");
     }
-    let doomed = catalog::prune(&layout.backup_dir, keep, dry_run)?;
-    if doomed.is_empty() {
+    let pruned = catalog::prune(&layout.backup_dir, keep, dry_run)?;
+    if pruned.archives.is_empty() {
         println!(
             "nothing to prune: at most {keep} backups in {}",
             layout.backup_dir.display()
         );
     }
-    for p in &doomed {
-        if dry_run {
-            println!("would delete {}", p.display());
-        } else {
-            println!("deleted {}", p.display());
-        }
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    for p in &pruned.archives {
+        println!("{verb} {}", p.display());
+    }
+    for p in &pruned.leftovers {
+        println!("{verb} {} (left by a backup that was killed)", p.display());
     }
     Ok(ExitCode::SUCCESS)
 }

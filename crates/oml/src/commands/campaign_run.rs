@@ -3,6 +3,7 @@
 //! regulatory window. (`start|pause|stop` are in dialer_run.rs, next to the
 //! dialer's play button.)
 
+use crate::output::{self, outln};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -39,32 +40,35 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         stats: s,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::json(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
     let s = &out.stats;
-    println!("campaign {} ({})", out.campaign, out.state);
-    println!(
+    outln!("campaign {} ({})", out.campaign, out.state)?;
+    outln!(
         "contacts: {} total, {} left ({} due now)",
-        s.contacts_total, s.contacts_left, s.due_now
-    );
+        s.contacts_total,
+        s.contacts_left,
+        s.due_now
+    )?;
     for (state, n) in &s.contacts {
-        println!("  {state:<10} {n:>8}");
+        outln!("  {state:<10} {n:>8}")?;
     }
-    println!(
+    outln!(
         "attempts: {} total, {} in flight",
-        s.attempts_total, s.in_flight
-    );
+        s.attempts_total,
+        s.in_flight
+    )?;
     for (outcome, n) in &s.outcomes {
-        println!("  {outcome:<10} {n:>8}");
+        outln!("  {outcome:<10} {n:>8}")?;
     }
-    println!(
+    outln!(
         "abandon rate over the {} window: {:.2} % ({} of {} answered; limit {:.1} %)",
         out.abandon_window,
         out.abandon_rate * 100.0,
         s.abandon.abandoned,
         s.abandon.live_answered,
         out.max_abandon_rate * 100.0
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

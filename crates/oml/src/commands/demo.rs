@@ -8,6 +8,7 @@
 //! next run; the rest of the data folder is left alone.
 
 use crate::cli::{self, GlobalArgs};
+use crate::output::outln;
 use anyhow::{bail, Context, Result};
 use oml_pbxsim::{Dist, PbxSim, SimConfig};
 use oml_store::{
@@ -104,14 +105,14 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         Some(start_console(g, &store, a.listen).await?)
     };
 
-    println!(
+    outln!(
         "Demo running: {} agents, {} contacts, {mode} mode, simulated time x{} (AMI simulator on {ami}).",
         a.agents, a.contacts, a.time_scale
-    );
+    )?;
     if a.seconds > 0 {
-        println!("It stops after {} s; Ctrl-C stops it sooner.", a.seconds);
+        outln!("It stops after {} s; Ctrl-C stops it sooner.", a.seconds)?;
     } else {
-        println!("Ctrl-C stops it.");
+        outln!("Ctrl-C stops it.")?;
     }
 
     let campaign = store
@@ -130,9 +131,9 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             _ = &mut ctrl_c => break,
         }
         let stats = campaign_stats(&store, &campaign).await?;
-        println!("{}", progress_line(started.elapsed(), a.time_scale, &stats));
+        outln!("{}", progress_line(started.elapsed(), a.time_scale, &stats))?;
         if stats.contacts_left == 0 && stats.in_flight == 0 {
-            println!("Every contact has reached a final state.");
+            outln!("Every contact has reached a final state.")?;
             break;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -150,28 +151,28 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     pbx.shutdown().await;
 
     let stats = campaign_stats(&store, &campaign).await?;
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "Summary after {:.0} s real, {:.0} min simulated:",
         started.elapsed().as_secs_f64(),
         started.elapsed().as_secs_f64() * a.time_scale / 60.0
-    );
-    println!("  calls placed      {}", stats.attempts_total);
+    )?;
+    outln!("  calls placed      {}", stats.attempts_total)?;
     for (outcome, n) in &stats.outcomes {
-        println!("  {outcome:<17} {n}");
+        outln!("  {outcome:<17} {n}")?;
     }
-    println!(
+    outln!(
         "  abandon rate      {:.2} % ({} abandoned of {} answered by a person; limit 3 %)",
         stats.abandon.rate() * 100.0,
         stats.abandon.abandoned,
         stats.abandon.live_answered
-    );
-    println!("  contacts left     {}", stats.contacts_left);
-    println!("  PBX simulator     {sim_stats:?}");
-    println!(
+    )?;
+    outln!("  contacts left     {}", stats.contacts_left)?;
+    outln!("  PBX simulator     {sim_stats:?}")?;
+    outln!(
         "The data stays in {}: `oml campaign stats {CAMPAIGN}` shows it again.",
         g.data_dir.display()
-    );
+    )?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -194,11 +195,11 @@ async fn open_or_init(g: &GlobalArgs) -> Result<Store> {
                         must_change_password: true,
                     })
                     .await?;
-                println!(
+                outln!(
                     "Initialised {} with administrator `admin`, password (shown once): {}",
                     g.data_dir.display(),
                     pw.expose_secret()
-                );
+                )?;
             }
             Ok(store)
         }
@@ -279,7 +280,7 @@ async fn start_console(
         format!("the console cannot listen on {listen} (try --listen 127.0.0.1:0 or --no-console)")
     })?;
     let local = listener.local_addr()?;
-    println!("Console: http://{local}/ (log in as admin)");
+    outln!("Console: http://{local}/ (log in as admin)")?;
     let task = tokio::spawn(async move {
         if let Err(e) = oml_web::server::serve(listener, app, None, std::future::pending()).await {
             tracing::warn!(error = %e, "the demo console stopped");

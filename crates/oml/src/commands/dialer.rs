@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use oml_pacing::overrides::{floors, Overrides};
 use oml_pacing::report::{self, BenchReport, ScenarioReport, SpeedFigure};
-use oml_pacing::{
-    AbandonWindow, Dist, ModeSpec, PacingError, PredictiveConfig, Scenario, SimConfig,
-};
+use oml_pacing::{ModeSpec, PacingError, PredictiveConfig, Scenario, SimConfig};
 
 use crate::cli::GlobalArgs;
 
@@ -35,23 +34,30 @@ pub enum DialerCommand {
 
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// Reference scenario of the pacing benchmark: T1, T2, T3, B, S, or all.
-    /// Parameters given explicitly override the scenario's.
+    /// Reference scenario of the pacing benchmark: T1, T2, T3, B, S, N1..N5,
+    /// or all. Parameters given explicitly override the scenario's.
     #[arg(long)]
     scenario: Option<String>,
-    /// Agents logged in.
-    #[arg(long)]
-    agents: Option<u32>,
-    /// Live answer rate: 0.8 or 80%.
+    /// Agents logged in: 30, or a schedule 30@0,15@60m,30@80m (agents who
+    /// leave finish their call first).
+    #[arg(long, allow_hyphen_values = true)]
+    agents: Option<String>,
+    /// Live answer rate: 0.8 or 80%, a schedule 40%@0,15%@60m, one per
+    /// campaign separated by `|` (40%|20%).
     #[arg(long, allow_hyphen_values = true)]
     answer_rate: Option<String>,
+    /// Campaigns sharing the agents, each with its own pacer (default: as
+    /// many as --answer-rate gives).
+    #[arg(long)]
+    campaigns: Option<usize>,
     /// Ring time of answered calls, seconds: U(15,25), exp(20), lognormal(20,5), const(20).
     #[arg(long, allow_hyphen_values = true)]
     time_to_answer: Option<String>,
     /// Ring time after which an unanswered call is given up, seconds (same forms).
     #[arg(long, allow_hyphen_values = true)]
     no_answer_after: Option<String>,
-    /// Talk time, seconds (same forms).
+    /// Talk time, seconds (same forms), or a schedule
+    /// 'lognormal(180,120)@0,lognormal(240,160)@60m'.
     #[arg(long, allow_hyphen_values = true)]
     talk: Option<String>,
     /// Wrap-up time after each call, seconds (same forms; default 0).
@@ -109,19 +115,21 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
     let scenarios = campaigns(&a)?;
     let compare = a.compare || a.report.is_some();
     let predictive = PredictiveConfig::default();
-    let modes: Vec<ModeSpec> = if compare {
-        report::compare_modes(predictive)
-    } else {
-        a.mode
-            .split(',')
-            .map(|m| m.parse::<ModeSpec>())
-            .collect::<Result<_, PacingError>>()?
-    };
+    let modes: Vec<ModeSpec> = a
+        .mode
+        .split(',')
+        .map(|m| m.parse::<ModeSpec>())
+        .collect::<Result<_, PacingError>>()?;
     if a.seeds == 0 {
         bail!("--seeds must be at least 1");
     }
     let mut reports: Vec<ScenarioReport> = Vec::new();
     for (scenario, cfg) in &scenarios {
+        let modes = if compare {
+            report::compare_modes_for(*scenario, predictive)
+        } else {
+            modes.clone()
+        };
         let rep = report::compare(*scenario, cfg, &modes, a.first_seed, a.seeds)?;
         if !a.json {
             say(&report::render_text(&rep))?;
@@ -182,130 +190,24 @@ fn say(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// The campaigns to simulate: the scenario(s) with the explicit overrides, or
-/// an explicit campaign.
+/// The floors to simulate: the scenario(s) with the parameters given.
 fn campaigns(a: &SimulateArgs) -> Result<Vec<(Option<Scenario>, SimConfig)>> {
-    let bases: Vec<(Option<Scenario>, SimConfig)> = match a.scenario.as_deref() {
-        Some(s) if s.eq_ignore_ascii_case("all") => Scenario::ALL
-            .iter()
-            .map(|sc| (Some(*sc), sc.config()))
-            .collect(),
-        Some(s) => {
-            let sc = Scenario::parse(s)?;
-            vec![(Some(sc), sc.config())]
-        }
-        None => {
-            let missing: Vec<&str> = [
-                ("--agents", a.agents.is_none()),
-                ("--answer-rate", a.answer_rate.is_none()),
-                ("--time-to-answer", a.time_to_answer.is_none()),
-                ("--no-answer-after", a.no_answer_after.is_none()),
-                ("--talk", a.talk.is_none()),
-            ]
-            .into_iter()
-            .filter(|(_, m)| *m)
-            .map(|(n, _)| n)
-            .collect();
-            if !missing.is_empty() {
-                bail!(
-                    "give --scenario T1|T2|T3|B|S|all, or describe the campaign; missing: {}",
-                    missing.join(", ")
-                );
-            }
-            vec![(None, Scenario::T1.config())]
-        }
+    let o = Overrides {
+        agents: a.agents.clone(),
+        answer_rate: a.answer_rate.clone(),
+        campaigns: a.campaigns,
+        time_to_answer: a.time_to_answer.clone(),
+        no_answer_after: a.no_answer_after.clone(),
+        talk: a.talk.clone(),
+        wrap_up: a.wrap_up.clone(),
+        preview: a.preview.clone(),
+        duration: a.duration.clone(),
+        warmup: a.warmup.clone(),
+        abandon_seconds: a.abandon_seconds.clone(),
+        max_abandon_rate: a.max_abandon_rate.clone(),
+        window: a.window.clone(),
     };
-    let mut out = Vec::new();
-    for (sc, mut cfg) in bases {
-        apply_overrides(a, &mut cfg)?;
-        let overridden = a.agents.is_some()
-            || a.answer_rate.is_some()
-            || a.time_to_answer.is_some()
-            || a.no_answer_after.is_some()
-            || a.talk.is_some();
-        cfg.validate()?;
-        out.push((if overridden { None } else { sc }, cfg));
-    }
-    Ok(out)
-}
-
-fn apply_overrides(a: &SimulateArgs, cfg: &mut SimConfig) -> Result<()> {
-    if let Some(n) = a.agents {
-        cfg.agents = n;
-    }
-    if let Some(r) = &a.answer_rate {
-        cfg.answer_rate = fraction("answer-rate", r)?;
-    }
-    let dist = |name: &str, v: &Option<String>, slot: &mut Dist| -> Result<()> {
-        if let Some(t) = v {
-            *slot = Dist::parse(name, t)?;
-        }
-        Ok(())
-    };
-    dist("time-to-answer", &a.time_to_answer, &mut cfg.time_to_answer)?;
-    dist(
-        "no-answer-after",
-        &a.no_answer_after,
-        &mut cfg.no_answer_after,
-    )?;
-    dist("talk", &a.talk, &mut cfg.talk)?;
-    dist("wrap-up", &a.wrap_up, &mut cfg.wrap_up)?;
-    dist("preview", &a.preview, &mut cfg.preview)?;
-    if let Some(d) = &a.duration {
-        cfg.duration_s = seconds("duration", d)?;
-    }
-    if let Some(d) = &a.warmup {
-        cfg.warmup_s = seconds("warmup", d)?;
-    }
-    if let Some(d) = &a.abandon_seconds {
-        cfg.abandon_after_s = seconds("abandon-seconds", d)?;
-    }
-    if let Some(r) = &a.max_abandon_rate {
-        cfg.max_abandon_rate = fraction("max-abandon-rate", r)?;
-    }
-    if let Some(w) = &a.window {
-        cfg.window = w.parse::<AbandonWindow>()?;
-    }
-    Ok(())
-}
-
-/// `0.8` or `80%` → 0.8 (range checked by the simulator's validation).
-fn fraction(name: &str, text: &str) -> Result<f64> {
-    let t = text.trim();
-    let (num, scale) = match t.strip_suffix('%') {
-        Some(n) => (n.trim(), 0.01),
-        None => (t, 1.0),
-    };
-    let v: f64 = num.parse().map_err(|_| {
-        PacingError::invalid(name, format!("`{text}` is not a number (write 0.8 or 80%)"))
-    })?;
-    Ok(v * scale)
-}
-
-/// `90`, `90s`, `58m`, `1h` → seconds; negative values are rejected naming the parameter.
-fn seconds(name: &str, text: &str) -> Result<f64> {
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix('h') {
-        (n, 3600.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (t, 1.0)
-    };
-    let v: f64 = num.trim().parse().map_err(|_| {
-        PacingError::invalid(
-            name,
-            format!("`{text}` is not a duration (write 90, 90s, 58m or 1h)"),
-        )
-    })?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(
-            PacingError::invalid(name, format!("must not be negative (got `{text}`)")).into(),
-        );
-    }
-    Ok(v * scale)
+    Ok(floors(a.scenario.as_deref(), &o)?)
 }
 
 /// Wall-clock time of one simulated hour of a 50-agent campaign (T1, predictive), best of 5.
@@ -335,26 +237,4 @@ fn command_line() -> String {
     let _ = args.next();
     let rest: Vec<String> = args.collect();
     format!("oml {}", rest.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fractions_and_durations_parse() {
-        assert_eq!(fraction("answer-rate", "80%").unwrap(), 0.8);
-        assert_eq!(fraction("answer-rate", "0.25").unwrap(), 0.25);
-        assert!(fraction("answer-rate", "lots")
-            .unwrap_err()
-            .to_string()
-            .contains("answer-rate"));
-        assert_eq!(seconds("duration", "58m").unwrap(), 3480.0);
-        assert_eq!(seconds("duration", "1h").unwrap(), 3600.0);
-        assert_eq!(seconds("duration", "90").unwrap(), 90.0);
-        assert!(seconds("warmup", "-5")
-            .unwrap_err()
-            .to_string()
-            .contains("`warmup`"));
-    }
 }

@@ -3,6 +3,7 @@
 //! running the engine alone in the foreground (what `oml serve` also does,
 //! without the web console).
 
+use crate::output::{self, outln};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub async fn stop(g: &GlobalArgs) -> Result<ExitCode> {
 
 async fn set_play(g: &GlobalArgs, on: bool) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    let actor = crate::cli::cli_actor();
+    let actor = crate::actor::cli_actor();
     control::set_play(
         &store,
         on,
@@ -78,9 +79,9 @@ async fn set_play(g: &GlobalArgs, on: bool) -> Result<ExitCode> {
     )
     .await?;
     if on {
-        println!("dialer started: running campaigns dial (the engine runs in `oml serve` or `oml dialer run`)");
+        outln!("dialer started: running campaigns dial (the engine runs in `oml serve` or `oml dialer run`)")?;
     } else {
-        println!("dialer stopped: no new calls are placed; calls in progress finish");
+        outln!("dialer stopped: no new calls are placed; calls in progress finish")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -90,10 +91,10 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
     let store = g.open_store().await?;
     let out = control::status(&store).await?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        output::json(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "dialer: {}   engine: {}",
         if out.play { "started" } else { "stopped" },
         match (out.engine_running, out.engine_seen_at) {
@@ -101,16 +102,20 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
             (false, Some(t)) => format!("not running (last seen {})", oml_store::format_ms(t)),
             (false, None) => "never ran (start `oml serve` or `oml dialer run`)".to_string(),
         }
-    );
+    )?;
     if let Some(live) = out.live.as_ref().filter(|_| out.engine_running) {
-        println!("calls in flight: {}", live.calls_in_flight);
-        println!();
-        println!(
+        outln!("calls in flight: {}", live.calls_in_flight)?;
+        outln!()?;
+        outln!(
             "{:<16} {:<10} {:>7} {:>6} {:>8}  ERROR",
-            "SERVER", "LINK", "AGENTS", "FREE", "TALKING"
-        );
+            "SERVER",
+            "LINK",
+            "AGENTS",
+            "FREE",
+            "TALKING"
+        )?;
         for s in &live.servers {
-            println!(
+            outln!(
                 "{:<16} {:<10} {:>7} {:>6} {:>8}  {}",
                 s.name,
                 if s.connected { "up" } else { "down" },
@@ -118,14 +123,22 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
                 s.agents_free,
                 s.agents_talking,
                 s.last_error.as_deref().unwrap_or("")
-            );
+            )?;
         }
     }
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  NOTE",
-        "CAMPAIGN", "STATE", "WINDOW", "RINGING", "WAITING", "TALK", "FREE", "OCCUPANCY", "ABANDON"
-    );
+        "CAMPAIGN",
+        "STATE",
+        "WINDOW",
+        "RINGING",
+        "WAITING",
+        "TALK",
+        "FREE",
+        "OCCUPANCY",
+        "ABANDON"
+    )?;
     for c in &out.campaigns {
         let live = out.live_campaign(&c.name);
         let dash = "-".to_string();
@@ -159,7 +172,7 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
         } else {
             format!("; {note}")
         };
-        println!(
+        outln!(
             "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {} contacts left{}",
             c.name,
             c.state,
@@ -172,7 +185,7 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
             abandon,
             c.contacts_left,
             note
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -186,16 +199,16 @@ pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
     let node = cfg.node.clone();
     let play = control::is_playing(&store).await?;
     let engine = Engine::spawn(store.clone(), cfg);
-    println!(
+    outln!(
         "dialer engine running as node {node} ({}); stop with Ctrl-C",
         if play {
             "started: running campaigns dial"
         } else {
             "stopped: `oml dialer start` to dial"
         }
-    );
+    )?;
     shutdown_signal().await;
-    println!("stopping: no new calls; calls in progress are reconciled at the next start");
+    outln!("stopping: no new calls; calls in progress are reconciled at the next start")?;
     tokio::time::timeout(Duration::from_secs(10), engine.shutdown())
         .await
         .context("the engine did not stop within 10 s")?;
@@ -214,7 +227,7 @@ pub async fn set_campaign_state(
         .campaign_by_name(name)
         .await?
         .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?;
-    let actor = crate::cli::cli_actor();
+    let actor = crate::actor::cli_actor();
     control::set_campaign_state(
         &store,
         &c.name,
@@ -227,7 +240,7 @@ pub async fn set_campaign_state(
     .await?;
     let play = control::is_playing(&store).await?;
     match state {
-        CampaignState::Running => println!(
+        CampaignState::Running => outln!(
             "campaign {} running{}",
             c.name,
             if play {
@@ -235,15 +248,15 @@ pub async fn set_campaign_state(
             } else {
                 " (the dialer is stopped: `oml dialer start` to dial)"
             }
-        ),
-        CampaignState::Paused => println!(
+        )?,
+        CampaignState::Paused => outln!(
             "campaign {} paused: no new calls; calls in progress finish",
             c.name
-        ),
-        _ => println!(
+        )?,
+        _ => outln!(
             "campaign {} stopped: no new calls; calls in progress finish",
             c.name
-        ),
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,16 @@
 //! `oml dnc add|remove|list|import`: the do-not-call list, global or per
 //! campaign. Numbers are normalised exactly as a contact import normalises
 //! them (same rules, same `--default-country-code`), so a blocked number
-//! matches the contact it blocks. Also reads number files for
-//! `oml campaign create|edit --dnc-file`.
+//! matches the contact it blocks; number files are read by
+//! `oml_dialer::dnc_file`.
 
 use crate::cli::{self, GlobalArgs};
+use crate::output::{self, outln, StdoutError};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use oml_dialer::import::{sniff_delimiter, Layout, Normalizer, Reason, Rejection};
+use oml_dialer::dnc_file::read_numbers;
+use oml_dialer::import::{Normalizer, Rejection};
 use oml_store::{format_ms, DncScope, Store};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -62,112 +63,21 @@ pub enum DncCommand {
     },
 }
 
-/// The numbers of a file, normalised and deduplicated, with the rows that
-/// could not be read as numbers.
-pub struct NumberFile {
-    pub rows: u64,
-    pub numbers: Vec<String>,
-    pub rejected: Vec<Rejection>,
-}
-
-/// Reads a number file: CSV with a header, or one number per line (no
-/// header). Fails, naming the line, when the file cannot be read or is not
-/// well-formed CSV.
-pub fn read_numbers(
-    path: &Path,
-    phone_column: Option<&str>,
-    normalizer: &Normalizer,
-) -> Result<NumberFile> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut input = std::io::BufReader::new(file);
-    let delimiter = sniff_delimiter(
-        input
-            .fill_buf()
-            .with_context(|| format!("cannot read {}", path.display()))?,
-    );
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(delimiter)
-        .from_reader(input);
-    let mut record = csv::StringRecord::new();
-    let malformed = |e: csv::Error| malformed_csv(path, e);
-    if !rdr.read_record(&mut record).map_err(malformed)? {
-        bail!("{} is empty", path.display());
-    }
-    let first: Vec<&str> = record.iter().collect();
-    // A header names the phone column; a first line that is itself a
-    // number means there is no header.
-    let (phone_index, first_is_data) = match Layout::from_header(&first, phone_column) {
-        Ok(l) => (l.phone_index, false),
-        Err(e) => {
-            if phone_column.is_none() && first.len() == 1 && normalizer.normalize(first[0]).is_ok()
-            {
-                (0, true)
-            } else {
-                return Err(anyhow::Error::new(e).context(format!("{}", path.display())));
-            }
-        }
-    };
-    let mut out = NumberFile {
-        rows: 0,
-        numbers: Vec::new(),
-        rejected: Vec::new(),
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut take = |record: &csv::StringRecord, out: &mut NumberFile| {
-        let row = record.position().map_or(0, |p| p.line());
-        let raw = record.get(phone_index).unwrap_or("");
-        out.rows += 1;
-        match normalizer.normalize(raw) {
-            Ok(p) => {
-                if seen.insert(p.clone()) {
-                    out.numbers.push(p);
-                }
-            }
-            Err(e) => out.rejected.push(Rejection {
-                row,
-                phone: raw.trim().to_string(),
-                reason: Reason::Invalid(e),
-            }),
-        }
-    };
-    if first_is_data {
-        take(&record, &mut out);
-    }
-    while rdr.read_record(&mut record).map_err(malformed)? {
-        take(&record, &mut out);
-    }
-    Ok(out)
-}
-
-/// A CSV error as a message that names the file and the line.
-pub fn malformed_csv(path: &Path, e: csv::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        oml_dialer::contact_import::ImportError::from(e).about(&path.display().to_string())
-    )
-}
-
 /// Prints the first rejected rows (up to `max`) and how many more.
-pub fn print_rejections(rejected: &[Rejection], max: usize) {
+pub fn print_rejections(rejected: &[Rejection], max: usize) -> Result<(), StdoutError> {
     for r in rejected.iter().take(max) {
-        println!("  row {}: `{}`: {}", r.row, r.phone, r.reason);
+        outln!("  row {}: `{}`: {}", r.row, r.phone, r.reason)?;
     }
     if rejected.len() > max {
-        println!("  ... and {} more", rejected.len() - max);
+        outln!("  ... and {} more", rejected.len() - max)?;
     }
+    Ok(())
 }
 
 async fn scope(store: &Store, campaign: Option<&str>) -> Result<DncScope> {
     Ok(match campaign {
         None => DncScope::Global,
-        Some(name) => DncScope::Campaign(
-            store
-                .campaign_by_name(name)
-                .await?
-                .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?
-                .id,
-        ),
+        Some(name) => DncScope::Campaign(cli::find_campaign(store, name).await?.id),
     })
 }
 
@@ -189,19 +99,19 @@ pub async fn import_file(
 ) -> Result<()> {
     let f = read_numbers(path, phone_column, normalizer)?;
     let added = store.dnc_add(scope.campaign_id(), &f.numbers).await?;
-    println!(
+    outln!(
         "{}: {} rows, {} numbers added to {label}, {} already there, {} invalid.",
         path.display(),
         f.rows,
         added,
         f.rows - added - f.rejected.len() as u64,
         f.rejected.len()
-    );
-    print_rejections(&f.rejected, 20);
+    )?;
+    print_rejections(&f.rejected, 20)?;
     store
         .audit(
             oml_store::now_ms(),
-            &cli::cli_actor(),
+            &crate::actor::cli_actor(),
             "dnc_import",
             label,
             None,
@@ -213,7 +123,7 @@ pub async fn import_file(
 
 pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    let actor = cli::cli_actor();
+    let actor = crate::actor::cli_actor();
     match cmd {
         DncCommand::Add {
             phones,
@@ -238,10 +148,10 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
                     &numbers.join(" "),
                 )
                 .await?;
-            println!(
+            outln!(
                 "{added} number(s) added to {label} ({} already there).",
                 numbers.len() as u64 - added
-            );
+            )?;
         }
         DncCommand::Remove {
             phones,
@@ -258,7 +168,7 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
                     store
                         .audit(oml_store::now_ms(), &actor, "dnc_remove", &label, None, &n)
                         .await?;
-                    println!("{n} removed from {label}.");
+                    outln!("{n} removed from {label}.")?;
                 } else {
                     missing.push(n);
                 }
@@ -281,18 +191,18 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
             };
             let entries = store.dnc_list(filter).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
+                output::json(&entries)?;
             } else if entries.is_empty() {
-                println!("The do-not-call list is empty.");
+                outln!("The do-not-call list is empty.")?;
             } else {
-                println!("{:<18} {:<20} ADDED", "PHONE", "CAMPAIGN");
+                outln!("{:<18} {:<20} ADDED", "PHONE", "CAMPAIGN")?;
                 for e in entries {
-                    println!(
+                    outln!(
                         "{:<18} {:<20} {}",
                         e.phone,
                         e.campaign.as_deref().unwrap_or("(all)"),
                         format_ms(e.added_at)
-                    );
+                    )?;
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! administrator. Refuses to touch a folder that is already initialised.
 
 use crate::cli::{self, GlobalArgs};
+use crate::output::outln;
 use anyhow::{bail, Context, Result};
 use oml_store::{Location, NewUser, OpenMode, Role, Store};
 use secrecy::ExposeSecret;
@@ -68,7 +69,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     store
         .audit(
             now,
-            &cli::cli_actor(),
+            &crate::actor::cli_actor(),
             "init",
             &a.admin_user,
             None,
@@ -82,19 +83,19 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         )
         .await?;
     let schema = store.schema_version().await?.unwrap_or(0);
-    println!(
+    outln!(
         "Initialised oml in {} ({} database, schema version {schema}).",
         g.data_dir.display(),
         store.backend()
-    );
+    )?;
     if generated {
-        println!(
+        outln!(
             "Administrator `{}` created with this password (shown once; you must change it at first login):",
             a.admin_user
-        );
-        println!("{}", password.expose_secret());
+        )?;
+        outln!("{}", password.expose_secret())?;
     } else {
-        println!("Administrator `{}` created.", a.admin_user);
+        outln!("Administrator `{}` created.", a.admin_user)?;
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

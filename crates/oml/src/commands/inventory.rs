@@ -3,6 +3,7 @@
 
 use super::render::InventoryArg;
 use crate::cli::{read_secret_file, secret_from_env_or_prompt, GlobalArgs};
+use crate::output::outln;
 use anyhow::{bail, Context, Result};
 use clap::{Args as ClapArgs, Subcommand};
 use oml_ops::inventory::{Edit, SshTarget};
@@ -53,40 +54,43 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
             let cfg = inv
                 .config()
                 .with_context(|| format!("inventory {}", path.display()))?;
-            println!("inventory        {}", path.display());
-            println!("layout           all-in-one ({})", cfg.era);
-            println!("host             {} ({})", cfg.inventory_hostname, cfg.ip);
-            println!("domain           {}", cfg.domain());
-            println!(
+            outln!("inventory        {}", path.display())?;
+            outln!("layout           all-in-one ({})", cfg.era)?;
+            outln!("host             {} ({})", cfg.inventory_hostname, cfg.ip)?;
+            outln!("domain           {}", cfg.domain())?;
+            outln!(
                 "connection       {}",
                 match &cfg.connection {
                     SshTarget::Local => "local".to_string(),
                     SshTarget::Ssh { user, port } => format!("ssh {user}@{}:{port}", cfg.ip),
                 }
-            );
-            println!("install_prefix   {}", cfg.install_prefix.display());
-            println!(
+            )?;
+            outln!("install_prefix   {}", cfg.install_prefix.display())?;
+            outln!(
                 "postgres         {}@{}:{}/{} (password set)",
-                cfg.postgres.user, cfg.postgres.host, cfg.postgres.port, cfg.postgres.database
-            );
-            println!("ami_user         {} (password set)", cfg.ami_user);
-            println!("admin_pass       set");
-            println!("TZ               {}", cfg.time_zone.name());
-            println!("LOGIN_FAILURE_LIMIT {}", cfg.login_failure_limit);
-            println!("SCA              {} s", cfg.session_cookie_age_s);
-            println!("recording format {}", cfg.recording_format);
+                cfg.postgres.user,
+                cfg.postgres.host,
+                cfg.postgres.port,
+                cfg.postgres.database
+            )?;
+            outln!("ami_user         {} (password set)", cfg.ami_user)?;
+            outln!("admin_pass       set")?;
+            outln!("TZ               {}", cfg.time_zone.name())?;
+            outln!("LOGIN_FAILURE_LIMIT {}", cfg.login_failure_limit)?;
+            outln!("SCA              {} s", cfg.session_cookie_age_s)?;
+            outln!("recording format {}", cfg.recording_format)?;
             Ok(ExitCode::SUCCESS)
         }
         InventoryCommand::Check(a) => {
             let (path, inv) = a.inventory.load(g)?;
             match inv.config() {
                 Ok(cfg) => {
-                    println!(
+                    outln!(
                         "{}: OK (all-in-one host {} at {})",
                         path.display(),
                         cfg.inventory_hostname,
                         cfg.ip
-                    );
+                    )?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
@@ -132,13 +136,13 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
             }
             inv.save()
                 .with_context(|| format!("writing {}", path.display()))?;
-            println!(
+            outln!(
                 "{}: line {}: {} {}",
                 path.display(),
                 report.line,
                 a.key,
                 report.action
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

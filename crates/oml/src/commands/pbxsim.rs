@@ -2,6 +2,7 @@
 //! dialer (or any AMI tool) can be tried and load-tested without Asterisk or
 //! a telephone line. Flags map one-to-one onto `oml_pbxsim::SimConfig`.
 
+use crate::output::outln;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,9 +18,6 @@ use secrecy::SecretString;
 
 use crate::cli::{self, GlobalArgs};
 
-/// Environment variable holding the AMI secret clients must use.
-pub const SECRET_ENV: &str = "OML_AMI_SECRET";
-
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Address to listen on (AMI port). Use 127.0.0.1:0 for any free port.
@@ -30,7 +28,7 @@ pub struct Args {
     user: String,
     /// AMI secret clients log in with. Simulator only: prefer the
     /// OML_AMI_SECRET variable or --secret-file, a flag shows in `ps`.
-    #[arg(long, env = SECRET_ENV, hide_env_values = true)]
+    #[arg(long, env = cli::AMI_SECRET_ENV, hide_env_values = true)]
     secret: Option<String>,
     /// File whose first line is the AMI secret.
     #[arg(long, conflicts_with = "secret")]
@@ -102,7 +100,8 @@ fn read_secret(a: &Args) -> Result<SecretString> {
     match &a.secret {
         Some(s) if !s.is_empty() => Ok(SecretString::from(s.clone())),
         _ => bail!(
-            "no AMI secret: set {SECRET_ENV}, or give --secret-file PATH (or --secret) for the simulator"
+            "no AMI secret: set {}, or give --secret-file PATH (or --secret) for the simulator",
+            cli::AMI_SECRET_ENV
         ),
     }
 }
@@ -171,14 +170,14 @@ pub async fn run(_g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             a.listen
         )
     })?;
-    println!(
+    outln!(
         "pbxsim: AMI on {} as user {:?}; queues: {}; time x{}; seed {}. Ctrl-C to stop.",
         sim.local_addr(),
         a.user,
         queues.join(", "),
         a.time_scale,
         a.seed
-    );
+    )?;
     let mut tick = tokio::time::interval(Duration::from_secs(a.stats_every.max(1)));
     tick.tick().await;
     let mut drops = tokio::time::interval(Duration::from_secs(a.drop_every.max(1)));
@@ -189,21 +188,21 @@ pub async fn run(_g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                 r.context("cannot wait for Ctrl-C")?;
                 break;
             }
-            _ = tick.tick(), if a.stats_every > 0 => print_stats(&sim),
+            _ = tick.tick(), if a.stats_every > 0 => print_stats(&sim)?,
             _ = drops.tick(), if a.drop_every > 0 => {
-                println!("pbxsim: fault injected: dropping {} client connection(s)", sim.connections());
+                outln!("pbxsim: fault injected: dropping {} client connection(s)", sim.connections())?;
                 sim.inject(Fault::DropConnections);
             }
         }
     }
-    print_stats(&sim);
+    print_stats(&sim)?;
     sim.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_stats(sim: &PbxSim) {
+fn print_stats(sim: &PbxSim) -> Result<()> {
     let s = sim.stats();
-    println!(
+    outln!(
         "pbxsim: clients {} | originates {} answered {} busy {} congestion {} no-answer {} failed {} | connected {} abandoned {} completed {} | active calls {} free agents {}",
         sim.connections(),
         s.originates,
@@ -217,7 +216,8 @@ fn print_stats(sim: &PbxSim) {
         s.completed,
         sim.active_calls(),
         sim.free_agents()
-    );
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

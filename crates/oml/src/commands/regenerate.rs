@@ -4,6 +4,7 @@
 
 use super::render::{context, root, show_and_apply, InventoryArg};
 use crate::cli::GlobalArgs;
+use crate::output::outln;
 use anyhow::Result;
 use clap::Args as ClapArgs;
 use oml_ops::regenerate;
@@ -26,25 +27,25 @@ pub struct Args {
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let ctx = context(g, &a.inventory).await?;
     let root = root(g, &a.root)?;
-    println!("Asterisk files:");
+    outln!("Asterisk files:")?;
     let plan = render::plan_asterisk(&ctx, &root)?;
     let files_changed = show_and_apply(&plan, &root, a.dry_run)?;
-    println!();
+    outln!()?;
     let enabled = ctx.data.servers.iter().filter(|s| s.enabled).count();
     if enabled == 0 {
-        println!("AstDB: no enabled Asterisk server is configured; nothing to rewrite");
+        outln!("AstDB: no enabled Asterisk server is configured; nothing to rewrite")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "AstDB ({} entries per server):",
         regenerate::desired(&ctx).len()
-    );
+    )?;
     let reports = regenerate::sync_all(&ctx, files_changed, a.dry_run).await;
     let mut failed = 0;
     for r in &reports {
         match &r.result {
             Ok(outcome) => {
-                println!("  {}: {outcome}", r.server);
+                outln!("  {}: {outcome}", r.server)?;
                 if let regenerate::SyncOutcome::WouldRewrite { diff, .. } = outcome {
                     for (mark, keys) in [
                         ("+", &diff.added),
@@ -52,17 +53,17 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                         ("-", &diff.removed),
                     ] {
                         for k in keys.iter().take(50) {
-                            println!("      {mark} {k}");
+                            outln!("      {mark} {k}")?;
                         }
                         if keys.len() > 50 {
-                            println!("      {mark} ... and {} more", keys.len() - 50);
+                            outln!("      {mark} ... and {} more", keys.len() - 50)?;
                         }
                     }
                 }
             }
             Err(e) => {
                 failed += 1;
-                println!("  {}: FAILED: {e}", r.server);
+                outln!("  {}: FAILED: {e}", r.server)?;
             }
         }
     }

@@ -4,6 +4,7 @@
 //! that change; `--dry-run` prints the unified diff instead.
 
 use crate::cli::GlobalArgs;
+use crate::output::{self, outln};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use oml_ops::inventory::Inventory;
@@ -93,27 +94,27 @@ pub async fn context(g: &GlobalArgs, inventory: &InventoryArg) -> Result<RenderC
 /// Prints a plan; applies it unless `dry_run`. Returns whether files changed.
 pub fn show_and_apply(plan: &Plan, root: &Path, dry_run: bool) -> Result<bool> {
     for s in &plan.steps {
-        println!("{s}");
+        outln!("{s}")?;
     }
     let changes = plan.changes().count();
     if dry_run {
         if changes > 0 {
-            println!();
-            print!("{}", plan.diff());
+            outln!()?;
+            output::text(&plan.diff())?;
         }
-        println!(
+        outln!(
             "dry run: {changes} file(s) would change under {}; nothing written",
             root.display()
-        );
+        )?;
         return Ok(changes > 0);
     }
     let report = plan.apply()?;
-    println!(
+    outln!(
         "{} file(s) written, {} unchanged, under {}",
         report.written.len(),
         report.unchanged,
         root.display()
-    );
+    )?;
     Ok(changes > 0)
 }
 

@@ -4,6 +4,7 @@
 //! requests in flight and exits.
 
 use crate::cli::GlobalArgs;
+use crate::output::outln;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
@@ -60,11 +61,11 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         "web console listening"
     );
     if first_run {
-        println!(
+        outln!(
             "oml console: {scheme}://{local}/setup (first run: create the administrator there)"
-        );
+        )?;
     } else {
-        println!("oml console: {scheme}://{local}/");
+        outln!("oml console: {scheme}://{local}/")?;
     }
 
     // The dialer engine (owner: engine): dials while `oml dialer start` is on.

@@ -3,7 +3,8 @@
 //! `Local/${num}@from-oml/n`). A dial string without `${num}` is refused here,
 //! not discovered at dial time.
 
-use crate::cli::{self, GlobalArgs};
+use crate::cli::GlobalArgs;
+use crate::output::{self, outln};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use oml_store::{Store, Trunk, TrunkSpec, DEFAULT_DIAL_STRING};
@@ -83,7 +84,7 @@ async fn view(store: &Store, t: Trunk) -> Result<TrunkView> {
 
 pub async fn run(g: &GlobalArgs, cmd: TrunkCommand) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    let actor = cli::cli_actor();
+    let actor = crate::actor::cli_actor();
     match cmd {
         TrunkCommand::Add {
             name,
@@ -112,13 +113,13 @@ pub async fn run(g: &GlobalArgs, cmd: TrunkCommand) -> Result<ExitCode> {
                 )
                 .await?;
             let v = view(&store, t).await?;
-            println!(
+            outln!(
                 "Trunk `{}` added: {} (at most {} channels, server {}).",
                 v.name,
                 v.dial_string,
                 v.max_channels,
                 v.server.as_deref().unwrap_or("any")
-            );
+            )?;
         }
         TrunkCommand::List { json } => {
             let mut views = Vec::new();
@@ -126,23 +127,26 @@ pub async fn run(g: &GlobalArgs, cmd: TrunkCommand) -> Result<ExitCode> {
                 views.push(view(&store, t).await?);
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&views)?);
+                output::json(&views)?;
             } else if views.is_empty() {
-                println!("No trunks. Add one with: oml trunk add NAME [--dial-string '{DEFAULT_DIAL_STRING}']");
+                outln!("No trunks. Add one with: oml trunk add NAME [--dial-string '{DEFAULT_DIAL_STRING}']")?;
             } else {
-                println!(
+                outln!(
                     "{:<16} {:<36} {:>8} {:<16} CALLER ID",
-                    "NAME", "DIAL STRING", "CHANNELS", "SERVER"
-                );
+                    "NAME",
+                    "DIAL STRING",
+                    "CHANNELS",
+                    "SERVER"
+                )?;
                 for v in views {
-                    println!(
+                    outln!(
                         "{:<16} {:<36} {:>8} {:<16} {}",
                         v.name,
                         v.dial_string,
                         v.max_channels,
                         v.server.as_deref().unwrap_or("any"),
                         v.caller_id
-                    );
+                    )?;
                 }
             }
         }
@@ -183,20 +187,20 @@ pub async fn run(g: &GlobalArgs, cmd: TrunkCommand) -> Result<ExitCode> {
                 )
                 .await?;
             let v = view(&store, t).await?;
-            println!(
+            outln!(
                 "Trunk `{}` now: {} (at most {} channels, server {}).",
                 v.name,
                 v.dial_string,
                 v.max_channels,
                 v.server.as_deref().unwrap_or("any")
-            );
+            )?;
         }
         TrunkCommand::Remove { name } => {
             store.delete_trunk(&name).await?;
             store
                 .audit(oml_store::now_ms(), &actor, "trunk_remove", &name, None, "")
                 .await?;
-            println!("Trunk `{name}` removed.");
+            outln!("Trunk `{name}` removed.")?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,15 +1,16 @@
-//! `oml uninstall`: removes oml from this host. Plans first (oml-ops
-//! `uninstall::plan`), prints exactly what is stopped, deleted, edited,
-//! dropped and kept, writes a final backup when asked (`--backup-to DIR`;
-//! `--no-backup` to skip it: one of the two is required), asks the operator
-//! to type the host's name (or takes `--yes`), then carries it out. System
-//! packages stay installed. `--dry-run` prints the plan and changes nothing.
+//! `oml uninstall`: removes oml from this host. oml-deploy's `uninstall`
+//! plans (only what oml can prove is its own) and carries it out; this
+//! file prints the plan, writes a final backup when asked (`--backup-to
+//! DIR`; `--no-backup` to skip it: one of the two is required) and asks
+//! the operator to type the host's name (or takes `--yes`). System packages
+//! stay installed. `--dry-run` prints the plan and changes nothing.
 
 use crate::cli::GlobalArgs;
 use crate::commands::render::{self as render_cmd, InventoryArg};
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use oml_ops::uninstall::{self, Action, Inputs};
+use oml_deploy::host::System;
+use oml_deploy::uninstall::{self, Inputs};
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,8 +31,9 @@ pub struct Args {
     #[arg(long)]
     pub no_backup: bool,
     /// Folder the configuration was rendered under (`/` on the host itself;
-    /// services are stopped and reloaded only then). Default:
-    /// paths.config_root of oml.toml, else `/`.
+    /// services are stopped and reloaded only then). Nothing outside it
+    /// that the inventory names is deleted. Default: paths.config_root of
+    /// oml.toml, else `/`.
     #[arg(long)]
     pub root: Option<PathBuf>,
     #[command(flatten)]
@@ -75,7 +77,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         data_dir: absolute(&layout.data_dir),
         backup_dir: absolute(&layout.backup_dir),
         recordings_dir: absolute(&layout.recordings_dir),
-        install_prefix: install_prefix.map(|p| absolute(&p)),
+        install_prefix,
         inventory: Some(absolute(&inventory_path)),
         postgres_database: postgres.as_ref().map(|p| p.database.clone()),
         rendered: oml_ops::render::TARGETS
@@ -103,7 +105,6 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             println!("no final backup chosen: give --backup-to DIR (recommended) or --no-backup")
         }
     }
-    let live = root == Path::new("/");
     if a.dry_run {
         println!("dry run: nothing stopped, deleted, edited or dropped");
         return Ok(ExitCode::SUCCESS);
@@ -124,78 +125,9 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             .await
             .context("the final backup failed; nothing was removed")?;
     }
-    for action in &plan {
-        if let Action::Stop { unit } = action {
-            let cmd = ["systemctl", "disable", "--now", unit.as_str()];
-            if live {
-                run_command(&cmd).with_context(|| {
-                    format!("cannot stop {unit}; nothing was removed (stop it by hand and run oml uninstall again)")
-                })?;
-                println!("stopped   {unit}");
-            } else {
-                println!(
-                    "not run   {} (the files are under {})",
-                    cmd.join(" "),
-                    root.display()
-                );
-            }
-        }
-    }
-    for action in &plan {
-        if let (Action::DropDatabase { name }, Some(pg)) = (action, &postgres) {
-            pg.drop_db(name).await.with_context(|| {
-                format!(
-                    "dropping database {name} (is `oml serve` or another client still connected?)"
-                )
-            })?;
-            println!("dropped   PostgreSQL database {name}");
-        }
-    }
-    let done = uninstall::apply_files(&plan).context("removing files")?;
-    for line in &done {
-        println!("done: {line}");
-    }
-    let touched = |dir: &str| {
-        plan.iter().any(|a| match a {
-            Action::RemoveFile { path } | Action::Edit { path, .. } => {
-                path.starts_with(root.join(dir))
-            }
-            _ => false,
-        })
-    };
-    let mut reloads: Vec<Vec<&str>> = Vec::new();
-    if touched("etc/nginx") {
-        reloads.push(vec!["nginx", "-t"]);
-        reloads.push(vec!["systemctl", "reload", "nginx"]);
-    }
-    if touched("etc/asterisk") {
-        reloads.push(vec!["systemctl", "reload", "asterisk"]);
-    }
-    for cmd in &reloads {
-        if live {
-            if let Err(e) = run_command(cmd) {
-                println!("warning: {}", crate::cli::one_line(&e));
-            }
-        } else {
-            println!("not run   {}", cmd.join(" "));
-        }
-    }
+    let live = root == Path::new("/");
+    let say = |l: &str| println!("{l}");
+    uninstall::execute(&plan, &root, live, postgres.as_ref(), &System, &say).await?;
     println!("oml is uninstalled from {host}; system packages are still installed");
     Ok(ExitCode::SUCCESS)
-}
-
-fn run_command(cmd: &[&str]) -> Result<()> {
-    let out = std::process::Command::new(cmd[0])
-        .args(&cmd[1..])
-        .output()
-        .with_context(|| format!("cannot run `{}`", cmd.join(" ")))?;
-    if !out.status.success() {
-        bail!(
-            "`{}` failed ({}): {}",
-            cmd.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 //! the API tokens integrators use.
 
 use crate::cli::{self, GlobalArgs};
+use crate::output::{self, outln};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use oml_store::{format_ms, BlockKind, NewUser, Role, Store};
@@ -93,27 +94,30 @@ pub enum TokenCommand {
 
 pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
     let store = g.open_store().await?;
-    let actor = cli::cli_actor();
+    let actor = crate::actor::cli_actor();
     let now = oml_store::now_ms();
     match cmd {
         UsersCommand::List { json } => {
             let users = store.users().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&users)?);
+                output::json(&users)?;
             } else {
-                println!(
+                outln!(
                     "{:<24} {:<11} {:<8} {:<10} CREATED",
-                    "USERNAME", "ROLE", "ACTIVE", "MUST-CHANGE"
-                );
+                    "USERNAME",
+                    "ROLE",
+                    "ACTIVE",
+                    "MUST-CHANGE"
+                )?;
                 for u in users {
-                    println!(
+                    outln!(
                         "{:<24} {:<11} {:<8} {:<10} {}",
                         u.username,
                         u.role,
                         if u.active { "yes" } else { "no" },
                         if u.must_change_password { "yes" } else { "no" },
                         format_ms(u.created_at)
-                    );
+                    )?;
                 }
             }
         }
@@ -143,7 +147,7 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                     &format!("role={role}"),
                 )
                 .await?;
-            println!("User `{name}` added with role {role}.");
+            outln!("User `{name}` added with role {role}.")?;
         }
         UsersCommand::Passwd {
             name,
@@ -155,7 +159,7 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
             store
                 .audit(now, &actor, "password_set", &name, None, "")
                 .await?;
-            println!("Password of `{name}` changed.");
+            outln!("Password of `{name}` changed.")?;
         }
         UsersCommand::Block { name, seconds } => {
             if store.user_by_name(&name).await?.is_none() {
@@ -174,8 +178,8 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                 .await?;
             store.audit(now, &actor, "block", &name, None, "").await?;
             match until {
-                Some(t) => println!("User `{name}` blocked until {}.", format_ms(t)),
-                None => println!("User `{name}` blocked until an administrator unblocks it."),
+                Some(t) => outln!("User `{name}` blocked until {}.", format_ms(t))?,
+                None => outln!("User `{name}` blocked until an administrator unblocks it.")?,
             }
         }
         UsersCommand::Unblock { name, ip } => {
@@ -189,27 +193,31 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                 .audit(now, &actor, "unblock", &subject, None, "")
                 .await?;
             if lifted == 0 {
-                println!(
+                outln!(
                     "{} `{subject}` was not blocked; its failure count is reset.",
                     kind_word(kind)
-                );
+                )?;
             } else {
-                println!("{} `{subject}` unblocked.", kind_word(kind));
+                outln!("{} `{subject}` unblocked.", kind_word(kind))?;
             }
         }
         UsersCommand::Blocked { json } => {
             let blocks = store.active_blocks(now).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&blocks)?);
+                output::json(&blocks)?;
             } else if blocks.is_empty() {
-                println!("Nothing is blocked.");
+                outln!("Nothing is blocked.")?;
             } else {
-                println!(
+                outln!(
                     "{:<6} {:<24} {:<24} {:<24} {:>8}  REASON",
-                    "KIND", "SUBJECT", "SINCE", "UNTIL", "FAILURES"
-                );
+                    "KIND",
+                    "SUBJECT",
+                    "SINCE",
+                    "UNTIL",
+                    "FAILURES"
+                )?;
                 for b in blocks {
-                    println!(
+                    outln!(
                         "{:<6} {:<24} {:<24} {:<24} {:>8}  {}",
                         b.kind.as_str(),
                         b.subject,
@@ -219,7 +227,7 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                             .unwrap_or_else(|| "until unblocked".into()),
                         b.failures,
                         b.reason
-                    );
+                    )?;
                 }
             }
         }
@@ -275,35 +283,38 @@ async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Resul
             match out {
                 Some(path) => {
                     write_private(&path, &format!("{secret}\n"))?;
-                    println!(
+                    outln!(
                         "API token `{label}` of `{name}` written to {} (mode 0600).",
                         path.display()
-                    );
+                    )?;
                 }
                 None => {
                     eprintln!("API token `{label}` of `{name}` (shown once; store it now):");
-                    println!("{secret}");
+                    outln!("{secret}")?;
                 }
             }
         }
         TokenCommand::List { name, json } => {
             let tokens = store.api_tokens(name.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&tokens)?);
+                output::json(&tokens)?;
             } else if tokens.is_empty() {
-                println!("No API tokens.");
+                outln!("No API tokens.")?;
             } else {
-                println!(
+                outln!(
                     "{:<24} {:<16} {:<24} {:<32} LAST USED",
-                    "USERNAME", "LABEL", "CREATED", "EXPIRES"
-                );
+                    "USERNAME",
+                    "LABEL",
+                    "CREATED",
+                    "EXPIRES"
+                )?;
                 for t in tokens {
                     let expires = match t.expires_at {
                         None => "never".to_string(),
                         Some(e) if t.expired(now) => format!("{} (expired)", format_ms(e)),
                         Some(e) => format_ms(e),
                     };
-                    println!(
+                    outln!(
                         "{:<24} {:<16} {:<24} {:<32} {}",
                         t.username,
                         t.label,
@@ -312,7 +323,7 @@ async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Resul
                         t.last_used_at
                             .map(format_ms)
                             .unwrap_or_else(|| "never".into())
-                    );
+                    )?;
                 }
             }
         }
@@ -328,7 +339,7 @@ async fn token(store: &Store, actor: &str, now: i64, cmd: TokenCommand) -> Resul
                     &format!("label={label}"),
                 )
                 .await?;
-            println!("API token `{label}` of `{name}` revoked.");
+            outln!("API token `{label}` of `{name}` revoked.")?;
         }
     }
     Ok(())

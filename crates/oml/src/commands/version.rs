@@ -1,6 +1,7 @@
 //! `oml version`: what is installed and what the database holds.
 
 use crate::cli::GlobalArgs;
+use crate::output::{self, outln};
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -50,23 +51,23 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
                 .map(|s| format!("{s}.x"))
                 .collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        output::json(&v)?;
     } else {
-        println!("oml {version}");
-        println!("schema version supported: {supported}");
-        println!("upgrades supported from: {upgrades_from} (`oml deploy --update`)");
+        outln!("oml {version}")?;
+        outln!("schema version supported: {supported}")?;
+        outln!("upgrades supported from: {upgrades_from} (`oml deploy --update`)")?;
         if let Some(v) = &installed {
-            println!("installation at: oml {v}");
+            outln!("installation at: oml {v}")?;
         }
         match (backend, schema) {
             (Some(b), Some(s)) => {
-                println!("database: {b} at {location}");
-                println!("database schema version: {s}");
+                outln!("database: {b} at {location}")?;
+                outln!("database schema version: {s}")?;
             }
-            _ => println!(
+            _ => outln!(
                 "database: not available ({})",
                 db_error.unwrap_or_else(|| "no schema".into())
-            ),
+            )?,
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -6,13 +6,18 @@
 //! Removed: oml's own service, the files oml renders under its own names
 //! (`oml_*.conf`, nginx's `oml.conf`, the systemd unit, `oml.env`), the
 //! `#include` lines that pull those into Asterisk's main files, the data
-//! folder (database, settings, backups, recordings), the install folder,
-//! and oml's PostgreSQL database. Kept: system packages, the administrator's
-//! `*_custom.conf` / `*_override.conf`, the inventory, and package files oml
-//! rewrote in place (`kamailio.cfg`, `rtpengine.conf`), which have no
-//! original to put back.
+//! folder (database, settings, backups, recordings), the install folder when
+//! oml created it, and oml's PostgreSQL database. Kept: system packages, the
+//! administrator's `*_custom.conf` / `*_override.conf`, the inventory, and
+//! package files oml rewrote in place (`kamailio.cfg`, `rtpengine.conf`),
+//! which have no original to put back.
+//!
+//! A folder is deleted whole only when oml can prove it is its own (the data
+//! folder holds only oml's entries; any other folder carries oml's marker,
+//! see [`crate::ownership`]), never when it is or holds a system folder, and,
+//! for folders named by the inventory, only inside the configuration root.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// What the plan is built from (absolute paths).
 #[derive(Debug, Clone, Default)]
@@ -24,7 +29,8 @@ pub struct Inputs {
     /// Backups and recordings (inside the data folder unless moved).
     pub backup_dir: PathBuf,
     pub recordings_dir: PathBuf,
-    /// `install_prefix` of the inventory, when it exists on disk.
+    /// `install_prefix` of the inventory, as a path on the host (under
+    /// `root` when the root is not `/`).
     pub install_prefix: Option<PathBuf>,
     /// The inventory file.
     pub inventory: Option<PathBuf>,
@@ -117,13 +123,18 @@ fn is_oml_include(line: &str) -> bool {
     }
 }
 
-/// A folder may be deleted only if it is deep enough not to be a system
-/// folder (`/`, `/opt`, `/var/lib` ...) and is not the root itself.
+/// `path` as the host sees it: relative to `root` when inside it.
+fn host_path(path: &Path, root: &Path) -> PathBuf {
+    match path.strip_prefix(root) {
+        Ok(rel) => Path::new("/").join(rel),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+/// A folder may be deleted only if it is not a system folder (nor holds
+/// one, as seen on the host), is not the root and does not contain it.
+/// `path` is the real path (links resolved), `root` too.
 fn check_deletable(path: &Path, root: &Path) -> Result<(), UninstallError> {
-    let depth = path
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .count();
     let unsafe_ = |why: &str| UninstallError::Unsafe {
         path: path.display().to_string(),
         why: why.to_string(),
@@ -131,32 +142,23 @@ fn check_deletable(path: &Path, root: &Path) -> Result<(), UninstallError> {
     if !path.is_absolute() {
         return Err(unsafe_("not an absolute path"));
     }
-    let system = SYSTEM_FOLDERS.iter().any(|s| path == Path::new(s));
-    if depth < 2 || system || path == root || root.starts_with(path) {
-        return Err(unsafe_(
-            "it is a system folder or contains the configuration root",
-        ));
+    let on_host = host_path(path, root);
+    for p in [path, on_host.as_path()] {
+        if let Some(why) = crate::ownership::system_folder(p) {
+            return Err(unsafe_(why));
+        }
+    }
+    if path == root || root.starts_with(path) {
+        return Err(unsafe_("it contains the configuration root"));
     }
     Ok(())
 }
 
-/// Folders never deleted whole, whatever the configuration says.
-const SYSTEM_FOLDERS: &[&str] = &[
-    "/usr/local",
-    "/usr/share",
-    "/usr/lib",
-    "/usr/bin",
-    "/var/lib",
-    "/var/log",
-    "/var/spool",
-    "/var/cache",
-    "/var/backups",
-    "/var/www",
-    "/etc/asterisk",
-    "/etc/kamailio",
-    "/etc/nginx",
-    "/etc/systemd",
-];
+/// The real path of an existing folder (links resolved), else the path
+/// with `.` and `..` resolved.
+fn real(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| crate::ownership::normalize(path))
+}
 
 /// Entries oml itself keeps in its data folder.
 fn is_oml_data_entry(name: &str) -> bool {
@@ -207,7 +209,7 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
             continue;
         }
         let rel = path.strip_prefix(&inp.root).unwrap_or(path);
-        if crate::plan::is_admin_owned(rel) {
+        if oml_ops::plan::is_admin_owned(rel) {
             continue;
         }
         if is_oml_named(rel) {
@@ -227,7 +229,7 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
         let mut own: Vec<PathBuf> = rd
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && crate::plan::is_admin_owned(p))
+            .filter(|p| p.is_file() && oml_ops::plan::is_admin_owned(p))
             .collect();
         own.sort();
         for p in own {
@@ -246,7 +248,7 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
             .filter(|p| {
                 p.is_file()
                     && !is_oml_named(p)
-                    && !crate::plan::is_admin_owned(p)
+                    && !oml_ops::plan::is_admin_owned(p)
                     && p.extension().is_some_and(|x| x == "conf")
             })
             .collect();
@@ -281,6 +283,7 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
         out.push(Action::DropDatabase { name: db.clone() });
     }
     // Folders.
+    let root = real(&inp.root);
     let mut folders: Vec<(PathBuf, String)> = Vec::new();
     if inp.data_dir.exists() {
         check_data_dir(&inp.data_dir)?;
@@ -289,21 +292,51 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
             "data folder: database, settings, backups and recordings kept there".into(),
         ));
     }
-    for (p, what) in [
+    let mut others: Vec<(PathBuf, &str)> = [
         (&inp.backup_dir, "backup archives"),
         (&inp.recordings_dir, "call recordings"),
-    ] {
-        if p.exists() && !p.starts_with(&inp.data_dir) {
-            folders.push((p.clone(), what.into()));
+    ]
+    .into_iter()
+    .filter(|(p, _)| !p.starts_with(&inp.data_dir))
+    .map(|(p, w)| (p.clone(), w))
+    .collect();
+    if let Some(prefix) = &inp.install_prefix {
+        // A host path from the inventory: under the root, never outside it.
+        let under_root = root.join(
+            crate::ownership::normalize(&Path::new("/").join(prefix))
+                .strip_prefix("/")
+                .unwrap_or(prefix),
+        );
+        if !under_root.starts_with(&inp.data_dir) {
+            others.push((under_root, "install folder (install_prefix)"));
         }
     }
-    if let Some(prefix) = &inp.install_prefix {
-        if prefix.exists() && !prefix.starts_with(&inp.data_dir) {
-            folders.push((prefix.clone(), "install folder (install_prefix)".into()));
+    for (p, what) in others {
+        if !p.exists() {
+            continue;
+        }
+        let r = real(&p);
+        if !r.starts_with(&root) && root != Path::new("/") && what.starts_with("install") {
+            return Err(UninstallError::Unsafe {
+                path: p.display().to_string(),
+                why: format!("it leads outside the configuration root {}", root.display()),
+            });
+        }
+        check_deletable(&r, &root)?;
+        if crate::ownership::is_claimed(&p) {
+            folders.push((p, what.into()));
+        } else {
+            out.push(Action::Keep {
+                path: p,
+                why: format!(
+                    "{what}: oml did not create it (no {} marker), so it is not oml's to delete; delete it by hand if it is",
+                    crate::ownership::MARKER
+                ),
+            });
         }
     }
     for (p, what) in folders {
-        check_deletable(&p, &inp.root)?;
+        check_deletable(&real(&p), &root)?;
         if let Some(keep) = &inp.keep_dir {
             if keep.starts_with(&p) {
                 return Err(UninstallError::BackupInside {
@@ -340,36 +373,10 @@ pub fn plan(inp: &Inputs) -> Result<Vec<Action>, UninstallError> {
     Ok(out)
 }
 
-/// Carries out the file-system actions (everything but `Stop` and
-/// `DropDatabase`, which need a service manager and a database). Returns
-/// what it did, one line per action.
-pub fn apply_files(actions: &[Action]) -> std::io::Result<Vec<String>> {
-    let mut done = Vec::new();
-    for a in actions {
-        match a {
-            Action::RemoveFile { path } => {
-                std::fs::remove_file(path)?;
-                done.push(a.to_string());
-            }
-            Action::Edit { path, new, .. } => {
-                crate::fsutil::write_atomic(path, new.as_bytes(), None)?;
-                done.push(a.to_string());
-            }
-            Action::RemoveDir { path, .. } => {
-                if path.exists() {
-                    std::fs::remove_dir_all(path)?;
-                }
-                done.push(a.to_string());
-            }
-            _ => {}
-        }
-    }
-    Ok(done)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::uninstall::apply_files;
 
     fn write(p: &Path, text: &str) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -407,14 +414,15 @@ mod tests {
             "#include \"oml_queues.conf\"\n",
         );
         write(&root.join("etc/oml/inventory"), "[omnileads-aio]\n");
-        let prefix = tmp.path().join("opt/omnileads");
+        let prefix = root.join("opt/omnileads");
+        assert!(crate::ownership::create_claimed(&prefix).unwrap());
         write(&prefix.join("media/x"), "x");
         let inputs = Inputs {
             root: root.clone(),
             backup_dir: data.join("backup"),
             recordings_dir: data.join("recordings"),
             data_dir: data,
-            install_prefix: Some(prefix),
+            install_prefix: Some(PathBuf::from("/opt/omnileads/")),
             inventory: Some(root.join("etc/oml/inventory")),
             postgres_database: None,
             rendered,
@@ -474,7 +482,7 @@ mod tests {
         let plan = plan(&inp).unwrap();
         apply_files(&plan).unwrap();
         assert!(!inp.data_dir.exists());
-        assert!(!inp.install_prefix.as_ref().unwrap().exists());
+        assert!(!inp.root.join("opt/omnileads").exists());
         assert!(!inp.root.join("etc/asterisk/oml_manager.conf").exists());
         assert!(inp
             .root
@@ -493,10 +501,8 @@ mod tests {
     fn unsafe_targets_are_refused_before_anything_happens() {
         let (_tmp, mut inp) = installation();
         inp.install_prefix = Some(PathBuf::from("/opt"));
-        // /opt exists on every Debian host: too shallow to delete.
-        if Path::new("/opt").exists() {
-            assert!(matches!(plan(&inp), Err(UninstallError::Unsafe { .. })));
-        }
+        // <root>/opt holds the install folder: a system folder on the host.
+        assert!(matches!(plan(&inp), Err(UninstallError::Unsafe { .. })));
         let (_tmp, mut inp) = installation();
         inp.keep_dir = Some(inp.data_dir.join("backup"));
         assert!(matches!(
@@ -512,9 +518,79 @@ mod tests {
         );
         let (_tmp, mut inp) = installation();
         inp.install_prefix = Some(PathBuf::from("/usr/local"));
-        if Path::new("/usr/local").exists() {
-            assert!(matches!(plan(&inp), Err(UninstallError::Unsafe { .. })));
+        std::fs::create_dir_all(inp.root.join("usr/local")).unwrap();
+        assert!(matches!(plan(&inp), Err(UninstallError::Unsafe { .. })));
+    }
+
+    fn deletes(plan: &[Action]) -> Vec<PathBuf> {
+        plan.iter()
+            .filter_map(|a| match a {
+                Action::RemoveDir { path, .. } => Some(path.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn system_folders_named_by_the_inventory_are_refused_on_the_host() {
+        for prefix in ["/usr/sbin/", "/etc/ssh/", "/usr/sbin/../bin", "/etc"] {
+            let (_tmp, mut inp) = installation();
+            inp.root = PathBuf::from("/");
+            inp.install_prefix = Some(PathBuf::from(prefix));
+            if !Path::new(prefix).exists() {
+                continue;
+            }
+            let e = plan(&inp).unwrap_err().to_string();
+            assert!(e.contains("system folder"), "{prefix}: {e}");
         }
+    }
+
+    #[test]
+    fn with_a_root_nothing_outside_it_is_deleted() {
+        let (tmp, mut inp) = installation();
+        // A folder outside the root, even one oml created, is not the
+        // install folder of a root: the inventory's path is read under it.
+        let outside = tmp.path().join("outside");
+        assert!(crate::ownership::create_claimed(&outside).unwrap());
+        inp.install_prefix = Some(outside.clone());
+        let p = plan(&inp).unwrap();
+        assert!(
+            !deletes(&p).iter().any(|d| d.starts_with(&outside)),
+            "{p:#?}"
+        );
+        apply_files(&p).unwrap();
+        assert!(outside.exists(), "outside the root: kept");
+        // `..` cannot climb out of the root either.
+        let (tmp, mut inp) = installation();
+        let outside = tmp.path().join("outside");
+        assert!(crate::ownership::create_claimed(&outside).unwrap());
+        inp.install_prefix = Some(PathBuf::from("/../../outside"));
+        let p = plan(&inp).unwrap();
+        assert!(
+            !deletes(&p).iter().any(|d| d.starts_with(&outside)),
+            "{p:#?}"
+        );
+        // Nor a link inside the root that points out of it.
+        let (tmp, mut inp) = installation();
+        let outside = tmp.path().join("outside");
+        assert!(crate::ownership::create_claimed(&outside).unwrap());
+        std::os::unix::fs::symlink(&outside, inp.root.join("opt/elsewhere")).unwrap();
+        inp.install_prefix = Some(PathBuf::from("/opt/elsewhere"));
+        let e = plan(&inp).unwrap_err().to_string();
+        assert!(e.contains("outside the configuration root"), "{e}");
+    }
+
+    #[test]
+    fn an_install_folder_oml_did_not_create_is_kept() {
+        let (_tmp, inp) = installation();
+        let prefix = inp.root.join("opt/omnileads");
+        std::fs::remove_file(prefix.join(crate::ownership::MARKER)).unwrap();
+        let p = plan(&inp).unwrap();
+        assert!(!deletes(&p).contains(&prefix), "{p:#?}");
+        assert!(p.iter().any(|a| matches!(a,
+            Action::Keep { path, why } if path == &prefix && why.contains("oml did not create it"))));
+        apply_files(&p).unwrap();
+        assert!(prefix.join("media/x").exists());
     }
 
     #[test]

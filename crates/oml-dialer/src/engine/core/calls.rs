@@ -1,0 +1,293 @@
+//! Following calls in the decision core: AMI events reach the call they
+//! concern (by channel id or `Originate` action id), each call's state
+//! machine ([`crate::call`]) says when it is over, and its end becomes an
+//! attempt result with the contact's next state. Calls the engine lost
+//! track of are reconciled with the server's channels, never redialed
+//! blindly; calls left open by a previous run or a stopped node are
+//! adopted.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use oml_ami::Message;
+use oml_store::dialing::{AttemptResult, DialingWrite, OpenAttempt};
+
+use super::{Action, Core, Key, Live, Now};
+use crate::call::{Call, CallEvent, Change, Outcome, Phase};
+use crate::reschedule;
+
+impl Core {
+    pub(super) fn on_ami(&mut self, server: i64, m: &Message, at: Instant, now: Now) {
+        let Some(name) = m.event_name() else {
+            return;
+        };
+        let lname = name.to_ascii_lowercase();
+        if let Some(s) = self.servers.get_mut(&server) {
+            let change = s.agents.on_event(m, at);
+            let q = m.get("Queue").unwrap_or("");
+            for c in self.campaigns.values_mut() {
+                if !(c.conf.queue_name.is_empty() || c.conf.queue_name == q) {
+                    continue;
+                }
+                if let Some(w) = change.wrap_up_ended_s {
+                    c.stats.record_wrap_up(w);
+                }
+                // An agent is free: campaigns on its queue react now.
+                if change.became_ready && c.trigger.is_none() {
+                    c.trigger = Some(at);
+                }
+            }
+        }
+        let ev = match lname.as_str() {
+            "newchannel" => CallEvent::Created,
+            "newstate" if m.get("ChannelState") == Some("6") => CallEvent::Up,
+            "originateresponse" => {
+                let success = m
+                    .get("Response")
+                    .is_some_and(|r| r.eq_ignore_ascii_case("Success"));
+                let reason = m
+                    .get("Reason")
+                    .and_then(|r| r.trim().parse().ok())
+                    .unwrap_or(0);
+                let ev = CallEvent::OriginateResponse { success, reason };
+                let key = self
+                    .key_of(m)
+                    .or_else(|| m.action_id().and_then(|a| self.by_action.get(a).cloned()));
+                match key {
+                    Some(k) => {
+                        if let Some(a) = m.action_id() {
+                            self.by_action.remove(a);
+                        }
+                        self.apply(&k, ev, now);
+                    }
+                    None => {
+                        if let Some(a) = m.action_id() {
+                            self.orphans.insert(a.to_owned(), (success, reason, now.at));
+                        }
+                    }
+                }
+                return;
+            }
+            "queuecallerjoin" => CallEvent::QueueJoin,
+            "agentconnect" => CallEvent::AgentConnect,
+            "queuecallerabandon" => CallEvent::QueueAbandon,
+            "hangup" => CallEvent::Hangup {
+                cause: m
+                    .get("Cause")
+                    .and_then(|c| c.trim().parse().ok())
+                    .unwrap_or(0),
+            },
+            _ => return,
+        };
+        if let Some(k) = self.key_of(m) {
+            self.apply(&k, ev, now);
+        }
+    }
+
+    fn key_of(&self, m: &Message) -> Option<Key> {
+        for f in ["Uniqueid", "Linkedid"] {
+            if let Some(u) = m.get(f) {
+                if self.calls.contains_key(u) {
+                    return Some(u.to_owned());
+                }
+            }
+        }
+        None
+    }
+
+    pub(super) fn apply(&mut self, key: &str, ev: CallEvent, now: Now) {
+        let Some(l) = self.calls.get_mut(key) else {
+            return;
+        };
+        let change = l.call.on_event(ev, now.ms);
+        if let Change::Answered | Change::Connected = change {
+            let w = DialingWrite::Progress {
+                contact_id: l.contact_id,
+                attempt_no: l.attempt_no,
+                answered_at: l.call.answered_at,
+                connected_at: l.call.connected_at,
+            };
+            self.act(Action::Write(w));
+        }
+        self.finish_if_over(key, now);
+    }
+
+    /// A call that is over leaves memory; its result and the contact's next
+    /// state are written.
+    pub(super) fn finish_if_over(&mut self, key: &str, now: Now) {
+        if !self.calls.get(key).is_some_and(|l| l.call.is_over()) {
+            return;
+        }
+        let l = self.calls.remove(key).expect("present");
+        self.release_trunk(l.trunk);
+        let Some(f) = l.call.finish() else {
+            return;
+        };
+        self.metrics.ended.fetch_add(1, Ordering::Relaxed);
+        let (state, next) = match self.campaigns.get_mut(&l.campaign) {
+            Some(c) => {
+                let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
+                let ring_s =
+                    (f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at).max(0) as f64 / 1000.0;
+                match f.outcome {
+                    Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
+                    _ => c.stats.record_attempt(f.answered_at.is_some(), ring_s),
+                }
+                if let (Some(conn), Outcome::Connected) = (f.connected_at, f.outcome) {
+                    c.stats
+                        .record_talk((f.ended_at - conn).max(0) as f64 / 1000.0);
+                }
+                if let Some(ab) = l.call.counts_as_abandoned(c.conf.abandon_seconds * 1000) {
+                    c.abandons.live_answered += 1;
+                    if ab {
+                        c.abandons.abandoned += 1;
+                    }
+                }
+                (d.state, d.next_attempt_at)
+            }
+            // Campaign deleted meanwhile: close the attempt, nothing to plan.
+            None => ("exhausted", 0),
+        };
+        self.act(Action::Write(DialingWrite::End(AttemptResult {
+            contact_id: l.contact_id,
+            attempt_no: l.attempt_no,
+            answered_at: f.answered_at,
+            connected_at: f.connected_at,
+            ended_at: f.ended_at,
+            outcome: f.outcome.as_str().into(),
+            hangup_cause: f.hangup_cause.map(i64::from),
+            contact_state: state.into(),
+            next_attempt_at: next,
+        })));
+    }
+
+    /// The server's channels, asked at `asked_at`: the calls placed before
+    /// that which are alive catch up on what was missed, the others ended
+    /// unseen (outcome `unknown`, or `connected` if an agent had them).
+    pub(super) fn reconcile(
+        &mut self,
+        server: i64,
+        asked_at: Instant,
+        channels: &[Message],
+        now: Now,
+    ) {
+        let alive: HashMap<&str, &Message> = channels
+            .iter()
+            .filter_map(|c| c.get("Uniqueid").map(|u| (u, c)))
+            .collect();
+        let keys: Vec<Key> = self
+            .calls
+            .iter()
+            .filter(|(_, l)| l.server == server && l.originated && l.placed <= asked_at)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut vanished = 0;
+        for k in keys {
+            let l = self.calls.get_mut(&k).expect("present");
+            match alive.get(k.as_str()) {
+                Some(ch) => {
+                    // Catch up on what was missed while the link was down.
+                    let app = ch.get("Application").unwrap_or("");
+                    let bridged = ch.get("BridgeId").is_some_and(|b| !b.is_empty());
+                    if app.eq_ignore_ascii_case("Queue") || ch.get("ChannelState") == Some("6") {
+                        l.call.on_event(CallEvent::Up, now.ms);
+                        if bridged {
+                            l.call.on_event(CallEvent::AgentConnect, now.ms);
+                        }
+                    }
+                }
+                None => {
+                    l.call.vanished(now.ms);
+                    vanished += 1;
+                }
+            }
+            self.finish_if_over(&k, now);
+        }
+        if let Some(s) = self.servers.get_mut(&server) {
+            s.reconciling = false;
+            if vanished > 0 {
+                tracing::warn!(server = %s.conf.name, vanished, "dialer: calls ended while the link was down; recorded as unknown (not redialed as the same attempt)");
+            }
+        }
+    }
+
+    /// Follows attempts placed earlier (by this node before a restart, or by
+    /// a node that stopped): each is reconciled with its server's channels.
+    pub(super) fn adopt(&mut self, open: Vec<OpenAttempt>, now: Now) {
+        let servers: HashSet<i64> = open.iter().filter_map(|a| a.server_id).collect();
+        let n = open.len();
+        for a in open {
+            if self.calls.contains_key(&a.channel_id) {
+                continue;
+            }
+            let phase = if a.connected_at.is_some() {
+                Phase::Connected
+            } else if a.answered_at.is_some() {
+                Phase::Answered
+            } else {
+                Phase::Placed
+            };
+            let key = a.channel_id.clone();
+            self.calls.insert(
+                key,
+                Live {
+                    campaign: a.campaign_id,
+                    server: a.server_id.unwrap_or(0),
+                    trunk: 0,
+                    contact_id: a.contact_id,
+                    attempt_no: a.attempt_no,
+                    call: Call::adopted(a.placed_at, phase, a.answered_at, a.connected_at),
+                    originated: true,
+                    placed: now.at,
+                },
+            );
+        }
+        tracing::info!(calls = n, "dialer: following calls left open by a node that stopped (or this node's previous run)");
+        let mut servers: Vec<i64> = servers.into_iter().collect();
+        servers.sort_unstable();
+        for id in servers {
+            if let Some(s) = self.servers.get_mut(&id) {
+                s.reconciling = true;
+                if s.up {
+                    self.act(Action::QueryChannels { server: id });
+                }
+            }
+        }
+    }
+
+    /// Ring time-outs, stale orphans, and now and then a queue poll to
+    /// correct missed events.
+    pub(super) fn on_tick(&mut self, now: Now) {
+        let keys: Vec<Key> = self.calls.keys().cloned().collect();
+        for k in keys {
+            let timeout = {
+                let l = &self.calls[&k];
+                self.campaigns
+                    .get(&l.campaign)
+                    .map_or(60_000, |c| c.conf.ring_timeout_s * 1000)
+            };
+            if let Some(l) = self.calls.get_mut(&k) {
+                if l.originated {
+                    l.call.on_tick(now.ms, timeout);
+                }
+            }
+            self.finish_if_over(&k, now);
+        }
+        let stale = now.at.checked_sub(Duration::from_secs(120));
+        self.orphans
+            .retain(|_, (_, _, t)| stale.is_none_or(|s| *t > s));
+        let every = self.cfg.queue_poll_every;
+        let mut due: Vec<i64> = Vec::new();
+        for (id, s) in self.servers.iter_mut() {
+            if s.up && now.at.saturating_duration_since(s.last_poll) >= every {
+                s.last_poll = now.at;
+                due.push(*id);
+            }
+        }
+        due.sort_unstable();
+        for server in due {
+            self.act(Action::QueryMembers { server });
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The AMI side of the engine: one task per enabled server keeps its
+//! connection up (reconnecting with back-off; one failing server does not
+//! stop the others) and forwards its events to the shell, and short-lived
+//! tasks answer the core's queries (channels, queue members).
+
+use std::time::Instant;
+
+use oml_ami::{AmiClient, ClientConfig, Event};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::core::Input;
+use super::msg::Msg;
+
+/// Asks a server for its channels; the answer goes to the core.
+pub(super) fn query_channels(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient) {
+    let asked_at = Instant::now();
+    tokio::spawn(async move {
+        match client.core_show_channels().await {
+            Ok(channels) => {
+                let _ = tx.send(Msg::Input(Input::Channels {
+                    server,
+                    asked_at,
+                    channels,
+                }));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "dialer: CoreShowChannels failed; will retry on the next link-up")
+            }
+        }
+    });
+}
+
+/// Asks a server for its queue members; the answer goes to the core.
+pub(super) fn query_members(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient) {
+    tokio::spawn(async move {
+        if let Ok(members) = client.queue_status(None).await {
+            let _ = tx.send(Msg::Input(Input::Members { server, members }));
+        }
+    });
+}
+
+/// Keeps one AMI connection up and forwards its events.
+pub(super) async fn run_link(
+    server: i64,
+    name: String,
+    cfg: ClientConfig,
+    tx: mpsc::UnboundedSender<Msg>,
+    cancel: CancellationToken,
+) {
+    let mut attempt = 0u32;
+    let mut last_error = String::new();
+    let down = |reason: String| Msg::Input(Input::LinkDown { server, reason });
+    loop {
+        let r = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = AmiClient::connect(cfg.clone()) => r,
+        };
+        let client = match r {
+            Ok(c) => c,
+            Err(e) => {
+                let reason = e.to_string();
+                if reason != last_error {
+                    tracing::error!(server = %name, error = %reason, "dialer: cannot connect to the AMI server; retrying (other servers keep dialing)");
+                    last_error = reason.clone();
+                }
+                let _ = tx.send(down(reason));
+                let wait = cfg.reconnect.delay(attempt);
+                attempt = attempt.saturating_add(1);
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => continue,
+                }
+            }
+        };
+        attempt = 0;
+        last_error.clear();
+        let mut events = client.events();
+        let up = || Msg::LinkUp {
+            server,
+            client: client.clone(),
+        };
+        let _ = tx.send(up());
+        loop {
+            let ev = tokio::select! {
+                _ = cancel.cancelled() => {
+                    let _ = client.logoff().await;
+                    return;
+                }
+                ev = events.recv() => ev,
+            };
+            match ev {
+                Ok(Event::Ami(m)) => {
+                    let _ = tx.send(Msg::Input(Input::Ami {
+                        server,
+                        msg: m,
+                        at: Instant::now(),
+                    }));
+                }
+                Ok(Event::Disconnected { reason }) => {
+                    let _ = tx.send(down(reason));
+                }
+                Ok(Event::Reconnected) => {
+                    let _ = tx.send(up());
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(server = %name, missed = n, "dialer: fell behind the AMI events; reconciling");
+                    let _ = tx.send(up());
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    }
+}

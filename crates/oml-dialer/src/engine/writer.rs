@@ -1,0 +1,154 @@
+//! The engine's database writer: one task applies the dialer's writes in
+//! order and in batches (one transaction per batch), and sends each
+//! `Originate` only after its attempt is committed — `UNIQUE (contact_id,
+//! attempt_no)` then guarantees a crash never dials an attempt twice.
+//! Attempts the store refuses come back to the core, never dialed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oml_ami::{AmiClient, AmiError, Originate};
+use oml_store::dialing::DialingWrite;
+use oml_store::Store;
+use tokio::sync::mpsc;
+
+use super::core::{Input, Placement};
+use super::msg::Msg;
+use super::Metrics;
+
+/// What the writer is asked to do, in order.
+pub(super) enum WriterOp {
+    /// Commit the attempts, then originate the committed ones.
+    Place {
+        client: AmiClient,
+        items: Vec<Placement>,
+    },
+    Write(DialingWrite),
+    /// These hopper contacts of this node go back to `pending`.
+    Release(Vec<i64>),
+    /// Contacts of a campaign in the hopper of any node but this one.
+    ReleaseOthers(i64),
+    /// The live status (JSON) to publish.
+    Status(String),
+}
+
+/// A batch of calls to originate through one client once their attempts
+/// (starting at the `usize` index of the batch's writes) are committed.
+type Batch = (AmiClient, Vec<(Originate, Option<Instant>)>, usize);
+
+/// Applies database writes in order and in batches; sends each `Originate`
+/// only once its attempt is committed.
+pub(super) async fn writer(
+    store: Store,
+    node: String,
+    mut rx: mpsc::UnboundedReceiver<WriterOp>,
+    tx: mpsc::UnboundedSender<Msg>,
+    metrics: Arc<Metrics>,
+    status_key: String,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut ops = vec![first];
+        while ops.len() < 2000 {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut writes = Vec::new();
+        let mut places: Vec<Batch> = Vec::new();
+        let mut status = None;
+        let mut releases: Vec<Vec<i64>> = Vec::new();
+        let mut release_others: Vec<i64> = Vec::new();
+        for op in ops {
+            match op {
+                WriterOp::Place { client, items } => {
+                    let start = writes.len();
+                    let mut origs = Vec::with_capacity(items.len());
+                    for (a, o, trig) in items {
+                        writes.push(DialingWrite::Begin(a));
+                        origs.push((o, trig));
+                    }
+                    places.push((client, origs, start));
+                }
+                WriterOp::Write(w) => writes.push(w),
+                WriterOp::Release(ids) => releases.push(ids),
+                WriterOp::ReleaseOthers(campaign) => release_others.push(campaign),
+                WriterOp::Status(s) => status = Some(s),
+            }
+        }
+        if !writes.is_empty() {
+            let flags = commit(&store, &writes).await;
+            let mut refused = Vec::new();
+            for (client, origs, start) in places {
+                for (i, (o, trig)) in origs.into_iter().enumerate() {
+                    let key = o.channel_id.clone().unwrap_or_default();
+                    if !flags.get(start + i).copied().unwrap_or(false) {
+                        refused.push(key);
+                        continue;
+                    }
+                    if let Some(t) = trig {
+                        metrics.push_reaction(t.elapsed().as_micros() as u64);
+                    }
+                    originate(client.clone(), o, key, tx.clone());
+                }
+            }
+            if !refused.is_empty() {
+                let _ = tx.send(Msg::Input(Input::Refused(refused)));
+            }
+        }
+        for ids in releases {
+            if let Err(e) = store.release_contacts(&node, &ids).await {
+                tracing::warn!(error = %e, "dialer: cannot release hopper contacts (they are released at the next start)");
+            }
+        }
+        for campaign in release_others {
+            match store.release_hopper_except(&node, campaign).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    campaign,
+                    contacts = n,
+                    "dialer: contacts another node had claimed are pending again"
+                ),
+                Err(e) => tracing::warn!(error = %e, "dialer: cannot release other nodes' hopper"),
+            }
+        }
+        if let Some(s) = status {
+            let _ = store.set_setting(&status_key, &s).await;
+        }
+    }
+}
+
+/// Commits a batch, retrying a few times; one flag per write (all `false`
+/// when the database stays unreachable: nothing is originated).
+async fn commit(store: &Store, writes: &[DialingWrite]) -> Vec<bool> {
+    let mut tries = 0;
+    loop {
+        match store.apply_dialing_writes(writes).await {
+            Ok(f) => return f,
+            Err(e) => {
+                tries += 1;
+                tracing::error!(error = %e, tries, "dialer: cannot record calls; retrying");
+                if tries >= 5 {
+                    return vec![false; writes.len()];
+                }
+                tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+            }
+        }
+    }
+}
+
+/// Sends one committed call's `Originate`; the server's answer goes to the
+/// core.
+fn originate(client: AmiClient, o: Originate, key: String, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let result = match client.originate(&o).await {
+            Ok(r) => Ok(r.action_id().unwrap_or_default().to_owned()),
+            Err(AmiError::ActionFailed { message, .. }) => {
+                tracing::warn!(channel = %o.channel, %message, "dialer: Originate refused");
+                Err(true)
+            }
+            Err(_) => Err(false),
+        };
+        let _ = tx.send(Msg::Input(Input::Originated { key, result }));
+    });
+}

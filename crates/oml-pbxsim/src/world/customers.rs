@@ -1,0 +1,201 @@
+//! The simulated customers: who answers, is busy, congested or never
+//! picks up, how long each rings, and what the PBX reports when the ring
+//! ends (OriginateResponse Reason, the hangup cause of each half). The
+//! drawing is a pure function of the model and a seeded RNG.
+
+use std::time::Instant;
+
+use oml_ami::Message;
+use rand::Rng;
+
+use super::channels::{cause_text, CallState};
+use super::World;
+use crate::config::{CustomerModel, NumberOutcome};
+
+/// Draws what a dialed customer does: the outcome (`forced` for a number
+/// with a configured outcome or a call that cannot be placed, else by the
+/// model's rates) and the simulated seconds it rings before that outcome
+/// shows. An answer that would come after the Originate `Timeout` is a
+/// no-answer at the timeout.
+pub(super) fn draw<R: Rng + ?Sized>(
+    model: &CustomerModel,
+    forced: Option<NumberOutcome>,
+    timeout_s: f64,
+    rng: &mut R,
+) -> (f64, NumberOutcome) {
+    let outcome = forced.unwrap_or_else(|| {
+        let x: f64 = rng.gen();
+        if x < model.answer_rate {
+            NumberOutcome::Answer
+        } else if x < model.answer_rate + model.busy_rate {
+            NumberOutcome::Busy
+        } else if x < model.answer_rate + model.busy_rate + model.congestion_rate {
+            NumberOutcome::Congestion
+        } else {
+            NumberOutcome::NoAnswer
+        }
+    });
+    match outcome {
+        NumberOutcome::Answer => {
+            let t = model.time_to_answer.sample(rng);
+            if t < timeout_s {
+                (t, NumberOutcome::Answer)
+            } else {
+                (timeout_s, NumberOutcome::NoAnswer)
+            }
+        }
+        NumberOutcome::Busy => (rng.gen_range(1.0..4.0), NumberOutcome::Busy),
+        NumberOutcome::Congestion => (rng.gen_range(0.2..1.0), NumberOutcome::Congestion),
+        NumberOutcome::NoAnswer => (
+            model.no_answer_after.sample(rng).min(timeout_s),
+            NumberOutcome::NoAnswer,
+        ),
+        NumberOutcome::Fail => (0.0, NumberOutcome::Fail),
+    }
+}
+
+/// What Asterisk reports for an outcome: the OriginateResponse `Reason`,
+/// the customer leg's hangup cause and its text.
+pub(super) fn codes(outcome: NumberOutcome) -> (u32, u32, &'static str) {
+    match outcome {
+        NumberOutcome::Answer => (4, 0, ""),
+        NumberOutcome::Busy => (5, 17, "User busy"),
+        NumberOutcome::Congestion => (8, 34, "Circuit/channel congestion"),
+        NumberOutcome::NoAnswer => (3, 19, "No answer"),
+        NumberOutcome::Fail => (0, 0, ""),
+    }
+}
+
+impl World {
+    pub(super) fn ring_end(&mut self, c: u64, now: Instant, events: &mut Vec<Message>) {
+        let Some(call) = self.calls.get(&c) else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let outcome = call.ring_outcome;
+        let (reason, cause, txt) = codes(outcome);
+        match outcome {
+            NumberOutcome::Answer => self.stats.answered += 1,
+            NumberOutcome::Busy => self.stats.busy += 1,
+            NumberOutcome::Congestion => self.stats.congestion += 1,
+            NumberOutcome::NoAnswer => self.stats.no_answer += 1,
+            NumberOutcome::Fail => self.stats.failed += 1,
+        }
+        if outcome != NumberOutcome::Answer {
+            let call = self.remove_call(c).expect("present");
+            events.push(self.originate_response(&call, false, reason));
+            if outcome != NumberOutcome::Fail {
+                if call.other.is_some() {
+                    // Asterisk: the originated ;1 half never got an answer,
+                    // so it ends with cause 0 unless it timed out (19);
+                    // the customer's cause is on the ;2 half.
+                    let first = if outcome == NumberOutcome::NoAnswer {
+                        cause
+                    } else {
+                        0
+                    };
+                    events.push(self.hangup_event(&call, first, cause_text(first)));
+                    events.extend(self.half2_hangup(&call, cause));
+                } else {
+                    events.push(self.hangup_event(&call, cause, txt));
+                }
+            }
+            return;
+        }
+        let call = self.calls.get(&c).expect("present");
+        events.extend(self.half2_event("Newstate", call, 6, "Up"));
+        events.push(self.channel_event("Newstate", call, 6, "Up"));
+        events.push(self.originate_response(call, true, reason));
+        self.enqueue(c, now, events);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use crate::config::NumberOutcome;
+    use crate::world::number_of;
+    use crate::world::testkit::{logged_in, world};
+
+    #[test]
+    fn busy_congestion_noanswer_fail() {
+        let (mut w, t0) = world(1);
+        let mut s = logged_in();
+        for (n, o) in [
+            ("1", NumberOutcome::Busy),
+            ("2", NumberOutcome::Congestion),
+            ("3", NumberOutcome::NoAnswer),
+            ("4", NumberOutcome::Fail),
+        ] {
+            w.cfg.numbers.insert(n.into(), o);
+        }
+        let mut ev = Vec::new();
+        for n in ["1", "2", "3", "4"] {
+            let m = oml_ami::Originate::to_extension(&format!("Local/{n}@from-oml/n"), "c", "1")
+                .to_message()
+                .with("ActionID", n);
+            w.handle(&mut s, &m, t0, &mut ev);
+        }
+        ev.clear();
+        w.advance(t0 + Duration::from_secs(31), &mut ev);
+        let mut reasons: Vec<(String, u32)> = ev
+            .iter()
+            .filter_map(oml_ami::OriginateResponse::from_message)
+            .map(|o| (o.action_id.unwrap(), o.reason))
+            .collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            [
+                ("1".into(), 5),
+                ("2".into(), 8),
+                ("3".into(), 3),
+                ("4".into(), 0)
+            ]
+        );
+        // Per number: (cause of ;1, cause of ;2), as Asterisk reports a
+        // Local channel pair: the customer's cause is on ;2.
+        let mut causes: HashMap<String, (Option<u32>, Option<u32>)> = HashMap::new();
+        for h in ev.iter().filter_map(oml_ami::Hangup::from_message) {
+            let e = causes.entry(number_of(&h.channel)).or_default();
+            if h.channel.ends_with(";1") {
+                e.0 = Some(h.cause);
+            } else {
+                e.1 = Some(h.cause);
+            }
+        }
+        assert_eq!(causes.len(), 3, "{causes:?}");
+        assert_eq!(causes["1"], (Some(0), Some(17)));
+        assert_eq!(causes["2"], (Some(0), Some(34)));
+        assert_eq!(causes["3"], (Some(19), Some(19)));
+        // A failed OriginateResponse names the dial string and, without
+        // ChannelId, Uniqueid `<unknown>`.
+        let busy = ev
+            .iter()
+            .find(|e| e.event_name() == Some("OriginateResponse") && e.action_id() == Some("1"))
+            .unwrap();
+        assert_eq!(busy.get("Channel"), Some("Local/1@from-oml/n"));
+        assert_eq!(busy.get("Uniqueid"), Some("<unknown>"));
+    }
+
+    #[test]
+    fn same_seed_same_outcomes() {
+        let run = || {
+            let (mut w, t0) = world(2);
+            let mut s = logged_in();
+            let mut ev = Vec::new();
+            for i in 0..50 {
+                let m = oml_ami::Originate::to_extension(&format!("Local/{i}@x/n"), "c", "1")
+                    .to_message();
+                w.handle(&mut s, &m, t0, &mut ev);
+            }
+            w.advance(t0 + Duration::from_secs(3600), &mut ev);
+            (w.stats(), ev.len())
+        };
+        assert_eq!(run(), run());
+    }
+}
