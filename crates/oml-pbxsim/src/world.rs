@@ -5,9 +5,9 @@
 //! This file holds the state and the clock (the timers that move calls
 //! along); each concern lives in a file of its own below `world/`:
 //! `session.rs` (logins and permissions), `actions.rs` (the AMI action
-//! dispatcher and CLI commands), `astdb.rs` (the key/value database),
+//! dispatcher and CLI commands), `reply.rs` (the reply builders), `astdb.rs` (the key/value database),
 //! `customers.rs` (who answers, how long they ring, what a failed leg
-//! reports), `channels.rs` (channels, the `;1`/`;2` Local pair and their
+//! reports), `ring.rs` (what the PBX reports when a ring ends), `channels.rs` (channels, the `;1`/`;2` Local pair and their
 //! events), `queues.rs` (queues, agents, talk and wrap-up).
 //!
 //! Event names and fields follow Asterisk's AMI documentation:
@@ -24,6 +24,8 @@ mod astdb;
 mod channels;
 mod customers;
 mod queues;
+mod reply;
+mod ring;
 mod session;
 #[cfg(test)]
 mod testkit;

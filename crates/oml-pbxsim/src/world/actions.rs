@@ -2,13 +2,14 @@
 //! out (events for everyone go to the caller's list). Permission checks,
 //! the CLI commands oml runs (`Command`), `Reload`, `ListCommands`,
 //! `CoreSettings`; the calls, queues and AstDB each answer their own
-//! actions in their files. Also the reply builders every handler uses.
+//! actions in their files.
 
 use std::time::Instant;
 
 use oml_ami::Message;
 use rand::Rng;
 
+use super::reply::reply;
 use super::session::{Session, ACTIONS, ALL_PERMS};
 use super::World;
 
@@ -191,26 +192,4 @@ impl World {
         }
         vec![r]
     }
-}
-
-pub(super) fn reply(status: &str, id: Option<&str>) -> Message {
-    let m = Message::response(status);
-    match id {
-        Some(i) => m.with("ActionID", i),
-        None => m,
-    }
-}
-
-pub(super) fn list_event(name: &str, id: Option<&str>) -> Message {
-    let m = Message::event(name);
-    match id {
-        Some(i) => m.with("ActionID", i),
-        None => m,
-    }
-}
-
-pub(super) fn complete(name: &str, id: Option<&str>, items: usize) -> Message {
-    list_event(name, id)
-        .with("EventList", "Complete")
-        .with("ListItems", items.to_string())
 }

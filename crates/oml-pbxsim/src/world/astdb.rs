@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use oml_ami::Message;
 
-use super::actions::{complete, list_event, reply};
+use super::reply::{complete, list_event, reply};
 
 /// The database: full keys (`/OML/CAMP/1/NAME`) to values, sorted as
 /// `database show` lists them.

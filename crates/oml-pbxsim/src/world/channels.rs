@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use oml_ami::Message;
 
-use super::actions::{complete, list_event, reply};
+use super::reply::{complete, list_event, reply};
 use super::{customers, Timer, World};
 use crate::config::NumberOutcome;
 

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use oml_ami::Message;
 
-use super::actions::{complete, list_event, reply};
 use super::channels::{cause_text, Call, CallState};
+use super::reply::{complete, list_event, reply};
 use super::{Timer, World};
 use crate::config::SimConfig;
 

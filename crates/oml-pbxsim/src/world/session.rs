@@ -6,7 +6,7 @@
 
 use oml_ami::Message;
 
-use super::actions::reply;
+use super::reply::reply;
 use super::World;
 
 /// Per-connection login state kept by the caller (one per TCP client).
