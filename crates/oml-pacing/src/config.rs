@@ -9,7 +9,6 @@ use crate::abandon::AbandonWindow;
 use crate::dist::Dist;
 use crate::error::PacingError;
 use crate::pacer::PacingLimits;
-use crate::scenario::Scenario;
 use crate::schedule::{Schedule, Step};
 
 /// Everything that defines a simulated campaign.
@@ -72,12 +71,6 @@ impl Changes {
     /// True when nothing changes.
     pub fn is_empty(&self) -> bool {
         self.agents.is_empty() && self.answer_rate.is_empty() && self.talk.is_empty()
-    }
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Scenario::T1.config()
     }
 }
 

@@ -17,16 +17,16 @@ pub mod scenario;
 pub mod schedule;
 pub mod share;
 pub mod sim;
+pub mod snapshot;
 pub mod stats;
 pub mod windows;
 
 pub use abandon::{AbandonCounts, AbandonLedger, AbandonReport, AbandonWindow};
 pub use dist::Dist;
 pub use error::PacingError;
-pub use pacer::{
-    ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally, Snapshot,
-};
+pub use pacer::{ModeSpec, Pacer, PacingLimits, PredictiveConfig, RatioConfig, RatioTally};
 pub use schedule::{Schedule, Step};
-pub use share::{allocate, OtherCalls};
+pub use share::allocate;
 pub use sim::{simulate, Scenario, SimConfig, SimResult};
+pub use snapshot::{OtherCalls, Snapshot};
 pub use stats::{CallStats, Priors};

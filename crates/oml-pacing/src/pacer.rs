@@ -11,34 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::abandon::AbandonCounts;
 use crate::count::CountDist;
 use crate::error::PacingError;
-use crate::share::OtherCalls;
-use crate::stats::CallStats;
+use crate::snapshot::OtherCalls;
+pub use crate::snapshot::Snapshot;
 
 /// Hard ceiling on calls ringing per logged-in agent, whatever the mode says.
 pub const MAX_LINES_PER_AGENT: u32 = 20;
-
-/// The campaign's observed state at one moment. All durations in seconds.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot<'a> {
-    /// Current time, seconds (virtual in the simulator, wall clock in the dialer).
-    pub now_s: f64,
-    /// Agents logged in (not paused).
-    pub agents_logged_in: u32,
-    /// Agents free and waiting for a call.
-    pub agents_ready: u32,
-    /// Elapsed talk time of each agent on a call.
-    pub talking_elapsed_s: &'a [f64],
-    /// Elapsed wrap-up time of each agent in wrap-up.
-    pub wrap_up_elapsed_s: &'a [f64],
-    /// Elapsed ring time of each call placed and not yet answered.
-    pub ringing_elapsed_s: &'a [f64],
-    /// Calls answered by a live person, waiting for an agent.
-    pub answered_waiting: u32,
-    /// Learned answer rate and time distributions.
-    pub stats: &'a CallStats,
-    /// Abandoned / live-answered counts over the regulatory window.
-    pub abandons: AbandonCounts,
-}
 
 /// Limits every mode obeys.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -650,6 +627,7 @@ impl FromStr for ModeSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::CallStats;
 
     fn snap<'a>(
         stats: &'a CallStats,

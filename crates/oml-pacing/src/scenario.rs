@@ -186,6 +186,13 @@ impl Scenario {
     }
 }
 
+/// The default floor is scenario T1.
+impl Default for SimConfig {
+    fn default() -> Self {
+        Scenario::T1.config()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,29 +5,8 @@
 //! all the others against the same agents. The live engine and the simulator
 //! both call [`allocate`].
 
-use crate::pacer::{Pacer, Snapshot};
-use crate::stats::CallStats;
-
-/// Calls in flight of another campaign on the same agents, as one campaign's pacer sees them.
-#[derive(Debug, Clone, Copy)]
-pub struct OtherCalls<'a> {
-    /// That campaign's learned statistics (its answer rate and ring times).
-    pub stats: &'a CallStats,
-    /// Elapsed ring time of each of its calls placed and not yet answered.
-    pub ringing_elapsed_s: &'a [f64],
-    /// Its answered calls waiting for an agent.
-    pub answered_waiting: u32,
-}
-
-impl OtherCalls<'_> {
-    /// Calls that will need an agent if answered, or already do.
-    pub fn in_flight(others: &[OtherCalls<'_>]) -> i64 {
-        others
-            .iter()
-            .map(|o| o.ringing_elapsed_s.len() as i64 + o.answered_waiting as i64)
-            .sum()
-    }
-}
+use crate::pacer::Pacer;
+use crate::snapshot::{OtherCalls, Snapshot};
 
 /// How many calls each campaign of one queue places now. `snaps[i]` is campaign
 /// i's snapshot: the queue's agents (the same for all), its own calls, stats
@@ -97,6 +76,7 @@ mod tests {
     use super::*;
     use crate::abandon::AbandonCounts;
     use crate::pacer::{ModeSpec, PacingLimits};
+    use crate::stats::CallStats;
 
     fn snap<'a>(stats: &'a CallStats, ready: u32, ringing: &'a [f64]) -> Snapshot<'a> {
         Snapshot {
