@@ -25,42 +25,51 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Show the version, the database schema version and backend.
+    /// Show oml's version, the database schema version and the backend.
     Version(commands::version::Args),
-    /// Create the data folder, the database and the first administrator.
+    /// Create the data folder, oml.toml, the database and the first
+    /// administrator.
     Init(commands::init::Args),
-    /// Manage console users: list, add, passwd, block, unblock.
+    /// Console users: list, add, passwd, block, unblock, blocked (the
+    /// lock-outs in force) and token (API tokens: add, list, revoke).
     #[command(subcommand)]
     Users(commands::users::UsersCommand),
-    /// Asterisk servers: check an AMI connection.
+    /// Asterisk servers the dialer drives: add, list, edit, remove, and
+    /// check an AMI connection (login, permissions, events).
     #[command(subcommand)]
     Asterisk(commands::asterisk::AsteriskCommand),
-    /// The dialer: simulate a campaign's pacing in virtual time.
+    /// The predictive dialer: start and stop dialing ("play"/"stop"),
+    /// status of every node and campaign, run an engine in the foreground,
+    /// and simulate a campaign's pacing in virtual time.
     #[command(subcommand)]
     Dialer(commands::dialer::DialerCommand),
-    /// Run a simulated PBX that speaks AMI (queues, agents, customers).
+    /// Run a simulated PBX that speaks AMI (queues, agents, customers), to
+    /// try or load-test the dialer without Asterisk.
     Pbxsim(commands::pbxsim::Args),
     /// Render every host-dependent configuration file (Asterisk, Kamailio,
     /// rtpengine, nginx, systemd, oml.toml) from the inventory and database.
     Render(commands::render::Args),
-    /// Deploy tasks on this host: `--change-network` re-addresses every
-    /// service to the host name and IP the inventory now gives.
+    /// Deploy tasks on this host: `--update` to this version (rolled back
+    /// on failure), `--change-network` to the inventory's new address,
+    /// `--change-passwords` to the inventory's new service passwords.
     Deploy(commands::deploy::Args),
     /// Rewrite the Asterisk files and the AstDB families on every Asterisk server.
     RegenerateAsterisk(commands::regenerate::Args),
-    /// Read, check and edit the OMniLeads inventory in place.
+    /// Read, check and edit the OMniLeads inventory in place: show, check, set.
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCommand),
     /// Trunks the dialer originates through: add, list, edit, remove.
     #[command(subcommand)]
     Trunk(commands::trunk::TrunkCommand),
-    /// Outbound campaigns: create, edit, list, show, import contacts, delete.
+    /// Outbound campaigns: create, edit, list, show, import contacts,
+    /// start, pause, stop, stats, delete.
     #[command(subcommand)]
     Campaign(commands::campaign::CampaignCommand),
     /// The do-not-call list, global or per campaign: add, remove, list, import.
     #[command(subcommand)]
     Dnc(commands::dnc::DncCommand),
-    /// Run the web console (setup, login, blocked users, users, audit log).
+    /// Run the service: the web console, the JSON API, the metrics endpoint
+    /// and the dialer engine.
     Serve(commands::serve::Args),
     /// Write a backup archive; list, verify and prune the backup folder.
     Backup(commands::backup::Args),
@@ -72,6 +81,10 @@ enum Command {
     /// Run everything without a telephone line: PBX simulator, dialer,
     /// console, a sample campaign and agents.
     Demo(commands::demo::Args),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(commands::shell_help::CompletionsArgs),
+    /// Write the man pages of oml and every subcommand into a folder.
+    Man(commands::shell_help::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -121,5 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(a) => commands::backup::run(g, a).await,
         Command::Restore(a) => commands::restore::run(g, a).await,
         Command::Demo(a) => commands::demo::run(g, a).await,
+        Command::Completions(a) => commands::shell_help::completions(a),
+        Command::Man(a) => commands::shell_help::man(a),
     }
 }

@@ -21,6 +21,7 @@ pub mod regenerate;
 pub mod render;
 pub mod restore;
 pub mod serve;
+pub mod shell_help;
 pub mod trunk;
 pub mod uninstall;
 pub mod update;
