@@ -11,11 +11,14 @@
 //!   2. the same page while a second `wrk` posts wrong passwords for random
 //!      usernames from random addresses.
 //!
+//!   3. logins of real users while 700 wrong logins from 700 distinct
+//!      addresses arrive at once (`logins`: this phase alone, no wrk needed).
+//!
 //! CPU is this process's user+system time (the server; wrk runs apart).
 //!
 //! Run: `cargo run --release -p oml-web --example bench_login_flood -- [SECONDS] [REPORT.md]`
-//! (see docs/serve.md). Default 15 s per phase; report to
-//! `target/bench-web-report.md`.
+//! or `... -- logins` for phase 3 alone (see docs/serve.md). Default 15 s per
+//! phase; report to `target/bench-web-report.md`.
 
 use oml_store::{Location, NewUser, OpenMode, Role, Store};
 use std::path::PathBuf;
@@ -128,6 +131,17 @@ fn finish(child: std::process::Child) -> (WrkResult, String) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("logins") {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let table = rt.block_on(async {
+            let server = Server::start().await;
+            let t = logins_during_flood(&server).await;
+            server.stop().await;
+            t
+        });
+        println!("{table}");
+        return;
+    }
     let secs: u64 = args
         .get(1)
         .and_then(|s| s.parse().ok())
@@ -145,38 +159,127 @@ fn main() {
     rt.block_on(run(secs, report_path));
 }
 
-async fn run(secs: u64, report_path: PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Location::DataDir(dir.path().into()), OpenMode::Create)
-        .await
-        .unwrap();
-    for (name, role) in [("admin", Role::Admin), ("agent1", Role::Agent)] {
-        store
-            .create_user(&NewUser {
-                username: name,
-                password: &format!("{name}-password-1").into(),
-                role,
-                must_change_password: false,
-            })
+/// The console served in this process on 127.0.0.1 (SQLite in a temporary
+/// folder, 127.0.0.1 trusted as a proxy), with users admin, agent1 and agent2.
+struct Server {
+    dir: tempfile::TempDir,
+    store: Store,
+    state: oml_web::AppState,
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), oml_web::server::ServeError>>,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Location::DataDir(dir.path().into()), OpenMode::Create)
             .await
             .unwrap();
+        for (name, role) in [
+            ("admin", Role::Admin),
+            ("agent1", Role::Agent),
+            ("agent2", Role::Agent),
+        ] {
+            store
+                .create_user(&NewUser {
+                    username: name,
+                    password: &format!("{name}-password-1").into(),
+                    role,
+                    must_change_password: false,
+                })
+                .await
+                .unwrap();
+        }
+        let mut config = oml_config::Config::default();
+        config.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        let state = oml_web::AppState::new(store.clone(), config).unwrap();
+        let listener = oml_web::server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(oml_web::server::serve(
+            listener,
+            oml_web::app(state.clone()),
+            None,
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Server {
+            dir,
+            store,
+            state,
+            addr,
+            stop,
+            task,
+        }
     }
-    let mut config = oml_config::Config::default();
-    config.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
-    let state = oml_web::AppState::new(store.clone(), config.clone()).unwrap();
-    let listener = oml_web::server::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = listener.local_addr().unwrap();
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Phase 3: 700 wrong logins (random usernames) from 700 distinct addresses
+/// sent at once; meanwhile, one after the other, five logins of `admin`
+/// from the address it logged in from before, and five of `agent2` (never
+/// logged in) from a new address. Returns the report's table.
+async fn logins_during_flood(server: &Server) -> String {
+    const FLOOD: usize = 700;
+    let addr = server.addr;
+    // The admin has logged in from its office address before.
+    let office = "198.51.100.7";
+    let (status, _, _) = raw_login(&addr, "admin", "admin-password-1", Some(office)).await;
+    assert_eq!(status, 303, "the admin's first login");
+    eprintln!("phase: {FLOOD} wrong logins from {FLOOD} addresses at once, real users logging in");
+    let t0 = Instant::now();
+    let flood: Vec<_> = (0..FLOOD)
+        .map(|i| {
+            tokio::spawn(async move {
+                let ip = format!("10.{}.{}.{}", i / 250, i % 250, 1 + i % 7);
+                let user = format!("user{i}");
+                raw_login(&addr, &user, "wrong-password", Some(&ip)).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut rows = String::new();
+    for (who, password, from) in [
+        ("admin", "admin-password-1", office),
+        ("agent2", "agent2-password-1", "198.51.100.99"),
+    ] {
+        let mut line = Vec::new();
+        for _ in 0..5 {
+            let (status, took, _) = raw_login(&addr, who, password, Some(from)).await;
+            line.push(format!("{status} in {:.2} s", took.as_secs_f64()));
+        }
+        rows.push_str(&format!("| {who} from {from} | {} |\n", line.join(" · ")));
+    }
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for t in flood {
+        let (status, _, _) = t.await.unwrap();
+        *by_status.entry(status).or_default() += 1;
+    }
+    let flood_took = t0.elapsed().as_secs_f64();
+    let statuses: Vec<String> = by_status.iter().map(|(s, n)| format!("{n}× {s}")).collect();
+    format!(
+        "| {FLOOD} wrong logins at once from {FLOOD} addresses; meanwhile, one after the other | five logins: status and time each |\n\
+         |---|---|\n\
+         {rows}\n\
+         Flood answers: {} (all answered after {flood_took:.1} s); password hashes computed: {}.\n",
+        statuses.join(", "),
+        server.state.guard().hashes_computed(),
+    )
+}
+
+async fn run(secs: u64, report_path: PathBuf) {
+    let server = Server::start().await;
+    let logins_table = logins_during_flood(&server).await;
+    let (store, state, addr) = (server.store.clone(), server.state.clone(), server.addr);
+    let dir = &server.dir;
     let base = format!("http://{addr}");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(oml_web::server::serve(
-        listener,
-        oml_web::app(state.clone()),
-        None,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // A session for the page: log in like a browser, over loopback.
     let session = login_session(&addr, "agent1", "agent1-password-1").await;
@@ -325,6 +428,7 @@ async fn run(secs: u64, report_path: PathBuf) {
          | flood | attempts handled | hashes | login p50 / p99 | server CPU per attempt |\n\
          |---|---|---|---|---|\n\
          {alone_rows}\n\
+         Real users logging in during a burst of wrong logins:\n\n{logins_table}\n\
          <details><summary>raw wrk output</summary>\n\n```\n# page alone\n{base_out}\n# page during flood\n{load_out}\n# flood\n{flood_out}\n```\n</details>\n",
         host = std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim(),
         date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
@@ -356,24 +460,12 @@ async fn run(secs: u64, report_path: PathBuf) {
             base_res.errors, load_res.errors
         );
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
 }
 
 /// Logs in over HTTP/1.1 on a raw socket and returns the session token.
 async fn login_session(addr: &std::net::SocketAddr, user: &str, password: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-    let body = format!("username={user}&password={password}&csrf_token={token}");
-    let req = format!(
-        "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Cookie: oml_csrf={token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
+    let (_, _, out) = raw_login(addr, user, password, None).await;
     out.lines()
         .find_map(|l| {
             let l = l.to_ascii_lowercase();
@@ -381,4 +473,36 @@ async fn login_session(addr: &std::net::SocketAddr, user: &str, password: &str) 
             Some(v.split(';').next()?.to_string())
         })
         .unwrap_or_else(|| panic!("login failed: {out}"))
+}
+
+/// One login over HTTP/1.1 on a raw socket, from `from` (sent as
+/// `X-Forwarded-For` through the trusted 127.0.0.1): status, time, answer.
+async fn raw_login(
+    addr: &std::net::SocketAddr,
+    user: &str,
+    password: &str,
+    from: Option<&str>,
+) -> (u16, Duration, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let body = format!("username={user}&password={password}&csrf_token={token}");
+    let xff = from
+        .map(|ip| format!("X-Forwarded-For: {ip}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Cookie: oml_csrf={token}\r\n{xff}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let t0 = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, t0.elapsed(), out)
 }

@@ -21,6 +21,10 @@ pub enum WebError {
     Csrf,
     #[error("{0}")]
     BadRequest(String),
+    /// A body over the limit, refused (from `Content-Length` when it is
+    /// given) before it is read.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("Too many logins are being checked right now. Try again in a moment.")]
     Busy,
     #[error("database error: {0}")]
@@ -53,6 +57,7 @@ impl WebError {
             WebError::LoginRequired => StatusCode::SEE_OTHER,
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Store(_) | WebError::Template(_) | WebError::Setup(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -1,39 +1,42 @@
-//! The login check and its lock-out policy (SPEC §2.8).
+//! The password check and its lock-out policy (SPEC §2.8), for logins and
+//! for the current password asked by "change your password".
 //!
-//! Order of a login attempt, and why:
-//! 1. A username or client IP under an active block is refused at once, with
-//!    no password hash computed.
+//! Order of an attempt, and why:
+//! 1. A username, client address or IPv6 /64 under an active block is
+//!    refused at once, with no password hash computed.
 //! 2. A failure "slot" is reserved *before* the hash, atomically in the
-//!    database (first for the username, then for the IP): while a counter is
-//!    at its limit no slot is given, so fifty concurrent wrong passwords get
-//!    exactly `limit` hash computations and the others are refused unhashed.
-//! 3. The password is checked on a blocking thread, at most a few at a time.
-//!    Unknown usernames are checked against a dummy hash, so they take as
-//!    long as known ones and get the same answer.
+//!    database (for the username, then the address, then its /64): while a
+//!    counter is at its limit no slot is given, so fifty concurrent wrong
+//!    passwords get exactly `limit` hash computations and the others are
+//!    refused unhashed.
+//! 3. The password is checked on a blocking thread ([`crate::hashing`]), in
+//!    the lane kept for known logins when the username, address or /64 has
+//!    logged in successfully before ([`crate::known`]).
 //! 4. A correct password gives the slots back (the username's counter goes
-//!    to zero); a wrong one keeps them, and the attempt that used the last
-//!    slot creates the block and writes it to the audit log.
+//!    to zero) and is remembered; a wrong one keeps them, is audited, and
+//!    the attempt that used the last slot creates the block.
 
 use oml_config::Lockout;
 use oml_store::web::SlotReservation;
 use oml_store::{BlockKind, Store, User};
 use secrecy::SecretString;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::OnceCell;
 
-use crate::WebError;
+use crate::hashing::{Hasher, Lane};
+use crate::known::{Known, Subject};
+use crate::{net, WebError};
 
-/// Attempts waiting for a hashing thread beyond this many are refused with
-/// "busy": a flood of logins must not queue without bound.
-const MAX_WAITING_HASHES: usize = 512;
+/// The newest audit entries read at the first attempt to learn where
+/// logins succeeded before this server started.
+const SEED_FROM_AUDIT: i64 = 5_000;
 
 /// The lock-out settings in the units the code needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     pub user_limit: i64,
-    /// `None` when per-IP blocking is off.
+    /// `None` when per-address blocking is off. The same limit applies to
+    /// an IPv6 client's /64 network.
     pub ip_limit: Option<i64>,
     /// `None`: blocks last until an administrator unblocks.
     pub cool_off_ms: Option<i64>,
@@ -63,72 +66,99 @@ impl Policy {
     }
 }
 
+/// Why a password is being checked: decides the audit actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The login form: audited `login` / `login_failed`.
+    Login,
+    /// The current password on "change your password": a wrong one is
+    /// audited `password_check_failed` and counts like a wrong login.
+    CurrentPassword,
+}
+
+impl Purpose {
+    fn failed_action(self) -> &'static str {
+        match self {
+            Purpose::Login => "login_failed",
+            Purpose::CurrentPassword => "password_check_failed",
+        }
+    }
+}
+
 /// What a login attempt came to.
 #[derive(Debug)]
 pub enum LoginOutcome {
     Success(User),
     /// Wrong username or password (one message for both).
     Invalid,
-    /// Refused by a block on the username or the client IP. `until` `None`
-    /// means until an administrator unblocks.
+    /// Refused by a block on the username or the client address (or its
+    /// /64). `until` `None` means until an administrator unblocks.
     Blocked {
         kind: BlockKind,
         until: Option<i64>,
     },
 }
 
-/// Hashing capacity and the dummy hash for unknown usernames. One per server.
+/// The hashing lanes and the memory of successful logins. One per server.
 pub struct LoginGuard {
-    dummy_hash: String,
-    permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
-    hashes: AtomicU64,
+    hasher: Hasher,
+    known: Known,
+    seeded: OnceCell<()>,
+}
+
+/// The failure slots one attempt holds.
+struct Slots {
+    user: i64,
+    /// (subject, failures) per address subject, when per-address counting is on.
+    nets: Vec<(String, i64)>,
 }
 
 impl LoginGuard {
     pub fn new() -> Result<LoginGuard, WebError> {
-        use rand::distributions::{Alphanumeric, DistString};
-        let random: SecretString = Alphanumeric
-            .sample_string(&mut rand::rngs::OsRng, 32)
-            .into();
-        let dummy_hash = oml_store::hash_password(&random)
-            .map_err(|e| WebError::Setup(format!("cannot make the dummy password hash: {e}")))?;
-        // Leave one core to the pages while a brute force runs.
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
+        Self::with_general_threads(Hasher::general_threads_for_this_host())
+    }
+
+    /// A guard whose general lane hashes `n` passwords at once (tests).
+    pub fn with_general_threads(n: usize) -> Result<LoginGuard, WebError> {
         Ok(LoginGuard {
-            dummy_hash,
-            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
-            waiting: AtomicUsize::new(0),
-            hashes: AtomicU64::new(0),
+            hasher: Hasher::new(n)?,
+            known: Known::new(crate::known::REMEMBERED),
+            seeded: OnceCell::new(),
         })
     }
 
     /// How many password hashes this server has computed (tests and metrics).
     pub fn hashes_computed(&self) -> u64 {
-        self.hashes.load(Ordering::Relaxed)
+        self.hasher.hashes_computed()
     }
 
-    /// Checks `password` against `hash` (or the dummy) on a blocking thread.
-    async fn verify(&self, password: SecretString, hash: Option<String>) -> Result<bool, WebError> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING_HASHES {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(WebError::Busy);
-        }
-        let permit = self.permits.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let permit = permit.map_err(|_| WebError::Busy)?;
-        self.hashes.fetch_add(1, Ordering::Relaxed);
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            oml_store::verify_password_hash(&password, &hash)
-        })
-        .await
-        .map_err(|e| WebError::Setup(format!("password check thread failed: {e}")))?;
-        Ok(ok && known)
+    /// Attempts now waiting for a hashing thread in `lane`.
+    pub fn waiting(&self, lane: Lane) -> usize {
+        self.hasher.waiting(lane)
+    }
+
+    /// Learns, once, the usernames and addresses of the successful logins
+    /// in the newest audit entries (so a restart does not forget them).
+    async fn seed(&self, store: &Store) -> Result<(), WebError> {
+        self.seeded
+            .get_or_try_init(|| async {
+                let entries = store
+                    .audit_entries(&oml_store::AuditFilter {
+                        limit: SEED_FROM_AUDIT,
+                        ..Default::default()
+                    })
+                    .await?;
+                for e in entries.iter().filter(|e| e.action == "login") {
+                    let mut subjects = vec![Subject::User(e.subject.clone())];
+                    if let Some(ip) = e.ip.as_deref().and_then(|i| i.parse::<IpAddr>().ok()) {
+                        subjects.extend(net::lockout_subjects(ip).into_iter().map(Subject::Net));
+                    }
+                    self.known.remember(subjects);
+                }
+                Ok::<(), WebError>(())
+            })
+            .await?;
+        Ok(())
     }
 
     /// One login attempt by `username` from `ip` at `now` (epoch ms).
@@ -141,7 +171,31 @@ impl LoginGuard {
         ip: IpAddr,
         now: i64,
     ) -> Result<LoginOutcome, WebError> {
-        let ip_text = ip.to_string();
+        self.check(store, policy, Purpose::Login, username, password, ip, now)
+            .await
+    }
+
+    /// Checks `password` for `username` from `ip` under the lock-out
+    /// policy: blocks first, failure slots reserved before the hash, the
+    /// hash in its lane, then reset or count (and block) and audit.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn check(
+        &self,
+        store: &Store,
+        policy: &Policy,
+        purpose: Purpose,
+        username: &str,
+        password: SecretString,
+        ip: IpAddr,
+        now: i64,
+    ) -> Result<LoginOutcome, WebError> {
+        self.seed(store).await?;
+        let ip_text = ip.to_canonical().to_string();
+        let nets = if policy.ip_limit.is_some() {
+            net::lockout_subjects(ip)
+        } else {
+            Vec::new()
+        };
         // 1. Blocks in force: refuse before any hash.
         if let Some(b) = store.active_block(BlockKind::User, username, now).await? {
             return Ok(LoginOutcome::Blocked {
@@ -149,8 +203,8 @@ impl LoginGuard {
                 until: b.until_at,
             });
         }
-        if policy.ip_limit.is_some() {
-            if let Some(b) = store.active_block(BlockKind::Ip, &ip_text, now).await? {
+        for subject in &nets {
+            if let Some(b) = store.active_block(BlockKind::Ip, subject, now).await? {
                 return Ok(LoginOutcome::Blocked {
                     kind: BlockKind::Ip,
                     until: b.until_at,
@@ -158,85 +212,139 @@ impl LoginGuard {
             }
         }
         // 2. Reserve the failure slots.
-        let stale = policy.stale_before(now);
-        let user_n = match store
-            .reserve_login_slot(BlockKind::User, username, policy.user_limit, now, stale)
-            .await?
-        {
-            SlotReservation::Reserved(n) => n,
-            SlotReservation::Exhausted => {
-                return Ok(LoginOutcome::Blocked {
-                    kind: BlockKind::User,
-                    until: policy.block_until(now),
-                });
-            }
+        let Some(slots) = self.reserve(store, policy, username, &nets, now).await? else {
+            return Ok(LoginOutcome::Blocked {
+                kind: BlockKind::Ip,
+                until: policy.block_until(now),
+            });
         };
-        let ip_slot = match policy.ip_limit {
-            Some(limit) => match store
-                .reserve_login_slot(BlockKind::Ip, &ip_text, limit, now, stale)
-                .await?
-            {
-                SlotReservation::Reserved(n) => Some(n),
-                SlotReservation::Exhausted => {
-                    store.release_login_slot(BlockKind::User, username).await?;
-                    return Ok(LoginOutcome::Blocked {
-                        kind: BlockKind::Ip,
-                        until: policy.block_until(now),
-                    });
-                }
-            },
-            None => None,
+        if slots.user == 0 {
+            return Ok(LoginOutcome::Blocked {
+                kind: BlockKind::User,
+                until: policy.block_until(now),
+            });
+        }
+        // 3. The password check, in the lane its subjects earned.
+        let mut subjects = vec![Subject::User(username.to_string())];
+        subjects.extend(net::lockout_subjects(ip).into_iter().map(Subject::Net));
+        let lane = if self.known.any(&subjects) {
+            Lane::Known
+        } else {
+            Lane::General
         };
-        // 3. The password check.
         let user = store.user_by_name(username).await?;
-        let verified = match self
-            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await
-        {
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let verified = match self.hasher.verify(password, hash, lane).await {
             Ok(v) => v,
             Err(e) => {
                 // Not checked: give the slots back.
-                store.release_login_slot(BlockKind::User, username).await?;
-                if ip_slot.is_some() {
-                    store.release_login_slot(BlockKind::Ip, &ip_text).await?;
-                }
+                release(store, username, &slots).await?;
                 return Err(e);
             }
         };
         let done = oml_store::now_ms();
-        // 4. Success resets; failure keeps the slot and may block.
+        // 4. Success resets; failure keeps the slots and may block.
         if let Some(user) = user.filter(|u| verified && u.active) {
             store
                 .reset_login_failures(BlockKind::User, username)
                 .await?;
-            if ip_slot.is_some() {
-                store.release_login_slot(BlockKind::Ip, &ip_text).await?;
+            for (subject, _) in &slots.nets {
+                store.release_login_slot(BlockKind::Ip, subject).await?;
             }
-            store
-                .audit(done, username, "login", username, Some(&ip_text), "")
-                .await?;
+            self.known.remember(subjects);
+            if purpose == Purpose::Login {
+                store
+                    .audit(done, username, "login", username, Some(&ip_text), "")
+                    .await?;
+            }
             return Ok(LoginOutcome::Success(user));
         }
         store
             .audit(
                 done,
                 username,
-                "login_failed",
+                purpose.failed_action(),
                 username,
                 Some(&ip_text),
-                &format!("failure {user_n} of {}", policy.user_limit),
+                &format!("failure {} of {}", slots.user, policy.user_limit),
             )
             .await?;
+        let blocked = self
+            .block_at_limit(store, policy, username, &ip_text, &slots, done)
+            .await?;
+        Ok(match blocked {
+            Some((kind, until)) => LoginOutcome::Blocked { kind, until },
+            None => LoginOutcome::Invalid,
+        })
+    }
+
+    /// Reserves a slot for the username, then each address subject.
+    /// `None`: an address subject is at its limit (the others are given
+    /// back); `Some` with `user == 0`: the username is at its limit.
+    async fn reserve(
+        &self,
+        store: &Store,
+        policy: &Policy,
+        username: &str,
+        nets: &[String],
+        now: i64,
+    ) -> Result<Option<Slots>, WebError> {
+        let stale = policy.stale_before(now);
+        let user = match store
+            .reserve_login_slot(BlockKind::User, username, policy.user_limit, now, stale)
+            .await?
+        {
+            SlotReservation::Reserved(n) => n,
+            SlotReservation::Exhausted => {
+                return Ok(Some(Slots {
+                    user: 0,
+                    nets: Vec::new(),
+                }))
+            }
+        };
+        let mut slots = Slots {
+            user,
+            nets: Vec::new(),
+        };
+        if let Some(limit) = policy.ip_limit {
+            for subject in nets {
+                match store
+                    .reserve_login_slot(BlockKind::Ip, subject, limit, now, stale)
+                    .await?
+                {
+                    SlotReservation::Reserved(n) => slots.nets.push((subject.clone(), n)),
+                    SlotReservation::Exhausted => {
+                        release(store, username, &slots).await?;
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Ok(Some(slots))
+    }
+
+    /// Creates the blocks whose counters this failure brought to the limit;
+    /// returns the first (username before address).
+    async fn block_at_limit(
+        &self,
+        store: &Store,
+        policy: &Policy,
+        username: &str,
+        ip_text: &str,
+        slots: &Slots,
+        done: i64,
+    ) -> Result<Option<(BlockKind, Option<i64>)>, WebError> {
+        let until = policy.block_until(done);
         let mut blocked: Option<(BlockKind, Option<i64>)> = None;
-        if user_n >= policy.user_limit {
-            let until = policy.block_until(done);
+        if slots.user >= policy.user_limit {
+            let n = slots.user;
             store
                 .create_block(
                     BlockKind::User,
                     username,
                     done,
                     until,
-                    user_n,
+                    n,
                     "too many failed logins",
                 )
                 .await?;
@@ -246,47 +354,56 @@ impl LoginGuard {
                     "system",
                     "block",
                     username,
-                    Some(&ip_text),
-                    &format!("{user_n} failed logins in a row"),
+                    Some(ip_text),
+                    &format!("{n} failed password checks in a row"),
                 )
                 .await?;
-            tracing::warn!(%username, ip = %ip_text, failures = user_n, "username blocked");
+            tracing::warn!(%username, ip = %ip_text, failures = n, "username blocked");
             blocked = Some((BlockKind::User, until));
         }
-        if let (Some(n), Some(limit)) = (ip_slot, policy.ip_limit) {
-            if n >= limit {
-                let until = policy.block_until(done);
-                store
-                    .create_block(
-                        BlockKind::Ip,
-                        &ip_text,
-                        done,
-                        until,
-                        n,
-                        "too many failed logins from this address",
-                    )
-                    .await?;
-                store
-                    .audit(
-                        done,
-                        "system",
-                        "block",
-                        &ip_text,
-                        Some(&ip_text),
-                        &format!("{n} failed logins from this address"),
-                    )
-                    .await?;
-                tracing::warn!(ip = %ip_text, failures = n, "client address blocked");
-                if blocked.is_none() {
-                    blocked = Some((BlockKind::Ip, until));
-                }
-            }
+        let Some(limit) = policy.ip_limit else {
+            return Ok(blocked);
+        };
+        for (subject, n) in slots.nets.iter().filter(|(_, n)| *n >= limit) {
+            let what = if subject.ends_with("/64") {
+                "this IPv6 /64 network"
+            } else {
+                "this address"
+            };
+            store
+                .create_block(
+                    BlockKind::Ip,
+                    subject,
+                    done,
+                    until,
+                    *n,
+                    &format!("too many failed logins from {what}"),
+                )
+                .await?;
+            store
+                .audit(
+                    done,
+                    "system",
+                    "block",
+                    subject,
+                    Some(ip_text),
+                    &format!("{n} failed password checks from {what}"),
+                )
+                .await?;
+            tracing::warn!(subject = %subject, failures = n, "client address blocked");
+            blocked.get_or_insert((BlockKind::Ip, until));
         }
-        Ok(match blocked {
-            Some((kind, until)) => LoginOutcome::Blocked { kind, until },
-            None => LoginOutcome::Invalid,
-        })
+        Ok(blocked)
     }
+}
+
+/// Gives back the slots of an attempt that was not checked.
+async fn release(store: &Store, username: &str, slots: &Slots) -> Result<(), WebError> {
+    store.release_login_slot(BlockKind::User, username).await?;
+    for (subject, _) in &slots.nets {
+        store.release_login_slot(BlockKind::Ip, subject).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::session::{
     redirect_with_flash, token_hash, Authed, RequestCtx, CSRF_FIELD, FLASH_COOKIE, PRE_CSRF_COOKIE,
     SESSION_COOKIE,
 };
-use crate::{net, AppState, WebError};
+use crate::{limits, net, AppState, WebError};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -28,6 +28,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 const TOUCH_EVERY_MS: i64 = 60_000;
 /// The largest form body the middleware reads to find the CSRF token.
 const MAX_FORM_BYTES: usize = 1 << 20;
+/// `Strict-Transport-Security` on every answer over HTTPS: one year, this
+/// host only (other hosts of the domain may still serve plain HTTP).
+pub const HSTS: &str = "max-age=31536000";
 /// Paths a user who must change the password may still open.
 const MUST_CHANGE_ALLOWED: &[&str] = &["/account/password", "/logout"];
 
@@ -168,9 +171,11 @@ async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Respon
         let (bytes, body) = if multipart {
             (axum::body::Bytes::new(), body)
         } else {
+            let what = "forms up to 1 MiB are taken";
+            limits::refuse_announced_over(&parts.headers, MAX_FORM_BYTES as u64, what)?;
             let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
                 .await
-                .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
+                .map_err(|_| WebError::TooLarge(format!("The form is too large: {what}.")))?;
             (bytes.clone(), Body::from(bytes))
         };
         let provided = provided_csrf(&parts.headers, parts.uri.query(), &bytes);
@@ -256,6 +261,14 @@ async fn handle(state: &AppState, mut req: Request, next: Next) -> Result<Respon
         HeaderValue::from_static("nosniff"),
     );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // Over HTTPS (ours or the proxy's), browsers must never fall back to
+    // plain HTTP for this host: a year, renewed on every answer.
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

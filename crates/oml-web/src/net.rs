@@ -4,7 +4,7 @@
 //! A header from anyone else is ignored: otherwise an attacker could pick a
 //! fresh "IP" for every wrong password and never hit the per-IP block.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// The client address for lock-out and the audit log.
 ///
@@ -42,6 +42,36 @@ pub fn forwarded_https(peer: IpAddr, forwarded_proto: Option<&str>, trusted: &[I
                 .next()
                 .is_some_and(|first| first.trim().eq_ignore_ascii_case("https"))
         })
+}
+
+/// The IPv6 `/64` network of `ip`, written `2001:db8:1:2::/64`.
+pub fn network64(ip: Ipv6Addr) -> String {
+    let s = ip.segments();
+    let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+    format!("{net}/64")
+}
+
+/// What failed logins from `ip` are counted and blocked under: the address,
+/// and for IPv6 also its `/64` network (one site usually gets a whole /64,
+/// so an attacker there could take a fresh address for every attempt).
+pub fn lockout_subjects(ip: IpAddr) -> Vec<String> {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => vec![v4.to_string()],
+        IpAddr::V6(v6) => vec![v6.to_string(), network64(v6)],
+    }
+}
+
+/// A blocked address as an administrator types it (to unblock): an address
+/// or an IPv6 `/64` network, in the form the blocks are stored under.
+pub fn parse_block_subject(text: &str) -> Option<String> {
+    let t = text.trim();
+    if let Some(net) = t.strip_suffix("/64") {
+        return match net.parse::<IpAddr>().ok()?.to_canonical() {
+            IpAddr::V6(v6) => Some(network64(v6)),
+            IpAddr::V4(_) => None,
+        };
+    }
+    Some(t.parse::<IpAddr>().ok()?.to_canonical().to_string())
 }
 
 fn is_trusted(ip: IpAddr, trusted: &[IpAddr]) -> bool {
@@ -121,6 +151,31 @@ mod tests {
             client_ip(ip("::ffff:127.0.0.1"), Some("192.0.2.1"), &trusted),
             ip("192.0.2.1")
         );
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_address_and_per_64() {
+        assert_eq!(lockout_subjects(ip("192.0.2.1")), vec!["192.0.2.1"]);
+        assert_eq!(lockout_subjects(ip("::ffff:192.0.2.1")), vec!["192.0.2.1"]);
+        assert_eq!(
+            lockout_subjects(ip("2001:db8:1:2:aaaa::1")),
+            vec!["2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"]
+        );
+        assert_eq!(
+            lockout_subjects(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))[1],
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            parse_block_subject(" 2001:DB8:1:2:0::/64 "),
+            Some("2001:db8:1:2::/64".into())
+        );
+        assert_eq!(
+            parse_block_subject("2001:db8::7"),
+            Some("2001:db8::7".into())
+        );
+        assert_eq!(parse_block_subject("10.0.0.0/64"), None);
+        assert_eq!(parse_block_subject("2001:db8::/48"), None);
+        assert_eq!(parse_block_subject("nonsense"), None);
     }
 
     #[test]

@@ -351,6 +351,27 @@ async fn secure_cookies_behind_a_trusted_https_proxy() {
         .find(|s| s.starts_with("oml_session="))
         .unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
+    // Over HTTPS the browser is told to stay on HTTPS; over plain HTTP not.
+    assert_eq!(
+        resp.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
+    let plain = app
+        .clone()
+        .oneshot({
+            let mut r = Request::get("/login")
+                .body(axum::body::Body::empty())
+                .unwrap();
+            r.extensions_mut().insert(axum::extract::ConnectInfo(
+                "127.0.0.1:5555".parse::<std::net::SocketAddr>().unwrap(),
+            ));
+            r
+        })
+        .await
+        .unwrap();
+    assert!(!plain
+        .headers()
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
 }
 
 #[tokio::test]

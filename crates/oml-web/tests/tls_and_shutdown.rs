@@ -75,6 +75,10 @@ async fn https_serves_secure_cookies_and_stops_gracefully() {
     let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
     assert!(headers.starts_with("http/"), "no HTTPS answer: {headers}");
     assert!(headers.contains(" 200"), "{headers}");
+    assert!(
+        headers.contains("strict-transport-security: max-age=31536000"),
+        "HSTS over TLS: {headers}"
+    );
     let csrf = headers
         .lines()
         .find(|l| l.starts_with("set-cookie: oml_csrf="))

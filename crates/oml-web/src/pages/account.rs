@@ -3,7 +3,7 @@
 use super::render;
 use crate::auth::AnyUser;
 use crate::forms::{self, FormErrors};
-use crate::login::{LoginOutcome, Policy};
+use crate::login::{LoginOutcome, Policy, Purpose};
 use crate::session::{self, redirect_with_flash, RequestCtx};
 use crate::{AppState, WebError};
 use axum::extract::{Form, State};
@@ -66,7 +66,7 @@ pub async fn setup_submit(
             "setup.html",
             context! { title => "First-run setup", values => context!{ username => form.username }, errors => errors },
         )?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        return Ok((super::REFUSED, page).into_response());
     };
     let user = state
         .store()
@@ -180,7 +180,7 @@ pub async fn login_submit(
         Ok((status, html).into_response())
     };
     let Some(username) = username.filter(|_| errors.is_empty()) else {
-        return page(errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+        return page(errors, None, super::REFUSED);
     };
     let policy = Policy::from_config(&state.config().lockout);
     let now = oml_store::now_ms();
@@ -297,14 +297,35 @@ pub async fn password_submit(
         );
     }
     if errors.is_empty() {
-        let current = SecretString::from(form.current_password.clone());
-        let hash = user.password_hash.clone();
-        let ok =
-            tokio::task::spawn_blocking(move || oml_store::verify_password_hash(&current, &hash))
-                .await
-                .map_err(|e| WebError::Setup(format!("password check thread failed: {e}")))?;
-        if !ok {
-            errors.add("current_password", "This is not your current password.");
+        // Checked like a login: same counters, blocks, audit and hashing
+        // threads, so a stolen session cannot guess the password unchecked.
+        let policy = Policy::from_config(&state.config().lockout);
+        let outcome = state
+            .guard()
+            .check(
+                state.store(),
+                &policy,
+                Purpose::CurrentPassword,
+                &user.username,
+                SecretString::from(form.current_password.clone()),
+                u.ctx.client_ip,
+                oml_store::now_ms(),
+            )
+            .await?;
+        match outcome {
+            LoginOutcome::Success(_) => {}
+            LoginOutcome::Invalid => {
+                errors.add("current_password", "This is not your current password.");
+            }
+            LoginOutcome::Blocked { kind, until } => {
+                // Blocked: every session of the account ends with it.
+                state.store().delete_web_sessions_of_user(user.id).await?;
+                let msg = blocked_message(kind, until, oml_store::now_ms());
+                let mut resp = redirect_with_flash(&u.ctx, "/login", "error", &msg);
+                resp.headers_mut()
+                    .append(header::SET_COOKIE, session::end_session_cookie(&u.ctx));
+                return Ok(resp);
+            }
         }
     }
     let Some(new) = new.filter(|_| errors.is_empty()) else {
@@ -314,7 +335,7 @@ pub async fn password_submit(
             "password.html",
             context! { title => "Change your password", errors => errors },
         )?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        return Ok((super::REFUSED, html).into_response());
     };
     state
         .store()

@@ -13,7 +13,6 @@ use minijinja::{context, Value};
 use oml_store::{AuditFilter, BlockKind, NewUser, StoreError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 
 fn block_kind_label(kind: BlockKind) -> &'static str {
     match kind {
@@ -70,12 +69,7 @@ pub async fn unblock(
         Some(BlockKind::User) => oml_store::validate_username(form.subject.trim())
             .ok()
             .map(|_| form.subject.trim().to_string()),
-        Some(BlockKind::Ip) => form
-            .subject
-            .trim()
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| ip.to_string()),
+        Some(BlockKind::Ip) => crate::net::parse_block_subject(&form.subject),
         None => None,
     };
     let (Some(kind), Some(subject)) = (kind, subject) else {
@@ -174,15 +168,7 @@ pub async fn user_add(
     let temporary = form.temporary.is_some();
     let values = context! { username => form.username.clone(), role => form.role.clone(), temporary => temporary };
     let (Some(username), Some(role), Some(password)) = (username, role, password) else {
-        return users_view(
-            &state,
-            &a,
-            values,
-            errors,
-            BTreeMap::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
     };
     let created = state
         .store()
@@ -197,15 +183,7 @@ pub async fn user_add(
         Ok(_) => {}
         Err(StoreError::AlreadyExists { .. }) => {
             errors.add("username", "A user with this name already exists.");
-            return users_view(
-                &state,
-                &a,
-                values,
-                errors,
-                BTreeMap::new(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
         }
         Err(e) => return Err(e.into()),
     }
@@ -275,7 +253,7 @@ async fn row_error(
         context! { temporary => true },
         FormErrors::default(),
         rows,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        super::REFUSED,
     )
     .await
 }
@@ -460,7 +438,9 @@ pub async fn audit_page(
     let user = q.user.trim();
     let user_filter = if user.is_empty() {
         None
-    } else if oml_store::validate_username(user).is_ok() || user.parse::<IpAddr>().is_ok() {
+    } else if oml_store::validate_username(user).is_ok()
+        || crate::net::parse_block_subject(user).is_some()
+    {
         Some(user.to_string())
     } else {
         errors.add("user", "Enter a username or an IP address.");
@@ -484,7 +464,7 @@ pub async fn audit_page(
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
-        StatusCode::UNPROCESSABLE_ENTITY
+        super::REFUSED
     };
     let html = render(
         &state,

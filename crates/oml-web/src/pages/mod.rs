@@ -9,8 +9,8 @@ use crate::auth::AnyUser;
 use crate::error::ErrorPage;
 use crate::session::RequestCtx;
 use crate::{AppState, WebError};
-use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use minijinja::{context, Value};
@@ -91,18 +91,31 @@ pub fn render(
     Ok(Html(html))
 }
 
+/// The status of every refused form, on every page: the page comes back
+/// with the values and the reason next to the field, and nothing is stored.
+pub const REFUSED: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+/// A page re-rendered because its form was refused: answered [`REFUSED`].
+pub fn refused(page: Html<String>) -> Response {
+    (REFUSED, page).into_response()
+}
+
 /// The error page (used by the middleware for every [`WebError`]).
 pub fn render_error(state: &AppState, ctx: &RequestCtx, page: &ErrorPage) -> String {
+    let reason = page.status.canonical_reason().unwrap_or("Error");
+    let title = format!("{} {reason}", page.status.as_u16());
     let ctx_page = context! {
+        title => title.clone(),
         status => page.status.as_u16(),
-        reason => page.status.canonical_reason().unwrap_or("Error"),
+        reason => reason,
         message => page.message.clone(),
     };
     render(state, ctx, "error.html", ctx_page)
         .map(|h| h.0)
         .unwrap_or_else(|_| {
             format!(
-                "<!doctype html><title>Error</title><p>{}</p>",
+                "<!doctype html><title>{} · oml console</title><p>{}</p>",
+                minijinja::HtmlEscape(&title),
                 minijinja::HtmlEscape(&page.message)
             )
         })
