@@ -31,6 +31,8 @@ pub struct CampaignForm {
     abandon_window: String,
     abandon_seconds: String,
     ring_timeout: String,
+    /// The checkbox: `on` when ticked, absent otherwise.
+    non_compliant: Option<String>,
     caller_id: String,
     time_zone: String,
     window: String,
@@ -57,6 +59,7 @@ impl CampaignForm {
             abandon_window: spec.abandon_window.as_str().into(),
             abandon_seconds: spec.abandon_seconds.to_string(),
             ring_timeout: spec.ring_timeout_s.to_string(),
+            non_compliant: spec.non_compliant.then(|| "on".to_string()),
             caller_id: spec.caller_id.clone(),
             time_zone: spec.time_zone.clone(),
             window: format!(
@@ -113,6 +116,7 @@ impl CampaignForm {
             .map_err(|e| e.to_string())?;
         spec.abandon_seconds = number("abandon seconds", &self.abandon_seconds)?;
         spec.ring_timeout_s = number("ring timeout", &self.ring_timeout)?;
+        spec.non_compliant = self.non_compliant.is_some();
         spec.caller_id = self.caller_id.trim().to_string();
         spec.time_zone = self.time_zone.trim().to_string();
         (spec.window_start_minute, spec.window_end_minute) =
@@ -267,6 +271,11 @@ mod tests {
         assert_eq!(form.max_abandon_rate, "2.5%");
         assert_eq!(form.window, "09:00-21:00");
         assert_eq!(form.apply(&defaults("")).unwrap(), spec);
+        spec.ring_timeout_s = 10;
+        spec.non_compliant = true;
+        let form = CampaignForm::of(&spec);
+        assert_eq!(form.non_compliant.as_deref(), Some("on"));
+        assert_eq!(form.apply(&defaults("")).unwrap(), spec);
     }
 
     #[test]
@@ -277,12 +286,13 @@ mod tests {
             s
         });
         type Spoil = fn(&mut CampaignForm);
-        let cases: [(Spoil, &str); 7] = [
+        let cases: [(Spoil, &str); 8] = [
             (|f| f.mode = "turbo".into(), "mode"),
             (|f| f.max_abandon_rate = "5".into(), "5%"),
             (|f| f.window = "21:00-09:00".into(), "time window"),
             (|f| f.days = "funday".into(), "day"),
             (|f| f.ring_timeout = "soon".into(), "ring timeout"),
+            (|f| f.ring_timeout = "10".into(), "FCC"),
             (|f| f.rules = "ringing:3:60".into(), "ringing"),
             (
                 |f| {

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use minijinja::context;
+use oml_store::compliance::RuleSet;
 use oml_store::{Campaign, Store};
 use oml_web::api::{ApiError, ApiSupervisor};
 use oml_web::auth::SupervisorUser;
@@ -25,6 +26,12 @@ pub struct Report {
     pub window_start_ms: i64,
     /// Seconds within which an answered call must reach an agent.
     pub abandon_seconds: i64,
+    /// The rules the window stands for (FCC or Ofcom) and their limits.
+    pub rule_set: RuleSet,
+    /// Settings beyond the rule set were allowed explicitly.
+    pub non_compliant: bool,
+    /// The settings beyond the rule set, each with the rule it breaks.
+    pub breaches: Vec<String>,
     pub live_answered: i64,
     pub abandoned: i64,
     pub abandon_rate: f64,
@@ -51,6 +58,9 @@ pub async fn report(store: &Store, c: &Campaign, now: i64) -> oml_store::Result<
         abandon_window: c.abandon_window.as_str().to_string(),
         window_start_ms: s.window_start_ms,
         abandon_seconds: c.abandon_seconds,
+        rule_set: *c.abandon_window.rule_set(),
+        non_compliant: c.non_compliant,
+        breaches: c.breaches().iter().map(ToString::to_string).collect(),
         live_answered: s.abandon.live_answered,
         abandoned: s.abandon.abandoned,
         abandon_rate: rate,

@@ -783,6 +783,39 @@ async fn supervisors_create_and_edit_campaigns_from_the_console() {
         assert!(r.body.contains("value=\"winter\""));
         assert!(store.campaign_by_name("winter").await.unwrap().is_none());
 
+        // A ring timeout under the Ofcom minimum: refused naming the rule,
+        // unless the non-compliant box is ticked; then stored with the mark.
+        let mut short = base;
+        short[8] = ("ring_timeout", "10");
+        short[0] = ("name", "hasty");
+        sup.get("/dialer/campaigns/new").await;
+        let r = sup.post("/dialer/campaigns/new", &short).await;
+        assert!(
+            r.body.contains("Nothing was saved") && r.body.contains("Ofcom"),
+            "{}",
+            r.body
+        );
+        assert!(store.campaign_by_name("hasty").await.unwrap().is_none());
+        let mut ticked = short.to_vec();
+        ticked.push(("non_compliant", "on"));
+        sup.get("/dialer/campaigns/new").await;
+        sup.post("/dialer/campaigns/new", &ticked)
+            .await
+            .assert_redirect("/dialer/campaigns/hasty/contacts");
+        let hasty = store.campaign_by_name("hasty").await.unwrap().unwrap();
+        assert!(hasty.non_compliant && hasty.ring_timeout_s == 10);
+        let edit = sup.get("/dialer/campaigns/hasty/edit").await;
+        assert!(edit
+            .body
+            .contains("name=\"non_compliant\" value=\"on\" checked"));
+        let report = sup.get("/dialer/campaigns/hasty/report").await;
+        assert!(
+            report.body.contains("NON-COMPLIANT") && report.body.contains("ring timeout: 10 s"),
+            "{}",
+            report.body
+        );
+        store.delete_campaign("hasty").await.unwrap();
+
         sup.get("/dialer/campaigns/new").await;
         sup.post("/dialer/campaigns/new", &base)
             .await
@@ -865,6 +898,8 @@ async fn the_compliance_report_shows_the_counts_behind_the_rate() {
             page.body
         );
         assert!(page.body.contains("US rule: 30 days"));
+        assert!(page.body.contains("Rule set: FCC"), "{}", page.body);
+        assert!(page.body.contains("within the FCC rules"));
         assert!(page.body.contains("within the limit"));
         assert!(
             page.body
@@ -884,6 +919,9 @@ async fn the_compliance_report_shows_the_counts_behind_the_rate() {
             (Some(0), Some(0))
         );
         assert_eq!(r["within_limit"], true);
+        assert_eq!(r["rule_set"]["name"], "FCC");
+        assert_eq!(r["non_compliant"], false);
+        assert_eq!(r["breaches"].as_array().map(Vec::len), Some(0));
         assert_eq!(api.get("/api/v1/campaigns/nope/report").await.status, 404);
     }
 }

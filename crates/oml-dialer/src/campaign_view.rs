@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use oml_store::compliance::{percent, Breach, RuleSet, COUNTED_FROM};
 use oml_store::{
     format_days, format_minute, format_ms, AbandonWindow, Campaign, CampaignMode, CampaignState,
     ContactList, DncScope, RescheduleRule, Store,
@@ -25,6 +26,12 @@ pub struct CampaignView {
     pub abandon_window: AbandonWindow,
     pub abandon_seconds: i64,
     pub ring_timeout_s: i64,
+    /// The rules its abandon window stands for (FCC or Ofcom) and their limits.
+    pub rule_set: RuleSet,
+    /// Settings beyond the rule set were allowed explicitly.
+    pub non_compliant: bool,
+    /// Which settings go beyond the rule set (empty when compliant).
+    pub breaches: Vec<Breach>,
     pub caller_id: String,
     pub time_zone: String,
     pub window: String,
@@ -117,6 +124,9 @@ pub async fn campaign_view(
         abandon_window: c.abandon_window,
         abandon_seconds: c.abandon_seconds,
         ring_timeout_s: c.ring_timeout_s,
+        rule_set: *c.abandon_window.rule_set(),
+        non_compliant: c.non_compliant,
+        breaches: c.breaches(),
         caller_id: c.caller_id.clone(),
         time_zone: c.time_zone.clone(),
         window: format!(
@@ -155,25 +165,17 @@ impl CampaignView {
 
     fn write_report(&self, o: &mut String) -> std::fmt::Result {
         let v = self;
-        let pct = format!("{:.2}", v.max_abandon_rate * 100.0)
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string();
+        let pct = percent(v.max_abandon_rate);
         writeln!(o, "Campaign {}", v.name)?;
         writeln!(o, "  mode              {}", v.mode)?;
         writeln!(o, "  state             {}", v.state)?;
         writeln!(o, "  trunk             {}", v.trunk)?;
         writeln!(o, "  answered calls to {}", v.delivery)?;
+        write_rules(o, &v.rule_set, v.non_compliant, &v.breaches)?;
         writeln!(
             o,
             "  max abandon rate  {pct}% over the {} window ({}), abandoned after {} s without an agent",
-            v.abandon_window,
-            if v.abandon_window == AbandonWindow::Us {
-                "30 days"
-            } else {
-                "24 hours"
-            },
-            v.abandon_seconds
+            v.abandon_window, v.rule_set.period, v.abandon_seconds
         )?;
         writeln!(o, "  ring timeout      {} s", v.ring_timeout_s)?;
         writeln!(
@@ -235,6 +237,44 @@ impl CampaignView {
         writeln!(o, "  created           {}", v.created_at)?;
         writeln!(o, "  updated           {}", v.updated_at)
     }
+}
+
+/// The rule-set lines of `show`: the regulator and its limits, then either
+/// "compliant" or every setting beyond them, marked NON-COMPLIANT.
+pub fn write_rules(
+    o: &mut String,
+    r: &RuleSet,
+    non_compliant: bool,
+    breaches: &[Breach],
+) -> std::fmt::Result {
+    writeln!(
+        o,
+        "  rule set          {} ({}): abandon at most {}% of live answers over {}, an agent {}, ring at least {} s",
+        r.name,
+        r.source,
+        percent(r.max_abandon_rate),
+        r.period,
+        r.abandon_note,
+        r.min_ring_timeout_s
+    )?;
+    writeln!(o, "                    ({COUNTED_FROM})")?;
+    if breaches.is_empty() {
+        let mark = if non_compliant {
+            " (marked non-compliant, which allows going beyond it)"
+        } else {
+            ""
+        };
+        return writeln!(o, "  compliance        within the {} rules{mark}", r.name);
+    }
+    writeln!(
+        o,
+        "  compliance        NON-COMPLIANT: settings beyond the {} rules, allowed explicitly",
+        r.name
+    )?;
+    for b in breaches {
+        writeln!(o, "                    {b}")?;
+    }
+    Ok(())
 }
 
 /// The table `oml campaign list` prints: a header and one row per campaign,
@@ -308,7 +348,7 @@ mod tests {
                 .await
                 .unwrap();
             store
-                .dnc_add(Some(c.id), &["+5491100000009".into()])
+                .dnc_add(Some(c.id), &["+5491100000009".to_string()])
                 .await
                 .unwrap();
 
@@ -336,10 +376,35 @@ mod tests {
             );
             assert!(report.contains("  caller ID         5550100\n"), "{report}");
             assert!(
+                report.contains("  rule set          FCC (47 CFR 64.1200(a)(6)-(7)): abandon at most 3% of live answers over 30 days"),
+                "{report}"
+            );
+            assert!(
+                report.contains("  compliance        within the FCC rules\n"),
+                "{report}"
+            );
+            assert!(
                 report.contains("  contacts          2 (pending 2)\n"),
                 "{report}"
             );
             assert!(report.ends_with(&format!("  updated           {}\n", v.updated_at)));
+
+            let mut uk = store.campaign_spec(&c).await.unwrap();
+            uk.abandon_window = AbandonWindow::Uk;
+            uk.ring_timeout_s = 10;
+            uk.non_compliant = true;
+            let c2 = store.update_campaign("sales", &uk).await.unwrap();
+            let report = campaign_view(store, &c2, false).await.unwrap().report();
+            assert!(report.contains("  rule set          Ofcom"), "{report}");
+            assert!(
+                report
+                    .contains("  compliance        NON-COMPLIANT: settings beyond the Ofcom rules"),
+                "{report}"
+            );
+            assert!(
+                report.contains("ring timeout: 10 s is shorter than the 15 s"),
+                "{report}"
+            );
 
             let brief = campaign_view(store, &c, false).await.unwrap();
             assert_eq!(brief.do_not_call_numbers, 0, "list skips the DNC count");

@@ -5,6 +5,7 @@
 use crate::ami_values::{
     check_dial_string, check_dialplan_name, check_extension, check_header_value, check_secret_value,
 };
+use crate::compliance::{breaches, Breach};
 use crate::{now_ms, on_pool, Result, Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -365,6 +366,9 @@ pub struct Campaign {
     /// A live answer not connected to an agent within this is abandoned.
     pub abandon_seconds: i64,
     pub ring_timeout_s: i64,
+    /// Set explicitly to allow settings beyond the rule set of
+    /// `abandon_window` (see [`crate::compliance`]); reports show it.
+    pub non_compliant: bool,
     pub caller_id: String,
     /// IANA name, e.g. `America/Argentina/Buenos_Aires`.
     pub time_zone: String,
@@ -377,6 +381,18 @@ pub struct Campaign {
     pub state: CampaignState,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Campaign {
+    /// The settings beyond the rule set of its abandon window.
+    pub fn breaches(&self) -> Vec<Breach> {
+        breaches(
+            self.abandon_window,
+            self.max_abandon_rate,
+            self.abandon_seconds,
+            self.ring_timeout_s,
+        )
+    }
 }
 
 /// Fields of a campaign to create or replace.
@@ -392,6 +408,8 @@ pub struct CampaignSpec {
     pub abandon_window: AbandonWindow,
     pub abandon_seconds: i64,
     pub ring_timeout_s: i64,
+    /// Allows settings beyond the rule set's limits; stored and reported.
+    pub non_compliant: bool,
     pub caller_id: String,
     pub time_zone: String,
     pub window_start_minute: i64,
@@ -415,6 +433,7 @@ impl CampaignSpec {
             abandon_window: AbandonWindow::Us,
             abandon_seconds: 2,
             ring_timeout_s: 25,
+            non_compliant: false,
             caller_id: String::new(),
             time_zone: "UTC".into(),
             window_start_minute: 9 * 60,
@@ -423,6 +442,16 @@ impl CampaignSpec {
             priority: 10,
             rules: default_reschedule_rules(),
         }
+    }
+
+    /// The settings beyond the rule set of its abandon window.
+    pub fn breaches(&self) -> Vec<Breach> {
+        breaches(
+            self.abandon_window,
+            self.max_abandon_rate,
+            self.abandon_seconds,
+            self.ring_timeout_s,
+        )
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -450,6 +479,18 @@ impl CampaignSpec {
         }
         if !(5..=300).contains(&self.ring_timeout_s) {
             return Err(StoreError::invalid("ring timeout", "must be 5-300 seconds"));
+        }
+        if !self.non_compliant {
+            if let Some(b) = self.breaches().into_iter().next() {
+                return Err(StoreError::invalid(
+                    b.field,
+                    format!(
+                        "{}; to store it anyway mark the campaign non-compliant \
+                         (--non-compliant, or the console's checkbox)",
+                        b.message
+                    ),
+                ));
+            }
         }
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
             return Err(StoreError::invalid(
@@ -608,6 +649,7 @@ struct CampaignRow {
     abandon_window: String,
     abandon_seconds: i64,
     ring_timeout_s: i64,
+    non_compliant: bool,
     caller_id: String,
     time_zone: String,
     window_start_minute: i64,
@@ -634,6 +676,7 @@ impl TryFrom<CampaignRow> for Campaign {
             abandon_window: r.abandon_window.parse()?,
             abandon_seconds: r.abandon_seconds,
             ring_timeout_s: r.ring_timeout_s,
+            non_compliant: r.non_compliant,
             caller_id: r.caller_id,
             time_zone: r.time_zone,
             window_start_minute: r.window_start_minute,
@@ -650,7 +693,8 @@ impl TryFrom<CampaignRow> for Campaign {
 const CAMPAIGN_COLUMNS: &str =
     "id, name, mode, trunk_id, delivery_context, delivery_exten, queue_name, \
      max_abandon_rate, abandon_window, abandon_seconds, ring_timeout_s, caller_id, time_zone, \
-     window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at";
+     window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at, \
+     non_compliant";
 
 pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     if name.trim().is_empty() {
@@ -928,8 +972,9 @@ impl Store {
             None => format!(
                 "INSERT INTO campaigns (name, mode, trunk_id, delivery_context, delivery_exten, queue_name,
                    max_abandon_rate, abandon_window, abandon_seconds, ring_timeout_s, caller_id, time_zone,
-                   window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'stopped', $17, $17)
+                   window_start_minute, window_end_minute, days_mask, priority, state, created_at, updated_at,
+                   non_compliant)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'stopped', $17, $17, $18)
                  RETURNING {CAMPAIGN_COLUMNS}"
             ),
             Some(_) => format!(
@@ -937,8 +982,8 @@ impl Store {
                    delivery_exten = $5, queue_name = $6, max_abandon_rate = $7, abandon_window = $8,
                    abandon_seconds = $9, ring_timeout_s = $10, caller_id = $11, time_zone = $12,
                    window_start_minute = $13, window_end_minute = $14, days_mask = $15, priority = $16,
-                   updated_at = $17
-                 WHERE name = $18 RETURNING {CAMPAIGN_COLUMNS}"
+                   updated_at = $17, non_compliant = $18
+                 WHERE name = $19 RETURNING {CAMPAIGN_COLUMNS}"
             ),
         };
         let row = on_pool!(self, |p| {
@@ -960,7 +1005,8 @@ impl Store {
                 .bind(c.window_end_minute)
                 .bind(c.days_mask)
                 .bind(c.priority)
-                .bind(now_ms());
+                .bind(now_ms())
+                .bind(c.non_compliant);
             if let Some(name) = existing {
                 query = query.bind(name);
             }
@@ -1054,6 +1100,7 @@ impl Store {
             abandon_window: c.abandon_window,
             abandon_seconds: c.abandon_seconds,
             ring_timeout_s: c.ring_timeout_s,
+            non_compliant: c.non_compliant,
             caller_id: c.caller_id.clone(),
             time_zone: c.time_zone.clone(),
             window_start_minute: c.window_start_minute,
@@ -1151,6 +1198,41 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("abandon rate"));
+    }
+
+    #[test]
+    fn settings_beyond_the_rules_need_the_non_compliant_mark() {
+        let mut c = CampaignSpec::new("sales", "t1");
+        c.ring_timeout_s = 10;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("ring timeout") && e.contains("FCC") && e.contains("15 s"),
+            "{e}"
+        );
+        assert!(e.contains("--non-compliant"), "{e}");
+        c.abandon_window = AbandonWindow::Uk;
+        assert!(c.validate().unwrap_err().to_string().contains("Ofcom"));
+        c.non_compliant = true;
+        assert!(c.validate().is_ok());
+        c.ring_timeout_s = 4;
+        assert!(
+            c.validate().is_err(),
+            "the hard bounds hold even for a non-compliant campaign"
+        );
+        let mut c = CampaignSpec::new("sales", "t1");
+        c.abandon_seconds = 3;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("abandon seconds"));
+        let mut c = CampaignSpec::new("sales", "t1");
+        c.max_abandon_rate = 0.04;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max abandon rate"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod ami_values;
 mod api_tokens;
 mod audit;
+pub mod compliance;
 mod contacts;
 mod dialer_config;
 pub mod dialing;

@@ -161,3 +161,43 @@ async fn values_sent_to_asterisk_cannot_carry_line_breaks() {
         );
     }
 }
+
+/// Issue 14 item 5: settings beyond the campaign's rule set are refused
+/// where stored, naming the field and the rule, and change nothing; marked
+/// non-compliant they are stored with the mark, which reads back.
+#[tokio::test]
+async fn rule_breaking_settings_need_the_stored_non_compliant_mark() {
+    for t in backends().await {
+        let s = &t.store;
+        s.create_trunk(&trunk("t", None)).await.unwrap();
+        let mut c = CampaignSpec::new("c", "t");
+        c.ring_timeout_s = 10;
+        let e = s.create_campaign(&c).await.unwrap_err().to_string();
+        assert!(
+            e.contains("ring timeout") && e.contains("FCC"),
+            "{}: {e}",
+            t.label
+        );
+        assert!(s.campaigns().await.unwrap().is_empty(), "{}", t.label);
+
+        s.create_campaign(&CampaignSpec::new("c", "t"))
+            .await
+            .unwrap();
+        let mut uk = CampaignSpec::new("c", "t");
+        uk.abandon_window = oml_store::AbandonWindow::Uk;
+        uk.max_abandon_rate = 0.05;
+        uk.priority = 99;
+        let e = s.update_campaign("c", &uk).await.unwrap_err().to_string();
+        assert!(e.contains("max abandon rate") && e.contains("Ofcom"), "{e}");
+        let stored = s.campaign_by_name("c").await.unwrap().unwrap();
+        assert_eq!((stored.priority, stored.non_compliant), (10, false));
+
+        uk.non_compliant = true;
+        let saved = s.update_campaign("c", &uk).await.unwrap();
+        assert!(saved.non_compliant, "{}", t.label);
+        let again = s.campaign_by_name("c").await.unwrap().unwrap();
+        assert!(again.non_compliant);
+        assert_eq!(again.breaches().len(), 1);
+        assert!(s.campaign_spec(&again).await.unwrap().non_compliant);
+    }
+}

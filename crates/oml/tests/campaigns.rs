@@ -205,6 +205,11 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
         );
         let err = e.fails(&["campaign", "create", "c1", "--max-abandon-rate", "3"]);
         assert!(err.contains("3%"), "{err}");
+        let err = e.fails(&["campaign", "create", "c1", "--ring-timeout", "10"]);
+        assert!(
+            err.contains("ring timeout") && err.contains("FCC") && err.contains("--non-compliant"),
+            "{err}"
+        );
         let err = e.fails(&["campaign", "create", "c1", "--retry", "ringing:3:60"]);
         assert!(err.contains("ringing"), "{err}");
         let err = e.fails(&["campaign", "create", "c1", "--time-zone", "Mars/Base"]);
@@ -250,6 +255,7 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
             "uk",
             "--abandon-seconds",
             "3",
+            "--non-compliant",
             "--ring-timeout",
             "30",
             "--caller-id",
@@ -278,6 +284,16 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
         assert!((v["max_abandon_rate"].as_f64().unwrap() - 0.025).abs() < 1e-9);
         assert_eq!(v["abandon_window"], "uk");
         assert_eq!(v["abandon_seconds"], 3);
+        assert_eq!(v["non_compliant"], true);
+        assert_eq!(v["rule_set"]["name"], "Ofcom");
+        assert_eq!(v["breaches"][0]["field"], "abandon seconds");
+        let text = e.ok(&["campaign", "show", "c2"]);
+        assert!(
+            text.contains("NON-COMPLIANT: settings beyond the Ofcom rules"),
+            "{text}"
+        );
+        let err = e.fails(&["campaign", "edit", "c2", "--compliant"]);
+        assert!(err.contains("abandon seconds"), "{err}");
         assert_eq!(v["ring_timeout_s"], 30);
         assert_eq!(v["caller_id"], "5491100000000");
         assert_eq!(v["time_zone"], "America/Argentina/Buenos_Aires");

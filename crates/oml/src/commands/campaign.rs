@@ -71,6 +71,17 @@ async fn add_dnc(store: &Store, c: &Campaign, file: Option<(PathBuf, NumberFile)
     Ok(())
 }
 
+/// Says which stored settings go beyond the campaign's rule set, if any.
+fn warn_non_compliant(c: &Campaign) -> Result<()> {
+    for b in c.breaches() {
+        outln!(
+            "Warning: NON-COMPLIANT (allowed by --non-compliant): {b}. `oml campaign show {}` and its report say so.",
+            c.name
+        )?;
+    }
+    Ok(())
+}
+
 pub async fn run(g: &GlobalArgs, cmd: CampaignCommand) -> Result<ExitCode> {
     match cmd {
         CampaignCommand::Create(a) => create(g, a).await,
@@ -116,7 +127,7 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<ExitCode> {
     spec.queue_name = a.name.clone();
     a.fields.apply(&mut spec)?;
     spec.validate()?;
-    let dnc = a.fields.dnc_numbers()?;
+    let dnc = a.fields.dnc_numbers(g)?;
     let c = store.create_campaign(&spec).await?;
     store
         .audit(
@@ -139,6 +150,7 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<ExitCode> {
         v.days,
         v.time_zone
     )?;
+    warn_non_compliant(&c)?;
     add_dnc(&store, &c, dnc).await?;
     outln!("Next: oml campaign import {} CONTACTS.csv", c.name)?;
     Ok(ExitCode::SUCCESS)
@@ -153,7 +165,7 @@ async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
     }
     a.fields.apply(&mut spec)?;
     spec.validate()?;
-    let dnc = a.fields.dnc_numbers()?;
+    let dnc = a.fields.dnc_numbers(g)?;
     let c = store.update_campaign(&a.name, &spec).await?;
     store
         .audit(
@@ -166,6 +178,7 @@ async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
         )
         .await?;
     outln!("Campaign `{}` updated.", c.name)?;
+    warn_non_compliant(&c)?;
     add_dnc(&store, &c, dnc).await?;
     Ok(ExitCode::SUCCESS)
 }

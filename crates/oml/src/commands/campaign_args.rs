@@ -6,7 +6,6 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oml_dialer::dnc_file::{read_numbers, NumberFile};
-use oml_dialer::import::Normalizer;
 use oml_store::{
     parse_days, parse_rate, parse_window, AbandonWindow, CampaignMode, CampaignSpec,
     RescheduleRule, RetryOutcome,
@@ -41,9 +40,18 @@ pub struct Fields {
     /// abandoned [create: 2].
     #[arg(long, value_name = "SECONDS")]
     pub abandon_seconds: Option<i64>,
-    /// Seconds to let a number ring [create: 25].
+    /// Seconds to let a number ring, at least 15 under both rule sets
+    /// [create: 25].
     #[arg(long, value_name = "SECONDS")]
     pub ring_timeout: Option<i64>,
+    /// Allow settings beyond the rule set of --abandon-window (FCC for us,
+    /// Ofcom for uk: ring at least 15 s, abandon seconds at most 2, maximum
+    /// abandon rate at most 3%); stored, and shown by `show` and the report.
+    #[arg(long, conflicts_with = "compliant")]
+    pub non_compliant: bool,
+    /// Remove the non-compliant mark (the settings must then keep the rules).
+    #[arg(long)]
+    pub compliant: bool,
     /// Caller ID shown to the called person [create: the trunk's].
     #[arg(long)]
     pub caller_id: Option<String>,
@@ -165,6 +173,12 @@ impl Fields {
         if let Some(s) = self.ring_timeout {
             spec.ring_timeout_s = s;
         }
+        if self.non_compliant {
+            spec.non_compliant = true;
+        }
+        if self.compliant {
+            spec.non_compliant = false;
+        }
         if let Some(c) = &self.caller_id {
             spec.caller_id = c.clone();
         }
@@ -202,11 +216,11 @@ impl Fields {
 
     /// Reads --dnc-file before anything is stored, so a bad file changes
     /// nothing.
-    pub fn dnc_numbers(&self) -> Result<Option<(PathBuf, NumberFile)>> {
+    pub fn dnc_numbers(&self, g: &crate::cli::GlobalArgs) -> Result<Option<(PathBuf, NumberFile)>> {
         match &self.dnc_file {
             None => Ok(None),
             Some(path) => {
-                let norm = Normalizer::new(self.dnc_country_code.as_deref())?;
+                let norm = super::dnc::normalizer(g, self.dnc_country_code.as_deref())?;
                 Ok(Some((path.clone(), read_numbers(path, None, &norm)?)))
             }
         }
@@ -260,5 +274,25 @@ mod tests {
             ("agents", "s")
         );
         assert_eq!(spec.ring_timeout_s, before.ring_timeout_s);
+        assert!(!spec.non_compliant);
+        let mark = Fields {
+            non_compliant: true,
+            ring_timeout: Some(10),
+            ..Fields::default()
+        };
+        mark.apply(&mut spec).unwrap();
+        assert!(spec.non_compliant && spec.validate().is_ok());
+        Fields::default().apply(&mut spec).unwrap();
+        assert!(
+            spec.non_compliant,
+            "an edit without the flag keeps the mark"
+        );
+        let clear = Fields {
+            compliant: true,
+            ..Fields::default()
+        };
+        clear.apply(&mut spec).unwrap();
+        let e = spec.validate().unwrap_err().to_string();
+        assert!(e.contains("ring timeout"), "{e}");
     }
 }

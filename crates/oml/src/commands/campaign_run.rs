@@ -17,6 +17,9 @@ struct StatsOut {
     campaign: String,
     state: String,
     abandon_window: String,
+    rule_set: &'static str,
+    non_compliant: bool,
+    breaches: Vec<oml_store::compliance::Breach>,
     max_abandon_rate: f64,
     abandon_rate: f64,
     #[serde(flatten)]
@@ -35,6 +38,9 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         campaign: c.name.clone(),
         state: c.state.to_string(),
         abandon_window: c.abandon_window.to_string(),
+        rule_set: c.abandon_window.rule_set().name,
+        non_compliant: c.non_compliant,
+        breaches: c.breaches(),
         max_abandon_rate: c.max_abandon_rate,
         abandon_rate: s.abandon.rate(),
         stats: s,
@@ -45,6 +51,17 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
     }
     let s = &out.stats;
     outln!("campaign {} ({})", out.campaign, out.state)?;
+    let rules = c.abandon_window.rule_set();
+    outln!(
+        "rule set: {} ({}), window {} ({})",
+        rules.name,
+        rules.source,
+        out.abandon_window,
+        rules.period
+    )?;
+    for b in &out.breaches {
+        outln!("NON-COMPLIANT (allowed explicitly): {b}")?;
+    }
     outln!(
         "contacts: {} total, {} left ({} due now)",
         s.contacts_total,
