@@ -38,11 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Location::DataDir(_) => (Backend::Sqlite, None),
                 Location::Postgres(u) => (Backend::Postgres, Some(u)),
             };
-            let target = RestoreTarget {
-                layout: layout.clone(),
-                backend,
-                pg_url,
-            };
+            let target = RestoreTarget::new(layout.clone(), backend, pg_url);
             let path = oml_backup::catalog::resolve(&layout.backup_dir, name)?;
             let report = restore(&path, &target, &NoProgress).await?;
             println!("restored, schema {}", report.schema_after);

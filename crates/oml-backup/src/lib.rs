@@ -18,16 +18,21 @@
 
 pub mod backup;
 pub mod catalog;
+pub mod describe;
 pub mod error;
+pub mod host_config;
 pub mod leftovers;
 pub mod manifest;
+pub mod ownership;
 pub mod pg;
+pub mod placement;
 pub mod progress;
 pub mod reader;
 pub mod restore;
 pub mod stream;
 pub mod writer;
 
+pub use describe::human;
 pub use error::{BackupError, Result};
 pub use manifest::{Format, Limits, Manifest};
 pub use progress::{NoProgress, Progress};

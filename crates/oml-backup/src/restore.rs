@@ -11,6 +11,7 @@
 use crate::error::{BackupError, Result};
 use crate::manifest::{Limits, Manifest};
 use crate::pg::PgUrl;
+use crate::placement::{is_inside, place, HostFiles, Placement};
 use crate::progress::Progress;
 use crate::reader::{process, read_manifest, Destination};
 use crate::writer::{sync_dir, write_atomic};
@@ -27,6 +28,25 @@ pub struct RestoreTarget {
     pub backend: Backend,
     /// The live database URL when PostgreSQL.
     pub pg_url: Option<SecretString>,
+    /// What oml renders on this host: the only folders the archive's
+    /// administrator files may go back into.
+    pub host: HostFiles,
+    /// Run even though this process is not the data folder's owner; the
+    /// restored files get the owners of what they replace.
+    pub fix_ownership: bool,
+}
+
+impl RestoreTarget {
+    /// A target with no rendered files known and ownership left as it is.
+    pub fn new(layout: Layout, backend: Backend, pg_url: Option<SecretString>) -> Self {
+        RestoreTarget {
+            layout,
+            backend,
+            pg_url,
+            host: HostFiles::default(),
+            fix_ownership: false,
+        }
+    }
 }
 
 /// What the archive is, compared with this installation; nothing changed.
@@ -39,6 +59,11 @@ pub struct Inspection {
     pub schema: (i64, i64),
     /// What a restore would replace, for the plan shown to the operator.
     pub replaces: Vec<String>,
+    /// Every file or folder outside the data folder the restore and the
+    /// re-render after it will write (shown, and asked about, first).
+    pub outside: Vec<PathBuf>,
+    /// The archive's generated files that go nowhere, with the reason.
+    pub ignored: Vec<String>,
 }
 
 /// Reads the manifest and checks compatibility: backend, schema version.
@@ -81,12 +106,55 @@ pub fn inspect(archive: &Path, target: &RestoreTarget) -> Result<Inspection> {
     if let Some(pg) = &plan.pg {
         replaces.push(format!("PostgreSQL database {}", pg.live));
     }
+    let (outside, ignored) = writes_outside(target, &plan, &manifest);
     Ok(Inspection {
         schema: (manifest.schema_version, supported),
         manifest,
         host_change,
         replaces,
+        outside,
+        ignored,
     })
+}
+
+/// What lands outside the data folder: swapped parts that live elsewhere
+/// (an inventory in /etc/oml, a recordings folder on another disk), the
+/// administrator's files put back and the files re-rendered for this host;
+/// and the archive's generated files that go nowhere.
+fn writes_outside(
+    target: &RestoreTarget,
+    plan: &Plan,
+    m: &Manifest,
+) -> (Vec<PathBuf>, Vec<String>) {
+    let l = &target.layout;
+    let mut outside: Vec<PathBuf> = plan
+        .moves
+        .iter()
+        .filter(|mv| mv.new.is_some() && !is_inside(&mv.live, &l.data_dir))
+        .map(|mv| mv.live.clone())
+        .collect();
+    let mut ignored = Vec::new();
+    for f in &m.files {
+        let Some(rel) = f.path.strip_prefix("generated/") else {
+            continue;
+        };
+        match place(rel, &target.host) {
+            Placement::AdminFile(p) => outside.push(l.generated_root.join(p)),
+            Placement::Rendered => {}
+            Placement::Ignored(why) => ignored.push(format!("{}: {why}", f.path)),
+        }
+    }
+    outside.extend(
+        target
+            .host
+            .rendered
+            .iter()
+            .map(|r| l.generated_root.join(r)),
+    );
+    outside.retain(|p| !is_inside(p, &l.data_dir));
+    outside.sort();
+    outside.dedup();
+    (outside, ignored)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,6 +392,7 @@ pub async fn restore(
     progress: &(dyn Progress + Send),
 ) -> Result<RestoreReport> {
     let data_dir = &target.layout.data_dir;
+    crate::ownership::check_user(data_dir, target.fix_ownership)?;
     std::fs::create_dir_all(data_dir).map_err(|e| BackupError::io("cannot create", data_dir, e))?;
     recover(data_dir, target.pg_url.as_ref()).await?;
     // Compatibility first (schema, backend): refused before any change.
@@ -368,11 +437,14 @@ pub async fn restore(
         Ok(schema_after) => {
             journal.phase = Phase::Committed;
             save(data_dir, &journal)?;
-            let generated = data_dir.join(format!("restored-generated-{stamp}"));
+            let generated = data_dir.join(format!("{RESTORED_GENERATED}{stamp}"));
             let generated = (exists(&plan.generated_new)
                 && std::fs::rename(&plan.generated_new, &generated).is_ok())
             .then_some(generated);
             finish(data_dir, &journal, pg.as_ref()).await?;
+            if target.backend == Backend::Sqlite {
+                database_side_files_like_the_database(data_dir)?;
+            }
             Ok(RestoreReport {
                 replaced: journal
                     .moves
@@ -400,6 +472,48 @@ pub async fn restore(
             }))
         }
     }
+}
+
+/// Names the folder (in the data folder) that keeps the archive's generated
+/// files from the end of a restore until the re-render for this host is
+/// done: one left behind means that re-render was interrupted.
+pub const RESTORED_GENERATED: &str = "restored-generated-";
+
+/// The folders of re-renders a kill interrupted, oldest first.
+pub fn pending_renders(data_dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(data_dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(RESTORED_GENERATED))
+                && e.file_type().is_ok_and(|t| t.is_dir())
+        })
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The database's `-wal`/`-shm` files, made by this process when it opened
+/// the restored database, get the database file's owner and mode.
+fn database_side_files_like_the_database(data_dir: &Path) -> Result<()> {
+    let db = data_dir.join(oml_store::SQLITE_FILE);
+    let Ok(like) = db.metadata() else {
+        return Ok(());
+    };
+    for suffix in ["-wal", "-shm"] {
+        let mut side = db.clone().into_os_string();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        if exists(&side) {
+            crate::ownership::apply(&side, &like)?;
+        }
+    }
+    Ok(())
 }
 
 /// Extracts and verifies into staging, then prepares the database.
@@ -433,6 +547,9 @@ async fn stage(
     };
     let manifest =
         crate::backup::blocking(|| process(archive, &Limits::default(), &mut dest, progress))?;
+    if exists(&plan.config_new) {
+        keep_host_paths_in(&plan.config_new, &target.layout.config_file)?;
+    }
     for dir in [&plan.generated_new, &plan.recordings_new] {
         if dir.exists() {
             let _ = crate::syncfs(dir);
@@ -472,7 +589,31 @@ async fn stage(
             store.close().await;
         }
     }
+    // Owners and modes last, once every staged file has its final content.
+    for m in &plan.moves {
+        if let Some(new) = m.new.as_ref().filter(|n| exists(n)) {
+            crate::ownership::match_live(new, &m.live, &target.layout.data_dir)?;
+        }
+    }
     Ok(manifest)
+}
+
+/// Rewrites the staged `config/oml.toml` with this host's `[paths]`;
+/// refuses (before any change) an archived configuration that is invalid.
+fn keep_host_paths_in(staged: &Path, live: &Path) -> Result<()> {
+    let refused = |why: String| {
+        BackupError::Incompatible(format!(
+            "the archive's config/oml.toml cannot be used: {why}; nothing was changed"
+        ))
+    };
+    let archived = std::fs::read_to_string(staged).map_err(|e| refused(e.to_string()))?;
+    let live = match std::fs::read_to_string(live) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(BackupError::io("cannot read", live, e)),
+    };
+    let text = crate::host_config::keep_host_paths(&archived, live.as_deref()).map_err(refused)?;
+    write_atomic(staged, text.as_bytes(), 0o600)
 }
 
 /// Moves the staged parts in, switches the database, checks it opens.

@@ -63,11 +63,7 @@ impl Fixture {
     /// message and that nothing live changed.
     async fn refused(&self, archive: &Path, needle: &str) {
         let before = self.live();
-        let target = RestoreTarget {
-            layout: self.inst.layout.clone(),
-            backend: Backend::Sqlite,
-            pg_url: None,
-        };
+        let target = RestoreTarget::new(self.inst.layout.clone(), Backend::Sqlite, None);
         let err = restore(archive, &target, &NoProgress)
             .await
             .expect_err("the archive must be refused");

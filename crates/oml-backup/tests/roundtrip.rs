@@ -64,16 +64,20 @@ async fn round_trip(format: Format) {
         // Change everything.
         add_user(&ts.store, "bob").await;
         ts.store.set_setting("greeting", "changed").await.unwrap();
-        std::fs::write(&layout.config_file, "changed").unwrap();
+        std::fs::write(
+            &layout.config_file,
+            "[lockout]\nlogin_failure_limit = 9\n\n[paths]\nbackup_dir = \"backup\"\n",
+        )
+        .unwrap();
         std::fs::remove_file(layout.recordings_dir.join("call-3.opus")).unwrap();
         std::fs::write(layout.recordings_dir.join("new.wav"), b"new").unwrap();
         ts.store.close().await;
 
-        let target = RestoreTarget {
-            layout: layout.clone(),
-            backend: ts.store.backend(),
-            pg_url: ts.url.clone().map(Into::into),
-        };
+        let target = RestoreTarget::new(
+            layout.clone(),
+            ts.store.backend(),
+            ts.url.clone().map(Into::into),
+        );
         let report = restore(&out.path, &target, &NoProgress).await.unwrap();
         let store = Store::open(&ts.location, OpenMode::Existing).await.unwrap();
         assert_eq!(usernames(&store).await, before_users, "{}", ts.label);
@@ -84,9 +88,12 @@ async fn round_trip(format: Format) {
             ts.label
         );
         store.close().await;
-        assert_eq!(
-            std::fs::read_to_string(&layout.config_file).unwrap(),
-            "[paths]\nbackup_dir = \"backup\"\n"
+        // The archive's settings, with this host's [paths].
+        let config = std::fs::read_to_string(&layout.config_file).unwrap();
+        assert!(!config.contains("login_failure_limit"), "{config}");
+        assert!(
+            config.contains("[paths]\nbackup_dir = \"backup\"\n"),
+            "{config}"
         );
         assert_eq!(
             fingerprint(&layout.recordings_dir, &[]),

@@ -1,14 +1,17 @@
 //! `oml restore NAME`: put a backup back, safely. Verifies the archive and
-//! its compatibility before anything changes, shows the plan, asks for
-//! confirmation, then lets oml-backup stage, verify and swap. Also hosts the
-//! start-up hook that finishes or undoes a restore interrupted by a crash.
+//! its compatibility before anything changes, shows the plan (with every
+//! file it writes outside the data folder), asks for confirmation, then
+//! lets oml-backup stage, verify and swap, and re-renders for this host.
+//! Also hosts the start-up hook that finishes a restore (or its re-render)
+//! that a crash interrupted.
 
 use crate::cli::GlobalArgs;
-use anyhow::{Context, Result};
-use oml_backup::restore::{inspect, recover, restore, RestoreTarget};
-use oml_backup::{catalog, Limits};
+use anyhow::Result;
+use oml_backup::placement::{put_back_admin_files, HostFiles};
+use oml_backup::restore::{inspect, pending_renders, recover, restore, RestoreTarget};
+use oml_backup::{catalog, ownership, Layout, Limits};
 use oml_store::{Backend, Location};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -21,26 +24,43 @@ pub struct Args {
     /// Verify the archive and show what would change; change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Run although this user does not own the data folder (e.g. as root
+    /// for a data folder of the `oml` user); every restored file gets the
+    /// owner and mode of the file it replaces, or of the data folder.
+    #[arg(long)]
+    fix_ownership: bool,
 }
 
+/// What oml renders on this host: where the archive's administrator files
+/// may go back, and what the re-render after a restore writes.
+fn host_files() -> HostFiles {
+    HostFiles {
+        rendered: oml_ops::render::TARGETS
+            .iter()
+            .map(|t| PathBuf::from(t.path))
+            .collect(),
+        is_admin_owned: oml_ops::plan::is_admin_owned,
+    }
+}
+
+/// This installation as a restore target. Ownership is fixed (restored
+/// files take the owners of what they replace): `oml deploy --update` rolls
+/// back its own change with it; `oml restore` sets it from its flag.
 pub(crate) fn target(g: &GlobalArgs) -> Result<RestoreTarget> {
     let layout = super::backup::layout(g)?;
-    Ok(match g.location() {
-        Location::DataDir(_) => RestoreTarget {
-            layout,
-            backend: Backend::Sqlite,
-            pg_url: None,
-        },
-        Location::Postgres(url) => RestoreTarget {
-            layout,
-            backend: Backend::Postgres,
-            pg_url: Some(url),
-        },
-    })
+    let (backend, url) = match g.location() {
+        Location::DataDir(_) => (Backend::Sqlite, None),
+        Location::Postgres(url) => (Backend::Postgres, Some(url)),
+    };
+    let mut t = RestoreTarget::new(layout, backend, url);
+    t.host = host_files();
+    t.fix_ownership = true;
+    Ok(t)
 }
 
-/// Finishes or undoes a restore that a crash interrupted; run before every
-/// command so the installation is never used half-restored.
+/// Finishes or undoes a restore that a crash interrupted, and finishes the
+/// re-render after one; run before every command so the installation is
+/// never used half-restored.
 pub async fn recover_interrupted(g: &GlobalArgs) -> Result<()> {
     // A journal lives inside the data folder: none can exist without it, and
     // a missing or unusable folder is for the command itself to report.
@@ -54,64 +74,57 @@ pub async fn recover_interrupted(g: &GlobalArgs) -> Result<()> {
     if let Some(what) = recover(&g.data_dir, pg.as_ref()).await? {
         eprintln!("note: {what}");
     }
+    for dir in pending_renders(&g.data_dir) {
+        eprintln!(
+            "note: the re-render after a restore was interrupted ({} is left); finishing it now",
+            dir.display()
+        );
+        let layout = super::backup::layout(g)?;
+        match render_for_host(g, &layout, Some(&dir), false).await {
+            Ok(false) => eprintln!("note: the interrupted re-render is finished"),
+            Ok(true) => eprintln!("note: the interrupted re-render is finished; run `oml regenerate-asterisk` to load it into Asterisk"),
+            Err(e) => eprintln!(
+                "warning: the interrupted re-render failed: {}; the administrator's files are back, fix the cause, then run `oml render` and `oml regenerate-asterisk`",
+                crate::cli::one_line(&e)
+            ),
+        }
+        std::fs::remove_dir_all(&dir)?;
+    }
     Ok(())
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     // A dry run changes nothing, so it may look while oml runs.
+    if !a.dry_run {
+        ownership::check_user(&g.data_dir, a.fix_ownership)?;
+    }
     let _alone = if a.dry_run {
         None
     } else {
-        Some(crate::running::hold_exclusive(&g.data_dir, "restore")?)
+        let lock = crate::running::hold_exclusive(&g.data_dir, "restore")?;
+        ownership::adopt_folder_owner(&g.data_dir.join(crate::running::LOCK_FILE))?;
+        Some(lock)
     };
-    let target = target(g)?;
+    let mut target = target(g)?;
+    target.fix_ownership = a.fix_ownership;
     let path = catalog::resolve(&target.layout.backup_dir, &a.name)?;
     let insp = inspect(&path, &target)?;
-    let m = &insp.manifest;
-    if let Some(change) = &insp.host_change {
-        println!("host:       {change}; host-dependent files will be re-rendered for this host");
-    }
-    println!("archive:    {}", path.display());
-    println!(
-        "made:       {} on {} ({}) by oml {}",
-        m.created_at, m.hostname, m.ip, m.oml_version
-    );
-    println!(
-        "contents:   {} ({} files, {})",
-        m.components.join(", "),
-        m.files.len(),
-        super::backup::human(m.total_size())
-    );
-    let (have, can) = insp.schema;
-    if have < can {
-        println!("schema:     {have}, migrated forward to {can} after the restore");
-    } else {
-        println!("schema:     {have}");
-    }
-    println!("replaces:");
-    for r in &insp.replaces {
-        println!("  {r}");
-    }
-    if !m.has_component("recordings") {
-        println!("recordings: not in this archive; the current recordings are kept as they are");
+    for line in insp.describe(&path, &target.layout.data_dir) {
+        println!("{line}");
     }
     if a.dry_run {
         let bar = super::backup::Bar::new();
-        oml_backup::reader::process(
-            &path,
-            &Limits::default(),
-            &mut oml_backup::reader::VerifyOnly,
-            &bar,
-        )?;
+        let mut verify = oml_backup::reader::VerifyOnly;
+        oml_backup::reader::process(&path, &Limits::default(), &mut verify, &bar)?;
         println!("dry run: the archive verifies completely; nothing was changed");
         return Ok(ExitCode::SUCCESS);
     }
-    crate::cli::confirm(
-        a.yes,
-        "restore",
-        "Replace the items above with the archive's? Type yes: ",
-        "yes",
-    )?;
+    let prompt = if insp.outside.is_empty() {
+        "Replace the items above with the archive's? Type yes: "
+    } else {
+        "Replace the items above and write the files outside the data folder listed above? Type yes: "
+    };
+    crate::cli::confirm(a.yes, "restore", prompt, "yes")?;
     let bar = super::backup::Bar::new();
     let report = restore(&path, &target, &bar).await?;
     println!(
@@ -119,28 +132,19 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         path.display(),
         report.schema_after
     );
-    let mut ok = true;
-    match rerender(g, report.generated.as_deref()).await {
-        Ok(true) => {}
-        Ok(false) => ok = false,
+    let ok = match rerender(g, &target.layout, report.generated.as_deref()).await {
+        Ok(ok) => ok,
         Err(e) => {
-            ok = false;
             eprintln!(
                 "warning: the data is restored, but the host-dependent files were not re-rendered: {}",
                 crate::cli::one_line(&e)
             );
-            if let Some(dir) = &report.generated {
-                eprintln!(
-                    "the archive's generated files are in {}; fix the cause, then run `oml render` and `oml regenerate-asterisk`",
-                    dir.display()
-                );
-            }
+            eprintln!("fix the cause, then run `oml render` and `oml regenerate-asterisk`");
+            false
         }
-    }
-    if ok {
-        if let Some(dir) = &report.generated {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+    };
+    if let Some(dir) = &report.generated {
+        std::fs::remove_dir_all(dir)?;
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -149,79 +153,82 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     })
 }
 
-/// Re-renders the host-dependent files for this host from the restored
-/// inventory and database; puts back the administrator's own files from the
-/// archive; runs regenerate-asterisk when Asterisk servers are configured.
-/// `Ok(false)`: regenerate-asterisk failed (reported).
-async fn rerender(g: &GlobalArgs, archived: Option<&std::path::Path>) -> Result<bool> {
-    let inventory = super::render::InventoryArg { inventory: None };
+/// The re-render after a restore, then regenerate-asterisk when Asterisk
+/// servers are configured. `Ok(false)`: regenerate-asterisk failed.
+async fn rerender(g: &GlobalArgs, layout: &Layout, archived: Option<&Path>) -> Result<bool> {
+    if !render_for_host(g, layout, archived, true).await? {
+        println!(
+            "regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate"
+        );
+        return Ok(true);
+    }
+    println!("regenerate-asterisk:");
+    let args = super::regenerate::Args {
+        dry_run: false,
+        root: Some(layout.generated_root.clone()),
+        inventory: super::render::InventoryArg {
+            inventory: layout.inventory.clone(),
+        },
+    };
+    Ok(super::regenerate::run(g, args).await? == ExitCode::SUCCESS)
+}
+
+/// Re-renders the host-dependent files for this host (its own inventory
+/// and configuration root, whatever the archive's oml.toml said) from the
+/// restored database, after putting back the administrator's own files
+/// kept in `archived`. `loud`: the steps on stdout (else a summary on
+/// stderr, for the start-up hook). Returns whether Asterisk servers are
+/// enabled (then regenerate-asterisk is due).
+async fn render_for_host(
+    g: &GlobalArgs,
+    layout: &Layout,
+    archived: Option<&Path>,
+    loud: bool,
+) -> Result<bool> {
+    let root = &layout.generated_root;
+    if let Some(dir) = archived {
+        for f in put_back_admin_files(dir, root, &host_files())? {
+            let line = format!(
+                "restored  {} (administrator's file, from the archive)",
+                f.display()
+            );
+            if loud {
+                println!("{line}");
+            } else {
+                eprintln!("note: {line}");
+            }
+        }
+    }
+    oml_backup::pause_point("restore-render");
+    let inventory = super::render::InventoryArg {
+        inventory: layout.inventory.clone(),
+    };
     let path = inventory.path(g)?;
     if !path.exists() {
         println!(
             "render: no inventory at {} (paths.inventory of oml.toml): no host-dependent files to re-render",
             path.display()
         );
-        return Ok(true);
+        return Ok(false);
     }
     let ctx = super::render::context(g, &inventory).await?;
-    let root = super::render::root(g, &None)?;
-    let plan = oml_ops::render::plan(&ctx, &root)?;
-    if let Some(dir) = archived {
-        restore_admin_files(dir, dir, &root)?;
-    }
-    println!("render (for this host):");
-    super::render::show_and_apply(&plan, &root, false)?;
-    if ctx.data.servers.iter().any(|s| s.enabled) {
-        println!("regenerate-asterisk:");
-        let args = super::regenerate::Args {
-            dry_run: false,
-            root: None,
-            inventory,
-        };
-        let code = super::regenerate::run(g, args).await?;
-        return Ok(code == ExitCode::SUCCESS);
-    }
-    println!(
-        "regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate"
-    );
-    Ok(true)
-}
-
-/// Puts back the administrator's own files (`*_custom.conf`,
-/// `*_override.conf`) found among the archive's generated files, where they
-/// are missing or differ; managed files are re-rendered instead.
-fn restore_admin_files(base: &Path, dir: &Path, root: &Path) -> Result<()> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            restore_admin_files(base, &p, root)?;
-            continue;
-        }
-        let Ok(rel) = p.strip_prefix(base) else {
-            continue;
-        };
-        if !oml_ops::plan::is_admin_owned(rel) {
-            continue;
-        }
-        let live = root.join(rel);
-        if std::fs::read(&p).ok() == std::fs::read(&live).ok() {
-            continue;
-        }
-        if let Some(parent) = live.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
-        let tmp = live.with_extension("oml-restore-tmp");
-        std::fs::copy(&p, &tmp)
-            .and_then(|_| std::fs::rename(&tmp, &live))
-            .with_context(|| format!("restoring {}", live.display()))?;
-        println!(
-            "restored  {} (administrator's file, from the archive)",
-            live.display()
+    let plan = oml_ops::render::plan(&ctx, root)?;
+    // The render rewrites oml.toml (settings the inventory owns): it keeps
+    // the owner and mode the restore gave it.
+    let config_meta = layout.config_file.metadata().ok();
+    if loud {
+        println!("render (for this host):");
+        super::render::show_and_apply(&plan, root, false)?;
+    } else {
+        let report = plan.apply()?;
+        eprintln!(
+            "note: {} file(s) re-rendered under {}",
+            report.written.len(),
+            root.display()
         );
     }
-    Ok(())
+    if let Some(m) = &config_meta {
+        ownership::apply(&layout.config_file, m)?;
+    }
+    Ok(ctx.data.servers.iter().any(|s| s.enabled))
 }
