@@ -123,6 +123,11 @@ pub struct Dialer {
     pub node_name: Option<String>,
     /// AMI messages per second per server (0 = unlimited).
     pub ami_rate_limit: u32,
+    /// The country of phone numbers written without a country code, in
+    /// every contact import and do-not-call entry (CLI and console) unless
+    /// a flag or form field says otherwise: a calling code (`54`, `+54`) or
+    /// a two-letter country (`AR`). None: such numbers are kept as written.
+    pub default_country: Option<String>,
 }
 
 impl Default for Dialer {
@@ -130,6 +135,7 @@ impl Default for Dialer {
         Dialer {
             node_name: None,
             ami_rate_limit: 100,
+            default_country: None,
         }
     }
 }
@@ -180,6 +186,19 @@ impl Config {
                 "web.tls_cert",
                 "and `web.tls_key` must be set together (or neither)",
             ));
+        }
+        if let Some(c) = &self.dialer.default_country {
+            let t = c.strip_prefix('+').unwrap_or(c);
+            let code = (1..=3).contains(&t.len())
+                && !t.starts_with('0')
+                && t.bytes().all(|b| b.is_ascii_digit());
+            let letters = t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic());
+            if !(code || letters) {
+                return Err(invalid(
+                    "dialer.default_country",
+                    "must be a country calling code (e.g. \"54\") or a two-letter country (e.g. \"AR\")",
+                ));
+            }
         }
         if self.web.session_idle_seconds == 0 {
             return Err(invalid("web.session_idle_seconds", "must be at least 1"));
@@ -237,6 +256,12 @@ mod tests {
 
     #[test]
     fn typos_and_bad_values_name_the_key() {
+        let e = Config::parse("[dialer]\ndefault_country = \"Mars\"\n", "oml.toml").unwrap_err();
+        assert!(e.to_string().contains("dialer.default_country"), "{e}");
+        for ok in ["54", "+54", "AR", "us"] {
+            let c = Config::parse(&format!("[dialer]\ndefault_country = \"{ok}\"\n"), "t").unwrap();
+            assert_eq!(c.dialer.default_country.as_deref(), Some(ok));
+        }
         let e = Config::parse("[lockout]\nlogin_failure_limt = 5\n", "oml.toml").unwrap_err();
         assert!(e.to_string().contains("login_failure_limt"), "{e}");
         let e = Config::parse("[lockout]\nlogin_failure_limit = 0\n", "oml.toml").unwrap_err();

@@ -152,7 +152,10 @@ pub async fn upload(
     let opts = ImportOptions {
         phone_column: Some(form.phone_column.trim().to_string()).filter(|s| !s.is_empty()),
         delimiter: None,
-        default_country_code: Some(form.country_code.trim().to_string()).filter(|s| !s.is_empty()),
+        // The form's country, else the installation's (oml.toml).
+        default_country_code: Some(form.country_code.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| state.config().dialer.default_country.clone()),
         list_name: file.clone(),
     };
     let mut shown = FirstRejections {

@@ -128,7 +128,8 @@ pub async fn import_contacts<R: BufRead>(
     opts: &ImportOptions,
     sink: &mut (dyn ImportSink + Send),
 ) -> Result<ImportOutcome, ImportError> {
-    let normalizer = Normalizer::new(opts.default_country_code.as_deref())?;
+    let normalizer =
+        Normalizer::new(opts.default_country_code.as_deref()).map_err(LayoutError::from)?;
     let delimiter = match opts.delimiter {
         Some(d) => d,
         None => sniff_delimiter(input.fill_buf().map_err(|e| ImportError::Malformed {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::contact_import::ImportError;
 use crate::import::{sniff_delimiter, Layout, LayoutError, Normalizer, Reason, Rejection};
+use oml_store::phone::Phone;
 
 /// The numbers of a file, normalised and deduplicated, with the rows that
 /// could not be read as numbers.
@@ -18,7 +19,8 @@ use crate::import::{sniff_delimiter, Layout, LayoutError, Normalizer, Reason, Re
 pub struct NumberFile {
     /// Data rows read (the header not counted).
     pub rows: u64,
-    pub numbers: Vec<String>,
+    /// With their national number when written without a country code.
+    pub numbers: Vec<Phone>,
     pub rejected: Vec<Rejection>,
 }
 
@@ -106,9 +108,9 @@ pub fn read_numbers(
         let row = record.position().map_or(0, |p| p.line());
         let raw = record.get(phone_index).unwrap_or("");
         out.rows += 1;
-        match normalizer.normalize(raw) {
+        match normalizer.phone(raw) {
             Ok(p) => {
-                if seen.insert(p.clone()) {
+                if seen.insert(p.number.clone()) {
                     out.numbers.push(p);
                 }
             }

@@ -7,11 +7,7 @@
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Fewest digits a phone number may have (short internal extensions are not
-/// dialer targets).
-pub const MIN_DIGITS: usize = 6;
-/// Most digits a phone number may have (ITU-T E.164).
-pub const MAX_DIGITS: usize = 15;
+pub use oml_store::phone::{CountryError, Normalizer, PhoneError, MAX_DIGITS, MIN_DIGITS};
 
 /// Header names recognised as the phone column, compared after
 /// [`header_key`] (lower case, no accents, no spaces, `_` or `-`), in order
@@ -36,21 +32,6 @@ pub const PHONE_HEADERS: &[&str] = &[
     "fono",
 ];
 
-/// Why a phone number is not dialable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PhoneError {
-    #[error("the phone number is empty")]
-    Empty,
-    #[error("`{0}` looks like spreadsheet scientific notation: format the phone column as text before exporting")]
-    Scientific(String),
-    #[error("`{text}` contains {ch:?}: only digits, a leading +, spaces, dashes, dots and parentheses are allowed")]
-    BadChar { text: String, ch: char },
-    #[error("`{0}` has a + that is not at the start")]
-    MisplacedPlus(String),
-    #[error("`{text}` has {digits} digits: a phone number has {MIN_DIGITS} to {MAX_DIGITS}")]
-    Length { text: String, digits: usize },
-}
-
 /// A problem with the file as a whole or with the options: the import stops
 /// before anything is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,108 +42,8 @@ pub enum LayoutError {
     NoSuchColumn { wanted: String, found: String },
     #[error("no phone column found among: {found}; name it with --phone-column (recognised names: phone, telefono, number, mobile, celular, ...)")]
     NoPhoneColumn { found: String },
-    #[error("--default-country-code `{0}`: give 1 to 3 digits, e.g. 54 or +54")]
-    BadCountryCode(String),
-}
-
-/// Turns raw phone text into the form stored and dialed: digits, with the
-/// leading `+` kept when present.
-#[derive(Debug, Clone, Default)]
-pub struct Normalizer {
-    country_code: Option<String>,
-}
-
-impl Normalizer {
-    /// `default_country_code` (e.g. `54` or `+54`), when given, makes every
-    /// number international: `00…` becomes `+…`, and a number without `+`
-    /// loses one leading trunk `0` and gets `+<code>` in front.
-    pub fn new(default_country_code: Option<&str>) -> Result<Normalizer, LayoutError> {
-        let country_code = match default_country_code.map(str::trim) {
-            None | Some("") => None,
-            Some(cc) => {
-                let digits = cc.strip_prefix('+').unwrap_or(cc);
-                if digits.is_empty()
-                    || digits.len() > 3
-                    || !digits.bytes().all(|b| b.is_ascii_digit())
-                    || digits.starts_with('0')
-                {
-                    return Err(LayoutError::BadCountryCode(cc.to_string()));
-                }
-                Some(digits.to_string())
-            }
-        };
-        Ok(Normalizer { country_code })
-    }
-
-    /// The normalised number, or why it cannot be dialed.
-    pub fn normalize(&self, raw: &str) -> Result<String, PhoneError> {
-        let text = raw.trim();
-        if text.is_empty() {
-            return Err(PhoneError::Empty);
-        }
-        let mut out = String::with_capacity(text.len());
-        for (i, ch) in text.chars().enumerate() {
-            match ch {
-                '0'..='9' => out.push(ch),
-                '+' if i == 0 => out.push('+'),
-                '+' => {
-                    if looks_scientific(text) {
-                        return Err(PhoneError::Scientific(text.to_string()));
-                    }
-                    return Err(PhoneError::MisplacedPlus(text.to_string()));
-                }
-                '-' | '.' | '(' | ')' | '/' => {}
-                c if c.is_whitespace() => {}
-                c => {
-                    if looks_scientific(text) {
-                        return Err(PhoneError::Scientific(text.to_string()));
-                    }
-                    return Err(PhoneError::BadChar {
-                        text: text.to_string(),
-                        ch: c,
-                    });
-                }
-            }
-        }
-        if let Some(cc) = &self.country_code {
-            if let Some(rest) = out.strip_prefix("00") {
-                out = format!("+{rest}");
-            } else if !out.starts_with('+') {
-                let national = out.strip_prefix('0').unwrap_or(&out);
-                out = format!("+{cc}{national}");
-            }
-        }
-        let digits = out.len() - usize::from(out.starts_with('+'));
-        if digits == 0 {
-            return Err(PhoneError::Empty);
-        }
-        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
-            return Err(PhoneError::Length {
-                text: text.to_string(),
-                digits,
-            });
-        }
-        Ok(out)
-    }
-}
-
-/// `5.4911E+12`, `5,49E+12`: what a spreadsheet makes of a long number.
-fn looks_scientific(text: &str) -> bool {
-    let upper = text.to_ascii_uppercase();
-    match upper.split_once('E') {
-        Some((mantissa, exp)) => {
-            !mantissa.is_empty()
-                && mantissa
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-                && exp
-                    .trim_start_matches(['+', '-'])
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                && !exp.trim_start_matches(['+', '-']).is_empty()
-        }
-        None => false,
-    }
+    #[error(transparent)]
+    Country(#[from] CountryError),
 }
 
 /// A header name reduced for matching: lower case, accents removed, BOM,
@@ -456,55 +337,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn n(raw: &str) -> Result<String, PhoneError> {
-        Normalizer::default().normalize(raw)
-    }
-
-    #[test]
-    fn normalises_common_writings() {
-        assert_eq!(n(" +54 (11) 4321-5678 ").unwrap(), "+541143215678");
-        assert_eq!(n("011.4321.5678").unwrap(), "01143215678");
-        assert_eq!(n("555 1234").unwrap(), "5551234");
-        assert_eq!(n("123456").unwrap(), "123456");
-        assert_eq!(n("+123456789012345").unwrap(), "+123456789012345");
-    }
-
-    #[test]
-    fn rejects_with_a_reason() {
-        assert_eq!(n("   "), Err(PhoneError::Empty));
-        assert_eq!(n("+"), Err(PhoneError::Empty));
-        assert!(matches!(
-            n("12345"),
-            Err(PhoneError::Length { digits: 5, .. })
-        ));
-        assert!(matches!(
-            n("1234567890123456"),
-            Err(PhoneError::Length { digits: 16, .. })
-        ));
-        assert!(matches!(
-            n("555-CALL-NOW"),
-            Err(PhoneError::BadChar { ch: 'C', .. })
-        ));
-        assert!(matches!(n("54+911"), Err(PhoneError::MisplacedPlus(_))));
-        assert!(matches!(n("5.49114E+12"), Err(PhoneError::Scientific(_))));
-        assert!(matches!(n("5,49114E+12"), Err(PhoneError::Scientific(_))));
-        let msg = n("5.49114E+12").unwrap_err().to_string();
-        assert!(msg.contains("as text"), "{msg}");
-    }
-
-    #[test]
-    fn country_code_makes_numbers_international() {
-        let cc = Normalizer::new(Some("+54")).unwrap();
-        assert_eq!(cc.normalize("011 4321 5678").unwrap(), "+541143215678");
-        assert_eq!(cc.normalize("1143215678").unwrap(), "+541143215678");
-        assert_eq!(cc.normalize("0034 91 123 4567").unwrap(), "+34911234567");
-        assert_eq!(cc.normalize("+1 212 555 0100").unwrap(), "+12125550100");
-        for bad in ["0", "1234", "ab", "+", "054"] {
-            assert!(Normalizer::new(Some(bad)).is_err(), "{bad}");
-        }
-        assert!(Normalizer::new(Some("")).is_ok());
-    }
-
     #[test]
     fn finds_the_phone_column() {
         let l = Layout::from_header(&["\u{feff}Nombre", "Teléfono", "Deuda"], None).unwrap();
@@ -602,27 +434,28 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever the input, a normalised number is `+`? then 6-15 digits,
-        /// and normalising it again changes nothing.
+        /// Any header row (outside input): a layout or an error, never a
+        /// panic; attribute names are distinct and never the phone column.
         #[test]
-        fn normalised_numbers_are_canonical(raw in "[+]?[0-9 ().-]{0,25}") {
-            if let Ok(p) = n(&raw) {
-                let digits = p.strip_prefix('+').unwrap_or(&p);
-                prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
-                prop_assert!((MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()));
-                prop_assert_eq!(n(&p).unwrap(), p);
+        fn any_header_gives_a_layout_or_an_error(
+            headers in proptest::collection::vec("\\PC{0,12}|phone|Teléfono|name", 0..8),
+            wanted in proptest::option::of("\\PC{0,8}|tel"),
+        ) {
+            let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+            if let Ok(l) = Layout::from_header(&refs, wanted.as_deref()) {
+                prop_assert!(l.phone_index < refs.len());
+                let names: std::collections::HashSet<&str> =
+                    l.attributes.iter().map(|(_, n)| n.as_str()).collect();
+                prop_assert_eq!(names.len(), l.attributes.len());
+                prop_assert_eq!(l.attributes.len() + 1, refs.len());
+                prop_assert!(l.attributes.iter().all(|(i, _)| *i != l.phone_index));
             }
         }
 
-        /// Separators never change the number.
+        /// Any first bytes: one of the known delimiters.
         #[test]
-        fn separators_do_not_matter(d in "[0-9]{6,15}", seps in proptest::collection::vec("[ ().-]", 0..6)) {
-            let mut s = String::new();
-            for (i, c) in d.chars().enumerate() {
-                s.push(c);
-                if let Some(sep) = seps.get(i) { s.push_str(sep); }
-            }
-            prop_assert_eq!(n(&s).unwrap(), d);
+        fn any_first_line_sniffs_a_known_delimiter(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert!([b',', b';', b'\t', b'|'].contains(&sniff_delimiter(&bytes)));
         }
     }
 }

@@ -7,6 +7,7 @@
 //! file remains when the import is dropped before [`ContactImport::commit`].
 //! The same SQL runs on SQLite and PostgreSQL.
 
+use crate::phone::{self, Phone};
 use crate::{now_ms, on_pool, Pool, Result, Store};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -178,22 +179,26 @@ impl Store {
 
     // -------------------------------------------------------- do-not-call
 
-    /// Adds numbers (already normalised) to the do-not-call list of a
-    /// campaign, or to the global one with `None`. Numbers already there are
-    /// skipped; returns how many were added. Multi-row inserts, committed
-    /// every [`DNC_TRANSACTION_ROWS`] numbers.
-    pub async fn dnc_add(&self, campaign_id: Option<i64>, phones: &[String]) -> Result<u64> {
+    /// Adds numbers (already normalised, see [`crate::phone`]) to the
+    /// do-not-call list of a campaign, or to the global one with `None`.
+    /// Numbers already there are skipped; returns how many were added.
+    /// Multi-row inserts, committed every [`DNC_TRANSACTION_ROWS`] numbers.
+    pub async fn dnc_add<N: DncNumber>(
+        &self,
+        campaign_id: Option<i64>,
+        phones: &[N],
+    ) -> Result<u64> {
         let now = now_ms();
         let mut added = 0;
         for txn in phones.chunks(DNC_TRANSACTION_ROWS) {
             added += on_pool!(self, |p| {
                 let mut tx = p.begin().await?;
                 let mut n = 0;
-                for chunk in txn.chunks(INSERT_CHUNK) {
+                for chunk in txn.chunks(INSERT_CHUNK / 2) {
                     let sql = dnc_insert_sql(campaign_id, now, chunk.len());
                     let mut q = sqlx::query(&sql);
                     for phone in chunk {
-                        q = q.bind(phone);
+                        q = q.bind(phone.number()).bind(phone.national());
                     }
                     n += q.execute(&mut *tx).await?.rows_affected();
                 }
@@ -220,7 +225,7 @@ impl Store {
 
     /// The do-not-call entries: of one scope, or all with `None`.
     pub async fn dnc_list(&self, scope: Option<DncScope>) -> Result<Vec<DncEntry>> {
-        let base = "SELECT d.phone, c.name AS campaign, d.added_at
+        let base = "SELECT d.phone, d.national, c.name AS campaign, d.added_at
                     FROM dnc_numbers d LEFT JOIN campaigns c ON c.id = d.campaign_id";
         Ok(match scope {
             None => on_pool!(self, |p| sqlx::query_as::<_, DncEntry>(&format!(
@@ -240,16 +245,44 @@ impl Store {
     /// Whether `phone` may not be called for this campaign (its own list or
     /// the global one).
     pub async fn dnc_contains(&self, campaign_id: i64, phone: &str) -> Result<bool> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM dnc_numbers d WHERE COALESCE(d.campaign_id, 0) IN (0, $1) AND {}",
+            phone::dnc_match_sql("$2")
+        );
         let n: i64 = on_pool!(self, |p| {
-            sqlx::query_scalar(
-            "SELECT COUNT(*) FROM dnc_numbers WHERE COALESCE(campaign_id, 0) IN (0, $1) AND phone = $2"
-        )
-        .bind(campaign_id)
-        .bind(phone)
-        .fetch_one(p)
-        .await?
+            sqlx::query_scalar(&sql)
+                .bind(campaign_id)
+                .bind(phone)
+                .fetch_one(p)
+                .await?
         });
         Ok(n > 0)
+    }
+}
+
+/// A number to put on the do-not-call list: its stored form, and its
+/// national number when it was written without a country code.
+pub trait DncNumber: Sync {
+    fn number(&self) -> &str;
+    fn national(&self) -> Option<&str>;
+}
+
+/// A number as given: it matches itself only.
+impl DncNumber for String {
+    fn number(&self) -> &str {
+        self
+    }
+    fn national(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl DncNumber for Phone {
+    fn number(&self) -> &str {
+        &self.number
+    }
+    fn national(&self) -> Option<&str> {
+        self.national.as_deref()
     }
 }
 
@@ -282,6 +315,9 @@ impl DncScope {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DncEntry {
     pub phone: String,
+    /// Set when the number was written without a country code: it then
+    /// matches this national number under every country code.
+    pub national: Option<String>,
     pub campaign: Option<String>,
     pub added_at: i64,
 }
@@ -289,12 +325,16 @@ pub struct DncEntry {
 fn dnc_insert_sql(campaign_id: Option<i64>, now: i64, rows: usize) -> String {
     let campaign = campaign_id.map_or_else(|| "NULL".to_string(), |id| id.to_string());
     let mut sql = String::with_capacity(40 + rows * 30);
-    sql.push_str("INSERT INTO dnc_numbers (campaign_id, phone, added_at) VALUES ");
+    sql.push_str("INSERT INTO dnc_numbers (campaign_id, phone, national, added_at) VALUES ");
     for i in 0..rows {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!("({campaign}, ${}, {now})", i + 1));
+        sql.push_str(&format!(
+            "({campaign}, ${}, ${}, {now})",
+            2 * i + 1,
+            2 * i + 2
+        ));
     }
     sql.push_str(" ON CONFLICT DO NOTHING");
     sql
@@ -306,27 +346,41 @@ impl ContactImport {
     }
 
     /// The numbers among `phones` that are on the do-not-call list for this
-    /// campaign.
+    /// campaign ([`phone::dnc_matches`]): the entries that may match are
+    /// fetched by number or national number, the rule is applied here.
     pub async fn dnc_among(&mut self, phones: &[&str]) -> Result<HashSet<String>> {
         let mut out = HashSet::new();
         if !self.dnc_possible {
             return Ok(out);
         }
-        for chunk in phones.chunks(INSERT_CHUNK) {
+        for chunk in phones.chunks(INSERT_CHUNK / 2) {
+            let keys: Vec<&str> = chunk
+                .iter()
+                .map(|p| phone::national_key(p).unwrap_or(p))
+                .collect();
             let mut sql = String::from(
-                "SELECT phone FROM dnc_numbers WHERE COALESCE(campaign_id, 0) IN (0, $1) AND phone IN (",
+                "SELECT phone, national FROM dnc_numbers WHERE COALESCE(campaign_id, 0) IN (0, $1) AND (phone IN (",
             );
             push_params(&mut sql, 2, chunk.len(), 1);
-            sql.push(')');
+            sql.push_str(") OR national IN (");
+            push_params(&mut sql, 2 + chunk.len(), keys.len(), 1);
+            sql.push_str("))");
             let campaign_id = self.campaign_id;
-            let found: Vec<String> = on_tx!(&mut self.tx, |t| {
-                let mut q = sqlx::query_scalar(&sql).bind(campaign_id);
-                for p in chunk {
+            let found: Vec<(String, Option<String>)> = on_tx!(&mut self.tx, |t| {
+                let mut q = sqlx::query_as(&sql).bind(campaign_id);
+                for p in chunk.iter().chain(&keys) {
                     q = q.bind(*p);
                 }
                 q.fetch_all(&mut **t).await?
             });
-            out.extend(found);
+            for p in chunk {
+                if found
+                    .iter()
+                    .any(|(e, n)| phone::dnc_matches(e, n.as_deref(), p))
+                {
+                    out.insert(p.to_string());
+                }
+            }
         }
         Ok(out)
     }
@@ -465,7 +519,7 @@ mod tests {
         );
         assert!(sql.ends_with("ON CONFLICT DO NOTHING RETURNING phone"));
         let sql = dnc_insert_sql(None, 5, 2);
-        assert!(sql.contains("(NULL, $1, 5),(NULL, $2, 5)"), "{sql}");
+        assert!(sql.contains("(NULL, $1, $2, 5),(NULL, $3, $4, 5)"), "{sql}");
         let mut s = String::new();
         push_params(&mut s, 2, 3, 1);
         assert_eq!(s, "$2,$3,$4");

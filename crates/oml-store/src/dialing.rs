@@ -192,8 +192,9 @@ impl Store {
         let dnc_sql = format!(
             "UPDATE contacts SET state = 'dnc', claimed_by = NULL, updated_at = $4
              WHERE id IN ({candidates})
-               AND EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.phone = contacts.phone
-                           AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))"
+               AND EXISTS (SELECT 1 FROM dnc_numbers d WHERE {}
+                           AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))",
+            crate::phone::dnc_match_sql("contacts.phone")
         );
         let claim_sql = format!(
             "UPDATE contacts SET state = 'hopper', claimed_by = $4, updated_at = $5

@@ -78,6 +78,18 @@ impl InventoryError {
     }
 }
 
+/// `(variable, message)` of each problem of a validation result (lines
+/// left out: an added line moves the others).
+fn problem_keys(r: &Result<InventoryConfig, InventoryError>) -> Vec<(Option<String>, String)> {
+    match r {
+        Err(InventoryError::Invalid(ps)) => ps
+            .iter()
+            .map(|p| (p.variable.clone(), p.message.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Which OMniLeads release family wrote the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Era {
@@ -452,6 +464,31 @@ impl Inventory {
         })
     }
 
+    /// 1-based lines where `key` is set in a `:vars` section that does not
+    /// apply to the host, with that section's group.
+    pub fn unseen_var_lines(&self, key: &str) -> Vec<(usize, String)> {
+        let scope = self
+            .aio_group_name()
+            .map(|g| self.scope(g))
+            .unwrap_or_default();
+        self.doc
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(&l.kind, LineKind::Var(v) if v.key == key))
+            .filter_map(|(i, l)| {
+                let (group, kind) = l.section.and_then(|h| self.doc.section_of(h))?;
+                (kind == SectionKind::Vars && !scope.iter().any(|g| g == group))
+                    .then(|| (i + 1, group.to_string()))
+            })
+            .collect()
+    }
+
+    /// The all-in-one host's group, if any.
+    pub fn host_group(&self) -> Option<&'static str> {
+        self.aio_group_name()
+    }
+
     /// 1-based lines where `key` is offered commented out (`#key=...`) in a
     /// section that applies to the host.
     pub fn commented_var_lines(&self, key: &str) -> Vec<usize> {
@@ -476,6 +513,39 @@ impl Inventory {
     /// every problem found, each with its line and variable.
     pub fn config(&self) -> Result<InventoryConfig, InventoryError> {
         typed::build(self)
+    }
+
+    /// [`Inventory::edit`], refused (the inventory left as it was) when the
+    /// edited inventory has a problem with the edited variable, or any
+    /// problem it did not have before: `set` validates with the same rules
+    /// as `check`. Problems that were already there (a password not set
+    /// yet) do not block an edit of something else.
+    pub fn edit_checked(&mut self, edit: &Edit) -> Result<EditReport, InventoryError> {
+        let key = match edit {
+            Edit::Set { key, .. } => key.clone(),
+            Edit::HostAddress(_) => "ansible_host".to_string(),
+        };
+        let before = problem_keys(&self.config());
+        let mut edited = self.clone();
+        let report = edited.edit(edit)?;
+        match edited.config() {
+            Ok(_) => {}
+            Err(InventoryError::Invalid(problems)) => {
+                let refused: Vec<Problem> = problems
+                    .into_iter()
+                    .filter(|p| {
+                        p.variable.as_deref() == Some(key.as_str())
+                            || !before.contains(&(p.variable.clone(), p.message.clone()))
+                    })
+                    .collect();
+                if !refused.is_empty() {
+                    return Err(InventoryError::Invalid(refused));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        *self = edited;
+        Ok(report)
     }
 
     /// Changes the inventory in memory, keeping every byte outside the
@@ -565,10 +635,12 @@ impl Inventory {
         // 4. Add it to [everyone:vars] (or the host group's :vars).
         let raw = format_var_value(value, None);
         let group = self.aio_group_name().unwrap_or("everyone");
-        let header = self
-            .doc
-            .sections("everyone", SectionKind::Vars)
-            .last()
+        // [everyone:vars] only when it applies to the host: a line the host
+        // does not read would be set and still missing.
+        let everyone_applies = self.scope(group).iter().any(|g| g == "everyone");
+        let header = everyone_applies
+            .then(|| self.doc.sections("everyone", SectionKind::Vars).last())
+            .flatten()
             .or_else(|| self.doc.sections(group, SectionKind::Vars).last());
         let new_content = format!("{key}={raw}");
         match header {

@@ -229,3 +229,94 @@ fn debug_output_never_shows_passwords() {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
     }
 }
+
+/// Issue 16 item 11: `set` validates as `check` does and writes nothing
+/// when refused; problems already there do not block other edits.
+#[test]
+fn checked_edit_refuses_invalid_values_and_changes_nothing() {
+    let mut inv = Inventory::parse(AIO_2019).unwrap();
+    let e = inv.edit_checked(&Edit::set("TZ", "Mars/Base")).unwrap_err();
+    assert!(
+        matches!(&e, InventoryError::Invalid(p) if p.iter().any(|p| p.variable.as_deref() == Some("TZ"))),
+        "{e}"
+    );
+    assert_eq!(inv.to_text(), AIO_2019, "a refused set changes nothing");
+    let e = inv
+        .edit_checked(&Edit::set("LOGIN_FAILURE_LIMIT", "many"))
+        .unwrap_err();
+    assert!(e.to_string().contains("LOGIN_FAILURE_LIMIT"), "{e}");
+    assert_eq!(inv.to_text(), AIO_2019);
+    inv.edit_checked(&Edit::set("TZ", "America/Argentina/Cordoba"))
+        .unwrap();
+    assert_eq!(
+        inv.config().unwrap().time_zone.name(),
+        "America/Argentina/Cordoba"
+    );
+
+    // A password still missing does not block setting something else.
+    let without = AIO_2019.replace("postgres_password=admin123\n", "");
+    let mut inv = Inventory::parse(&without).unwrap();
+    inv.edit_checked(&Edit::set("TZ", "UTC")).unwrap();
+    inv.edit_checked(&Edit::set("postgres_password", "s3cret"))
+        .unwrap();
+    inv.config().unwrap();
+}
+
+/// Issue 16 item 11: `[everyone:vars]` that applies to no host is named,
+/// with its line, instead of "missing: add it under [everyone:vars]".
+#[test]
+fn vars_of_a_group_the_host_is_not_in_are_explained() {
+    let text = AIO_2019.replace("[everyone:children]\nomnileads-aio\n", "");
+    let ps = problems(&text);
+    let p = ps
+        .iter()
+        .find(|p| p.variable.as_deref() == Some("postgres_password"))
+        .unwrap();
+    assert!(
+        p.message.contains("line 7 sets it under [everyone:vars]")
+            && p.message
+                .contains("[everyone:children] does not list `omnileads-aio`"),
+        "{p}"
+    );
+    // And `set` adds the value where the host reads it.
+    let mut inv = Inventory::parse(&text).unwrap();
+    let r = inv.edit(&Edit::set("TZ", "UTC")).unwrap();
+    assert_eq!(
+        inv.var("TZ").unwrap().value,
+        "UTC",
+        "added at line {}",
+        r.line
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any single-line value (outside input) set on any variable: the
+        /// edit is refused, or the inventory still parses and reads the
+        /// value back exactly.
+        #[test]
+        fn any_value_is_refused_or_read_back(value in "[^\r\n]{0,40}", key in prop::sample::select(vec!["TZ", "SCA", "ami_user", "postgres_password", "custom_var"])) {
+            let mut inv = Inventory::parse(AIO_2019).unwrap();
+            if inv.edit(&Edit::set(key, &value)).is_ok() {
+                let again = Inventory::parse(&inv.to_text()).unwrap();
+                prop_assert_eq!(again.var(key).map(|v| v.value), Some(value.clone()));
+                let _ = again.config();
+            }
+            let mut checked = Inventory::parse(AIO_2019).unwrap();
+            if checked.edit_checked(&Edit::set(key, &value)).is_err() {
+                prop_assert_eq!(checked.to_text(), AIO_2019);
+            }
+        }
+
+        /// Any text: parsed or refused with a line, never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused(text in "(\\[[a-z:-]{0,12}\\]|[a-zA-Z_]{1,8}=[^\n]{0,10}|#[^\n]{0,10}|[^\n]{0,16})(\n(\\[[a-z:-]{0,12}\\]|[a-zA-Z_]{1,8}=[^\n]{0,10}|[^\n]{0,16})){0,8}") {
+            if let Ok(inv) = Inventory::parse(&text) {
+                let _ = inv.config();
+            }
+        }
+    }
+}

@@ -145,6 +145,14 @@ impl Check<'_> {
     }
 
     fn missing_hint(&self, key: &str) -> String {
+        if let Some((line, group)) = self.inv.unseen_var_lines(key).first() {
+            let host = self.inv.host_group().unwrap_or("prodenv-aio");
+            return format!(
+                "missing for the host: line {line} sets it under [{group}:vars], which does not apply to \
+                 the hosts of [{host}] ([{group}:children] does not list `{host}`): add `{host}` under \
+                 [{group}:children], or move the line under [{host}:vars]"
+            );
+        }
         match self.inv.commented_var_lines(key).first() {
             Some(l) => format!("commented out at line {l}: uncomment it and set a value"),
             None => format!("missing: add `{key}=...` under [everyone:vars]"),

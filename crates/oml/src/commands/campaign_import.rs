@@ -81,7 +81,14 @@ pub async fn import(g: &GlobalArgs, a: ImportArgs) -> Result<ExitCode> {
     let opts = ImportOptions {
         phone_column: a.phone_column.clone(),
         delimiter: a.delimiter,
-        default_country_code: a.default_country_code.clone(),
+        default_country_code: match &a.default_country_code {
+            Some(c) => Some(c.clone()),
+            None => {
+                oml_config::Config::load(&g.data_dir)?
+                    .dialer
+                    .default_country
+            }
+        },
         list_name: a
             .file
             .file_name()

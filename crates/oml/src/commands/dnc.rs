@@ -1,7 +1,8 @@
 //! `oml dnc add|remove|list|import`: the do-not-call list, global or per
 //! campaign. Numbers are normalised exactly as a contact import normalises
-//! them (same rules, same `--default-country-code`), so a blocked number
-//! matches the contact it blocks; number files are read by
+//! them (same rules, same default country: `[dialer] default_country` in
+//! oml.toml unless `--default-country-code` says otherwise), so a blocked
+//! number matches the contact it blocks; number files are read by
 //! `oml_dialer::dnc_file`.
 
 use crate::cli::{self, GlobalArgs};
@@ -23,9 +24,10 @@ pub enum DncCommand {
         /// Only for this campaign (default: every campaign).
         #[arg(long)]
         campaign: Option<String>,
-        /// Make numbers without + international with this country code
-        /// (use the same value as for the contact imports).
-        #[arg(long)]
+        /// The country of numbers written without + (`54`, `+54`, `AR`);
+        /// default: `[dialer] default_country` of oml.toml. Such numbers
+        /// are also blocked under every other country code.
+        #[arg(long, alias = "default-country")]
         default_country_code: Option<String>,
     },
     /// Take numbers off the do-not-call list.
@@ -35,7 +37,7 @@ pub enum DncCommand {
         /// From this campaign's list (default: the global list).
         #[arg(long)]
         campaign: Option<String>,
-        #[arg(long)]
+        #[arg(long, alias = "default-country")]
         default_country_code: Option<String>,
     },
     /// Show the do-not-call list (global and every campaign's by default).
@@ -58,7 +60,7 @@ pub enum DncCommand {
         /// The column holding the numbers (default: detected).
         #[arg(long)]
         phone_column: Option<String>,
-        #[arg(long)]
+        #[arg(long, alias = "default-country")]
         default_country_code: Option<String>,
     },
 }
@@ -72,6 +74,22 @@ pub fn print_rejections(rejected: &[Rejection], max: usize) -> Result<(), Stdout
         outln!("  ... and {} more", rejected.len() - max)?;
     }
     Ok(())
+}
+
+/// The normaliser for numbers: the flag's country, else the installation's
+/// (`[dialer] default_country` in oml.toml), else none.
+pub fn normalizer(g: &GlobalArgs, flag: Option<&str>) -> Result<Normalizer> {
+    let configured;
+    let country = match flag {
+        Some(c) => Some(c),
+        None => {
+            configured = oml_config::Config::load(&g.data_dir)?
+                .dialer
+                .default_country;
+            configured.as_deref()
+        }
+    };
+    Ok(Normalizer::new(country)?)
 }
 
 async fn scope(store: &Store, campaign: Option<&str>) -> Result<DncScope> {
@@ -130,11 +148,11 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
             campaign,
             default_country_code,
         } => {
-            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let norm = normalizer(g, default_country_code.as_deref())?;
             let sc = scope(&store, campaign.as_deref()).await?;
             let numbers = phones
                 .iter()
-                .map(|p| norm.normalize(p).with_context(|| format!("`{p}`")))
+                .map(|p| norm.phone(p).with_context(|| format!("`{p}`")))
                 .collect::<Result<Vec<_>>>()?;
             let added = store.dnc_add(sc.campaign_id(), &numbers).await?;
             let label = describe(sc, campaign.as_deref());
@@ -145,7 +163,11 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
                     "dnc_add",
                     &label,
                     None,
-                    &numbers.join(" "),
+                    &numbers
+                        .iter()
+                        .map(|n| n.number.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 )
                 .await?;
             outln!(
@@ -158,7 +180,7 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
             campaign,
             default_country_code,
         } => {
-            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let norm = normalizer(g, default_country_code.as_deref())?;
             let sc = scope(&store, campaign.as_deref()).await?;
             let label = describe(sc, campaign.as_deref());
             let mut missing = Vec::new();
@@ -195,11 +217,17 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
             } else if entries.is_empty() {
                 outln!("The do-not-call list is empty.")?;
             } else {
-                outln!("{:<18} {:<20} ADDED", "PHONE", "CAMPAIGN")?;
+                outln!(
+                    "{:<18} {:<14} {:<20} ADDED",
+                    "PHONE",
+                    "ANY COUNTRY",
+                    "CAMPAIGN"
+                )?;
                 for e in entries {
                     outln!(
-                        "{:<18} {:<20} {}",
+                        "{:<18} {:<14} {:<20} {}",
                         e.phone,
+                        e.national.as_deref().unwrap_or("-"),
                         e.campaign.as_deref().unwrap_or("(all)"),
                         format_ms(e.added_at)
                     )?;
@@ -212,7 +240,7 @@ pub async fn run(g: &GlobalArgs, cmd: DncCommand) -> Result<ExitCode> {
             phone_column,
             default_country_code,
         } => {
-            let norm = Normalizer::new(default_country_code.as_deref())?;
+            let norm = normalizer(g, default_country_code.as_deref())?;
             let sc = scope(&store, campaign.as_deref()).await?;
             let label = describe(sc, campaign.as_deref());
             import_file(&store, sc, &label, &file, phone_column.as_deref(), &norm).await?;

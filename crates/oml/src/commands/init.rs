@@ -18,6 +18,35 @@ pub struct Args {
     /// of generating one.
     #[arg(long)]
     admin_password_file: Option<PathBuf>,
+    /// The country of phone numbers written without a country code
+    /// (`54`, `+54` or `AR`), written to oml.toml as
+    /// `[dialer] default_country`: every contact import and do-not-call
+    /// entry uses it unless told otherwise.
+    #[arg(long)]
+    default_country: Option<String>,
+}
+
+/// Writes `[dialer] default_country` into `<data_dir>/oml.toml` (created
+/// when missing; an existing file without a `[dialer]` table gets one).
+fn write_default_country(data_dir: &std::path::Path, country: &str) -> Result<()> {
+    let path = data_dir.join(oml_config::CONFIG_FILE);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&format!("[dialer]\ndefault_country = \"{country}\"\n"));
+    oml_config::Config::parse(&text, &path.display().to_string()).with_context(|| {
+        format!(
+            "cannot add the default country to {}: set `default_country = \"{country}\"` under its [dialer] table yourself",
+            path.display()
+        )
+    })?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
@@ -30,6 +59,13 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             Some(p)
         }
         None => None,
+    };
+    let country = match a.default_country.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => {
+            oml_store::phone::Country::parse(c)?;
+            Some(c.to_string())
+        }
     };
     let location = g.location();
     if let Location::DataDir(dir) = &location {
@@ -54,6 +90,11 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             "the database {} already has users: it is initialised, nothing was changed",
             location.describe()
         );
+    }
+    if let Some(c) = &country {
+        std::fs::create_dir_all(&g.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", g.data_dir.display()))?;
+        write_default_country(&g.data_dir, c)?;
     }
     let generated = password.is_none();
     let password = password.unwrap_or_else(cli::generate_password);
@@ -88,6 +129,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         g.data_dir.display(),
         store.backend()
     )?;
+    match &country {
+        Some(c) => outln!("Default country for phone numbers: {c} (oml.toml, [dialer] default_country).")?,
+        None => outln!("No default country: numbers without a country code are kept as written (set one with [dialer] default_country in oml.toml).")?,
+    }
     if generated {
         outln!(
             "Administrator `{}` created with this password (shown once; you must change it at first login):",

@@ -42,6 +42,12 @@ pub struct SetArgs {
     pub inventory: InventoryArg,
 }
 
+/// A line on standard error; a closed standard error is not worth a panic.
+fn errln(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.contains("pass") || k.contains("secret")
@@ -94,7 +100,7 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("{}: {e}", path.display());
+                    errln(&format!("{}: {e}", path.display()));
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -122,17 +128,20 @@ pub async fn run(g: &GlobalArgs, c: InventoryCommand) -> Result<ExitCode> {
             } else {
                 Edit::set(&a.key, &value)
             };
-            let report = inv.edit(&edit)?;
-            // The edited text parsed again (edit checks that). Validation
-            // problems left are reported, not blocking: passwords are
-            // often set one at a time.
+            // Validated as `check` validates; refused means nothing written.
+            let report = inv.edit_checked(&edit).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {a_key} was not set, nothing was written: {e}",
+                    path.display(),
+                    a_key = a.key
+                )
+            })?;
+            // Problems that were there before (passwords are often set one
+            // at a time) are reported, not blocking.
             if let Err(e) = inv.config() {
-                if !matches!(e, oml_ops::InventoryError::Invalid(_)) {
-                    return Err(e.into());
-                }
-                eprintln!(
+                errln(&format!(
                     "note: the inventory still has problems (run `oml inventory check`):\n{e}"
-                );
+                ));
             }
             inv.save()
                 .with_context(|| format!("writing {}", path.display()))?;
