@@ -165,6 +165,11 @@ pub fn check_archive_path(path: &str, limits: &Limits) -> Result<(), String> {
     if path.contains('\\') || path.contains('\0') {
         return Err(format!("entry {path:?} contains a backslash or NUL"));
     }
+    if path.chars().any(char::is_control) {
+        return Err(format!(
+            "entry {path:?} contains a control character (newline, tab...)"
+        ));
+    }
     let trimmed = path.strip_suffix('/').unwrap_or(path);
     for part in trimmed.split('/') {
         match part {
