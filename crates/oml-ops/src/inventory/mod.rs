@@ -489,6 +489,15 @@ impl Inventory {
         self.aio_group_name()
     }
 
+    /// The section a missing variable belongs in: `[everyone:vars]` when it
+    /// applies to the host, else the host group's own.
+    pub fn vars_section_for_host(&self) -> String {
+        match self.aio_group_name() {
+            Some(g) if !self.scope(g).iter().any(|s| s == "everyone") => format!("[{g}:vars]"),
+            _ => "[everyone:vars]".to_string(),
+        }
+    }
+
     /// 1-based lines where `key` is offered commented out (`#key=...`) in a
     /// section that applies to the host.
     pub fn commented_var_lines(&self, key: &str) -> Vec<usize> {
@@ -528,6 +537,15 @@ impl Inventory {
         let before = problem_keys(&self.config());
         let mut edited = self.clone();
         let report = edited.edit(edit)?;
+        if let Edit::Set { key, value } = edit {
+            if edited.var(key).map(|v| v.value) != Some(value.clone()) {
+                return Err(InventoryError::Edit(InventoryError::at(
+                    Some(report.line),
+                    Some(key),
+                    "was written where the host does not read it: put it under the host's group",
+                )));
+            }
+        }
         match edited.config() {
             Ok(_) => {}
             Err(InventoryError::Invalid(problems)) => {
@@ -678,7 +696,8 @@ impl Inventory {
                         last.eol = eol.clone();
                     }
                 }
-                for content in ["[everyone:vars]".to_string(), new_content] {
+                let section = if everyone_applies { "everyone" } else { group };
+                for content in [format!("[{section}:vars]"), new_content] {
                     self.doc.lines.push(Line {
                         content,
                         eol: eol.clone(),

@@ -278,7 +278,7 @@ fn vars_of_a_group_the_host_is_not_in_are_explained() {
                 .contains("[everyone:children] does not list `omnileads-aio`"),
         "{p}"
     );
-    // And `set` adds the value where the host reads it.
+    // And `set` adds the value where the host reads it, checked.
     let mut inv = Inventory::parse(&text).unwrap();
     let r = inv.edit(&Edit::set("TZ", "UTC")).unwrap();
     assert_eq!(
@@ -287,6 +287,25 @@ fn vars_of_a_group_the_host_is_not_in_are_explained() {
         "added at line {}",
         r.line
     );
+    let lone = "[prodenv-aio]\n10.0.0.9 ansible_connection=local\n[everyone:vars]\nTZ=UTC\n";
+    let mut inv = Inventory::parse(lone).unwrap();
+    let e = inv.edit_checked(&Edit::set("TZ", "Mars/Base")).unwrap_err();
+    assert!(e.to_string().contains("TZ"), "{e}");
+    assert_eq!(inv.to_text(), lone);
+    inv.edit_checked(&Edit::set("TZ", "Europe/Madrid")).unwrap();
+    assert_eq!(inv.var("TZ").unwrap().value, "Europe/Madrid");
+    assert!(
+        inv.to_text()
+            .contains("[prodenv-aio:vars]\nTZ=Europe/Madrid"),
+        "{}",
+        inv.to_text()
+    );
+    let ps = problems(lone);
+    let p = ps
+        .iter()
+        .find(|p| p.variable.as_deref() == Some("ami_password"))
+        .unwrap();
+    assert!(p.message.contains("under [prodenv-aio:vars]"), "{p}");
 }
 
 mod properties {

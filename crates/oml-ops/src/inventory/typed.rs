@@ -155,7 +155,10 @@ impl Check<'_> {
         }
         match self.inv.commented_var_lines(key).first() {
             Some(l) => format!("commented out at line {l}: uncomment it and set a value"),
-            None => format!("missing: add `{key}=...` under [everyone:vars]"),
+            None => format!(
+                "missing: add `{key}=...` under {}",
+                self.inv.vars_section_for_host()
+            ),
         }
     }
 
