@@ -44,6 +44,7 @@
 //! Verified against Asterisk 22 by `crates/oml-peer-tests`.
 
 pub mod config;
+pub mod ends;
 pub mod server;
 pub mod world;
 
@@ -51,5 +52,6 @@ pub use config::{
     parse_number_rule, parse_queue, parse_route, CustomerModel, Dist, NumberOutcome, ParseError,
     QueueConfig, SimConfig, SimUser,
 };
+pub use ends::{ClientEnd, ClientEnds};
 pub use server::{Fault, PbxSim};
 pub use world::{Session, Stats, World};

@@ -2,7 +2,8 @@
 //! their actions to the shared [`World`], writes responses and broadcasts
 //! events, runs the timer loop, and injects faults on request. Hostile
 //! input (oversized frames, garbage) drops that one connection with a
-//! logged reason; the simulator goes on.
+//! logged reason; the simulator goes on. How each session ended is
+//! classified and counted in `ends.rs`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::SimConfig;
+use crate::ends::{ClientEnd, ClientEnds, EndCounters};
 use crate::world::{Session, Stats, World};
 
 /// A fault to inject into every connected client, for tests of reconnects
@@ -44,6 +46,7 @@ struct Shared {
     wake: Notify,
     cancel: CancellationToken,
     connections: AtomicUsize,
+    ends: EndCounters,
     greeting: Bytes,
 }
 
@@ -99,6 +102,7 @@ impl PbxSim {
             wake: Notify::new(),
             cancel: CancellationToken::new(),
             connections: AtomicUsize::new(0),
+            ends: EndCounters::default(),
             greeting,
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -136,6 +140,12 @@ impl PbxSim {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
+    /// How the sessions that ended so far ended (logoff, disconnect, bad
+    /// input...).
+    pub fn client_ends(&self) -> ClientEnds {
+        self.shared.ends.snapshot()
+    }
+
     /// Injects a fault into every connected client.
     pub fn inject(&self, fault: Fault) {
         tracing::info!(?fault, "pbxsim fault injected");
@@ -160,9 +170,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     let s = shared.clone();
                     tokio::spawn(async move {
                         s.connections.fetch_add(1, Ordering::Relaxed);
-                        if let Err(e) = serve(stream, peer, &s).await {
-                            tracing::debug!(%peer, error = %e, "pbxsim client I/O ended");
-                        }
+                        let (end, detail) = match serve(stream, peer, &s).await {
+                            Ok(end) => end,
+                            // A write failed: the client went away.
+                            Err(e) => (ClientEnd::Disconnected, Some(e.to_string())),
+                        };
+                        s.ends.record(peer, end, detail.as_deref());
                         s.connections.fetch_sub(1, Ordering::Relaxed);
                     });
                 }
@@ -203,7 +216,13 @@ async fn recv_events(
     }
 }
 
-async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io::Result<()> {
+/// Serves one client until its session ends; says how (with the error,
+/// if any). A write error is returned as `Err`.
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> std::io::Result<(ClientEnd, Option<String>)> {
     let _ = stream.set_nodelay(true);
     let max_frame = shared.lock().config().max_frame;
     let (r, mut w) = stream.into_split();
@@ -215,7 +234,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io:
     let mut out = BytesMut::with_capacity(8192);
     loop {
         tokio::select! {
-            _ = shared.cancel.cancelled() => return Ok(()),
+            _ = shared.cancel.cancelled() => return Ok((ClientEnd::Shutdown, None)),
             f = reader.next() => match f {
                 Some(Ok(Frame::Message(m))) => {
                     let action = m.action_name().unwrap_or("").to_ascii_lowercase();
@@ -246,15 +265,12 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io:
                     out.clear();
                     if session.closing {
                         let _ = w.shutdown().await;
-                        return Ok(());
+                        return Ok((ClientEnd::LoggedOff, None));
                     }
                 }
                 Some(Ok(Frame::Greeting(_))) => {}
-                Some(Err(e)) => {
-                    tracing::warn!(%peer, error = %e, "pbxsim dropping client: bad AMI input");
-                    return Ok(());
-                }
-                None => return Ok(()),
+                Some(Err(e)) => return Ok((ClientEnd::of_read_error(&e), Some(e.to_string()))),
+                None => return Ok((ClientEnd::Disconnected, None)),
             },
             ev = recv_events(&mut events) => match ev {
                 Ok(batch) => {
@@ -270,10 +286,10 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared) -> std::io:
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!(%peer, missed = n, "pbxsim client too slow; events dropped");
                 }
-                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                Err(broadcast::error::RecvError::Closed) => return Ok((ClientEnd::Shutdown, None)),
             },
             f = faults.recv() => match f {
-                Ok(Fault::DropConnections) => return Ok(()),
+                Ok(Fault::DropConnections) => return Ok((ClientEnd::Dropped, None)),
                 Ok(Fault::Stall(d)) => tokio::time::sleep(d).await,
                 Ok(Fault::Garbage(bytes)) => w.write_all(&bytes).await?,
                 Err(_) => {}

@@ -7,7 +7,8 @@
 //! `session.rs` (logins and permissions), `actions.rs` (the AMI action
 //! dispatcher and CLI commands), `reply.rs` (the reply builders), `astdb.rs` (the key/value database),
 //! `customers.rs` (who answers, how long they ring, what a failed leg
-//! reports), `ring.rs` (what the PBX reports when a ring ends), `channels.rs` (channels, the `;1`/`;2` Local pair and their
+//! reports), `ring.rs` (what the PBX reports when a ring ends), `order.rs`
+//! (the order of a failed call's events), `channels.rs` (channels, the `;1`/`;2` Local pair and their
 //! events), `queues.rs` (queues, agents, talk and wrap-up).
 //!
 //! Event names and fields follow Asterisk's AMI documentation:
@@ -23,6 +24,7 @@ mod actions;
 mod astdb;
 mod channels;
 mod customers;
+mod order;
 mod queues;
 mod reply;
 mod ring;

@@ -156,6 +156,12 @@ impl Peer {
         }
     }
 
+    /// The in-process simulator behind a pbxsim peer (`None` for Asterisk),
+    /// for what only the simulator can tell (its counters).
+    pub fn sim(&self) -> Option<&oml_pbxsim::PbxSim> {
+        self.sim.as_ref()
+    }
+
     /// An identifier no other test, run or peer uses (for ChannelId,
     /// AstDB families): `<tag>-<peer>-<pid>-<n>`.
     pub fn unique(&self, tag: &str) -> String {

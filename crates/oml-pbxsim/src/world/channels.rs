@@ -20,13 +20,60 @@ pub(super) enum CallState {
     Talking,
 }
 
+/// A channel's state as AMI reports it (`ChannelState`,
+/// `ChannelStateDesc`). Asterisk's Local pair: `;1` starts `Down` and turns
+/// `Ringing` when the customer rings; `;2` starts `Ring`, turns `Busy` on
+/// `Busy()`/`Congestion()`; both turn `Up` on answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ChanState {
+    Down,
+    Ring,
+    Ringing,
+    Up,
+    Busy,
+}
+
+impl ChanState {
+    pub(super) fn code(self) -> u8 {
+        match self {
+            ChanState::Down => 0,
+            ChanState::Ring => 4,
+            ChanState::Ringing => 5,
+            ChanState::Up => 6,
+            ChanState::Busy => 7,
+        }
+    }
+
+    pub(super) fn desc(self) -> &'static str {
+        match self {
+            ChanState::Down => "Down",
+            ChanState::Ring => "Ring",
+            ChanState::Ringing => "Ringing",
+            ChanState::Up => "Up",
+            ChanState::Busy => "Busy",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Call {
     pub(super) channel: String,
     pub(super) uniqueid: String,
     pub(super) number: String,
+    /// The Originate's `Context` / `Exten`: where the call goes once
+    /// answered.
     pub(super) context: String,
     pub(super) exten: String,
+    /// Where the `;1` channel is in the dialplan now, as its events show:
+    /// a Local channel starts at its own `NUMBER@CONTEXT` and moves to the
+    /// Originate's context and extension when answered.
+    pub(super) at_context: String,
+    pub(super) at_exten: String,
+    /// State of the `;1` channel.
+    pub(super) chan_state: ChanState,
+    /// Whether the `Newchannel` events went out (an immediate failure
+    /// sends them with its end, in the order Asterisk does).
+    pub(super) announced: bool,
     pub(super) application: String,
     pub(super) data: String,
     pub(super) caller_num: String,
@@ -59,6 +106,8 @@ pub(super) struct Half {
     pub(super) uniqueid: String,
     /// The context of the Local channel (`from-oml` in `Local/5551@from-oml/n`).
     pub(super) context: String,
+    /// Its state.
+    pub(super) state: ChanState,
 }
 
 /// The number in a dial string: `Local/5551234@from-oml/n` → `5551234`,
@@ -119,6 +168,7 @@ impl World {
                         .map(str::to_owned)
                         .unwrap_or_else(|| format!("{}.{m2}", self.epoch_at_start)),
                     context: ctx.clone(),
+                    state: ChanState::Ring,
                 })
             }
             None => None,
@@ -139,12 +189,27 @@ impl World {
         };
         let (ring_s, outcome) =
             customers::draw(&self.cfg.customers, forced, timeout_s, &mut self.rng);
-        let call = Call {
+        let context = m.get("Context").unwrap_or("").to_owned();
+        let exten = m.get("Exten").unwrap_or("").to_owned();
+        // Asterisk: a Local channel's events name its own context and the
+        // number until it is answered; other channels show the Originate's.
+        let (at_context, at_exten) = match &local_ctx {
+            Some(ctx) => (ctx.clone(), number.clone()),
+            None => (context.clone(), exten.clone()),
+        };
+        // Busy and congestion come at once (Busy()/Congestion(), a trunk's
+        // 486/503): their Newchannels go out with the rest of the call.
+        let immediate = matches!(outcome, NumberOutcome::Busy | NumberOutcome::Congestion);
+        let mut call = Call {
             channel: channel.clone(),
             uniqueid,
             number,
-            context: m.get("Context").unwrap_or("").to_owned(),
-            exten: m.get("Exten").unwrap_or("").to_owned(),
+            context,
+            exten,
+            at_context,
+            at_exten,
+            chan_state: ChanState::Down,
+            announced: false,
             application: m.get("Application").unwrap_or("").to_owned(),
             data: m.get("Data").unwrap_or("").to_owned(),
             caller_num,
@@ -161,9 +226,13 @@ impl World {
             chan_id_given: m.get("ChannelId").is_some(),
             other,
         };
-        if outcome != NumberOutcome::Fail {
-            events.push(self.channel_event("Newchannel", &call, 0, "Down"));
-            events.extend(self.half2_event("Newchannel", &call, 4, "Ring"));
+        if outcome != NumberOutcome::Fail && !immediate {
+            call.announced = true;
+            events.push(self.channel_event("Newchannel", &call));
+            events.extend(self.half2_event("Newchannel", &call));
+            // The customer rings: the ;1 half turns Ringing at once.
+            call.chan_state = ChanState::Ringing;
+            events.push(self.channel_event("Newstate", &call));
         }
         self.by_channel.insert(channel, n);
         self.calls.insert(n, call);
@@ -208,11 +277,10 @@ impl World {
         };
         match call.state {
             CallState::Ringing => {
+                // Asterisk: Reason 0, the action's cause on both halves.
                 let call = self.remove_call(c).expect("present");
                 self.stats.failed += 1;
-                events.push(self.originate_response(&call, false, 1));
-                events.push(self.hangup_event(&call, cause, cause_text(cause)));
-                events.extend(self.half2_hangup(&call, cause));
+                self.failed_end(call, 0, (cause, cause), ChanState::Ring, events);
             }
             CallState::Queued => self.abandon_queued(c, cause, false, now, events),
             CallState::Talking => self.talk_end(c, cause, false, now, events),
@@ -247,12 +315,7 @@ impl World {
         let mut calls: Vec<(&u64, &Call)> = self.calls.iter().collect();
         calls.sort_by_key(|(k, _)| **k);
         for (_, call) in calls {
-            let (state, desc) = if call.state == CallState::Ringing {
-                (5, "Ringing")
-            } else {
-                (6, "Up")
-            };
-            let mut e = self.channel_fields(list_event(ev, id), call, state, desc);
+            let mut e = self.channel_fields(list_event(ev, id), call);
             let app = match call.state {
                 CallState::Ringing => "AppDial",
                 CallState::Queued | CallState::Talking => "Queue",
@@ -284,30 +347,25 @@ impl World {
         out
     }
 
-    pub(super) fn channel_fields(&self, m: Message, call: &Call, state: u8, desc: &str) -> Message {
+    pub(super) fn channel_fields(&self, m: Message, call: &Call) -> Message {
         m.with("Channel", &call.channel)
-            .with("ChannelState", state.to_string())
-            .with("ChannelStateDesc", desc)
+            .with("ChannelState", call.chan_state.code().to_string())
+            .with("ChannelStateDesc", call.chan_state.desc())
             .with("CallerIDNum", &call.number)
             .with("CallerIDName", "<unknown>")
             .with("ConnectedLineNum", &call.caller_num)
             .with("ConnectedLineName", &call.caller_name)
             .with("Language", "en")
             .with("AccountCode", "")
-            .with("Context", &call.context)
-            .with("Exten", &call.exten)
+            .with("Context", &call.at_context)
+            .with("Exten", &call.at_exten)
             .with("Priority", "1")
             .with("Uniqueid", &call.uniqueid)
             .with("Linkedid", &call.uniqueid)
     }
 
-    pub(super) fn channel_event(&self, name: &str, call: &Call, state: u8, desc: &str) -> Message {
-        self.channel_fields(
-            Message::event(name).with("Privilege", "call,all"),
-            call,
-            state,
-            desc,
-        )
+    pub(super) fn channel_event(&self, name: &str, call: &Call) -> Message {
+        self.channel_fields(Message::event(name).with("Privilege", "call,all"), call)
     }
 
     pub(super) fn originate_response(&self, call: &Call, success: bool, reason: u32) -> Message {
@@ -336,20 +394,14 @@ impl World {
     }
 
     /// An event of the ;2 half of a Local call (none for other channels).
-    pub(super) fn half2_event(
-        &self,
-        name: &str,
-        call: &Call,
-        state: u8,
-        desc: &str,
-    ) -> Option<Message> {
+    pub(super) fn half2_event(&self, name: &str, call: &Call) -> Option<Message> {
         let h = call.other.as_ref()?;
         Some(
             Message::event(name)
                 .with("Privilege", "call,all")
                 .with("Channel", &h.channel)
-                .with("ChannelState", state.to_string())
-                .with("ChannelStateDesc", desc)
+                .with("ChannelState", h.state.code().to_string())
+                .with("ChannelStateDesc", h.state.desc())
                 .with("CallerIDNum", &call.caller_num)
                 .with("CallerIDName", &call.caller_name)
                 .with("ConnectedLineNum", &call.number)
@@ -366,7 +418,7 @@ impl World {
 
     pub(super) fn half2_hangup(&self, call: &Call, cause: u32) -> Option<Message> {
         Some(
-            self.half2_event("Hangup", call, 6, "Up")?
+            self.half2_event("Hangup", call)?
                 .with("Cause", cause.to_string())
                 .with("Cause-txt", cause_text(cause)),
         )
@@ -381,10 +433,10 @@ impl World {
             || self.cfg.dial_contexts.iter().any(|c| c == ctx)
     }
 
-    pub(super) fn hangup_event(&self, call: &Call, cause: u32, txt: &str) -> Message {
-        self.channel_event("Hangup", call, 6, "Up")
+    pub(super) fn hangup_event(&self, call: &Call, cause: u32) -> Message {
+        self.channel_event("Hangup", call)
             .with("Cause", cause.to_string())
-            .with("Cause-txt", txt)
+            .with("Cause-txt", cause_text(cause))
     }
 }
 

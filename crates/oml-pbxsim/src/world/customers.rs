@@ -39,8 +39,9 @@ pub(super) fn draw<R: Rng + ?Sized>(
                 (timeout_s, NumberOutcome::NoAnswer)
             }
         }
-        NumberOutcome::Busy => (rng.gen_range(1.0..4.0), NumberOutcome::Busy),
-        NumberOutcome::Congestion => (rng.gen_range(0.2..1.0), NumberOutcome::Congestion),
+        // At once, as Asterisk's Busy()/Congestion() and a trunk's 486/503.
+        NumberOutcome::Busy => (0.0, NumberOutcome::Busy),
+        NumberOutcome::Congestion => (0.0, NumberOutcome::Congestion),
         NumberOutcome::NoAnswer => (
             model.no_answer_after.sample(rng).min(timeout_s),
             NumberOutcome::NoAnswer,
@@ -49,15 +50,15 @@ pub(super) fn draw<R: Rng + ?Sized>(
     }
 }
 
-/// What Asterisk reports for an outcome: the OriginateResponse `Reason`,
-/// the customer leg's hangup cause and its text.
-pub(super) fn codes(outcome: NumberOutcome) -> (u32, u32, &'static str) {
+/// What Asterisk reports for an outcome: the OriginateResponse `Reason`
+/// and the customer leg's hangup cause.
+pub(super) fn codes(outcome: NumberOutcome) -> (u32, u32) {
     match outcome {
-        NumberOutcome::Answer => (4, 0, ""),
-        NumberOutcome::Busy => (5, 17, "User busy"),
-        NumberOutcome::Congestion => (8, 34, "Circuit/channel congestion"),
-        NumberOutcome::NoAnswer => (3, 19, "No answer"),
-        NumberOutcome::Fail => (0, 0, ""),
+        NumberOutcome::Answer => (4, 0),
+        NumberOutcome::Busy => (5, 17),
+        NumberOutcome::Congestion => (8, 34),
+        NumberOutcome::NoAnswer => (3, 19),
+        NumberOutcome::Fail => (0, 0),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use oml_ami::Message;
 
-use super::channels::{cause_text, Call, CallState};
+use super::channels::{Call, CallState};
 use super::reply::{complete, list_event, reply};
 use super::{Timer, World};
 use crate::config::SimConfig;
@@ -114,7 +114,7 @@ impl World {
         call.joined_at = sim_now;
         let call = self.calls.get(&c).expect("present");
         events.push(
-            self.channel_event("QueueCallerJoin", call, 6, "Up")
+            self.channel_event("QueueCallerJoin", call)
                 .with("Queue", &queue)
                 .with("Position", position.to_string())
                 .with("Count", position.to_string()),
@@ -161,7 +161,7 @@ impl World {
             // the queue and is bridged, as app_queue reports it.
             events.push(self.agent_event("AgentCalled", call, a));
             events.push(
-                self.channel_event("QueueCallerLeave", call, 6, "Up")
+                self.channel_event("QueueCallerLeave", call)
                     .with("Queue", queue)
                     .with("Count", count.to_string())
                     .with("Position", "1"),
@@ -216,19 +216,19 @@ impl World {
         self.stats.abandoned += 1;
         let hold = (sim_now - call.joined_at).max(0.0);
         events.push(
-            self.channel_event("QueueCallerAbandon", &call, 6, "Up")
+            self.channel_event("QueueCallerAbandon", &call)
                 .with("Queue", &queue)
                 .with("Position", position.to_string())
                 .with("OriginalPosition", call.original_position.to_string())
                 .with("HoldTime", (hold.round() as i64).to_string()),
         );
         events.push(
-            self.channel_event("QueueCallerLeave", &call, 6, "Up")
+            self.channel_event("QueueCallerLeave", &call)
                 .with("Queue", &queue)
                 .with("Count", count.to_string())
                 .with("Position", position.to_string()),
         );
-        events.push(self.hangup_event(&call, cause, cause_text(cause)));
+        events.push(self.hangup_event(&call, cause));
         if !by_customer {
             events.extend(self.half2_hangup(&call, cause));
         }
@@ -271,7 +271,7 @@ impl World {
                 .with("TalkTime", (talk.round() as i64).to_string())
                 .with("Reason", "caller"),
         );
-        events.push(self.hangup_event(&call, cause, cause_text(cause)));
+        events.push(self.hangup_event(&call, cause));
         if !by_customer {
             events.extend(self.half2_hangup(&call, cause));
         }
@@ -415,7 +415,7 @@ impl World {
     pub(super) fn agent_event(&self, name: &str, call: &Call, a: usize) -> Message {
         let ag = &self.agents[a];
         let agent_uid = format!("{}.agent{}", self.epoch_at_start, a + 1);
-        self.channel_event(name, call, 6, "Up")
+        self.channel_event(name, call)
             .with(
                 "DestChannel",
                 format!("{}-{:08x};1", ag.interface.trim_end_matches("/n"), a + 1),
@@ -500,10 +500,20 @@ mod tests {
             .insert("5551000".into(), NumberOutcome::Answer);
         let r = w.handle(&mut s, &m, t0, &mut ev);
         assert_eq!(r[0].get("Message"), Some("Originate successfully queued"));
-        // The ;1 half we originated and the ;2 customer half.
-        assert_eq!(names(&ev), ["Newchannel", "Newchannel"]);
+        // The ;1 half we originated and the ;2 customer half, both at the
+        // Local channel's own number and context; then ;1 rings.
+        assert_eq!(names(&ev), ["Newchannel", "Newchannel", "Newstate"]);
         assert!(ev[1].get("Channel").unwrap().ends_with(";2"));
         assert_eq!(ev[1].get("Linkedid"), ev[0].get("Uniqueid"));
+        for e in &ev[..2] {
+            assert_eq!(e.get("Context"), Some("from-oml"), "{e:?}");
+            assert_eq!(e.get("Exten"), Some("5551000"), "{e:?}");
+        }
+        let states: Vec<_> = ev
+            .iter()
+            .map(|e| e.get("ChannelStateDesc").unwrap())
+            .collect();
+        assert_eq!(states, ["Down", "Ring", "Ringing"]);
         ev.clear();
         w.advance(t0 + Duration::from_secs(10), &mut ev);
         assert_eq!(

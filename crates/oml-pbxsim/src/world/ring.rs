@@ -1,15 +1,17 @@
 //! The end of a customer's ring: the outcome drawn at Originate (see
 //! `customers.rs`) becomes the PBX's report of it: the call is answered and
-//! enters its queue, or both halves hang up with the customer leg's cause,
-//! and the `OriginateResponse` goes out. Apart from `customers.rs` so that
-//! the pure drawing does not depend on the channels.
+//! enters its queue, or both halves hang up with the causes Asterisk gives
+//! them, in one of the orders Asterisk sends them (`order.rs`), and the
+//! `OriginateResponse` goes out. Apart from `customers.rs` so that the pure
+//! drawing does not depend on the channels.
 
 use std::time::Instant;
 
 use oml_ami::Message;
 
-use super::channels::{cause_text, CallState};
+use super::channels::{Call, CallState, ChanState};
 use super::customers::codes;
+use super::order::{self, Step};
 use super::World;
 use crate::config::NumberOutcome;
 
@@ -22,7 +24,7 @@ impl World {
             return;
         }
         let outcome = call.ring_outcome;
-        let (reason, cause, txt) = codes(outcome);
+        let (reason, cause) = codes(outcome);
         match outcome {
             NumberOutcome::Answer => self.stats.answered += 1,
             NumberOutcome::Busy => self.stats.busy += 1,
@@ -32,29 +34,85 @@ impl World {
         }
         if outcome != NumberOutcome::Answer {
             let call = self.remove_call(c).expect("present");
-            events.push(self.originate_response(&call, false, reason));
-            if outcome != NumberOutcome::Fail {
-                if call.other.is_some() {
-                    // Asterisk: the originated ;1 half never got an answer,
-                    // so it ends with cause 0 unless it timed out (19);
-                    // the customer's cause is on the ;2 half.
-                    let first = if outcome == NumberOutcome::NoAnswer {
-                        cause
-                    } else {
-                        0
-                    };
-                    events.push(self.hangup_event(&call, first, cause_text(first)));
-                    events.extend(self.half2_hangup(&call, cause));
-                } else {
-                    events.push(self.hangup_event(&call, cause, txt));
+            match outcome {
+                // Never placed: no channel, only the response.
+                NumberOutcome::Fail => events.push(self.originate_response(&call, false, reason)),
+                // Asterisk (Busy()/Congestion()): ;1 never got an answer
+                // and ends Down with cause 0; ;2 ends Busy with the
+                // customer's cause.
+                NumberOutcome::Busy | NumberOutcome::Congestion => {
+                    self.failed_end(call, reason, (0, cause), ChanState::Busy, events)
                 }
+                // The Originate timed out: cause 19 on both halves, ;1
+                // Ringing, ;2 Ring.
+                _ => self.failed_end(call, reason, (cause, cause), ChanState::Ring, events),
             }
             return;
         }
+        let call = self.calls.get_mut(&c).expect("present");
+        call.chan_state = ChanState::Up;
+        if let Some(h) = call.other.as_mut() {
+            h.state = ChanState::Up;
+        }
         let call = self.calls.get(&c).expect("present");
-        events.extend(self.half2_event("Newstate", call, 6, "Up"));
-        events.push(self.channel_event("Newstate", call, 6, "Up"));
+        events.extend(self.half2_event("Newstate", call));
+        events.push(self.channel_event("Newstate", call));
+        // Answered, the ;1 half runs the Originate's context and extension.
+        let call = self.calls.get_mut(&c).expect("present");
+        if !call.context.is_empty() {
+            call.at_context = call.context.clone();
+            call.at_exten = call.exten.clone();
+        }
+        let call = self.calls.get(&c).expect("present");
         events.push(self.originate_response(call, true, reason));
         self.enqueue(c, now, events);
+    }
+
+    /// The end of a call that was never answered: its `Newchannel`s when
+    /// they have not gone out yet, the `OriginateResponse` with `reason`,
+    /// and the `Hangup` of each half with `causes` (`;1`, `;2`), the `;2`
+    /// half in state `half2_end`.
+    pub(super) fn failed_end(
+        &mut self,
+        mut call: Call,
+        reason: u32,
+        causes: (u32, u32),
+        half2_end: ChanState,
+        events: &mut Vec<Message>,
+    ) {
+        let immediate = !call.announced;
+        if call.other.is_none() {
+            // One channel (no Local pair): it carries the customer's cause.
+            if immediate {
+                events.push(self.channel_event("Newchannel", &call));
+            }
+            events.push(self.originate_response(&call, false, reason));
+            events.push(self.hangup_event(&call, causes.1));
+            return;
+        }
+        let set_half2 = |call: &mut Call, s: ChanState| {
+            if let Some(h) = call.other.as_mut() {
+                h.state = s;
+            }
+        };
+        if !immediate && half2_end != ChanState::Ring {
+            set_half2(&mut call, half2_end);
+            events.extend(self.half2_event("Newstate", &call));
+        }
+        for step in order::failed(immediate, &mut self.rng) {
+            match step {
+                Step::Newchannel1 => events.push(self.channel_event("Newchannel", &call)),
+                Step::Newchannel2 => {
+                    events.extend(self.half2_event("Newchannel", &call));
+                    if half2_end != ChanState::Ring {
+                        set_half2(&mut call, half2_end);
+                        events.extend(self.half2_event("Newstate", &call));
+                    }
+                }
+                Step::Response => events.push(self.originate_response(&call, false, reason)),
+                Step::Hangup1 => events.push(self.hangup_event(&call, causes.0)),
+                Step::Hangup2 => events.extend(self.half2_hangup(&call, causes.1)),
+            }
+        }
     }
 }
