@@ -17,6 +17,7 @@ pub mod import;
 
 // What the front ends (CLI, console, API) show and read (owner: binary).
 pub mod campaign_view;
+pub mod demo;
 pub mod dnc_file;
 pub mod rejection_file;
 

@@ -1,6 +1,7 @@
 //! `oml demo` as a newcomer runs it: it initialises an empty data folder,
 //! dials against the built-in PBX simulator and prints a summary whose
-//! figures come from the stored call attempts.
+//! figures come from the stored call attempts, with occupancy and the
+//! abandon rate against the limit, in plain text.
 
 use assert_cmd::Command;
 
@@ -41,5 +42,12 @@ fn demo_dials_and_summarises_on_an_empty_folder() {
         .unwrap_or_else(|| panic!("no summary in {stdout}"));
     assert!(placed > 5, "only {placed} calls placed:\n{stdout}");
     assert!(stdout.contains("abandon rate"), "{stdout}");
+    // Issue 14 item 7: occupancy and the limit in the summary, no Rust
+    // debug dump, no colour codes in logs that go to a file or a pipe.
+    assert!(stdout.contains("  occupancy  "), "{stdout}");
+    assert!(stdout.contains("; limit 3 %)"), "{stdout}");
+    assert!(!stdout.contains("Stats {"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'), "{stderr}");
     assert!(tmp.path().join("data/oml.db").exists());
 }

@@ -5,25 +5,19 @@
 //! predictive campaign with generated contacts, runs the dialer engine and
 //! the web console on the embedded database, prints live figures, and at the
 //! end a summary. Everything it creates is named `demo-*` and replaced on the
-//! next run; the rest of the data folder is left alone.
+//! next run; the rest of the data folder is left alone. What it configures
+//! and how it sums up is `oml_dialer::demo`; this file parses, starts, prints.
 
 use crate::cli::{self, GlobalArgs};
 use crate::output::outln;
 use anyhow::{bail, Context, Result};
+use oml_dialer::demo::{configure, progress_line, summary, Occupancy, CAMPAIGN, QUEUE};
 use oml_pbxsim::{Dist, PbxSim, SimConfig};
-use oml_store::{
-    CampaignMode, CampaignSpec, CampaignState, NewUser, OpenMode, RescheduleRule, Role, ServerSpec,
-    Store, TrunkSpec, DEFAULT_DIAL_STRING,
-};
-use secrecy::{ExposeSecret, SecretString};
+use oml_store::{CampaignMode, NewUser, OpenMode, Role, Store};
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-const SERVER: &str = "demo-pbx";
-const TRUNK: &str = "demo-trunk";
-const CAMPAIGN: &str = "demo";
-const QUEUE: &str = "demo-sales";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -95,7 +89,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         .context("cannot start the PBX simulator")?;
     let ami = pbx.local_addr();
 
-    configure(&store, ami, &ami_secret, mode, a.contacts).await?;
+    let campaign = configure(&store, ami, "demo", &ami_secret, mode, a.contacts).await?;
     store.set_setting(oml_dialer::PLAY_KEY, "on").await?;
 
     let engine = oml_dialer::Engine::spawn(store.clone(), oml_dialer::EngineConfig::default());
@@ -115,23 +109,28 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         outln!("Ctrl-C stops it.")?;
     }
 
-    let campaign = store
-        .campaign_by_name(CAMPAIGN)
-        .await?
-        .context("the demo campaign vanished")?;
     let started = Instant::now();
     let deadline = (a.seconds > 0).then(|| started + Duration::from_secs(a.seconds));
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    // Occupancy is sampled 4 times a second; progress printed every 2 s.
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.tick().await;
+    let mut occupancy = Occupancy::default();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    loop {
+    for n in 1u64.. {
         tokio::select! {
             _ = tick.tick() => {}
             _ = &mut ctrl_c => break,
         }
-        let stats = campaign_stats(&store, &campaign).await?;
-        outln!("{}", progress_line(started.elapsed(), a.time_scale, &stats))?;
+        occupancy.sample(a.agents, pbx.free_agents());
+        if n % 8 != 0 && deadline.is_none_or(|d| Instant::now() < d) {
+            continue;
+        }
+        let stats = store.stats_of(&campaign, oml_store::now_ms()).await?;
+        outln!(
+            "{}",
+            progress_line(started.elapsed(), a.time_scale, &stats, occupancy.mean())
+        )?;
         if stats.contacts_left == 0 && stats.in_flight == 0 {
             outln!("Every contact has reached a final state.")?;
             break;
@@ -147,28 +146,14 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         handle.abort();
         let _ = task.await;
     }
-    let sim_stats = pbx.stats();
     pbx.shutdown().await;
 
-    let stats = campaign_stats(&store, &campaign).await?;
+    let stats = store.stats_of(&campaign, oml_store::now_ms()).await?;
     outln!()?;
-    outln!(
-        "Summary after {:.0} s real, {:.0} min simulated:",
-        started.elapsed().as_secs_f64(),
-        started.elapsed().as_secs_f64() * a.time_scale / 60.0
-    )?;
-    outln!("  calls placed      {}", stats.attempts_total)?;
-    for (outcome, n) in &stats.outcomes {
-        outln!("  {outcome:<17} {n}")?;
-    }
-    outln!(
-        "  abandon rate      {:.2} % ({} abandoned of {} answered by a person; limit 3 %)",
-        stats.abandon.rate() * 100.0,
-        stats.abandon.abandoned,
-        stats.abandon.live_answered
-    )?;
-    outln!("  contacts left     {}", stats.contacts_left)?;
-    outln!("  PBX simulator     {sim_stats:?}")?;
+    let elapsed = started.elapsed();
+    let limit = campaign.max_abandon_rate;
+    let text = summary(elapsed, a.time_scale, &stats, occupancy.mean(), limit);
+    crate::output::text(&text)?;
     outln!(
         "The data stays in {}: `oml campaign stats {CAMPAIGN}` shows it again.",
         g.data_dir.display()
@@ -207,66 +192,6 @@ async fn open_or_init(g: &GlobalArgs) -> Result<Store> {
     }
 }
 
-/// Replaces the demo server, trunk and campaign, and loads the contacts.
-async fn configure(
-    store: &Store,
-    ami: SocketAddr,
-    secret: &SecretString,
-    mode: CampaignMode,
-    contacts: usize,
-) -> Result<()> {
-    if store.campaign_by_name(CAMPAIGN).await?.is_some() {
-        store.delete_campaign(CAMPAIGN).await?;
-    }
-    if store.trunk_by_name(TRUNK).await?.is_some() {
-        store.delete_trunk(TRUNK).await?;
-    }
-    let server = ServerSpec {
-        name: SERVER.into(),
-        host: ami.ip().to_string(),
-        ami_port: ami.port(),
-        ami_user: "demo".into(),
-        ami_secret: secret.clone(),
-        enabled: true,
-    };
-    if store.server_by_name(SERVER).await?.is_some() {
-        store.update_server(SERVER, &server).await?;
-    } else {
-        store.create_server(&server).await?;
-    }
-    store
-        .create_trunk(&TrunkSpec {
-            name: TRUNK.into(),
-            dial_string: DEFAULT_DIAL_STRING.into(),
-            max_channels: 200,
-            server: Some(SERVER.into()),
-            caller_id: String::new(),
-        })
-        .await?;
-    let mut spec = CampaignSpec::new(CAMPAIGN, TRUNK);
-    spec.mode = mode;
-    spec.queue_name = QUEUE.into();
-    spec.window_start_minute = 0;
-    spec.window_end_minute = 24 * 60;
-    spec.days_mask = 127;
-    spec.rules = [
-        "busy:3:60",
-        "no_answer:3:120",
-        "congestion:2:60",
-        "failed:2:60",
-    ]
-    .iter()
-    .map(|r| RescheduleRule::parse(r))
-    .collect::<Result<_, _>>()?;
-    let campaign = store.create_campaign(&spec).await?;
-    let phones: Vec<String> = (0..contacts).map(|i| format!("5491155{i:06}")).collect();
-    store.seed_contacts(campaign.id, &phones).await?;
-    store
-        .set_campaign_state(CAMPAIGN, CampaignState::Running)
-        .await?;
-    Ok(())
-}
-
 async fn start_console(
     g: &GlobalArgs,
     store: &Store,
@@ -287,26 +212,4 @@ async fn start_console(
         }
     });
     Ok((task.abort_handle(), task))
-}
-
-async fn campaign_stats(
-    store: &Store,
-    c: &oml_store::Campaign,
-) -> Result<oml_store::dialing::CampaignStats> {
-    Ok(store.stats_of(c, oml_store::now_ms()).await?)
-}
-
-fn progress_line(elapsed: Duration, scale: f64, s: &oml_store::dialing::CampaignStats) -> String {
-    let n = |k: &str| s.outcomes.get(k).copied().unwrap_or(0);
-    format!(
-        "[{:>4.0} s real, {:>5.1} min simulated] placed {:>5}  in flight {:>3}  connected {:>5}  abandoned {:>3} ({:.2} %)  contacts left {:>6}",
-        elapsed.as_secs_f64(),
-        elapsed.as_secs_f64() * scale / 60.0,
-        s.attempts_total,
-        s.in_flight,
-        n("connected"),
-        s.abandon.abandoned,
-        s.abandon.rate() * 100.0,
-        s.contacts_left
-    )
 }
