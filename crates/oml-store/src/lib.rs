@@ -18,6 +18,7 @@ pub mod dialing;
 mod error;
 mod leader;
 mod lockout;
+pub mod pacing_memory;
 pub mod phone;
 mod settings;
 mod users;

@@ -1,11 +1,13 @@
 //! The AMI side of the engine: one task per enabled server keeps its
 //! connection up (reconnecting with back-off; one failing server does not
 //! stop the others) and forwards its events to the shell, and short-lived
-//! tasks answer the core's queries (channels, queue members).
+//! tasks answer the core's queries (channels, queue members). Every
+//! [`PING_EVERY`] a `Ping` reads the PBX's clock, from which the core
+//! learns its time scale (see `core/clock.rs`).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use oml_ami::{AmiClient, ClientConfig, Event};
+use oml_ami::{AmiClient, ClientConfig, Event, Message};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -36,6 +38,27 @@ pub(super) fn query_members(tx: mpsc::UnboundedSender<Msg>, server: i64, client:
     tokio::spawn(async move {
         if let Ok(members) = client.queue_status(None).await {
             let _ = tx.send(Msg::Input(Input::Members { server, members }));
+        }
+    });
+}
+
+/// How often the PBX's clock is read.
+pub(super) const PING_EVERY: Duration = Duration::from_secs(2);
+
+/// Reads the PBX's clock (`Ping`'s `Timestamp`, seconds) for the core; the
+/// reading is dated halfway through the round trip.
+fn read_clock(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient) {
+    tokio::spawn(async move {
+        let sent = Instant::now();
+        let Ok(r) = client.send(Message::action("Ping")).await else {
+            return;
+        };
+        let at = sent + sent.elapsed() / 2;
+        if let Some(pbx_s) = r
+            .get("Timestamp")
+            .and_then(|t| t.trim().parse::<f64>().ok())
+        {
+            let _ = tx.send(Msg::Input(Input::PbxTime { server, pbx_s, at }));
         }
     });
 }
@@ -81,6 +104,8 @@ pub(super) async fn run_link(
             client: client.clone(),
         };
         let _ = tx.send(up());
+        let mut clock = tokio::time::interval(PING_EVERY);
+        clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let ev = tokio::select! {
                 _ = cancel.cancelled() => {
@@ -88,6 +113,10 @@ pub(super) async fn run_link(
                     return;
                 }
                 ev = events.recv() => ev,
+                _ = clock.tick() => {
+                    read_clock(tx.clone(), server, client.clone());
+                    continue;
+                }
             };
             match ev {
                 Ok(Event::Ami(m)) => {

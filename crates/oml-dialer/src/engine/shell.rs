@@ -105,7 +105,7 @@ impl Shell {
     /// Stops placing calls, hands the hoppers back, publishes the last
     /// status and closes the links; the writer finishes its queue and ends.
     fn stop(&mut self) {
-        self.core.stop();
+        self.core.stop(Now::system());
         self.carry_out();
         self.publish_status(true);
         for l in self.links.values() {
@@ -248,6 +248,20 @@ impl Shell {
                 Action::PacingLost(id, Lost::Stopped) => {
                     tracing::info!(campaign = id, node = %self.cfg.node, "dialer: this node stopped pacing the campaign (finished, paused or dialer stopped)");
                 }
+                Action::LoadHistory {
+                    campaign,
+                    since_ms,
+                    abandon_ms,
+                } => {
+                    let _ = self.wtx.send(WriterOp::LoadHistory {
+                        campaign,
+                        since_ms,
+                        abandon_ms,
+                    });
+                }
+                Action::SaveMemory(m) => {
+                    let _ = self.wtx.send(WriterOp::SaveMemory(m));
+                }
             }
         }
     }
@@ -255,9 +269,8 @@ impl Shell {
     fn reload(&self) {
         let store = self.store.clone();
         let tx = self.tx.clone();
-        let known = self.core.known_campaigns();
         tokio::spawn(async move {
-            match load(&store, &known).await {
+            match load(&store).await {
                 Ok(l) => {
                     let _ = tx.send(Msg::Input(Input::Config(Box::new(l))));
                 }

@@ -57,6 +57,30 @@ pub struct CampaignLive {
     /// This node paces the campaign (it holds its leadership).
     #[serde(default)]
     pub paced_here: bool,
+    /// How the engine paces it when not as configured: in a PBX's time
+    /// that runs faster than real time, or progressively because the
+    /// engine cannot keep up.
+    #[serde(default)]
+    pub pacing_note: Option<String>,
+}
+
+/// What differs from pacing as configured in real time, in words.
+fn pacing_note(core: &Core, servers: &[&ServerRt]) -> Option<String> {
+    let mut notes: Vec<String> = servers
+        .iter()
+        .filter(|s| s.clock.scale() != 1.0)
+        .map(|s| {
+            format!(
+                "paced in the PBX time of {} (x{:.1})",
+                s.conf.name,
+                s.clock.scale()
+            )
+        })
+        .collect();
+    if let Some(why) = core.overload.behind() {
+        notes.push(why.to_owned());
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// The core's figures at `now_ms` / `inst`; `None` while this node does not
@@ -108,6 +132,9 @@ pub(super) fn snapshot(
             paced_here: core.leading.contains(&c.conf.id),
             ..Default::default()
         };
+        if live.paced_here {
+            live.pacing_note = pacing_note(core, &servers);
+        }
         for l in core.calls.values().filter(|l| l.campaign == c.conf.id) {
             match l.call.phase {
                 Phase::Placed | Phase::Ringing => live.ringing += 1,

@@ -2,13 +2,17 @@
 //! order and in batches (one transaction per batch), and sends each
 //! `Originate` only after its attempt is committed — `UNIQUE (contact_id,
 //! attempt_no)` then guarantees a crash never dials an attempt twice.
-//! Attempts the store refuses come back to the core, never dialed.
+//! Attempts the store refuses come back to the core, never dialed. A
+//! campaign's history is read in order with the writes (after all those
+//! asked for before it), so the core can tell which calls it holds.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oml_ami::{AmiClient, AmiError, Originate};
 use oml_store::dialing::DialingWrite;
+use oml_store::pacing_memory::PacingMemory;
 use oml_store::Store;
 use tokio::sync::mpsc;
 
@@ -30,11 +34,19 @@ pub(super) enum WriterOp {
     ReleaseOthers(i64),
     /// The live status (JSON) to publish.
     Status(String),
+    /// Read a campaign's live answers since `since_ms` and its pacing
+    /// memory, once the writes before are committed.
+    LoadHistory {
+        campaign: i64,
+        since_ms: i64,
+        abandon_ms: i64,
+    },
+    SaveMemory(PacingMemory),
 }
 
 /// A batch of calls to originate through one client once their attempts
 /// (starting at the `usize` index of the batch's writes) are committed.
-type Batch = (AmiClient, Vec<(Originate, Option<Instant>)>, usize);
+type Batch = (AmiClient, Vec<(Originate, Option<Instant>, i64)>, usize);
 
 /// Applies database writes in order and in batches; sends each `Originate`
 /// only once its attempt is committed.
@@ -47,10 +59,15 @@ pub(super) async fn writer(
     status_key: String,
 ) {
     while let Some(first) = rx.recv().await {
+        // A history read ends the batch: it sees the writes before it only.
+        let mut fenced = matches!(first, WriterOp::LoadHistory { .. });
         let mut ops = vec![first];
-        while ops.len() < 2000 {
+        while ops.len() < 2000 && !fenced {
             match rx.try_recv() {
-                Ok(op) => ops.push(op),
+                Ok(op) => {
+                    fenced = matches!(op, WriterOp::LoadHistory { .. });
+                    ops.push(op);
+                }
                 Err(_) => break,
             }
         }
@@ -59,14 +76,17 @@ pub(super) async fn writer(
         let mut status = None;
         let mut releases: Vec<Vec<i64>> = Vec::new();
         let mut release_others: Vec<i64> = Vec::new();
+        let mut history = None;
+        let mut memories = Vec::new();
         for op in ops {
             match op {
                 WriterOp::Place { client, items } => {
                     let start = writes.len();
                     let mut origs = Vec::with_capacity(items.len());
                     for (a, o, trig) in items {
+                        let server = a.server_id.unwrap_or(0);
                         writes.push(DialingWrite::Begin(a));
-                        origs.push((o, trig));
+                        origs.push((o, trig, server));
                     }
                     places.push((client, origs, start));
                 }
@@ -74,26 +94,40 @@ pub(super) async fn writer(
                 WriterOp::Release(ids) => releases.push(ids),
                 WriterOp::ReleaseOthers(campaign) => release_others.push(campaign),
                 WriterOp::Status(s) => status = Some(s),
+                WriterOp::LoadHistory {
+                    campaign,
+                    since_ms,
+                    abandon_ms,
+                } => history = Some((campaign, since_ms, abandon_ms)),
+                WriterOp::SaveMemory(m) => memories.push(m),
             }
         }
         if !writes.is_empty() {
             let flags = commit(&store, &writes).await;
             let mut refused = Vec::new();
+            let mut slowest: HashMap<i64, f64> = HashMap::new();
             for (client, origs, start) in places {
-                for (i, (o, trig)) in origs.into_iter().enumerate() {
+                for (i, (o, trig, server)) in origs.into_iter().enumerate() {
                     let key = o.channel_id.clone().unwrap_or_default();
                     if !flags.get(start + i).copied().unwrap_or(false) {
                         refused.push(key);
                         continue;
                     }
                     if let Some(t) = trig {
-                        metrics.push_reaction(t.elapsed().as_micros() as u64);
+                        let took = t.elapsed();
+                        metrics.push_reaction(took.as_micros() as u64);
+                        let worst = slowest.entry(server).or_default();
+                        *worst = worst.max(took.as_secs_f64());
                     }
                     originate(client.clone(), o, key, tx.clone());
                 }
             }
             if !refused.is_empty() {
                 let _ = tx.send(Msg::Input(Input::Refused(refused)));
+            }
+            // The core follows its reaction time (it dials less when slow).
+            for (server, secs) in slowest {
+                let _ = tx.send(Msg::Input(Input::Reacted { server, secs }));
             }
         }
         for ids in releases {
@@ -112,9 +146,44 @@ pub(super) async fn writer(
                 Err(e) => tracing::warn!(error = %e, "dialer: cannot release other nodes' hopper"),
             }
         }
+        for m in memories {
+            if let Err(e) = store.save_pacing_memory(&m).await {
+                tracing::warn!(error = %e, campaign = m.campaign_id, "dialer: cannot save what the pacer learned (saved again later)");
+            }
+        }
+        if let Some((campaign, since_ms, abandon_ms)) = history {
+            let _ = tx.send(Msg::Input(
+                load_history(&store, campaign, since_ms, abandon_ms).await,
+            ));
+        }
         if let Some(s) = status {
             let _ = store.set_setting(&status_key, &s).await;
         }
+    }
+}
+
+/// A campaign's live answers of its window and its pacing memory. A memory
+/// that cannot be read is ignored (the statistics start from the priors);
+/// answers that cannot be read fail the load: nothing is paced without them.
+async fn load_history(store: &Store, campaign: i64, since_ms: i64, abandon_ms: i64) -> Input {
+    let answers = match store.answers_since(campaign, since_ms, abandon_ms).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, campaign, "dialer: cannot read the campaign's abandons of its window; not pacing it until they are read");
+            return Input::HistoryFailed { campaign };
+        }
+    };
+    let memory = match store.pacing_memory(campaign).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, campaign, "dialer: cannot read what the pacer learned before; starting from the priors");
+            None
+        }
+    };
+    Input::History {
+        campaign,
+        answers,
+        memory,
     }
 }
 

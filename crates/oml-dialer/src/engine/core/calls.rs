@@ -25,13 +25,14 @@ impl Core {
         let lname = name.to_ascii_lowercase();
         if let Some(s) = self.servers.get_mut(&server) {
             let change = s.agents.on_event(m, at);
+            let scale = s.clock.scale();
             let q = m.get("Queue").unwrap_or("");
             for c in self.campaigns.values_mut() {
                 if !(c.conf.queue_name.is_empty() || c.conf.queue_name == q) {
                     continue;
                 }
                 if let Some(w) = change.wrap_up_ended_s {
-                    c.stats.record_wrap_up(w);
+                    c.memory.wrap_up(&mut c.stats, w * scale);
                 }
                 // An agent is free: campaigns on its queue react now.
                 if change.became_ready && c.trigger.is_none() {
@@ -125,30 +126,38 @@ impl Core {
             return;
         };
         self.metrics.ended.fetch_add(1, Ordering::Relaxed);
+        // Durations in the PBX's seconds (see `clock.rs`).
+        let scale = self.servers.get(&l.server).map_or(1.0, |s| s.clock.scale());
+        let mut answer = None;
         let (state, next) = match self.campaigns.get_mut(&l.campaign) {
             Some(c) => {
                 let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
-                let ring_s =
-                    (f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at).max(0) as f64 / 1000.0;
+                let secs = |ms: i64| ms.max(0) as f64 / 1000.0 * scale;
+                let ring_s = secs(f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at);
                 match f.outcome {
                     Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
-                    _ => c.stats.record_attempt(f.answered_at.is_some(), ring_s),
+                    _ => c
+                        .memory
+                        .attempt(&mut c.stats, f.answered_at.is_some(), ring_s),
                 }
                 if let (Some(conn), Outcome::Connected) = (f.connected_at, f.outcome) {
-                    c.stats
-                        .record_talk((f.ended_at - conn).max(0) as f64 / 1000.0);
+                    c.memory.talk(&mut c.stats, secs(f.ended_at - conn));
                 }
-                if let Some(ab) = l.call.counts_as_abandoned(c.conf.abandon_seconds * 1000) {
-                    c.abandons.live_answered += 1;
-                    if ab {
-                        c.abandons.abandoned += 1;
-                    }
+                // An agent within the abandon seconds of the PBX's time.
+                let abandon_ms = (c.conf.abandon_seconds as f64 * 1000.0 / scale) as i64;
+                if let (Some(at), Some(ab)) =
+                    (f.answered_at, l.call.counts_as_abandoned(abandon_ms))
+                {
+                    answer = Some((at, ab));
                 }
                 (d.state, d.next_attempt_at)
             }
             // Campaign deleted meanwhile: close the attempt, nothing to plan.
             None => ("exhausted", 0),
         };
+        if let Some((at, abandoned)) = answer {
+            self.record_answer(l.campaign, at, abandoned, now);
+        }
         self.act(Action::Write(DialingWrite::End(AttemptResult {
             contact_id: l.contact_id,
             attempt_no: l.attempt_no,

@@ -8,7 +8,9 @@ use oml_pacing::{CallStats, ModeSpec};
 use oml_store::{AsteriskServer, Campaign, CampaignMode, CampaignState};
 use secrecy::ExposeSecret;
 
-use super::{Action, CampaignRt, Core, Key, Loaded, Now, ServerRt};
+use super::history::ledger_of;
+use super::memory::Memory;
+use super::{Action, CampaignRt, Core, History, Key, Loaded, Now, ServerRt};
 use crate::agents::Agents;
 use crate::window::CallingWindow;
 
@@ -78,11 +80,12 @@ impl Core {
                     agents: Agents::default(),
                     reconciling: true,
                     last_poll: now.at,
+                    clock: Default::default(),
                 },
             );
         }
         // Campaigns.
-        let seen: HashSet<i64> = l.campaigns.iter().map(|(c, _, _)| c.id).collect();
+        let seen: HashSet<i64> = l.campaigns.iter().map(|(c, _)| c.id).collect();
         let dropped: Vec<i64> = self
             .campaigns
             .keys()
@@ -93,13 +96,16 @@ impl Core {
             self.release(id);
             self.campaigns.remove(&id);
         }
-        for (conf, rules, tally) in l.campaigns {
+        for (conf, rules) in l.campaigns {
             let problem = self.check_campaign(&conf);
             let window = CallingWindow::of(&conf).ok();
             match self.campaigns.get_mut(&conf.id) {
                 Some(c) => {
                     let mode_changed = c.conf.mode != conf.mode
                         || c.conf.max_abandon_rate != conf.max_abandon_rate
+                        || c.conf.abandon_seconds != conf.abandon_seconds;
+                    // Another window or abandon rule: the ledger is read again.
+                    let rule_changed = c.conf.abandon_window != conf.abandon_window
                         || c.conf.abandon_seconds != conf.abandon_seconds;
                     // A campaign we marked finished stays so until the store agrees.
                     let keep_finished = c.conf.state == CampaignState::Finished
@@ -121,12 +127,17 @@ impl Core {
                         c.mode = mode_spec(c.conf.mode);
                         c.pacers.clear();
                     }
+                    if rule_changed {
+                        c.ledger = ledger_of(&c.conf);
+                        c.history = History::Needed;
+                    }
                 }
                 None => {
                     if let Some(p) = &problem {
                         tracing::error!(campaign = %conf.name, problem = %p, "dialer: campaign cannot dial");
                     }
                     let mode = mode_spec(conf.mode);
+                    let ledger = ledger_of(&conf);
                     self.campaigns.insert(
                         conf.id,
                         CampaignRt {
@@ -139,7 +150,11 @@ impl Core {
                             idle_until: None,
                             pacers: HashMap::new(),
                             stats: CallStats::default(),
-                            abandons: tally.unwrap_or_default(),
+                            memory: Memory::default(),
+                            last_save: None,
+                            ledger,
+                            abandons: Default::default(),
+                            history: History::Needed,
                             trigger: None,
                             mode,
                         },

@@ -9,7 +9,9 @@
 //! The files beside this one hold the rest of the decisions: `config.rs`
 //! (applying a loaded configuration), `calls.rs` (following calls from AMI
 //! events to their outcome), `pacing.rs` (how many calls to place, and
-//! placing them).
+//! placing them), `history.rs` (the abandon ledger and learned statistics
+//! loaded when pacing starts, and saved), `clock.rs` (the PBX's time) and
+//! `overload.rs` (dialing less when the engine falls behind).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
@@ -17,8 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oml_ami::{Message, Originate};
-use oml_pacing::{AbandonCounts, CallStats, ModeSpec, Pacer};
+use oml_pacing::{AbandonCounts, AbandonLedger, CallStats, ModeSpec, Pacer};
 use oml_store::dialing::{DialingWrite, DueContact, NewAttempt, OpenAttempt};
+use oml_store::pacing_memory::{AnswerRow, PacingMemory};
 use oml_store::{AsteriskServer, Campaign, CampaignState, RescheduleRule, Trunk};
 
 use super::{EngineConfig, Metrics};
@@ -27,10 +30,16 @@ use crate::call::{Call, CallEvent};
 use crate::window::CallingWindow;
 
 mod calls;
+mod clock;
 mod config;
+mod history;
+mod memory;
+mod overload;
 pub(super) mod pacing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pacing;
 
 /// The channel id of an attempt: the key of a call in memory.
 pub type Key = String;
@@ -116,6 +125,30 @@ pub enum Input {
     Adopt(Vec<OpenAttempt>),
     /// Timer resolution: ring time-outs, queue polls.
     Tick,
+    /// A server answered a `Ping` with its clock's `Timestamp` (seconds),
+    /// at `at` (see `clock.rs`).
+    PbxTime {
+        server: i64,
+        pbx_s: f64,
+        at: Instant,
+    },
+    /// Calls through this server were originated this long (real time,
+    /// the slowest of a batch) after their agent became free.
+    Reacted {
+        server: i64,
+        secs: f64,
+    },
+    /// The answer to [`Action::LoadHistory`]: the campaign's live answers
+    /// of its regulatory window and its saved pacing memory.
+    History {
+        campaign: i64,
+        answers: Vec<AnswerRow>,
+        memory: Option<PacingMemory>,
+    },
+    /// [`Action::LoadHistory`] failed; asked again later.
+    HistoryFailed {
+        campaign: i64,
+    },
 }
 
 /// The configuration as read from the store.
@@ -124,9 +157,8 @@ pub struct Loaded {
     pub play: bool,
     pub servers: Vec<AsteriskServer>,
     pub trunks: Vec<Trunk>,
-    /// Each campaign with its rules and, for campaigns the core does not
-    /// know yet, its abandon tally over the regulatory window.
-    pub campaigns: Vec<(Campaign, Vec<RescheduleRule>, Option<AbandonCounts>)>,
+    /// Each campaign with its reschedule rules.
+    pub campaigns: Vec<(Campaign, Vec<RescheduleRule>)>,
 }
 
 /// One call to place: its attempt row, the `Originate` to send once the
@@ -185,6 +217,17 @@ pub enum Action {
     PacingGained(i64),
     /// This node no longer paces a campaign, and why.
     PacingLost(i64, Lost),
+    /// Once every write asked for before is committed, read the live
+    /// answers of `campaign` since `since_ms` (abandoned when not connected
+    /// within `abandon_ms`) and its pacing memory; answer with
+    /// [`Input::History`] or [`Input::HistoryFailed`].
+    LoadHistory {
+        campaign: i64,
+        since_ms: i64,
+        abandon_ms: i64,
+    },
+    /// Save what a campaign's pacer learned.
+    SaveMemory(PacingMemory),
 }
 
 /// The leadership key of a campaign (see `oml_store::Leadership`).
@@ -200,6 +243,8 @@ pub(super) struct ServerRt {
     /// Calls on this server need reconciling once `Channels` arrives.
     reconciling: bool,
     last_poll: Instant,
+    /// The PBX's time.
+    pub(super) clock: clock::PbxClock,
 }
 
 pub(super) struct CampaignRt {
@@ -213,10 +258,28 @@ pub(super) struct CampaignRt {
     idle_until: Option<Instant>,
     pacers: HashMap<i64, Box<dyn Pacer>>,
     stats: CallStats,
+    /// The observations behind `stats`, saved now and then.
+    memory: memory::Memory,
+    last_save: Option<Instant>,
+    /// The live answers of the regulatory window (sliding).
+    ledger: AbandonLedger,
+    /// The ledger's counts at the last pacing round or change.
     pub(super) abandons: AbandonCounts,
+    /// Whether the ledger and statistics were loaded since this node
+    /// started pacing the campaign.
+    history: History,
     /// An agent became free at this moment and nothing was placed since.
     trigger: Option<Instant>,
     mode: ModeSpec,
+}
+
+/// Whether a campaign's history (abandon ledger, learned statistics) is
+/// loaded; a campaign is paced only once it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum History {
+    Needed,
+    Pending,
+    Loaded,
 }
 
 impl CampaignRt {
@@ -261,6 +324,10 @@ pub struct Core {
     recovered: bool,
     /// The leadership keys last asked for.
     wanted: BTreeSet<String>,
+    /// Whether the engine keeps up (it paces progressively when not).
+    pub(super) overload: overload::Overload,
+    /// Rotates which campaign of a queue is served first.
+    turn: usize,
     actions: Vec<Action>,
 }
 
@@ -282,6 +349,8 @@ impl Core {
             named: false,
             recovered: false,
             wanted: BTreeSet::new(),
+            overload: overload::Overload::default(),
+            turn: 0,
             actions: Vec::new(),
         }
     }
@@ -299,16 +368,14 @@ impl Core {
         self.actions.push(a);
     }
 
-    /// The campaigns the core knows (their abandon tallies are not re-read).
-    pub fn known_campaigns(&self) -> HashSet<i64> {
-        self.campaigns.keys().copied().collect()
-    }
-
     /// Reacts to one input. Call [`Core::pace_all`] once the inputs at hand
     /// are handled.
     pub fn handle(&mut self, input: Input, now: Now) {
         match input {
-            Input::Ami { server, msg, at } => self.on_ami(server, &msg, at, now),
+            Input::Ami { server, msg, at } => {
+                self.on_ami(server, &msg, at, now);
+                self.waited(server, now.at.saturating_duration_since(at), now);
+            }
             Input::LinkUp { server } => self.on_link_up(server, now),
             Input::LinkDown { server, reason } => self.on_link_down(server, reason),
             Input::Channels {
@@ -345,7 +412,7 @@ impl Core {
                     self.act(Action::RecoverName);
                 }
                 self.named = named;
-                self.on_leading(campaigns);
+                self.on_leading(campaigns, now);
             }
             Input::NameRecovered(open) => {
                 self.recovered = true;
@@ -354,13 +421,32 @@ impl Core {
                 }
             }
             Input::Adopt(open) => self.adopt(open, now),
-            Input::Tick => self.on_tick(now),
+            Input::Tick => {
+                self.on_tick(now);
+                self.save_memories(now, false);
+            }
+            Input::PbxTime { server, pbx_s, at } => self.on_pbx_time(server, pbx_s, at),
+            Input::Reacted { server, secs } => self.reacted(server, secs, now),
+            Input::History {
+                campaign,
+                answers,
+                memory,
+            } => self.on_history(campaign, answers, memory, now),
+            Input::HistoryFailed { campaign } => {
+                if let Some(c) = self.campaigns.get_mut(&campaign) {
+                    if c.history == History::Pending {
+                        c.history = History::Needed;
+                        c.idle_until = Some(now.at + Duration::from_secs(2));
+                    }
+                }
+            }
         }
     }
 
     /// The engine stops: the hoppers go back to the store. Calls in
     /// progress keep their open attempt (reconciled at the next start).
-    pub fn stop(&mut self) {
+    pub fn stop(&mut self, now: Now) {
+        self.save_memories(now, true);
         let ids: Vec<i64> = self
             .campaigns
             .values_mut()
@@ -388,6 +474,7 @@ impl Core {
         s.last_error = None;
         s.reconciling = true;
         s.last_poll = now.at;
+        s.clock.relink();
         self.act(Action::QueryChannels { server });
         self.act(Action::QueryMembers { server });
     }
@@ -515,7 +602,7 @@ impl Core {
     /// The leadership task's news: release the hopper of campaigns lost;
     /// for campaigns gained, contacts another node had claimed and not
     /// dialed (it died, or let go) go back to pending before pacing starts.
-    fn on_leading(&mut self, now_leading: HashSet<i64>) {
+    fn on_leading(&mut self, now_leading: HashSet<i64>, now: Now) {
         let mut lost: Vec<i64> = self.leading.difference(&now_leading).copied().collect();
         let mut gained: Vec<i64> = now_leading.difference(&self.leading).copied().collect();
         lost.sort_unstable();
@@ -528,11 +615,17 @@ impl Core {
                 _ => Lost::Stopped,
             };
             self.act(Action::PacingLost(id, why));
+            self.save_memory(id, now);
             self.release(id);
         }
         for id in gained {
             self.act(Action::PacingGained(id));
             self.act(Action::ReleaseOthers(id));
+            // Another node may have paced it meanwhile: its abandons and
+            // what it learned are read again before pacing.
+            if let Some(c) = self.campaigns.get_mut(&id) {
+                c.history = History::Needed;
+            }
         }
         self.leading = now_leading;
     }

@@ -1,23 +1,47 @@
-//! Pacing in the decision core: for each campaign this node paces, keep
-//! its hopper stocked, ask its pacer how many calls to place on each
-//! server (agents, ringing and waiting calls, statistics), and turn that
-//! many hopper contacts into attempts to commit and `Originate`s to send.
-//! Never two calls in memory for one channel id.
+//! Pacing in the decision core. For each campaign this node paces, keep
+//! its hopper stocked; then, per server and queue, the campaigns dialing
+//! for the same agents are paced together: one view of the queue's agents,
+//! handed to the campaigns by priority and then in turn through
+//! [`oml_pacing::allocate`] (the simulator's allocation), so that the sum
+//! of their calls is paced against the agents once. Durations go to the
+//! pacers in the PBX's seconds (see `clock.rs`); while the engine cannot
+//! keep up (see `overload.rs`) they pace progressively. The granted calls
+//! become attempts to commit and `Originate`s to send. Never two calls in
+//! memory for one channel id.
 
 use std::collections::hash_map::Entry;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use oml_ami::Originate;
-use oml_pacing::{PacingLimits, Snapshot};
+use oml_pacing::{allocate, AbandonCounts, ModeSpec, Pacer, PacingLimits, Snapshot};
 use oml_store::dialing::NewAttempt;
-use oml_store::CampaignState;
+use oml_store::{CampaignState, Trunk};
 
-use super::{Action, Core, Live, Now};
+use super::{Action, CampaignRt, Core, History, Live, Now};
 use crate::call::Call;
 
 /// The channel id of an attempt: unique per (campaign, contact, attempt).
 pub fn channel_id(campaign: i64, contact: i64, attempt_no: i64) -> String {
     format!("oml-{campaign}-{contact}-{attempt_no}")
+}
+
+/// The limits a campaign's pacers obey.
+pub(super) fn limits_of(c: &CampaignRt) -> PacingLimits {
+    PacingLimits {
+        max_abandon_rate: c.conf.max_abandon_rate,
+        abandon_after_s: c.conf.abandon_seconds as f64,
+        max_lines: 0,
+    }
+}
+
+/// One campaign's share of a pacing round on one server.
+struct Seat {
+    id: i64,
+    priority: i32,
+    ringing: Vec<f64>,
+    waiting: u32,
+    abandons: AbandonCounts,
 }
 
 impl Core {
@@ -30,28 +54,70 @@ impl Core {
         }
         let mut ids: Vec<i64> = self.campaigns.keys().copied().collect();
         ids.sort_unstable();
+        // The campaigns ready to place calls, by server and queue.
+        let mut groups: BTreeMap<(i64, String), Vec<i64>> = BTreeMap::new();
         for id in ids {
-            self.pace(id, now);
+            let Some(trunk) = self.prepare(id, now) else {
+                continue;
+            };
+            let queue = self.campaigns[&id].conf.queue_name.clone();
+            for sid in self.servers_for(&trunk) {
+                groups.entry((sid, queue.clone())).or_default().push(id);
+            }
+        }
+        for ((sid, queue), members) in groups {
+            self.pace_group(sid, &queue, &members, now);
         }
     }
 
-    fn pace(&mut self, id: i64, now: Now) {
+    /// The servers a trunk's calls may go through now, in order.
+    fn servers_for(&self, trunk: &Trunk) -> Vec<i64> {
+        let mut servers: Vec<i64> = self
+            .servers
+            .iter()
+            .filter(|(sid, s)| s.up && !s.reconciling && trunk.server_id.is_none_or(|t| t == **sid))
+            .map(|(sid, _)| *sid)
+            .collect();
+        servers.sort_unstable();
+        servers
+    }
+
+    /// Whether campaign `id` may place calls now, keeping its hopper
+    /// stocked and its history loaded on the way; its trunk if so.
+    fn prepare(&mut self, id: i64, now: Now) -> Option<Trunk> {
         let play = self.play;
         let leading = self.leading.contains(&id);
-        let Some(c) = self.campaigns.get_mut(&id) else {
-            return;
-        };
+        let c = self.campaigns.get_mut(&id)?;
         if !play || !leading || c.conf.state != CampaignState::Running || c.problem.is_some() {
             c.trigger = None;
-            return;
+            return None;
         }
         if !c.window.is_some_and(|w| w.is_open(now.ms)) {
             c.trigger = None;
-            return;
+            return None;
         }
-        let Some(trunk) = self.trunks.get(&c.conf.trunk_id).cloned() else {
-            return;
-        };
+        // The abandons of the window and what was learned come first.
+        match c.history {
+            History::Loaded => {}
+            History::Pending => return None,
+            History::Needed => {
+                if c.idle_until.is_some_and(|t| now.at < t) {
+                    return None;
+                }
+                c.history = History::Pending;
+                let (since_ms, abandon_ms) = (
+                    now.ms - c.conf.abandon_window.millis(),
+                    c.conf.abandon_seconds * 1000,
+                );
+                self.actions.push(Action::LoadHistory {
+                    campaign: id,
+                    since_ms,
+                    abandon_ms,
+                });
+                return None;
+            }
+        }
+        let trunk = self.trunks.get(&c.conf.trunk_id).cloned()?;
         // Keep the hopper stocked.
         if c.hopper.len() < (self.cfg.hopper_batch as usize / 2).max(1)
             && !c.claiming
@@ -65,116 +131,169 @@ impl Core {
                 limit: self.cfg.hopper_batch,
             });
         }
-        if c.hopper.is_empty() {
+        c.abandons = c.ledger.counts(now.ms);
+        let busy = self.trunk_busy.get(&trunk.id).copied().unwrap_or(0);
+        (!c.hopper.is_empty() && busy < trunk.max_channels).then_some(trunk)
+    }
+
+    /// Paces the campaigns `ids` dialing for the agents of `queue` on
+    /// server `sid` together.
+    fn pace_group(&mut self, sid: i64, queue: &str, ids: &[i64], now: Now) {
+        let Some(s) = self.servers.get_mut(&sid) else {
             return;
-        }
-        let limits = PacingLimits {
-            max_abandon_rate: c.conf.max_abandon_rate,
-            abandon_after_s: c.conf.abandon_seconds as f64,
-            max_lines: 0,
         };
-        let mut servers: Vec<i64> = self
-            .servers
-            .iter()
-            .filter(|(sid, s)| s.up && !s.reconciling && trunk.server_id.is_none_or(|t| t == **sid))
-            .map(|(sid, _)| *sid)
-            .collect();
-        servers.sort_unstable();
-        for sid in servers {
-            let s = &self.servers[&sid];
-            let counts = s.agents.counts(&c.conf.queue_name, now.at);
+        let scale = s.clock.scale();
+        let now_s = s.clock.now_s(now.at);
+        let mut counts = s.agents.counts(queue, now.at);
+        for x in counts
+            .talking_elapsed_s
+            .iter_mut()
+            .chain(counts.wrap_up_elapsed_s.iter_mut())
+        {
+            *x *= scale;
+        }
+        let behind = self.overload.behind().is_some();
+        let mut seats: Vec<Seat> = Vec::with_capacity(ids.len());
+        let mut pacers: Vec<Box<dyn Pacer>> = Vec::with_capacity(ids.len());
+        for &id in ids {
             let mut ringing = Vec::new();
             let mut waiting = 0u32;
             for l in self.calls.values() {
                 if l.campaign == id && l.server == sid {
                     if l.call.is_ringing() {
-                        ringing.push((now.ms - l.call.placed_at).max(0) as f64 / 1000.0);
+                        ringing.push((now.ms - l.call.placed_at).max(0) as f64 / 1000.0 * scale);
                     } else if l.call.is_waiting_for_agent() {
                         waiting += 1;
                     }
                 }
             }
-            let snap = Snapshot {
-                now_s: now.ms as f64 / 1000.0,
-                agents_logged_in: counts.logged_in,
-                agents_ready: counts.ready,
-                talking_elapsed_s: &counts.talking_elapsed_s,
-                wrap_up_elapsed_s: &counts.wrap_up_elapsed_s,
-                ringing_elapsed_s: &ringing,
-                answered_waiting: waiting,
-                stats: &c.stats,
+            let c = self
+                .campaigns
+                .get_mut(&id)
+                .expect("grouped campaigns exist");
+            let limits = limits_of(c);
+            pacers.push(if behind {
+                ModeSpec::Progressive.build(limits)
+            } else {
+                let mode = c.mode;
+                c.pacers.remove(&sid).unwrap_or_else(|| mode.build(limits))
+            });
+            seats.push(Seat {
+                id,
+                priority: c.conf.priority.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+                ringing,
+                waiting,
                 abandons: c.abandons,
-            };
-            let mode = c.mode;
-            let pacer = c.pacers.entry(sid).or_insert_with(|| mode.build(limits));
-            let want = pacer.calls_to_place(&snap) as i64;
-            let busy = self.trunk_busy.get(&trunk.id).copied().unwrap_or(0);
-            let n = want
-                .min(trunk.max_channels - busy)
-                .min(c.hopper.len() as i64);
-            if n <= 0 {
-                continue;
-            }
-            let mut trigger = c.trigger.take();
-            let mut items = Vec::with_capacity(n as usize);
-            while (items.len() as i64) < n {
-                let Some(d) = c.hopper.pop_front() else {
-                    break;
-                };
-                let attempt_no = d.attempts + 1;
-                let key = channel_id(id, d.id, attempt_no);
-                let Entry::Vacant(slot) = self.calls.entry(key.clone()) else {
-                    // Already dialed under this channel id (the contact came
-                    // back through a release in the store): the live call
-                    // keeps its place.
-                    tracing::warn!(channel = %key, "dialer: contact already being dialed; not placed twice");
-                    continue;
-                };
-                slot.insert(Live {
-                    campaign: id,
-                    server: sid,
-                    trunk: trunk.id,
-                    contact_id: d.id,
-                    attempt_no,
-                    call: Call::new(now.ms),
-                    originated: false,
-                    placed: now.at,
-                });
-                let mut o = Originate::to_extension(
-                    &trunk.dial(&d.phone),
-                    &c.conf.delivery_context,
-                    &c.conf.delivery_exten,
-                );
-                o.timeout = Some(Duration::from_secs(c.conf.ring_timeout_s.max(1) as u64));
-                let cid = if c.conf.caller_id.is_empty() {
-                    &trunk.caller_id
-                } else {
-                    &c.conf.caller_id
-                };
-                if !cid.is_empty() {
-                    o.caller_id = Some(cid.clone());
-                }
-                o.channel_id = Some(key.clone());
-                o = o
-                    .variable("OML_CAMPAIGN_ID", &id.to_string())
-                    .variable("OML_CONTACT_ID", &d.id.to_string())
-                    .variable("OML_ATTEMPT", &attempt_no.to_string());
-                let a = NewAttempt {
-                    campaign_id: id,
-                    contact_id: d.id,
-                    attempt_no,
-                    server_id: Some(sid),
-                    channel_id: key,
-                    placed_at: now.ms,
-                    node: self.cfg.node.clone(),
-                };
-                items.push((a, o, trigger.take()));
-            }
-            if items.is_empty() {
-                continue;
-            }
-            *self.trunk_busy.entry(trunk.id).or_insert(0) += items.len() as i64;
-            self.actions.push(Action::Place { server: sid, items });
+            });
         }
+        let granted = {
+            let snaps: Vec<Snapshot<'_>> = seats
+                .iter()
+                .map(|seat| Snapshot {
+                    now_s,
+                    agents_logged_in: counts.logged_in,
+                    agents_ready: counts.ready,
+                    talking_elapsed_s: &counts.talking_elapsed_s,
+                    wrap_up_elapsed_s: &counts.wrap_up_elapsed_s,
+                    ringing_elapsed_s: &seat.ringing,
+                    answered_waiting: seat.waiting,
+                    stats: &self.campaigns[&seat.id].stats,
+                    abandons: seat.abandons,
+                })
+                .collect();
+            let priorities: Vec<i32> = seats.iter().map(|seat| seat.priority).collect();
+            let mut each: Vec<&mut dyn Pacer> = Vec::with_capacity(pacers.len());
+            for p in pacers.iter_mut() {
+                each.push(p.as_mut());
+            }
+            self.turn = self.turn.wrapping_add(1);
+            allocate(&mut each, &snaps, &priorities, self.turn)
+        };
+        for ((seat, pacer), n) in seats.into_iter().zip(pacers).zip(granted) {
+            if !behind {
+                if let Some(c) = self.campaigns.get_mut(&seat.id) {
+                    c.pacers.insert(sid, pacer);
+                }
+            }
+            if n > 0 {
+                self.place(seat.id, sid, n as i64, now);
+            }
+        }
+    }
+
+    /// Turns up to `n` hopper contacts of campaign `id` into calls on
+    /// server `sid` (within its trunk's free lines).
+    fn place(&mut self, id: i64, sid: i64, n: i64, now: Now) {
+        let Some(c) = self.campaigns.get_mut(&id) else {
+            return;
+        };
+        let Some(trunk) = self.trunks.get(&c.conf.trunk_id) else {
+            return;
+        };
+        let busy = self.trunk_busy.get(&trunk.id).copied().unwrap_or(0);
+        let n = n.min(trunk.max_channels - busy).min(c.hopper.len() as i64);
+        if n <= 0 {
+            return;
+        }
+        let mut trigger = c.trigger.take();
+        let mut items = Vec::with_capacity(n as usize);
+        while (items.len() as i64) < n {
+            let Some(d) = c.hopper.pop_front() else {
+                break;
+            };
+            let attempt_no = d.attempts + 1;
+            let key = channel_id(id, d.id, attempt_no);
+            let Entry::Vacant(slot) = self.calls.entry(key.clone()) else {
+                // Already dialed under this channel id (the contact came
+                // back through a release in the store): the live call
+                // keeps its place.
+                tracing::warn!(channel = %key, "dialer: contact already being dialed; not placed twice");
+                continue;
+            };
+            slot.insert(Live {
+                campaign: id,
+                server: sid,
+                trunk: trunk.id,
+                contact_id: d.id,
+                attempt_no,
+                call: Call::new(now.ms),
+                originated: false,
+                placed: now.at,
+            });
+            let mut o = Originate::to_extension(
+                &trunk.dial(&d.phone),
+                &c.conf.delivery_context,
+                &c.conf.delivery_exten,
+            );
+            o.timeout = Some(Duration::from_secs(c.conf.ring_timeout_s.max(1) as u64));
+            let cid = if c.conf.caller_id.is_empty() {
+                &trunk.caller_id
+            } else {
+                &c.conf.caller_id
+            };
+            if !cid.is_empty() {
+                o.caller_id = Some(cid.clone());
+            }
+            o.channel_id = Some(key.clone());
+            o = o
+                .variable("OML_CAMPAIGN_ID", &id.to_string())
+                .variable("OML_CONTACT_ID", &d.id.to_string())
+                .variable("OML_ATTEMPT", &attempt_no.to_string());
+            let a = NewAttempt {
+                campaign_id: id,
+                contact_id: d.id,
+                attempt_no,
+                server_id: Some(sid),
+                channel_id: key,
+                placed_at: now.ms,
+                node: self.cfg.node.clone(),
+            };
+            items.push((a, o, trigger.take()));
+        }
+        if items.is_empty() {
+            return;
+        }
+        *self.trunk_busy.entry(trunk.id).or_insert(0) += items.len() as i64;
+        self.actions.push(Action::Place { server: sid, items });
     }
 }

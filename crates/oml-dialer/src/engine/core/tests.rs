@@ -16,8 +16,8 @@ use secrecy::SecretString;
 use super::{Action, Core, Input, Loaded, Lost, Now};
 use crate::engine::{EngineConfig, Metrics};
 
-const CAMPAIGN: i64 = 7;
-const SERVER: i64 = 1;
+pub(super) const CAMPAIGN: i64 = 7;
+pub(super) const SERVER: i64 = 1;
 const RING_TIMEOUT_S: i64 = 8;
 
 fn server() -> AsteriskServer {
@@ -43,7 +43,7 @@ fn trunk(max_channels: i64) -> Trunk {
     }
 }
 
-fn campaign(state: CampaignState) -> Campaign {
+pub(super) fn campaign(state: CampaignState) -> Campaign {
     Campaign {
         id: CAMPAIGN,
         name: "sales".into(),
@@ -56,6 +56,7 @@ fn campaign(state: CampaignState) -> Campaign {
         abandon_window: AbandonWindow::Uk,
         abandon_seconds: 2,
         ring_timeout_s: RING_TIMEOUT_S,
+        non_compliant: false,
         caller_id: String::new(),
         time_zone: "UTC".into(),
         window_start_minute: 0,
@@ -73,11 +74,11 @@ fn loaded(play: bool, state: CampaignState, max_channels: i64) -> Input {
         play,
         servers: vec![server()],
         trunks: vec![trunk(max_channels)],
-        campaigns: vec![(campaign(state), Vec::new(), None)],
+        campaigns: vec![(campaign(state), Vec::new())],
     }))
 }
 
-fn contact(id: i64) -> DueContact {
+pub(super) fn contact(id: i64) -> DueContact {
     DueContact {
         id,
         campaign_id: CAMPAIGN,
@@ -86,7 +87,7 @@ fn contact(id: i64) -> DueContact {
     }
 }
 
-fn member(iface: &str, status: &str) -> Input {
+pub(super) fn member(iface: &str, status: &str) -> Input {
     let m = Message::event("QueueMemberStatus")
         .with("Queue", "q1")
         .with("Interface", iface)
@@ -95,7 +96,7 @@ fn member(iface: &str, status: &str) -> Input {
     ami(m)
 }
 
-fn ami(m: Message) -> Input {
+pub(super) fn ami(m: Message) -> Input {
     Input::Ami {
         server: SERVER,
         msg: Arc::new(m),
@@ -103,22 +104,27 @@ fn ami(m: Message) -> Input {
     }
 }
 
-fn hangup(key: &str, cause: u32) -> Input {
+pub(super) fn hangup(key: &str, cause: u32) -> Input {
     ami(Message::event("Hangup")
         .with("Uniqueid", key)
         .with("Cause", cause.to_string()))
 }
 
 /// The core and its clock.
-struct Harness {
-    core: Core,
-    now: Now,
+pub(super) struct Harness {
+    pub(super) core: Core,
+    pub(super) now: Now,
 }
 
 impl Harness {
     /// A core that knows one server (link up), one running campaign it
     /// leads under its own name, and no agents yet.
-    fn new(max_channels: i64) -> Harness {
+    pub(super) fn new(max_channels: i64) -> Harness {
+        Harness::with(vec![campaign(CampaignState::Running)], max_channels)
+    }
+
+    /// The same with these campaigns (all led here, their history loaded empty).
+    pub(super) fn with(campaigns: Vec<Campaign>, max_channels: i64) -> Harness {
         let cfg = EngineConfig {
             hopper_batch: 10,
             ..EngineConfig::default()
@@ -130,7 +136,13 @@ impl Harness {
                 at: Instant::now(),
             },
         };
-        h.feed(loaded(true, CampaignState::Running, max_channels));
+        let ids: HashSet<i64> = campaigns.iter().map(|c| c.id).collect();
+        h.feed(Input::Config(Box::new(Loaded {
+            play: true,
+            servers: vec![server()],
+            trunks: vec![trunk(max_channels)],
+            campaigns: campaigns.into_iter().map(|c| (c, Vec::new())).collect(),
+        })));
         h.feed(Input::LinkUp { server: SERVER });
         h.feed(Input::Channels {
             server: SERVER,
@@ -139,20 +151,42 @@ impl Harness {
         });
         h.feed(Input::Leading {
             named: true,
-            campaigns: HashSet::from([CAMPAIGN]),
+            campaigns: ids.clone(),
         });
-        h.feed(Input::NameRecovered(Vec::new()));
+        let a = h.feed(Input::NameRecovered(Vec::new()));
+        for id in ids {
+            assert!(
+                a.iter()
+                    .any(|a| matches!(a, Action::LoadHistory { campaign, .. } if *campaign == id)),
+                "{a:?}"
+            );
+            h.feed(Input::History {
+                campaign: id,
+                answers: Vec::new(),
+                memory: None,
+            });
+        }
         h
     }
 
     /// Feeds one input, paces, and returns the actions decided.
-    fn feed(&mut self, input: Input) -> Vec<Action> {
+    pub(super) fn feed(&mut self, input: Input) -> Vec<Action> {
+        // Events made with the real clock arrive at the harness's time
+        // (they did not wait in a queue).
+        let input = match input {
+            Input::Ami { server, msg, at } => Input::Ami {
+                server,
+                msg,
+                at: at.max(self.now.at),
+            },
+            other => other,
+        };
         self.core.handle(input, self.now);
         self.core.pace_all(self.now);
         self.core.actions().collect()
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now.ms += d.as_millis() as i64;
         self.now.at += d;
     }
@@ -167,7 +201,7 @@ impl Harness {
 }
 
 /// The channel ids of the calls placed in `actions`.
-fn placed(actions: &[Action]) -> Vec<String> {
+pub(super) fn placed(actions: &[Action]) -> Vec<String> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -182,7 +216,7 @@ fn placed(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
-fn ends(actions: &[Action]) -> Vec<(i64, String)> {
+pub(super) fn ends(actions: &[Action]) -> Vec<(i64, String)> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -215,6 +249,18 @@ fn nothing_is_claimed_before_the_previous_run_is_released() {
         "claimed before the previous hopper was released: {a:?}"
     );
     let a = step(&mut core, Input::NameRecovered(Vec::new()));
+    assert!(
+        !a.iter().any(|a| matches!(a, Action::Claim { .. })),
+        "claimed before the campaign's abandons were read: {a:?}"
+    );
+    let a = step(
+        &mut core,
+        Input::History {
+            campaign: CAMPAIGN,
+            answers: Vec::new(),
+            memory: None,
+        },
+    );
     assert!(a.iter().any(|a| matches!(a, Action::Claim { .. })), "{a:?}");
 }
 

@@ -1,0 +1,160 @@
+//! What a campaign's pacer learned, kept so that it survives a restart or
+//! a take-over: the recent observations (answers and ring times, talk and
+//! wrap-up times, in PBX seconds) fed to its [`CallStats`], saved now and
+//! then and replayed into fresh statistics when a node starts pacing the
+//! campaign. Old observations weigh less: of a memory `age` old only the
+//! newest `0.5^(age / HALF_LIFE)` share is replayed, so the priors and the
+//! new calls take over sooner; past [`FORGET_AFTER`] nothing is.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use oml_pacing::CallStats;
+use oml_store::pacing_memory::LearnedCalls;
+
+/// Attempts kept (the statistics' own window).
+const KEEP_ATTEMPTS: usize = 2000;
+/// Talk and wrap-up times kept.
+const KEEP_TIMES: usize = 500;
+/// Age at which half of a saved memory is replayed.
+pub const HALF_LIFE: Duration = Duration::from_secs(12 * 3600);
+/// Age past which a saved memory is ignored.
+pub const FORGET_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often a campaign's memory is saved while it learns.
+pub const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+/// The recent observations of one campaign.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    attempts: VecDeque<(bool, f64)>,
+    talks: VecDeque<f64>,
+    wrap_ups: VecDeque<f64>,
+    /// Observations since the last save.
+    pub(super) dirty: bool,
+}
+
+fn push<T>(q: &mut VecDeque<T>, cap: usize, x: T) {
+    if q.len() == cap {
+        q.pop_front();
+    }
+    q.push_back(x);
+}
+
+/// The share of a memory `age_ms` old that is replayed.
+pub fn weight(age_ms: i64) -> f64 {
+    let age = age_ms.max(0) as f64 / 1000.0;
+    if age >= FORGET_AFTER.as_secs_f64() {
+        return 0.0;
+    }
+    0.5f64.powf(age / HALF_LIFE.as_secs_f64())
+}
+
+/// The newest `share` of `xs`.
+fn newest<T: Copy>(xs: &[T], share: f64) -> impl Iterator<Item = T> + '_ {
+    let n = (xs.len() as f64 * share).round() as usize;
+    xs[xs.len() - n.min(xs.len())..].iter().copied()
+}
+
+impl Memory {
+    /// An attempt rang `ring_s` PBX seconds and was answered or not; fed to
+    /// `stats` too.
+    pub fn attempt(&mut self, stats: &mut CallStats, answered: bool, ring_s: f64) {
+        stats.record_attempt(answered, ring_s);
+        push(&mut self.attempts, KEEP_ATTEMPTS, (answered, ring_s));
+        self.dirty = true;
+    }
+
+    pub fn talk(&mut self, stats: &mut CallStats, talk_s: f64) {
+        stats.record_talk(talk_s);
+        push(&mut self.talks, KEEP_TIMES, talk_s);
+        self.dirty = true;
+    }
+
+    pub fn wrap_up(&mut self, stats: &mut CallStats, wrap_s: f64) {
+        stats.record_wrap_up(wrap_s);
+        push(&mut self.wrap_ups, KEEP_TIMES, wrap_s);
+        self.dirty = true;
+    }
+
+    /// What to save.
+    pub fn learned(&self) -> LearnedCalls {
+        LearnedCalls {
+            attempts: self.attempts.iter().copied().collect(),
+            talks: self.talks.iter().copied().collect(),
+            wrap_ups: self.wrap_ups.iter().copied().collect(),
+        }
+    }
+
+    /// A memory saved `age_ms` ago replayed into fresh statistics (its
+    /// newest share, by [`weight`]), and the memory that now holds it.
+    pub fn restore(saved: &LearnedCalls, age_ms: i64) -> (Memory, CallStats) {
+        let mut stats = CallStats::default();
+        let mut m = Memory::default();
+        let share = weight(age_ms);
+        let valid = |x: f64| x.is_finite() && x >= 0.0;
+        for (answered, ring_s) in newest(&saved.attempts, share) {
+            if valid(ring_s) {
+                m.attempt(&mut stats, answered, ring_s);
+            }
+        }
+        for t in newest(&saved.talks, share).filter(|t| valid(*t)) {
+            m.talk(&mut stats, t);
+        }
+        for w in newest(&saved.wrap_ups, share).filter(|w| valid(*w)) {
+            m.wrap_up(&mut stats, w);
+        }
+        m.dirty = false;
+        (m, stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(n: usize) -> LearnedCalls {
+        LearnedCalls {
+            attempts: (0..n).map(|i| (i % 4 == 0, 5.0)).collect(),
+            talks: vec![100.0; n.min(KEEP_TIMES)],
+            wrap_ups: vec![10.0; n.min(KEEP_TIMES)],
+        }
+    }
+
+    #[test]
+    fn a_fresh_memory_is_replayed_whole_and_an_old_one_in_part() {
+        let (m, st) = Memory::restore(&saved(400), 0);
+        assert_eq!(st.attempts_observed(), 400);
+        assert_eq!(st.talks_observed(), 400);
+        assert!(
+            st.answer_rate() < 0.4,
+            "learned, not the prior: {}",
+            st.answer_rate()
+        );
+        assert_eq!(m.learned(), saved(400));
+        let day = 24 * 3600 * 1000;
+        let (_, st) = Memory::restore(&saved(400), day);
+        assert_eq!(st.attempts_observed(), 100, "two half-lives: a quarter");
+        let (_, st) = Memory::restore(&saved(400), 8 * day);
+        assert_eq!(st.attempts_observed(), 0, "a week old: forgotten");
+        assert_eq!(st.answer_rate(), CallStats::default().answer_rate());
+    }
+
+    #[test]
+    fn observations_are_kept_up_to_their_caps_and_bad_values_are_not_replayed() {
+        let mut m = Memory::default();
+        let mut st = CallStats::default();
+        for i in 0..(KEEP_ATTEMPTS + 10) {
+            m.attempt(&mut st, true, i as f64);
+        }
+        let l = m.learned();
+        assert_eq!(l.attempts.len(), KEEP_ATTEMPTS);
+        assert_eq!(l.attempts[0].1, 10.0, "the oldest went first");
+        let bad = LearnedCalls {
+            attempts: vec![(true, f64::NAN), (false, -1.0), (true, 3.0)],
+            talks: vec![f64::INFINITY],
+            wrap_ups: vec![],
+        };
+        let (_, st) = Memory::restore(&bad, 0);
+        assert_eq!((st.attempts_observed(), st.talks_observed()), (1, 0));
+    }
+}

@@ -1,0 +1,233 @@
+//! What the engine remembers of a campaign's calls across restarts and
+//! take-overs: the recent observations its pacer learned from (answers and
+//! ring times, talk and wrap-up times, in the PBX's seconds), saved under
+//! the campaign with their age, and the live answers of its regulatory
+//! window (answer time, abandoned or not) that seed the engine's sliding
+//! abandon ledger in one query.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::{on_pool, Store};
+
+/// The observations a campaign's pacer learned from, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LearnedCalls {
+    /// Each attempt that rang: answered by a person, and after how many seconds.
+    pub attempts: Vec<(bool, f64)>,
+    /// Talk times, seconds.
+    pub talks: Vec<f64>,
+    /// Wrap-up times, seconds.
+    pub wrap_ups: Vec<f64>,
+}
+
+/// A campaign's saved observations and when (and by which node) they were saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PacingMemory {
+    pub campaign_id: i64,
+    /// Epoch milliseconds.
+    pub saved_at: i64,
+    pub node: String,
+    pub learned: LearnedCalls,
+}
+
+/// One live-answered call of a campaign, as the abandon ledger counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct AnswerRow {
+    /// When a person answered, epoch milliseconds.
+    pub answered_at: i64,
+    /// Not connected to an agent within the campaign's abandon seconds.
+    pub abandoned: bool,
+}
+
+impl Store {
+    /// Saves (replaces) what campaign `m.campaign_id`'s pacer learned.
+    pub async fn save_pacing_memory(&self, m: &PacingMemory) -> Result<()> {
+        let data = serde_json::to_string(&m.learned)
+            .map_err(|e| StoreError::invalid("pacing memory", e.to_string()))?;
+        on_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO pacing_memory (campaign_id, saved_at, node, data) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (campaign_id) DO UPDATE
+                 SET saved_at = excluded.saved_at, node = excluded.node, data = excluded.data",
+            )
+            .bind(m.campaign_id)
+            .bind(m.saved_at)
+            .bind(&m.node)
+            .bind(&data)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// What campaign `campaign_id`'s pacer learned when last saved, if ever.
+    pub async fn pacing_memory(&self, campaign_id: i64) -> Result<Option<PacingMemory>> {
+        let row: Option<(i64, String, String)> = on_pool!(self, |p| {
+            sqlx::query_as("SELECT saved_at, node, data FROM pacing_memory WHERE campaign_id = $1")
+                .bind(campaign_id)
+                .fetch_optional(p)
+                .await?
+        });
+        let Some((saved_at, node, data)) = row else {
+            return Ok(None);
+        };
+        let learned = serde_json::from_str(&data).map_err(|e| {
+            StoreError::invalid(
+                "pacing memory",
+                format!("campaign {campaign_id}: {e}; the engine starts from its priors"),
+            )
+        })?;
+        Ok(Some(PacingMemory {
+            campaign_id,
+            saved_at,
+            node,
+            learned,
+        }))
+    }
+
+    /// The live-answered calls of a campaign answered since `since_ms` whose
+    /// attempt is over, oldest first; abandoned = not connected to an agent
+    /// within `abandon_ms` of the answer (the rule of
+    /// [`Store::abandon_tally`]).
+    pub async fn answers_since(
+        &self,
+        campaign_id: i64,
+        since_ms: i64,
+        abandon_ms: i64,
+    ) -> Result<Vec<AnswerRow>> {
+        Ok(on_pool!(self, |p| {
+            sqlx::query_as::<_, AnswerRow>(
+                "SELECT answered_at,
+                        (connected_at IS NULL OR connected_at - answered_at > $3) AS abandoned
+                 FROM call_attempts
+                 WHERE campaign_id = $1 AND answered_at IS NOT NULL AND answered_at >= $2
+                   AND outcome IS NOT NULL
+                 ORDER BY answered_at",
+            )
+            .bind(campaign_id)
+            .bind(since_ms)
+            .bind(abandon_ms)
+            .fetch_all(p)
+            .await?
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialing::{AttemptResult, DialingWrite, NewAttempt};
+    use crate::testing::backends;
+    use crate::{now_ms, CampaignSpec, TrunkSpec, DEFAULT_DIAL_STRING};
+
+    async fn campaign(s: &Store) -> i64 {
+        s.create_trunk(&TrunkSpec {
+            name: "t1".into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 10,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+        s.create_campaign(&CampaignSpec::new("sales", "t1"))
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Four calls answered at 1000, 2000, 3000 and 4000 ms: connected after
+    /// 1 s, never, after 5 s, and one still open.
+    async fn calls(s: &Store, id: i64) {
+        let phones: Vec<String> = (1..=4).map(|i| format!("55500{i}")).collect();
+        s.seed_contacts(id, &phones).await.unwrap();
+        let due = s.claim_due_contacts(id, "n1", now_ms(), 10).await.unwrap();
+        assert_eq!(due.len(), 4);
+        let mut w = Vec::new();
+        for (i, d) in due.iter().enumerate() {
+            let answered = 1000 * (i as i64 + 1);
+            w.push(DialingWrite::Begin(NewAttempt {
+                campaign_id: id,
+                contact_id: d.id,
+                attempt_no: 1,
+                server_id: None,
+                channel_id: format!("c{i}"),
+                placed_at: answered - 500,
+                node: "n1".into(),
+            }));
+            let connected = [Some(answered + 1000), None, Some(answered + 5000), None][i];
+            if i == 3 {
+                continue;
+            }
+            w.push(DialingWrite::End(AttemptResult {
+                contact_id: d.id,
+                attempt_no: 1,
+                answered_at: Some(answered),
+                connected_at: connected,
+                ended_at: answered + 9000,
+                outcome: if connected.is_some() {
+                    "connected"
+                } else {
+                    "abandoned"
+                }
+                .into(),
+                hangup_cause: Some(16),
+                contact_state: "done".into(),
+                next_attempt_at: 0,
+            }));
+        }
+        assert!(s
+            .apply_dialing_writes(&w)
+            .await
+            .unwrap()
+            .iter()
+            .all(|ok| *ok));
+    }
+
+    #[tokio::test]
+    async fn answers_since_reads_the_window_with_the_abandon_rule() {
+        for t in backends().await {
+            let s = &t.store;
+            let id = campaign(s).await;
+            calls(s, id).await;
+            let all = s.answers_since(id, 0, 2000).await.unwrap();
+            let got: Vec<(i64, bool)> = all.iter().map(|a| (a.answered_at, a.abandoned)).collect();
+            // The open call is not counted yet: the engine counts it when it ends.
+            assert_eq!(
+                got,
+                [(1000, false), (2000, true), (3000, true)],
+                "{}",
+                t.label
+            );
+            let recent = s.answers_since(id, 2000, 2000).await.unwrap();
+            assert_eq!(recent.len(), 2, "{}: the window starts at 2000", t.label);
+        }
+    }
+
+    #[tokio::test]
+    async fn pacing_memory_is_saved_replaced_and_read_back() {
+        for t in backends().await {
+            let s = &t.store;
+            let id = campaign(s).await;
+            assert_eq!(s.pacing_memory(id).await.unwrap(), None, "{}", t.label);
+            let mut m = PacingMemory {
+                campaign_id: id,
+                saved_at: 5,
+                node: "n1".into(),
+                learned: LearnedCalls {
+                    attempts: vec![(true, 4.5), (false, 30.0)],
+                    talks: vec![120.0],
+                    wrap_ups: vec![8.0, 9.5],
+                },
+            };
+            s.save_pacing_memory(&m).await.unwrap();
+            assert_eq!(s.pacing_memory(id).await.unwrap().as_ref(), Some(&m));
+            m.saved_at = 9;
+            m.node = "n2".into();
+            m.learned.talks.push(60.0);
+            s.save_pacing_memory(&m).await.unwrap();
+            assert_eq!(s.pacing_memory(id).await.unwrap(), Some(m), "{}", t.label);
+        }
+    }
+}
