@@ -1,5 +1,5 @@
-//! How long the simulator takes for one hour of a 50-agent campaign (SPEC §5
-//! scenario T1), per mode. The target is under one second per simulated hour;
+//! How long the simulator takes for one hour of a 50-agent campaign
+//! (scenario T1), per mode. The target is under one second per simulated hour;
 //! docs/PACING.md reports the ratio to real time. Also: the cost of one
 //! pacing decision for campaigns of 50 and 500 agents, progressive beside
 //! predictive (the live dialer decides after every event).

@@ -1,10 +1,11 @@
-//! Tuning aid: runs modes over the SPEC §5 scenarios with predictive settings
+//! Tuning aid: runs modes over the named scenarios (T1–S, N1–N5) with predictive settings
 //! taken from environment variables, to explore the occupancy / abandon
 //! trade-off without rebuilding. `cargo run --release -p oml-pacing --example
 //! explore -- SEEDS MODES` (e.g. `20 progressive,predictive`); variables: SC
 //! (scenarios, e.g. T1,B), FS (first seed), TF (target fraction), MSD (target
 //! margin sd), GAIN, WG (window gain), Z0 (initial tightening), HZ
-//! (answer-time points), MT (min talks), MA (min attempts).
+//! (answer-time points), MT (min talks), MA (min attempts), PM
+//! (print 15 minutes of pooled abandons from this minute).
 use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -87,6 +88,19 @@ fn main() {
                     )
                 })
                 .collect();
+            if let Ok(from) = std::env::var("PM") {
+                let from: usize = from.parse().unwrap();
+                let line: Vec<String> = (from..from + 15)
+                    .map(|m| {
+                        let (a, b) = rs.iter().fold((0, 0), |(a, b), r| {
+                            let x = r.per_minute.get(m).copied().unwrap_or([0, 0]);
+                            (a + x[0], b + x[1])
+                        });
+                        format!("{m}:{b}/{a}")
+                    })
+                    .collect();
+                println!("   per minute (abandoned/answered) {}", line.join(" "));
+            }
             println!("   worst15 {ww:.2}% after {}", chs.join(" "));
             println!("{} {:12} occ {:.2}% (worst {:.2}) ab {:.2}% (worst {:.2}) placed {} cf {:.2}% {:.1}ms", sc.id(), m, occ*100.0, wocc*100.0, ab*100.0, wab*100.0, rs[0].calls_placed, cfg.progressive_closed_form().unwrap_or(0.0)*100.0, el*1000.0);
         }

@@ -13,6 +13,8 @@ use crate::count::CountDist;
 use crate::error::PacingError;
 use crate::snapshot::OtherCalls;
 pub use crate::snapshot::Snapshot;
+#[cfg(doc)]
+use crate::stats::CallStats;
 
 /// Hard ceiling on calls ringing per logged-in agent, whatever the mode says.
 pub const MAX_LINES_PER_AGENT: u32 = 20;
@@ -161,7 +163,7 @@ impl Default for PredictiveConfig {
     fn default() -> Self {
         PredictiveConfig {
             target_fraction: 1.0,
-            target_margin_sd: 1.0,
+            target_margin_sd: 1.5,
             target_floor_fraction: 0.25,
             min_attempts: 100,
             min_talks: 30,
@@ -196,13 +198,23 @@ impl Default for PredictiveConfig {
 /// `gain` × target per live answer, so it settles where the abandon rate
 /// equals the target; evidence of too many abandons in the regulatory window
 /// tightens further, and while the window is over the limit the threshold can
-/// only go down. Behaves like progressive until enough calls are observed.
+/// only go down. Anti-windup: the controller may not be looser than the same
+/// controller restarted from its initial tightening an hour ago (only the
+/// last hour's evidence may loosen it), and it goes back to at least its
+/// initial tightening whenever the statistics detect that the floor changed
+/// or agents log out. Agents seen leaving after their call lower the chance
+/// that a busy agent will take the next one; the answer rate used is the
+/// cautious one ([`CallStats::cautious_answer_rate`]). Behaves like
+/// progressive until enough calls are observed.
 #[derive(Debug, Clone)]
 pub struct Predictive {
     limits: PacingLimits,
     cfg: PredictiveConfig,
     tightening: f64,
     last_counts: Option<AbandonCounts>,
+    hour: Evidence,
+    changes_seen: u64,
+    departures: Departures,
 }
 
 impl Predictive {
@@ -213,7 +225,16 @@ impl Predictive {
             cfg,
             tightening: cfg.initial_tightening,
             last_counts: None,
+            hour: Evidence::default(),
+            changes_seen: 0,
+            departures: Departures::default(),
         }
+    }
+
+    /// The share of agents who leave after their call instead of taking the
+    /// next one, as recently observed (0 on a steady floor).
+    pub fn leave_share(&self) -> f64 {
+        self.departures.share()
     }
 
     /// The abandon rate the controller aims at, given the window's counts.
@@ -240,19 +261,42 @@ impl Predictive {
         self.limits.max_abandon_rate * (-tightening).exp()
     }
 
+    #[cfg(test)]
     fn update_controller(&mut self, now: AbandonCounts) {
+        self.update_controller_at(now, None);
+    }
+
+    /// The integral controller with anti-windup: it may not be looser than
+    /// the same controller started from its initial tightening an hour ago
+    /// (the evidence of the last hour, `now_s` given), so a long quiet
+    /// stretch (say while the pacer under-dials after a change) does not
+    /// store up a looseness that over-dials later.
+    fn update_controller_at(&mut self, now: AbandonCounts, now_s: Option<f64>) {
         if let Some(prev) = self.last_counts {
             if now.live_answered >= prev.live_answered && now.abandoned >= prev.abandoned {
-                let d_ans = (now.live_answered - prev.live_answered) as f64;
-                let d_ab = (now.abandoned - prev.abandoned) as f64;
-                let mut delta = self.cfg.gain * (d_ab - self.target_rate(now) * d_ans);
+                let d_ans = now.live_answered - prev.live_answered;
+                let d_ab = now.abandoned - prev.abandoned;
+                let mut delta =
+                    self.cfg.gain * (d_ab as f64 - self.target_rate(now) * d_ans as f64);
                 if now.rate() > self.limits.max_abandon_rate && delta < 0.0 {
                     delta = 0.0;
                 }
                 self.tightening = (self.tightening + delta)
                     .clamp(self.cfg.min_tightening, self.cfg.max_tightening);
+                if let Some(t) = now_s {
+                    self.hour.add(t, d_ans, d_ab);
+                }
             }
             // Counts went down: records left the window; resynchronise only.
+        }
+        if let Some(t) = now_s {
+            let (ans, ab) = self.hour.totals(t);
+            let floor = self.cfg.initial_tightening
+                + self.cfg.gain * (ab as f64 - self.target_rate(now) * ans as f64);
+            self.tightening = self
+                .tightening
+                .max(floor.min(self.cfg.initial_tightening))
+                .clamp(self.cfg.min_tightening, self.cfg.max_tightening);
         }
         self.last_counts = Some(now);
     }
@@ -273,7 +317,8 @@ impl Predictive {
         stop_above: f64,
     ) -> Vec<f64> {
         let st = snap.stats;
-        let p = st.answer_rate();
+        let p = st.cautious_answer_rate();
+        let stay = 1.0 - self.departures.share();
         let points = self.cfg.answer_time_points.max(1) as usize;
         let grace = self.limits.abandon_after_s;
         // Per answer-time point: cdf of S, the count D, and the chance that
@@ -287,7 +332,7 @@ impl Predictive {
         for &e in snap.talking_elapsed_s {
             st.p_free_within(e, &horizons, &mut p_free);
             for (s, &q) in supplies.iter_mut().zip(&p_free) {
-                s.add(q);
+                s.add(q * stay);
             }
         }
         let mut at: Vec<(Vec<f64>, CountDist, f64)> = answer_at
@@ -295,7 +340,7 @@ impl Predictive {
             .zip(supplies)
             .map(|(&a, mut supply)| {
                 for &e in snap.wrap_up_elapsed_s {
-                    supply.add(st.p_wrap_up_ends_within(e, a + grace));
+                    supply.add(stay * st.p_wrap_up_ends_within(e, a + grace));
                 }
                 let mut demand = CountDist::exactly(snap.answered_waiting);
                 for &r in snap.ringing_elapsed_s {
@@ -342,7 +387,16 @@ impl Pacer for Predictive {
     }
 
     fn calls_to_place_among(&mut self, snap: &Snapshot<'_>, others: &[OtherCalls<'_>]) -> u32 {
-        self.update_controller(snap.abandons);
+        self.update_controller_at(snap.abandons, Some(snap.now_s));
+        let changes = snap.stats.changes_detected();
+        let left = self
+            .departures
+            .observe(snap.agents_logged_in, snap.stats.talks_total());
+        if changes > self.changes_seen || left {
+            // The floor changed: what the controller learned before no longer holds.
+            self.changes_seen = changes;
+            self.tightening = self.tightening.max(self.cfg.initial_tightening);
+        }
         if snap.agents_logged_in == 0 {
             return 0;
         }
@@ -358,6 +412,88 @@ impl Pacer for Predictive {
         let risks = self.risks_among(snap, others, most, theta);
         let wish = risks.iter().take_while(|&&r| r <= theta).count();
         self.limits.bound(wish as i64, snap)
+    }
+}
+
+/// Live answers and abandons per minute over the last hour: the evidence the
+/// controller's anti-windup allows it to act on.
+#[derive(Debug, Clone, Default)]
+struct Evidence {
+    minutes: std::collections::VecDeque<(i64, u64, u64)>,
+}
+
+impl Evidence {
+    const MINUTES: i64 = 60;
+
+    fn add(&mut self, now_s: f64, answers: u64, abandons: u64) {
+        if answers == 0 && abandons == 0 {
+            return;
+        }
+        let m = (now_s / 60.0).floor() as i64;
+        match self.minutes.back_mut() {
+            Some(last) if last.0 == m => {
+                last.1 += answers;
+                last.2 += abandons;
+            }
+            _ => self.minutes.push_back((m, answers, abandons)),
+        }
+    }
+
+    /// Answers and abandons of the last hour.
+    fn totals(&mut self, now_s: f64) -> (u64, u64) {
+        let m = (now_s / 60.0).floor() as i64;
+        while self
+            .minutes
+            .front()
+            .is_some_and(|f| f.0 <= m - Self::MINUTES)
+        {
+            self.minutes.pop_front();
+        }
+        self.minutes
+            .iter()
+            .fold((0, 0), |(a, b), x| (a + x.1, b + x.2))
+    }
+}
+
+/// Agents who log out after a call instead of taking the next one, told
+/// apart from agents who finish a call by the logged-in count: an
+/// exponentially weighted share over about [`Departures::MEMORY`] recent
+/// talk ends and departures. When part of the team leaves (unannounced, as
+/// on a real floor), busy agents are no longer counted on as fully.
+#[derive(Debug, Clone, Default)]
+struct Departures {
+    last: Option<(u32, u64)>,
+    left: f64,
+    all: f64,
+}
+
+impl Departures {
+    const MEMORY: f64 = 20.0;
+
+    /// Counts what happened since the last snapshot; true when agents left.
+    fn observe(&mut self, logged_in: u32, talks_total: u64) -> bool {
+        let mut left = false;
+        if let Some((l, t)) = self.last {
+            let gone = l.saturating_sub(logged_in) as f64;
+            let ended = talks_total.saturating_sub(t) as f64;
+            let events = ended.max(gone);
+            if events > 0.0 {
+                let keep = (1.0 - 1.0 / Self::MEMORY).powf(events);
+                self.left = self.left * keep + gone;
+                self.all = self.all * keep + events;
+            }
+            left = gone > 0.0;
+        }
+        self.last = Some((logged_in, talks_total));
+        left
+    }
+
+    fn share(&self) -> f64 {
+        if self.all <= 0.0 {
+            0.0
+        } else {
+            (self.left / self.all).clamp(0.0, 0.9)
+        }
     }
 }
 
@@ -782,6 +918,54 @@ mod tests {
         let over = p.tightening;
         p.update_controller(counts(200, 10));
         assert!(p.tightening >= over);
+    }
+
+    #[test]
+    fn a_long_quiet_stretch_cannot_loosen_beyond_the_last_hours_evidence() {
+        // One clean answer a minute for three hours, no abandon.
+        let mut bounded = predictive();
+        let mut unbounded = predictive();
+        for m in 0..=180u64 {
+            let c = AbandonCounts {
+                live_answered: 100 + m,
+                abandoned: 1,
+            };
+            bounded.update_controller_at(c, Some(m as f64 * 60.0));
+            unbounded.update_controller(c);
+        }
+        // Without the bound the integral keeps loosening; with it, only the
+        // last hour's 60 answers count.
+        assert!(
+            bounded.tightening > unbounded.tightening + 0.2,
+            "{} {}",
+            bounded.tightening,
+            unbounded.tightening
+        );
+        let cfg = PredictiveConfig::default();
+        assert!(bounded.tightening < cfg.initial_tightening);
+    }
+
+    #[test]
+    fn agents_who_leave_after_their_call_are_no_longer_counted_on() {
+        let mut st = long_talks();
+        let mut p = predictive();
+        let talking = [590.0; 10];
+        let mut s = snap(&st, 0, &talking, &[]);
+        let before = p.risks(&s, 1, 1.0)[0];
+        p.calls_to_place(&s);
+        assert_eq!(p.leave_share(), 0.0);
+        // Four talks end and each agent logs out instead of taking a call.
+        for left in 1..=4u32 {
+            st.record_talk(595.0);
+            s = snap(&st, 0, &talking, &[]);
+            s.agents_logged_in = 10 - left;
+            p.calls_to_place(&s);
+        }
+        assert!(p.leave_share() > 0.5, "{}", p.leave_share());
+        s = snap(&st, 0, &talking, &[]);
+        s.agents_logged_in = 6;
+        let after = p.risks(&s, 1, 1.0)[0];
+        assert!(after > before + 0.01, "{before} {after}");
     }
 
     #[test]

@@ -30,6 +30,12 @@ const TEST_EVERY: u32 = 10;
 const TAIL_WEIGHT: f64 = 8.0;
 /// Points of the wrap-up distribution a talk's end is convolved with.
 const WRAP_POINTS: usize = 3;
+/// Memory of the fast answer-rate estimate, in attempts (exponentially weighted).
+const FAST_ANSWER_MEMORY: f64 = 40.0;
+/// Attempts the fast estimate needs before it may raise the pacing estimate.
+const FAST_ANSWER_MIN: f64 = 20.0;
+/// Standard deviations the fast estimate must stand above the window's to count.
+const FAST_ANSWER_SD: f64 = 1.0;
 
 fn ln1(x: f64) -> f64 {
     x.max(0.1).ln()
@@ -227,6 +233,9 @@ pub struct CallStats {
     wrap: SlidingSample,
     since_answer_test: u32,
     changes: u64,
+    fast_answered: f64,
+    fast_attempts: f64,
+    talks_total: u64,
 }
 
 impl Default for CallStats {
@@ -252,6 +261,9 @@ impl CallStats {
             wrap: SlidingSample::new(window),
             since_answer_test: 0,
             changes: 0,
+            fast_answered: 0.0,
+            fast_attempts: 0.0,
+            talks_total: 0,
         }
     }
 
@@ -297,6 +309,9 @@ impl CallStats {
             }
         }
         self.outcomes.push_back(answered);
+        let keep = 1.0 - 1.0 / FAST_ANSWER_MEMORY;
+        self.fast_answered = self.fast_answered * keep + answered as u8 as f64;
+        self.fast_attempts = self.fast_attempts * keep + 1.0;
         let forgot = if answered {
             self.answered_in_window += 1;
             self.ring_answered.push_and_adapt(ring_s)
@@ -321,6 +336,7 @@ impl CallStats {
 
     /// An agent finished talking after `talk_s` seconds.
     pub fn record_talk(&mut self, talk_s: f64) {
+        self.talks_total += 1;
         self.changes += self.talk.push_and_adapt(talk_s) as u64;
     }
 
@@ -332,6 +348,11 @@ impl CallStats {
     /// Attempts observed since the start.
     pub fn attempts_observed(&self) -> u64 {
         self.attempts_total
+    }
+
+    /// Talks that ended since the start (not only those in the window).
+    pub fn talks_total(&self) -> u64 {
+        self.talks_total
     }
 
     /// Talks observed (in the sliding window).
@@ -348,6 +369,23 @@ impl CallStats {
         let p = (self.answered_in_window as f64 + self.priors.answer_rate * w)
             / (self.outcomes.len() as f64 + w);
         p.clamp(0.01, 1.0)
+    }
+
+    /// The answer rate the pacing decisions use: [`CallStats::answer_rate`],
+    /// raised when the last few dozen attempts (exponentially weighted) show
+    /// a higher rate even [`FAST_ANSWER_SD`] standard deviations below their
+    /// own estimate.
+    /// A rise of the answer rate is what makes a predictive dialer abandon,
+    /// and the change test needs some attempts to be sure of it; until then
+    /// the recent attempts are believed on the side of caution only.
+    pub fn cautious_answer_rate(&self) -> f64 {
+        let p = self.answer_rate();
+        if self.fast_attempts < FAST_ANSWER_MIN {
+            return p;
+        }
+        let fast = self.fast_answered / self.fast_attempts;
+        let sd = (fast * (1.0 - fast) / self.fast_attempts).sqrt();
+        p.max(fast - FAST_ANSWER_SD * sd).clamp(0.01, 1.0)
     }
 
     /// Estimated mean time from dialing to a live answer, seconds.
@@ -398,7 +436,7 @@ impl CallStats {
     /// Probability that a call ringing for `elapsed_s` seconds is answered by a
     /// live person within the next `within_s` seconds.
     pub fn p_answer_within(&self, elapsed_s: f64, within_s: f64) -> f64 {
-        let p = self.answer_rate();
+        let p = self.cautious_answer_rate();
         if self.ring_answered.is_empty() {
             return p;
         }
@@ -422,7 +460,7 @@ impl CallStats {
     /// Probability that a call still ringing after `elapsed_s` seconds will be
     /// answered by a live person (Bayes on the two ring-time distributions).
     pub fn p_answer_given_ringing(&self, elapsed_s: f64) -> f64 {
-        let p = self.answer_rate();
+        let p = self.cautious_answer_rate();
         let surv = |s: &SlidingSample| -> f64 {
             (s.count_gt(elapsed_s) as f64 + 0.5) / (s.len() as f64 + 1.0)
         };
@@ -639,6 +677,35 @@ mod tests {
         }
         assert!(st.changes_detected() > seen);
         assert!(st.answer_rate() < 0.25, "{}", st.answer_rate());
+    }
+
+    #[test]
+    fn a_rise_of_the_answer_rate_is_believed_at_once_for_pacing() {
+        let mut st = CallStats::default();
+        for i in 0..2000 {
+            st.record_attempt(i % 20 < 3, 10.0); // 15 %
+        }
+        assert!((st.cautious_answer_rate() - st.answer_rate()).abs() < 0.05);
+        for _ in 0..15 {
+            st.record_attempt(true, 10.0); // everybody answers now
+        }
+        // The change test has not spoken yet; the pacing estimate has.
+        assert!(st.answer_rate() < 0.2, "{}", st.answer_rate());
+        assert!(
+            st.cautious_answer_rate() > st.answer_rate() + 0.1,
+            "{} {}",
+            st.cautious_answer_rate(),
+            st.answer_rate()
+        );
+        // A fall is not believed faster than the window follows it.
+        let mut st = CallStats::default();
+        for i in 0..2000 {
+            st.record_attempt(i % 5 < 2, 10.0); // 40 %
+        }
+        for _ in 0..30 {
+            st.record_attempt(false, 10.0);
+        }
+        assert!(st.cautious_answer_rate() >= st.answer_rate());
     }
 
     #[test]

@@ -143,7 +143,7 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
                 &rep.scenario,
                 cfg,
                 predictive,
-                &[0.25, 0.5, 0.75, 1.0, 1.5],
+                &[0.5, 1.0, 1.5],
                 a.first_seed,
                 a.seeds,
             )?);
@@ -151,7 +151,7 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
         let mut holdout = Vec::new();
         for (rep, (_, cfg)) in reports.iter().zip(&scenarios) {
             let mode = ModeSpec::Predictive(predictive);
-            let (summary, _) = report::run_seeds(cfg, &mode, a.first_seed + 100, a.seeds)?;
+            let (summary, _) = report::run_seeds(cfg, &mode, a.first_seed + report::HOLDOUT_OFFSET, a.seeds)?;
             holdout.push((rep.scenario.clone(), summary));
         }
         let speed = measure_speed();
