@@ -2,23 +2,35 @@
 //! lists imported so far and an upload form. An upload runs the same import
 //! as `oml campaign import` (one transaction: all or nothing) and the page
 //! then shows the counts and the rejected rows with their row numbers.
+//!
+//! The file never sits in memory: it is streamed to an unnamed temporary
+//! file (deleted when closed, even if the server dies) and imported from
+//! there. An upload that announces more than the limit in `Content-Length`
+//! is refused with 413 before a byte is read; one that sends more than it
+//! announced (or announces nothing) is cut off at the limit, also 413.
 
-use std::io::Cursor;
+use std::io::{BufReader, Seek};
 
+use axum::extract::multipart::Field;
 use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use minijinja::{context, Value};
 use oml_dialer::contact_import::{import_contacts, FirstRejections, ImportOptions};
 use oml_dialer::import::Summary;
 use oml_store::Campaign;
 use oml_web::auth::SupervisorUser;
-use oml_web::pages::render;
+use oml_web::limits::content_length;
+use oml_web::pages::{render, REFUSED};
 use oml_web::{AppState, WebError};
+use tokio::io::AsyncWriteExt;
 
 use crate::common::campaign_or_404;
 
 /// The largest file the upload takes (a million contacts fit well under it).
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
+/// The largest request body: the file plus the form around it.
+pub const MAX_BODY_BYTES: usize = MAX_UPLOAD_BYTES + (64 << 10);
 /// Rejected rows listed on the page (the counts cover them all).
 const SHOWN_REJECTIONS: usize = 200;
 
@@ -26,24 +38,43 @@ const SHOWN_REJECTIONS: usize = 200;
 #[derive(Default)]
 struct Upload {
     file_name: String,
-    data: Vec<u8>,
+    /// The uploaded file, spooled to an unnamed temporary file.
+    data: Option<std::fs::File>,
+    size: u64,
     phone_column: String,
     country_code: String,
 }
 
+/// Why an upload was not read whole.
+enum ReadError {
+    /// Over [`MAX_UPLOAD_BYTES`]: 413.
+    TooLarge,
+    /// Cut off or malformed on the way: 400.
+    Broken(String),
+    /// The temporary file could not be written.
+    Spool(std::io::Error),
+}
+
+fn too_large_message() -> String {
+    format!(
+        "The file is larger than {} MiB, the most an upload takes: nothing was imported. Split it, or import it from a shell with `oml campaign import`.",
+        MAX_UPLOAD_BYTES >> 20
+    )
+}
+
 /// The page, with `result` (an import just done) or `error` (why nothing
-/// was imported) when there is one.
+/// was imported) when there is one; `status` 200 or the refusal's.
 async fn page(
     state: &AppState,
     u: &SupervisorUser,
     c: &Campaign,
-    result: Value,
-    error: Option<String>,
+    (result, error): (Value, Option<String>),
     form: &Upload,
+    status: StatusCode,
 ) -> Result<Response, WebError> {
     let lists = state.store().contact_lists(c.id).await?;
     let left = state.store().contacts_left(c.id).await?;
-    Ok(render(
+    let html = render(
         state,
         &u.ctx,
         "contacts.html",
@@ -58,8 +89,8 @@ async fn page(
             country_code => form.country_code.clone(),
             max_mb => MAX_UPLOAD_BYTES >> 20,
         },
-    )?
-    .into_response())
+    )?;
+    Ok((status, html).into_response())
 }
 
 pub async fn contacts_page(
@@ -68,20 +99,56 @@ pub async fn contacts_page(
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
     let c = campaign_or_404(&state, &name).await?;
-    page(&state, &u, &c, Value::UNDEFINED, None, &Upload::default()).await
+    let nothing = (Value::UNDEFINED, None);
+    page(&state, &u, &c, nothing, &Upload::default(), StatusCode::OK).await
 }
 
-/// Reads the form's fields; the file whole (bounded by the route's limit).
-async fn read_form(mut mp: Multipart) -> Result<Upload, String> {
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ReadError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ReadError::TooLarge
+    } else {
+        ReadError::Broken(e.body_text())
+    }
+}
+
+/// Streams the file field into an unnamed temporary file, at most
+/// [`MAX_UPLOAD_BYTES`]; returns the file (at its start) and its size.
+async fn spool(mut field: Field<'_>) -> Result<(std::fs::File, u64), ReadError> {
+    let tmp = tempfile::tempfile().map_err(ReadError::Spool)?;
+    let mut out = tokio::fs::File::from_std(tmp);
+    let mut size: u64 = 0;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+        if size > MAX_UPLOAD_BYTES as u64 {
+            return Err(ReadError::TooLarge);
+        }
+        out.write_all(&chunk).await.map_err(ReadError::Spool)?;
+    }
+    out.flush().await.map_err(ReadError::Spool)?;
+    let mut file = out.into_std().await;
+    file.rewind().map_err(ReadError::Spool)?;
+    Ok((file, size))
+}
+
+/// A short text field (at most 1 KiB kept).
+async fn text(field: Field<'_>) -> Result<String, ReadError> {
+    let t = field.text().await.map_err(multipart_error)?;
+    Ok(t.chars().take(1024).collect())
+}
+
+/// Reads the form's fields, the file into a temporary file.
+async fn read_form(mut mp: Multipart) -> Result<Upload, ReadError> {
     let mut up = Upload::default();
-    while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
         match field.name().unwrap_or("") {
             "file" => {
                 up.file_name = field.file_name().unwrap_or("").to_string();
-                up.data = field.bytes().await.map_err(|e| e.body_text())?.to_vec();
+                let (file, size) = spool(field).await?;
+                up.data = Some(file);
+                up.size = size;
             }
-            "phone_column" => up.phone_column = field.text().await.map_err(|e| e.body_text())?,
-            "country_code" => up.country_code = field.text().await.map_err(|e| e.body_text())?,
+            "phone_column" => up.phone_column = text(field).await?,
+            "country_code" => up.country_code = text(field).await?,
             _ => {}
         }
     }
@@ -119,31 +186,47 @@ pub async fn upload(
     State(state): State<AppState>,
     u: SupervisorUser,
     Path(name): Path<String>,
+    headers: HeaderMap,
     mp: Multipart,
 ) -> Result<Response, WebError> {
     let c = campaign_or_404(&state, &name).await?;
-    let form = match read_form(mp).await {
-        Ok(f) => f,
-        Err(why) => {
-            let msg = format!(
-                "The upload did not arrive whole ({why}); files up to {} MB are taken. Nothing was imported.",
-                MAX_UPLOAD_BYTES >> 20
-            );
-            return page(
-                &state,
-                &u,
-                &c,
-                Value::UNDEFINED,
-                Some(msg),
-                &Upload::default(),
-            )
-            .await;
+    let refused = |msg: String, status: StatusCode| {
+        let (state, u, c) = (&state, &u, &c);
+        async move {
+            let shown = (Value::UNDEFINED, Some(msg));
+            page(state, u, c, shown, &Upload::default(), status).await
         }
     };
-    if form.file_name.is_empty() && form.data.is_empty() {
-        let msg = "Choose a CSV file to upload.".to_string();
-        return page(&state, &u, &c, Value::UNDEFINED, Some(msg), &form).await;
+    // Announced too large: refused before a byte of it is read.
+    if content_length(&headers).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return refused(too_large_message(), StatusCode::PAYLOAD_TOO_LARGE).await;
     }
+    let mut form = match read_form(mp).await {
+        Ok(f) => f,
+        Err(ReadError::TooLarge) => {
+            return refused(too_large_message(), StatusCode::PAYLOAD_TOO_LARGE).await;
+        }
+        Err(ReadError::Broken(why)) => {
+            let msg = format!(
+                "The upload did not arrive whole ({why}): nothing was imported. Send it again."
+            );
+            return refused(msg, StatusCode::BAD_REQUEST).await;
+        }
+        Err(ReadError::Spool(e)) => {
+            return Err(WebError::Setup(format!(
+                "cannot write the upload to a temporary file in {}: {e}",
+                std::env::temp_dir().display()
+            )));
+        }
+    };
+    let chosen = !form.file_name.is_empty() || form.size > 0;
+    let Some(data) = form.data.take().filter(|_| chosen) else {
+        let shown = (
+            Value::UNDEFINED,
+            Some("Choose a CSV file to upload.".to_string()),
+        );
+        return page(&state, &u, &c, shown, &form, REFUSED).await;
+    };
     let file = if form.file_name.is_empty() {
         "upload.csv".to_string()
     } else {
@@ -162,14 +245,7 @@ pub async fn upload(
         max: SHOWN_REJECTIONS,
         rows: Vec::new(),
     };
-    let done = import_contacts(
-        state.store(),
-        c.id,
-        Cursor::new(&form.data),
-        &opts,
-        &mut shown,
-    )
-    .await;
+    let done = import_contacts(state.store(), c.id, BufReader::new(data), &opts, &mut shown).await;
     match done {
         Ok(out) => {
             let s = &out.summary;
@@ -192,18 +268,11 @@ pub async fn upload(
                 .await?;
             tracing::info!(user = %u.auth.user.username, campaign = %c.name, %file, imported = s.imported, rejected = s.rejected(), "contacts imported from the console");
             let result = summary_value(s, &file, &out.phone_column, &shown);
-            page(&state, &u, &c, result, None, &form).await
+            page(&state, &u, &c, (result, None), &form, StatusCode::OK).await
         }
         Err(e) => {
-            page(
-                &state,
-                &u,
-                &c,
-                Value::UNDEFINED,
-                Some(e.about(&file)),
-                &form,
-            )
-            .await
+            let shown = (Value::UNDEFINED, Some(e.about(&file)));
+            page(&state, &u, &c, shown, &form, REFUSED).await
         }
     }
 }

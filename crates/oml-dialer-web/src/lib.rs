@@ -19,6 +19,8 @@ pub mod report;
 mod setup;
 pub mod view;
 
+pub use contacts::MAX_UPLOAD_BYTES;
+
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -71,7 +73,7 @@ pub fn routes() -> Router<AppState> {
             "/dialer/campaigns/{name}/contacts",
             get(contacts::contacts_page)
                 .post(contacts::upload)
-                .layer(DefaultBodyLimit::max(contacts::MAX_UPLOAD_BYTES)),
+                .layer(DefaultBodyLimit::max(contacts::MAX_BODY_BYTES)),
         )
         .route("/api/v1/dialer", get(api::status))
         .route("/api/v1/dialer/{action}", post(api::play))

@@ -5,11 +5,12 @@
 //! every change is audited with the same action names.
 
 use axum::extract::{Form, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use minijinja::{context, Value};
 use oml_store::{ServerSpec, TrunkSpec, DEFAULT_DIAL_STRING};
 use oml_web::auth::SupervisorUser;
-use oml_web::pages::render;
+use oml_web::pages::{render, REFUSED};
 use oml_web::session::redirect_with_flash;
 use oml_web::{AppState, WebError};
 
@@ -58,7 +59,13 @@ async fn page(
         })
         .collect();
     let server_names: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
-    Ok(render(
+    // A form that comes back with an error was refused: one status for that.
+    let status = if error.is_some() {
+        REFUSED
+    } else {
+        StatusCode::OK
+    };
+    let html = render(
         state,
         &u.ctx,
         "dialer_setup.html",
@@ -72,8 +79,8 @@ async fn page(
             trunk_form => trunk_form,
             default_dial_string => DEFAULT_DIAL_STRING,
         },
-    )?
-    .into_response())
+    )?;
+    Ok((status, html).into_response())
 }
 
 pub async fn setup_page(

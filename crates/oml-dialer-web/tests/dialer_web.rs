@@ -610,7 +610,7 @@ async fn supervisors_add_servers_and_trunks_from_the_setup_page() {
                 ],
             )
             .await;
-        assert_eq!(r.status, 200);
+        assert_eq!(r.status, oml_web::pages::REFUSED, "a refused form");
         assert!(r.body.contains("invalid AMI port"), "{}", r.body);
         assert!(r.body.contains("value=\"10.0.0.5\""));
         assert!(
