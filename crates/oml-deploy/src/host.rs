@@ -66,7 +66,7 @@ pub async fn alter_role(
         .map_err(|e| {
             Error(format!(
                 "cannot connect to PostgreSQL: {}",
-                scrub(&e.to_string())
+                scrub(&e.to_string(), connect_with)
             ))
         })?;
     let sql = format!(
@@ -77,7 +77,7 @@ pub async fn alter_role(
     c.execute(sql.as_str()).await.map_err(|e| {
         Error(format!(
             "ALTER ROLE {role} failed: {}",
-            scrub(&e.to_string())
+            scrub(&e.to_string(), connect_with)
         ))
     })?;
     c.close().await.ok();
@@ -91,14 +91,15 @@ pub async fn pg_opens(url: &SecretString) -> Result<(), String> {
             c.close().await.ok();
             Ok(())
         }
-        Err(e) => Err(scrub(&e.to_string())),
+        Err(e) => Err(scrub(&e.to_string(), url)),
     }
 }
 
 /// Error texts from the database never carry the statement, but keep only
-/// the first line to be sure no literal is echoed.
-fn scrub(e: &str) -> String {
-    e.lines().next().unwrap_or("").to_string()
+/// the first line to be sure no literal is echoed; the URL and each
+/// credential in it (user-info, `password=`) are removed too.
+fn scrub(e: &str, url: &SecretString) -> String {
+    oml_store::scrub_url(e.lines().next().unwrap_or(""), url.expose_secret())
 }
 
 /// Logs in to an Asterisk server's AMI with `secret` (no keep-alive).
@@ -230,5 +231,36 @@ mod tests {
         assert_eq!(pg_literal("n'ew"), "'n''ew'");
         let e = url_role(&SecretString::from("not a url secret")).unwrap_err();
         assert!(!e.to_string().contains("secret"), "{e}");
+    }
+
+    /// Issue 16 item 7: no credential form of the URL reaches an error.
+    #[test]
+    fn database_errors_never_show_credentials() {
+        for url in [
+            "postgres://u@127.0.0.1:1/x?password=topsecret",
+            "postgres://u:topsecret@127.0.0.1:1/x",
+            "postgres://u@127.0.0.1:1/x?sslmode=disable&PassWord=topsecret",
+        ] {
+            let url = SecretString::from(url);
+            let quoted = format!(
+                "error connecting to {}: password topsecret refused\nsecond line",
+                url.expose_secret()
+            );
+            let shown = scrub(&quoted, &url);
+            assert!(!shown.contains("topsecret"), "{shown}");
+            assert!(!shown.contains("second line"), "{shown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_does_not_show_the_password() {
+        let url = SecretString::from("postgres://u@127.0.0.1:1/x?password=topsecret");
+        let e = pg_opens(&url).await.unwrap_err();
+        assert!(!e.contains("topsecret"), "{e}");
+        let e = alter_role(&url, "r", &SecretString::from("newpw"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("topsecret") && !e.contains("newpw"), "{e}");
     }
 }

@@ -50,6 +50,13 @@ pub fn line(args: std::fmt::Arguments<'_>) -> Result<(), StdoutError> {
         .map_err(StdoutError)
 }
 
+/// A progress line from a callback that cannot return an error: written
+/// like [`line`], a closed pipe ignored (the command goes on and fails, or
+/// exits quietly, at its next [`outln!`]).
+pub fn progress(text: &str) {
+    let _ = line(format_args!("{text}"));
+}
+
 /// Writes `value` as indented JSON and a newline.
 pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     line(format_args!("{}", serde_json::to_string_pretty(value)?))?;

@@ -9,6 +9,7 @@
 pub use super::deploy_args::Args;
 use crate::cli::GlobalArgs;
 use crate::commands::render as render_cmd;
+use crate::output::outln;
 use anyhow::{Context, Result};
 use oml_deploy::change_network;
 use oml_deploy::host::System;
@@ -33,52 +34,52 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         )
     })?;
     let cfg = &ctx.inventory;
-    println!(
+    outln!(
         "host {} at {} (SIP/RTP advertised {}, web name {})",
         cfg.fqdn.as_deref().unwrap_or(&facts.hostname),
         cfg.ip,
         cfg.advertised_ip(),
         cfg.domain()
-    );
+    )?;
     let notes = change_network::stale_servers(&ctx, &facts);
     let root = render_cmd::root(g, &a.root)?;
     let np = change_network::plan(&ctx, &root)?;
     if let Some(dir) = &np.create_install_folder {
-        println!(
+        outln!(
             "create    {}/ (install folder, marked as oml's)",
             dir.display()
-        );
+        )?;
     }
     for s in &np.files.steps {
-        println!("{s}");
+        outln!("{s}")?;
     }
     let restart_here = root == Path::new("/") && !a.no_restart;
     if np.is_noop() {
-        println!("nothing to change: every file already matches the inventory");
-        notes.iter().for_each(|n| println!("{n}"));
+        outln!("nothing to change: every file already matches the inventory")?;
+        notes.iter().try_for_each(|n| outln!("{n}"))?;
         return Ok(ExitCode::SUCCESS);
     }
     let units: Vec<&str> = np.services.iter().map(|s| s.unit()).collect();
-    println!(
+    outln!(
         "services to restart: {}",
         if units.is_empty() {
             "none".to_string()
         } else {
             units.join(", ")
         }
-    );
+    )?;
     if np.services.contains(&Service::Asterisk) && restart_here {
-        println!("restarting asterisk ends every call in progress: pause the campaigns first (`oml dialer stop`)");
+        outln!("restarting asterisk ends every call in progress: pause the campaigns first (`oml dialer stop`)")?;
     }
     if a.dry_run {
-        println!();
-        print!("{}", np.files.diff());
-        println!(
+        outln!()?;
+        crate::output::text(&np.files.diff())?;
+        outln!(
             "dry run: {} file(s) would change under {}; nothing written, nothing restarted",
             np.changed.len(),
             root.display()
-        );
-        notes.iter().for_each(|n| println!("{n}"));
+        )?;
+        notes.iter().try_for_each(|n| outln!("{n}"))?;
         return Ok(ExitCode::SUCCESS);
     }
     crate::cli::confirm(
@@ -87,30 +88,30 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         "Write these files and restart these services? Type yes: ",
         "yes",
     )?;
-    let report = change_network::apply(&np, restart_here, &System, &|l| println!("{l}"))?;
-    println!(
+    let report = change_network::apply(&np, restart_here, &System, &crate::output::progress)?;
+    outln!(
         "{} file(s) written, {} unchanged, under {}",
         report.written.len(),
         report.unchanged,
         root.display()
-    );
+    )?;
     if restart_here {
-        println!(
+        outln!(
             "network change applied: {} file(s) rewritten, restarted {}",
             report.written.len(),
             units.join(", ")
-        );
+        )?;
     } else if !np.commands.is_empty() {
         let why = if a.no_restart {
             "--no-restart".to_string()
         } else {
             format!("the files were written under {}", root.display())
         };
-        println!("nothing restarted ({why}); to apply the files, run:");
+        outln!("nothing restarted ({why}); to apply the files, run:")?;
         for c in &np.commands {
-            println!("  {}", c.join(" "));
+            outln!("  {}", c.join(" "))?;
         }
     }
-    notes.iter().for_each(|n| println!("{n}"));
+    notes.iter().try_for_each(|n| outln!("{n}"))?;
     Ok(ExitCode::SUCCESS)
 }

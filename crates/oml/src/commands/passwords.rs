@@ -7,6 +7,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::commands::render as render_cmd;
+use crate::output::outln;
 use anyhow::{Context, Result};
 use oml_deploy::host::{self, System};
 use oml_deploy::passwords;
@@ -26,13 +27,13 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
     store.close().await;
     let plan = passwords::assemble(found?);
     for line in plan.summary() {
-        println!("{line}");
+        outln!("{line}")?;
     }
     for n in &plan.notes {
-        println!("note: {n}");
+        outln!("note: {n}")?;
     }
     if plan.is_noop() {
-        println!("nothing to change: every password in the inventory is already in use");
+        outln!("nothing to change: every password in the inventory is already in use")?;
         return Ok(ExitCode::SUCCESS);
     }
     // Check the current credentials before anything changes.
@@ -43,15 +44,15 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
         c.logoff().await.ok();
     }
     if o.dry_run {
-        println!("if a step fails, the steps done are put back, newest first:");
+        outln!("if a step fails, the steps done are put back, newest first:")?;
         for line in plan.undo_list() {
-            println!("  undo    {line}");
+            outln!("  undo    {line}")?;
         }
-        println!();
+        outln!()?;
         if let Some(files) = plan.files() {
-            print!("{}", files.diff());
+            crate::output::text(&files.diff())?;
         }
-        println!("dry run: nothing changed");
+        outln!("dry run: nothing changed")?;
         return Ok(ExitCode::SUCCESS);
     }
     crate::cli::confirm(
@@ -60,23 +61,23 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
         "Apply these passwords? Type yes: ",
         "yes",
     )?;
-    passwords::apply(&plan, g.location(), &|l| println!("{l}")).await?;
+    passwords::apply(&plan, g.location(), &crate::output::progress).await?;
     let changed: Vec<PathBuf> = plan
         .files()
         .map(|p| p.changes().map(|s| s.path().to_path_buf()).collect())
         .unwrap_or_default();
     if network::services_for(&changed, &root, &ctx.oml.data_dir).contains(&Service::Oml) {
         if root == Path::new("/") && !o.no_restart {
-            let say = |l: &str| println!("{l}");
+            let say = crate::output::progress;
             if let Err(e) = host::restart(&Service::Oml.commands(false), &System, &say) {
-                println!(
+                outln!(
                     "warning: the passwords are applied everywhere, but oml did not restart ({e}): it runs with the old oml.env until it restarts; fix it, then run: systemctl restart oml"
-                );
+                )?;
             }
         } else {
-            println!("not run   systemctl restart oml (oml reads oml.env when it starts)");
+            outln!("not run   systemctl restart oml (oml reads oml.env when it starts)")?;
         }
     }
-    println!("passwords applied");
+    outln!("passwords applied")?;
     Ok(ExitCode::SUCCESS)
 }

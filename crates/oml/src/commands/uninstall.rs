@@ -7,6 +7,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::commands::render::{self as render_cmd, InventoryArg};
+use crate::output::outln;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use oml_deploy::host::System;
@@ -57,10 +58,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let install_prefix = match a.inventory.load(g).and_then(|(_, inv)| Ok(inv.config()?)) {
         Ok(cfg) => Some(cfg.install_prefix),
         Err(e) => {
-            println!(
+            outln!(
                 "note: the inventory cannot be read ({}): the install folder (install_prefix) is not in the plan",
                 crate::cli::one_line(&e)
-            );
+            )?;
             None
         }
     };
@@ -88,25 +89,25 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     };
     let plan = uninstall::plan(&inputs)?;
     let host = oml_backup::hostname();
-    println!("uninstalling oml from {host}:");
+    outln!("uninstalling oml from {host}:")?;
     for action in &plan {
-        println!("{action}");
+        outln!("{action}")?;
     }
-    println!(
+    outln!(
         "keep      system packages (asterisk, kamailio, rtpengine, nginx, postgresql): not removed"
-    );
+    )?;
     match (&keep_dir, a.no_backup) {
-        (Some(d), _) => println!(
+        (Some(d), _) => outln!(
             "first, a final backup (recordings included) is written to {}",
             d.display()
-        ),
-        (None, true) => println!("no final backup (--no-backup)"),
+        )?,
+        (None, true) => outln!("no final backup (--no-backup)")?,
         (None, false) => {
-            println!("no final backup chosen: give --backup-to DIR (recommended) or --no-backup")
+            outln!("no final backup chosen: give --backup-to DIR (recommended) or --no-backup")?
         }
     }
     if a.dry_run {
-        println!("dry run: nothing stopped, deleted, edited or dropped");
+        outln!("dry run: nothing stopped, deleted, edited or dropped")?;
         return Ok(ExitCode::SUCCESS);
     }
     if keep_dir.is_none() && !a.no_backup {
@@ -126,8 +127,8 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             .context("the final backup failed; nothing was removed")?;
     }
     let live = root == Path::new("/");
-    let say = |l: &str| println!("{l}");
+    let say = crate::output::progress;
     uninstall::execute(&plan, &root, live, postgres.as_ref(), &System, &say).await?;
-    println!("oml is uninstalled from {host}; system packages are still installed");
+    outln!("oml is uninstalled from {host}; system packages are still installed")?;
     Ok(ExitCode::SUCCESS)
 }

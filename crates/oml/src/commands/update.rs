@@ -6,6 +6,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::commands::render as render_cmd;
+use crate::output::outln;
 use anyhow::{anyhow, bail, Context, Result};
 use oml_deploy::host::System;
 use oml_deploy::update::{self, RemoteOptions, UpgradePath};
@@ -29,7 +30,7 @@ fn run_remote(spec: &str, o: &super::deploy_args::Args) -> Result<ExitCode> {
             root: o.root.clone(),
         },
     )?;
-    println!("running on {spec}: ssh {}", args.join(" "));
+    outln!("running on {spec}: ssh {}", args.join(" "))?;
     let status = std::process::Command::new("ssh")
         .args(&args)
         .status()
@@ -75,24 +76,24 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
             problems.join("\n  - ")
         );
     }
-    println!("pre-flight: inventory, host, passwords: ok");
+    outln!("pre-flight: inventory, host, passwords: ok")?;
     if path == UpgradePath::Same {
-        println!("oml {current} is already installed here: nothing to update");
+        outln!("oml {current} is already installed here: nothing to update")?;
         return Ok(ExitCode::SUCCESS);
     }
     let latest = oml_store::latest_schema_version();
-    println!(
+    outln!(
         "update:     oml {} → {current} (tested path from {})",
         installed.version,
         supported_text()
-    );
-    println!("then:       pre-upgrade backup; {} schema migration(s) ({} → {latest}); configuration re-rendered under {}; services restarted{}",
+    )?;
+    outln!("then:       pre-upgrade backup; {} schema migration(s) ({} → {latest}); configuration re-rendered under {}; services restarted{}",
         latest - installed.schema,
         installed.schema,
         root.display(),
-        if live { "" } else { " (not here: the root is not /)" });
+        if live { "" } else { " (not here: the root is not /)" })?;
     if o.dry_run {
-        println!("dry run: nothing changed");
+        outln!("dry run: nothing changed")?;
         return Ok(ExitCode::SUCCESS);
     }
     crate::cli::confirm(o.yes, "update", "Update? Type yes: ", "yes")?;
@@ -117,10 +118,10 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
 
     let steps = async {
         let schema = update::migrate(&g.location(), current).await?;
-        println!("done      schema {} → {schema}", installed.schema);
+        outln!("done      schema {} → {schema}", installed.schema)?;
         let ctx = render_cmd::context(g, &o.inventory).await?;
         let (changed, commands) = update::render(&ctx, &root)?;
-        println!("done      {changed} configuration file(s) re-rendered");
+        outln!("done      {changed} configuration file(s) re-rendered")?;
         Ok::<_, anyhow::Error>(commands)
     }
     .await;
@@ -133,20 +134,20 @@ pub async fn run(g: &GlobalArgs, o: &super::deploy_args::Args) -> Result<ExitCod
         }
     };
     if live && !o.no_restart {
-        let say = |l: &str| println!("{l}");
+        let say = crate::output::progress;
         update::restart_or_roll_back(&commands, &System, &say, &backup, || {
             update::roll_back(&backup, &target)
         })
         .await?;
     } else {
-        println!("not restarted here; run:");
+        outln!("not restarted here; run:")?;
         for c in &commands {
-            println!("  {}", c.join(" "));
+            outln!("  {}", c.join(" "))?;
         }
     }
-    println!(
+    outln!(
         "oml is at {current}; the pre-upgrade backup is {}",
         backup.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
