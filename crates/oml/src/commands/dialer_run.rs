@@ -150,7 +150,10 @@ pub async fn status(g: &GlobalArgs, a: StatusArgs) -> Result<ExitCode> {
                 l.talking.to_string(),
                 l.agents_free.to_string(),
                 format!("{:.0} %", l.occupancy * 100.0),
-                l.problem.clone().unwrap_or_default(),
+                l.problem
+                    .clone()
+                    .or(l.pacing_note.clone())
+                    .unwrap_or_default(),
             ),
             None => (
                 dash.clone(),
