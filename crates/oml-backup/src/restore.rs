@@ -380,8 +380,9 @@ pub struct RestoreReport {
     pub replaced: Vec<String>,
     pub schema_before: i64,
     pub schema_after: i64,
-    /// The archive's generated files (verified), kept here for the caller
-    /// to re-render or compare; the caller removes the folder.
+    /// The archive's generated files (verified; an empty folder when it
+    /// has none), kept for the caller's re-render, which removes the folder
+    /// when done: one left behind is finished by the next command.
     pub generated: Option<PathBuf>,
 }
 
@@ -438,9 +439,15 @@ pub async fn restore(
             journal.phase = Phase::Committed;
             save(data_dir, &journal)?;
             let generated = data_dir.join(format!("{RESTORED_GENERATED}{stamp}"));
-            let generated = (exists(&plan.generated_new)
-                && std::fs::rename(&plan.generated_new, &generated).is_ok())
-            .then_some(generated);
+            // Kept (empty when the archive has no generated files) until
+            // the caller's re-render is done: its presence tells the next
+            // command that re-render is still due.
+            let kept = if exists(&plan.generated_new) {
+                std::fs::rename(&plan.generated_new, &generated)
+            } else {
+                std::fs::create_dir(&generated)
+            };
+            let generated = kept.is_ok().then_some(generated);
             finish(data_dir, &journal, pg.as_ref()).await?;
             if target.backend == Backend::Sqlite {
                 database_side_files_like_the_database(data_dir)?;

@@ -278,3 +278,65 @@ fn kill_after_the_postgresql_switch_is_rolled_back() {
     pg_env(&mut psql, &base, "postgres");
     ok(psql.args(["-X", "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}")]));
 }
+
+/// kill -9 between the restore and the re-render for this host (the data
+/// is back, the host's files are not rendered yet): the next command, any
+/// command, finishes the re-render with a note and removes what the
+/// restore kept for it.
+#[test]
+fn kill_during_the_render_after_a_restore_is_finished_by_the_next_command() {
+    let (tmp, data) = installation();
+    let (root, inventory) = (tmp.path().join("root"), tmp.path().join("inventory"));
+    std::fs::write(
+        &inventory,
+        format!(
+            "[omnileads-aio]\n{} ansible_connection=local ansible_user=root ansible_host=127.0.0.1\n\n\
+             [everyone:children]\nomnileads-aio\n\n[everyone:vars]\n\
+             postgres_password=pg-secret-1\nadmin_pass=a-long-password-1\nami_password=ami-secret-1\n",
+            oml_backup::hostname()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("oml.toml"),
+        format!(
+            "[paths]\ninventory = \"{}\"\nconfig_root = \"{}\"\n",
+            inventory.display(),
+            root.display()
+        ),
+    )
+    .unwrap();
+    let out = ok(oml(&data).arg("backup"));
+    let name = out
+        .lines()
+        .find_map(|l| l.strip_prefix("restore it with: oml restore "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut c = oml(&data);
+    c.args(["restore", &name, "--yes"]);
+    kill9(start_paused(c, "restore-render"));
+    let kept = |data: &Path| {
+        names_in(data)
+            .into_iter()
+            .filter(|n| n.starts_with("restored-generated-"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kept(&data).len(), 1, "{:?}", names_in(&data));
+    let queues = root.join("etc/asterisk/oml_queues.conf");
+    assert!(!queues.exists(), "rendered before the kill point");
+
+    let out = oml(&data).args(["users", "list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the re-render after a restore was interrupted")
+            && stderr.contains("the interrupted re-render is finished"),
+        "{stderr}"
+    );
+    assert!(queues.exists(), "not re-rendered: {stderr}");
+    assert!(kept(&data).is_empty(), "{:?}", names_in(&data));
+    // Said once: the next command has nothing left to finish.
+    let out = oml(&data).args(["users", "list"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("re-render"));
+}
