@@ -32,6 +32,15 @@ pub async fn status(
     })))
 }
 
+/// `GET /api/v1/status`: the report of `oml status` (always 200; its
+/// `level` says ok, warning or failure).
+pub async fn health(
+    State(state): State<AppState>,
+    _caller: ApiSupervisor,
+) -> Json<oml_status::Report> {
+    Json(oml_status::gather_running(state.store(), state.config()).await)
+}
+
 /// `POST /api/v1/dialer/start|stop`.
 pub async fn play(
     State(state): State<AppState>,

@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
                 .post(contacts::upload)
                 .layer(DefaultBodyLimit::max(contacts::MAX_BODY_BYTES)),
         )
+        .route("/api/v1/status", get(api::health))
         .route("/api/v1/dialer", get(api::status))
         .route("/api/v1/dialer/{action}", post(api::play))
         .route("/api/v1/campaigns", get(api::campaigns))

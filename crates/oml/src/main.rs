@@ -27,6 +27,10 @@ pub struct Cli {
 enum Command {
     /// Show oml's version, the database schema version and the backend.
     Version(commands::version::Args),
+    /// Is everything all right? Database, disk space, last backup, Asterisk
+    /// links and agents, dialer nodes, abandon rates against their limits,
+    /// lock-outs; exit code 0 all well, 1 warnings, 2 failures.
+    Status(commands::status::Args),
     /// Create the data folder, oml.toml, the database and the first
     /// administrator.
     Init(commands::init::Args),
@@ -117,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     commands::restore::recover_interrupted(g).await?;
     match cli.command {
         Command::Version(a) => commands::version::run(g, a).await,
+        Command::Status(a) => commands::status::run(g, a).await,
         Command::Init(a) => commands::init::run(g, a).await,
         Command::Users(c) => commands::users::run(g, c).await,
         Command::Asterisk(c) => commands::asterisk::run(g, c).await,

@@ -48,6 +48,9 @@ fn demo_dials_and_summarises_on_an_empty_folder() {
     assert!(stdout.contains("; limit 3 %)"), "{stdout}");
     assert!(!stdout.contains("Stats {"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stdout.contains('\x1b') && !stderr.contains('\x1b'), "{stderr}");
+    assert!(
+        !stdout.contains('\x1b') && !stderr.contains('\x1b'),
+        "{stderr}"
+    );
     assert!(tmp.path().join("data/oml.db").exists());
 }

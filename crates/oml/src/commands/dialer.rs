@@ -151,7 +151,8 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
         let mut holdout = Vec::new();
         for (rep, (_, cfg)) in reports.iter().zip(&scenarios) {
             let mode = ModeSpec::Predictive(predictive);
-            let (summary, _) = report::run_seeds(cfg, &mode, a.first_seed + report::HOLDOUT_OFFSET, a.seeds)?;
+            let (summary, _) =
+                report::run_seeds(cfg, &mode, a.first_seed + report::HOLDOUT_OFFSET, a.seeds)?;
             holdout.push((rep.scenario.clone(), summary));
         }
         let speed = measure_speed();

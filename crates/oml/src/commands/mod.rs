@@ -22,6 +22,7 @@ pub mod render;
 pub mod restore;
 pub mod serve;
 pub mod shell_help;
+pub mod status;
 pub mod trunk;
 pub mod uninstall;
 pub mod update;
