@@ -27,6 +27,7 @@ pub mod call;
 pub mod control;
 pub mod engine;
 pub mod reschedule;
+pub mod status_text;
 pub mod window;
 
 pub use call::Outcome;

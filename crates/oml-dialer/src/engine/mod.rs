@@ -183,8 +183,11 @@ impl Engine {
         let core = self::core::Core::new(config.clone(), metrics.clone());
         let shell = shell::Shell::new(core, store, config, tx, wtx, want_tx, cancel.clone());
         let join = tokio::spawn(async move {
-            shell.run(rx).await;
+            let links = shell.run(rx).await;
             let _ = writer.await;
+            for link in links {
+                link.cancel();
+            }
             let _ = leader.await;
         });
         EngineHandle {

@@ -62,7 +62,12 @@ impl Shell {
         }
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    /// Runs until the engine is cancelled; returns the tokens of the AMI
+    /// links, to cancel once the writer has finished.
+    pub(super) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Msg>,
+    ) -> Vec<CancellationToken> {
         self.reload();
         let mut tick = tokio::time::interval(self.cfg.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -99,21 +104,22 @@ impl Shell {
                 _ = status.tick() => self.publish_status(false),
             }
         }
-        self.stop();
+        self.stop()
     }
 
-    /// Stops placing calls, hands the hoppers back, publishes the last
-    /// status and closes the links; the writer finishes its queue and ends.
-    fn stop(&mut self) {
+    /// Stops placing calls, hands the hoppers back and publishes the last
+    /// status; the writer finishes its queue (committing and sending what
+    /// the core placed last) and ends. The links' tokens come back, to be
+    /// cancelled after that: cutting a link first would leave committed
+    /// attempts whose Originate never left.
+    fn stop(&mut self) -> Vec<CancellationToken> {
         self.core.stop(Now::system());
         self.carry_out();
         self.publish_status(true);
-        for l in self.links.values() {
-            l.cancel.cancel();
-        }
         // Closing the channel lets the writer finish its queue and end.
         let (dead, _) = mpsc::unbounded_channel();
         self.wtx = dead;
+        self.links.drain().map(|(_, l)| l.cancel).collect()
     }
 
     fn feed(&mut self, m: Msg) {
@@ -148,7 +154,10 @@ impl Shell {
         for a in actions {
             match a {
                 Action::Connect { server, conf } => {
-                    let cancel = self.cancel.child_token();
+                    // Not a child of the engine's token: at shutdown the
+                    // links stay up until the writer has sent its last
+                    // Originates (see `stop`).
+                    let cancel = CancellationToken::new();
                     let mut cc = ClientConfig::new(
                         format!("{}:{}", conf.host, conf.ami_port),
                         conf.ami_user.clone(),

@@ -58,7 +58,12 @@ pub(super) async fn writer(
     metrics: Arc<Metrics>,
     status_key: String,
 ) {
+    // The Originates in flight: the writer ends only once each has been
+    // answered or failed, so a shutdown never leaves a committed attempt
+    // whose Originate was cut off with its link.
+    let mut sending = tokio::task::JoinSet::new();
     while let Some(first) = rx.recv().await {
+        while sending.try_join_next().is_some() {}
         // A history read ends the batch: it sees the writes before it only.
         let mut fenced = matches!(first, WriterOp::LoadHistory { .. });
         let mut ops = vec![first];
@@ -119,7 +124,7 @@ pub(super) async fn writer(
                         let worst = slowest.entry(server).or_default();
                         *worst = worst.max(took.as_secs_f64());
                     }
-                    originate(client.clone(), o, key, tx.clone());
+                    sending.spawn(originate(client.clone(), o, key, tx.clone()));
                 }
             }
             if !refused.is_empty() {
@@ -160,6 +165,7 @@ pub(super) async fn writer(
             let _ = store.set_setting(&status_key, &s).await;
         }
     }
+    while sending.join_next().await.is_some() {}
 }
 
 /// A campaign's live answers of its window and its pacing memory. A memory
@@ -208,16 +214,14 @@ async fn commit(store: &Store, writes: &[DialingWrite]) -> Vec<bool> {
 
 /// Sends one committed call's `Originate`; the server's answer goes to the
 /// core.
-fn originate(client: AmiClient, o: Originate, key: String, tx: mpsc::UnboundedSender<Msg>) {
-    tokio::spawn(async move {
-        let result = match client.originate(&o).await {
-            Ok(r) => Ok(r.action_id().unwrap_or_default().to_owned()),
-            Err(AmiError::ActionFailed { message, .. }) => {
-                tracing::warn!(channel = %o.channel, %message, "dialer: Originate refused");
-                Err(true)
-            }
-            Err(_) => Err(false),
-        };
-        let _ = tx.send(Msg::Input(Input::Originated { key, result }));
-    });
+async fn originate(client: AmiClient, o: Originate, key: String, tx: mpsc::UnboundedSender<Msg>) {
+    let result = match client.originate(&o).await {
+        Ok(r) => Ok(r.action_id().unwrap_or_default().to_owned()),
+        Err(AmiError::ActionFailed { message, .. }) => {
+            tracing::warn!(channel = %o.channel, %message, "dialer: Originate refused");
+            Err(true)
+        }
+        Err(_) => Err(false),
+    };
+    let _ = tx.send(Msg::Input(Input::Originated { key, result }));
 }

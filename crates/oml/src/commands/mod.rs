@@ -27,4 +27,5 @@ pub mod trunk;
 pub mod uninstall;
 pub mod update;
 pub mod users;
+pub mod users_token;
 pub mod version;

@@ -1,0 +1,172 @@
+//! `oml dialer status` as text: the dialer and its engines, each Asterisk
+//! server's link and agents, and one line per campaign with its live
+//! figures and abandon rate against its limit. Pure, so the command line
+//! and any other front end print the same table.
+
+use std::fmt::Write;
+
+use crate::control::DialerStatus;
+
+/// The status as the terminal shows it.
+pub fn text(s: &DialerStatus) -> String {
+    let mut w = String::new();
+    let _ = writeln!(
+        w,
+        "dialer: {}   engine: {}",
+        if s.play { "started" } else { "stopped" },
+        match (s.engine_running, s.engine_seen_at) {
+            (true, _) => format!("running (node {})", s.nodes.join(", ")),
+            (false, Some(t)) => format!("not running (last seen {})", oml_store::format_ms(t)),
+            (false, None) => "never ran (start `oml serve` or `oml dialer run`)".to_string(),
+        }
+    );
+    if let Some(live) = s.live.as_ref().filter(|_| s.engine_running) {
+        let _ = writeln!(w, "calls in flight: {}", live.calls_in_flight);
+        w.push('\n');
+        let _ = writeln!(
+            w,
+            "{:<16} {:<10} {:>7} {:>6} {:>8}  ERROR",
+            "SERVER", "LINK", "AGENTS", "FREE", "TALKING"
+        );
+        for s in &live.servers {
+            let _ = writeln!(
+                w,
+                "{:<16} {:<10} {:>7} {:>6} {:>8}  {}",
+                s.name,
+                if s.connected { "up" } else { "down" },
+                s.agents_logged_in,
+                s.agents_free,
+                s.agents_talking,
+                s.last_error.as_deref().unwrap_or("")
+            );
+        }
+    }
+    w.push('\n');
+    let _ = writeln!(
+        w,
+        "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  NOTE",
+        "CAMPAIGN", "STATE", "WINDOW", "RINGING", "WAITING", "TALK", "FREE", "OCCUPANCY", "ABANDON"
+    );
+    for c in &s.campaigns {
+        let live = s.live_campaign(&c.name);
+        let dash = "-".to_string();
+        let (window, ringing, waiting, talk, free, occ, note) = match live {
+            Some(l) => (
+                if l.window_open { "open" } else { "closed" }.to_string(),
+                l.ringing.to_string(),
+                l.waiting_for_agent.to_string(),
+                l.talking.to_string(),
+                l.agents_free.to_string(),
+                format!("{:.0} %", l.occupancy * 100.0),
+                l.problem
+                    .clone()
+                    .or(l.pacing_note.clone())
+                    .unwrap_or_default(),
+            ),
+            None => (
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash.clone(),
+                dash,
+                String::new(),
+            ),
+        };
+        let abandon = format!(
+            "{:.2} %/{:.1} %",
+            c.abandon_rate * 100.0,
+            c.max_abandon_rate * 100.0
+        );
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!("; {note}")
+        };
+        let _ = writeln!(
+            w,
+            "{:<16} {:<9} {:>6} {:>7} {:>8} {:>6} {:>5} {:>9} {:>14}  {} contacts left{}",
+            c.name,
+            c.state,
+            window,
+            ringing,
+            waiting,
+            talk,
+            free,
+            occ,
+            abandon,
+            c.contacts_left,
+            note
+        );
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::CampaignSummary;
+    use crate::engine::{CampaignLive, LiveStatus, ServerStatus};
+
+    fn status(engine: bool) -> DialerStatus {
+        DialerStatus {
+            play: true,
+            engine_running: engine,
+            engine_seen_at: None,
+            live: Some(LiveStatus {
+                servers: vec![ServerStatus {
+                    name: "pbx1".into(),
+                    connected: true,
+                    agents_logged_in: 4,
+                    ..ServerStatus::default()
+                }],
+                campaigns: vec![CampaignLive {
+                    name: "sales".into(),
+                    window_open: true,
+                    ringing: 3,
+                    problem: Some("no agents".into()),
+                    ..CampaignLive::default()
+                }],
+                ..LiveStatus::default()
+            }),
+            nodes: if engine { vec!["n1".into()] } else { vec![] },
+            campaigns: vec![CampaignSummary {
+                name: "sales".into(),
+                mode: "predictive".into(),
+                state: "running".into(),
+                contacts_left: 120,
+                due_now: 0,
+                in_flight: 0,
+                abandon_rate: 0.0125,
+                abandoned: 1,
+                live_answered: 80,
+                max_abandon_rate: 0.03,
+            }],
+        }
+    }
+
+    #[test]
+    fn live_figures_only_while_an_engine_runs() {
+        let t = text(&status(true));
+        assert!(
+            t.starts_with("dialer: started   engine: running (node n1)"),
+            "{t}"
+        );
+        assert!(t.contains("pbx1"), "{t}");
+        let line = t.lines().find(|l| l.starts_with("sales")).unwrap();
+        assert!(
+            line.contains("open") && line.contains("1.25 %/3.0 %"),
+            "{line}"
+        );
+        assert!(line.ends_with("120 contacts left; no agents"), "{line}");
+
+        let t = text(&status(false));
+        assert!(t.contains("never ran (start `oml serve`"), "{t}");
+        assert!(!t.contains("pbx1"), "{t}");
+        let line = t.lines().find(|l| l.starts_with("sales")).unwrap();
+        assert!(
+            !line.contains("open") && line.ends_with("120 contacts left"),
+            "{line}"
+        );
+    }
+}
