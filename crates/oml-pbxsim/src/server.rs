@@ -140,6 +140,26 @@ impl PbxSim {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
+    /// One line with every counter, for `oml pbxsim`'s periodic report.
+    pub fn stats_line(&self) -> String {
+        let s = self.stats();
+        format!(
+            "clients {} | originates {} answered {} busy {} congestion {} no-answer {} failed {} | connected {} abandoned {} completed {} | active calls {} free agents {}",
+            self.connections(),
+            s.originates,
+            s.answered,
+            s.busy,
+            s.congestion,
+            s.no_answer,
+            s.failed,
+            s.connected,
+            s.abandoned,
+            s.completed,
+            self.active_calls(),
+            self.free_agents()
+        )
+    }
+
     /// How the sessions that ended so far ended (logoff, disconnect, bad
     /// input...).
     pub fn client_ends(&self) -> ClientEnds {

@@ -181,6 +181,11 @@ async fn originate_answered_reaches_an_agent_with_the_asterisk_sequence() {
     .await;
     let Event::Ami(h) = h else { unreachable!() };
     assert_eq!(oml_ami::Hangup::from_message(&h).unwrap().cause, 17);
+    let line = sim.stats_line();
+    assert!(
+        line.contains("originates 2 answered 1 busy 1") && line.contains("connected 1"),
+        "{line}"
+    );
     sim.shutdown().await;
 }
 

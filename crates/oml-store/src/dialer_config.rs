@@ -1153,6 +1153,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rates_and_windows() {
+        assert!((parse_rate("3%").unwrap() - 0.03).abs() < 1e-12);
+        assert!((parse_rate("0.05").unwrap() - 0.05).abs() < 1e-12);
+        assert!(parse_rate("3").unwrap_err().to_string().contains("3%"));
+        assert!(parse_rate("150%").is_err());
+        assert!(parse_rate("x").is_err());
+        assert_eq!(parse_window("09:00-21:30").unwrap(), (540, 1290));
+        assert!(parse_window("09:00").is_err());
+    }
+
+    #[test]
     fn rules_parse_and_back_off() {
         let r = RescheduleRule::parse("busy:3:300:multiplied").unwrap();
         assert_eq!(r.outcome, RetryOutcome::Busy);

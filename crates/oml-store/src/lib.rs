@@ -21,6 +21,7 @@ mod leader;
 mod lockout;
 pub mod pacing_memory;
 pub mod phone;
+pub mod renormalise;
 mod settings;
 mod users;
 pub mod web;

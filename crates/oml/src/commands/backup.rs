@@ -3,17 +3,19 @@
 //! oml-backup crate; this file maps flags to it and prints the outcome.
 
 use crate::cli::GlobalArgs;
-use anyhow::{bail, Result};
+use crate::output::outln;
+use anyhow::Result;
 pub use bar::Bar;
 use oml_backup::backup::{create, BackupOptions};
 use oml_backup::placement::add_admin_files;
 use oml_backup::writer::WriteOptions;
-use oml_backup::{catalog, describe, Format, Layout};
+use oml_backup::{describe, Format, Layout};
 use oml_store::{OpenMode, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod bar;
+mod catalog_cmd;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -82,7 +84,7 @@ pub fn layout(g: &GlobalArgs) -> Result<Layout> {
 async fn list_generated(g: &GlobalArgs, layout: &mut Layout) -> Vec<String> {
     let inventory = layout.inventory.clone().unwrap_or_default();
     if !inventory.exists() {
-        println!(
+        let _ = outln!(
             "note: no inventory at {} (paths.inventory of oml.toml): no generated configuration to include",
             inventory.display()
         );
@@ -130,9 +132,9 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             backup(g, &layout, o, notes, OpenMode::Existing).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(BackupCommand::List { verify, json }) => list(&layout, verify, json),
-        Some(BackupCommand::Verify { name }) => verify(&layout, &name),
-        Some(BackupCommand::Prune { keep, dry_run }) => prune(&layout, keep, dry_run),
+        Some(BackupCommand::List { verify, json }) => catalog_cmd::list(&layout, verify, json),
+        Some(BackupCommand::Verify { name }) => catalog_cmd::verify(&layout, &name),
+        Some(BackupCommand::Prune { keep, dry_run }) => catalog_cmd::prune(&layout, keep, dry_run),
     }
 }
 
@@ -194,62 +196,7 @@ async fn backup(
         eprintln!("{line}");
     }
     for line in out {
-        println!("{line}");
+        outln!("{line}")?;
     }
     Ok(outcome.path)
-}
-
-fn list(layout: &Layout, verify: bool, json: bool) -> Result<ExitCode> {
-    let items = catalog::list(&layout.backup_dir, verify)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&describe::list_json(&items))?
-        );
-    } else if items.is_empty() {
-        println!("no backups in {}", layout.backup_dir.display());
-    } else {
-        for line in describe::list_table(&items) {
-            println!("{line}");
-        }
-    }
-    Ok(if describe::all_good(&items) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
-fn verify(layout: &Layout, name: &str) -> Result<ExitCode> {
-    let path = catalog::resolve(&layout.backup_dir, name)?;
-    let bar = Bar::new();
-    let m = oml_backup::reader::process(
-        &path,
-        &oml_backup::Limits::default(),
-        &mut oml_backup::reader::VerifyOnly,
-        &bar,
-    )?;
-    println!("{}", describe::verified(&path, &m));
-    Ok(ExitCode::SUCCESS)
-}
-
-fn prune(layout: &Layout, keep: usize, dry_run: bool) -> Result<ExitCode> {
-    if keep == 0 && !dry_run {
-        bail!("--keep 0 would delete every backup; use --keep 1 or more (or --dry-run to see the list)");
-    }
-    let pruned = catalog::prune(&layout.backup_dir, keep, dry_run)?;
-    if pruned.archives.is_empty() {
-        println!(
-            "nothing to prune: at most {keep} backups in {}",
-            layout.backup_dir.display()
-        );
-    }
-    let verb = if dry_run { "would delete" } else { "deleted" };
-    for p in &pruned.archives {
-        println!("{verb} {}", p.display());
-    }
-    for p in &pruned.leftovers {
-        println!("{verb} {} (left by a backup that was killed)", p.display());
-    }
-    Ok(ExitCode::SUCCESS)
 }

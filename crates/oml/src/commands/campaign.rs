@@ -5,7 +5,8 @@
 //! `oml_dialer::campaign_view`. The running side (`start|pause|stop|stats`)
 //! lives with the dialer engine.
 
-use super::campaign_args::{CreateArgs, EditArgs, ImportArgs};
+use super::campaign_args::{CreateArgs, EditArgs};
+use super::campaign_import::ImportArgs;
 use super::dnc;
 use crate::cli::{self, GlobalArgs};
 use crate::output::{self, outln};

@@ -1,4 +1,4 @@
-//! The flags of `oml campaign create|edit|import`, and how `create|edit`
+//! The flags of `oml campaign create|edit`, and how `create|edit`
 //! apply them onto a campaign's settings: an absent flag keeps the value
 //! (or takes the default on `create`), `--retry` replaces one outcome's rule,
 //! `--no-retry` removes it. Pure, tested without a store.
@@ -103,40 +103,6 @@ pub struct EditArgs {
     pub fields: Fields,
 }
 
-#[derive(Args)]
-pub struct ImportArgs {
-    /// The campaign to add contacts to.
-    pub campaign: String,
-    /// CSV file with a header row.
-    pub file: PathBuf,
-    /// The column holding the phone number (default: detected from names
-    /// such as phone, telefono, number, mobile, celular).
-    #[arg(long, value_name = "NAME")]
-    pub phone_column: Option<String>,
-    /// Make numbers without + international: 00 becomes +, otherwise one
-    /// leading 0 is dropped and +CODE added (e.g. 54).
-    #[arg(long, value_name = "CODE")]
-    pub default_country_code: Option<String>,
-    /// Field delimiter (default: detected from the header: , ; TAB or |).
-    #[arg(long, value_parser = parse_delimiter)]
-    pub delimiter: Option<u8>,
-    /// Where to write every rejected row [default: FILE.rejected.csv next
-    /// to the input].
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-pub fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "\\t" | "tab" | "TAB" => Ok(b'\t'),
-        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err("give one character, or `tab`".into()),
-    }
-}
-
 impl Fields {
     /// Applies the options given onto `spec`.
     pub fn apply(&self, spec: &mut CampaignSpec) -> Result<()> {
@@ -230,20 +196,6 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates_windows_and_delimiters() {
-        assert!((parse_rate("3%").unwrap() - 0.03).abs() < 1e-12);
-        assert!((parse_rate("0.05").unwrap() - 0.05).abs() < 1e-12);
-        assert!(parse_rate("3").unwrap_err().to_string().contains("3%"));
-        assert!(parse_rate("150%").is_err());
-        assert!(parse_rate("x").is_err());
-        assert_eq!(parse_window("09:00-21:30").unwrap(), (540, 1290));
-        assert!(parse_window("09:00").is_err());
-        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
-        assert_eq!(parse_delimiter(";").unwrap(), b';');
-        assert!(parse_delimiter(";;").is_err());
-    }
 
     #[test]
     fn fields_change_only_what_is_given() {

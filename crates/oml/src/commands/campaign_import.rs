@@ -4,18 +4,53 @@
 //! nothing) is `oml_dialer::contact_import`; the report file is
 //! `oml_dialer::rejection_file`.
 
-use super::campaign_args::ImportArgs;
 use super::dnc;
 use crate::cli::{self, GlobalArgs};
 use crate::output::{self, outln};
 use anyhow::{Context, Result};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use oml_dialer::contact_import::{import_contacts, ImportOptions, ImportSink};
 use oml_dialer::import::{Rejection, Summary};
 use oml_dialer::rejection_file::RejectionFile;
 use serde::Serialize;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The campaign to add contacts to.
+    pub campaign: String,
+    /// CSV file with a header row.
+    pub file: PathBuf,
+    /// The column holding the phone number (default: detected from names
+    /// such as phone, telefono, number, mobile, celular).
+    #[arg(long, value_name = "NAME")]
+    pub phone_column: Option<String>,
+    /// Make numbers without + international: 00 becomes +, otherwise one
+    /// leading 0 is dropped and +CODE added (e.g. 54).
+    #[arg(long, value_name = "CODE")]
+    pub default_country_code: Option<String>,
+    /// Field delimiter (default: detected from the header: , ; TAB or |).
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// Where to write every rejected row [default: FILE.rejected.csv next
+    /// to the input].
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" | "TAB" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err("give one character, or `tab`".into()),
+    }
+}
 
 /// Rejections printed on the terminal; the report file has them all.
 const PRINTED_REJECTIONS: usize = 20;
@@ -159,4 +194,16 @@ pub async fn import(g: &GlobalArgs, a: ImportArgs) -> Result<ExitCode> {
         outln!("Every rejected row is in {p}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_delimiter;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert!(parse_delimiter(";;").is_err());
+    }
 }

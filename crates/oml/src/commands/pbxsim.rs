@@ -201,22 +201,7 @@ pub async fn run(_g: &GlobalArgs, a: Args) -> Result<ExitCode> {
 }
 
 fn print_stats(sim: &PbxSim) -> Result<()> {
-    let s = sim.stats();
-    outln!(
-        "pbxsim: clients {} | originates {} answered {} busy {} congestion {} no-answer {} failed {} | connected {} abandoned {} completed {} | active calls {} free agents {}",
-        sim.connections(),
-        s.originates,
-        s.answered,
-        s.busy,
-        s.congestion,
-        s.no_answer,
-        s.failed,
-        s.connected,
-        s.abandoned,
-        s.completed,
-        sim.active_calls(),
-        sim.free_agents()
-    )?;
+    outln!("pbxsim: {}", sim.stats_line())?;
     Ok(())
 }
 

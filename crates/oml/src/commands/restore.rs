@@ -6,6 +6,7 @@
 //! that a crash interrupted.
 
 use crate::cli::GlobalArgs;
+use crate::output::outln;
 use anyhow::Result;
 use oml_backup::placement::{put_back_admin_files, HostFiles};
 use oml_backup::restore::{inspect, pending_renders, recover, restore, RestoreTarget};
@@ -110,13 +111,13 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let path = catalog::resolve(&target.layout.backup_dir, &a.name)?;
     let insp = inspect(&path, &target)?;
     for line in insp.describe(&path, &target.layout.data_dir) {
-        println!("{line}");
+        outln!("{line}")?;
     }
     if a.dry_run {
         let bar = super::backup::Bar::new();
         let mut verify = oml_backup::reader::VerifyOnly;
         oml_backup::reader::process(&path, &Limits::default(), &mut verify, &bar)?;
-        println!("dry run: the archive verifies completely; nothing was changed");
+        outln!("dry run: the archive verifies completely; nothing was changed")?;
         return Ok(ExitCode::SUCCESS);
     }
     let prompt = if insp.outside.is_empty() {
@@ -127,11 +128,11 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     crate::cli::confirm(a.yes, "restore", prompt, "yes")?;
     let bar = super::backup::Bar::new();
     let report = restore(&path, &target, &bar).await?;
-    println!(
+    outln!(
         "restored {} (schema version {} now)",
         path.display(),
         report.schema_after
-    );
+    )?;
     let ok = match rerender(g, &target.layout, report.generated.as_deref()).await {
         Ok(ok) => ok,
         Err(e) => {
@@ -157,12 +158,12 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
 /// servers are configured. `Ok(false)`: regenerate-asterisk failed.
 async fn rerender(g: &GlobalArgs, layout: &Layout, archived: Option<&Path>) -> Result<bool> {
     if !render_for_host(g, layout, archived, true).await? {
-        println!(
+        outln!(
             "regenerate-asterisk: no enabled Asterisk server is configured; nothing to regenerate"
-        );
+        )?;
         return Ok(true);
     }
-    println!("regenerate-asterisk:");
+    outln!("regenerate-asterisk:")?;
     let args = super::regenerate::Args {
         dry_run: false,
         root: Some(layout.generated_root.clone()),
@@ -193,7 +194,7 @@ async fn render_for_host(
                 f.display()
             );
             if loud {
-                println!("{line}");
+                outln!("{line}")?;
             } else {
                 eprintln!("note: {line}");
             }
@@ -205,10 +206,10 @@ async fn render_for_host(
     };
     let path = inventory.path(g)?;
     if !path.exists() {
-        println!(
+        outln!(
             "render: no inventory at {} (paths.inventory of oml.toml): no host-dependent files to re-render",
             path.display()
-        );
+        )?;
         return Ok(false);
     }
     let ctx = super::render::context(g, &inventory).await?;
@@ -217,7 +218,7 @@ async fn render_for_host(
     // the owner and mode the restore gave it.
     let config_meta = layout.config_file.metadata().ok();
     if loud {
-        println!("render (for this host):");
+        outln!("render (for this host):")?;
         super::render::show_and_apply(&plan, root, false)?;
     } else {
         let report = plan.apply()?;
