@@ -44,9 +44,31 @@ impl GlobalArgs {
     /// Opens the existing database (applying pending migrations).
     pub async fn open_store(&self) -> Result<Store> {
         let location = self.location();
-        Store::open(&location, OpenMode::Existing)
+        let store = Store::open(&location, OpenMode::Existing)
             .await
-            .map_err(anyhow::Error::new)
+            .map_err(anyhow::Error::new)?;
+        self.renormalise_phones(&store).await?;
+        Ok(store)
+    }
+
+    /// The data half of the phone-number migration: contacts stored under
+    /// older rules or another default country are rewritten once (one
+    /// settings query when they are current). A broken oml.toml is left
+    /// for the command that reads it to report.
+    async fn renormalise_phones(&self, store: &Store) -> Result<()> {
+        let Ok(cfg) = oml_config::Config::load(&self.data_dir) else {
+            return Ok(());
+        };
+        let normalizer = oml_store::phone::Normalizer::new(cfg.dialer.default_country.as_deref())?;
+        if let Some(r) = store.renormalise_contacts_if_needed(&normalizer).await? {
+            if r.changed + r.kept_duplicate + r.unparsable > 0 {
+                eprintln!(
+                    "note: phone numbers brought up to the current rules: {} of {} contacts rewritten; {} kept as written (their campaign already has the number in the new form); {} not parsable, kept",
+                    r.changed, r.examined, r.kept_duplicate, r.unparsable
+                );
+            }
+        }
+        Ok(())
     }
 }
 
