@@ -119,6 +119,16 @@ fn init_takes_a_password_file_and_users_work() {
         .success()
         .stdout(predicate::str::contains("Nothing is blocked"));
     oml(&data)
+        .args(["users", "unblock", "--ip", "2001:db8:1:2:aaaa::1/64"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2001:db8:1:2::/64"));
+    oml(&data)
+        .args(["users", "unblock", "--ip", "10.0.0.0/8"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("ADDR/64"));
+    oml(&data)
         .args(["users", "block", "ghost"])
         .assert()
         .failure()

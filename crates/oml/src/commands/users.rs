@@ -52,9 +52,10 @@ pub enum UsersCommand {
         /// The username to unblock.
         #[arg(required_unless_present = "ip", conflicts_with = "ip")]
         name: Option<String>,
-        /// Unblock this client IP address instead of a username.
-        #[arg(long)]
-        ip: Option<std::net::IpAddr>,
+        /// Unblock this client IP address (or IPv6 network, written
+        /// ADDR/64 as `oml users blocked` shows it) instead of a username.
+        #[arg(long, value_parser = parse_ip_subject)]
+        ip: Option<String>,
     },
     /// List blocked usernames and IPs.
     Blocked {
@@ -64,6 +65,14 @@ pub enum UsersCommand {
     /// API tokens: bearer tokens a CRM uses to drive campaigns over HTTP.
     #[command(subcommand)]
     Token(super::users_token::TokenCommand),
+}
+
+/// `--ip`: an address, or an IPv6 `/64` network, in the form blocks are
+/// stored under (the console's own parser, so both agree).
+fn parse_ip_subject(s: &str) -> Result<String, String> {
+    oml_web::net::parse_block_subject(s).ok_or_else(|| {
+        format!("{s:?} is not an IP address or an IPv6 network written ADDR/64 (e.g. 2001:db8:1:2::/64)")
+    })
 }
 
 pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
@@ -158,7 +167,7 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
         }
         UsersCommand::Unblock { name, ip } => {
             let (kind, subject) = match (name, ip) {
-                (_, Some(ip)) => (BlockKind::Ip, ip.to_string()),
+                (_, Some(ip)) => (BlockKind::Ip, ip),
                 (Some(n), None) => (BlockKind::User, n),
                 (None, None) => bail!("give a username or --ip ADDR"),
             };
@@ -215,5 +224,26 @@ fn kind_word(kind: BlockKind) -> &'static str {
     match kind {
         BlockKind::User => "User",
         BlockKind::Ip => "IP",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ip_subject;
+
+    #[test]
+    fn ip_subjects_take_the_form_blocks_are_stored_under() {
+        assert_eq!(parse_ip_subject("192.0.2.7").unwrap(), "192.0.2.7");
+        assert_eq!(
+            parse_ip_subject("2001:DB8:1:2:0:0:0:0/64").unwrap(),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            parse_ip_subject("2001:db8:1:2:aaaa::1/64").unwrap(),
+            "2001:db8:1:2::/64"
+        );
+        let e = parse_ip_subject("10.0.0.0/8").unwrap_err();
+        assert!(e.contains("ADDR/64"), "{e}");
+        assert!(parse_ip_subject("maria").is_err());
     }
 }
