@@ -4,6 +4,7 @@
 //! and a message naming the field to fix; nothing is stored.
 
 use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use oml_store::{
@@ -11,7 +12,7 @@ use oml_store::{
     CampaignSpec, RescheduleRule, StoreError,
 };
 use oml_web::auth::SupervisorUser;
-use oml_web::pages::render;
+use oml_web::pages::{render, REFUSED};
 use oml_web::session::redirect_with_flash;
 use oml_web::{AppState, WebError};
 
@@ -155,7 +156,14 @@ async fn page(
         Some(n) => format!("Edit campaign {n}"),
         None => "New campaign".to_string(),
     };
-    Ok(render(
+    // A refused form comes back with its error and 422, like every other
+    // form of the console (scripts and tests tell refusal from success).
+    let status = if error.is_some() {
+        REFUSED
+    } else {
+        StatusCode::OK
+    };
+    let html = render(
         state,
         &u.ctx,
         "campaign_form.html",
@@ -168,8 +176,8 @@ async fn page(
             windows => ["us", "uk"],
             error => error,
         },
-    )?
-    .into_response())
+    )?;
+    Ok((status, html).into_response())
 }
 
 fn defaults(trunk: &str) -> CampaignSpec {

@@ -774,7 +774,7 @@ async fn supervisors_create_and_edit_campaigns_from_the_console() {
         let mut bad = base;
         bad[11] = ("window", "21:00-09:00");
         let r = sup.post("/dialer/campaigns/new", &bad).await;
-        assert_eq!(r.status, 200);
+        assert_eq!(r.status, 422, "a refused form answers 422");
         assert!(
             r.body.contains("Nothing was saved") && r.body.contains("time window"),
             "{}",
@@ -790,6 +790,7 @@ async fn supervisors_create_and_edit_campaigns_from_the_console() {
         short[0] = ("name", "hasty");
         sup.get("/dialer/campaigns/new").await;
         let r = sup.post("/dialer/campaigns/new", &short).await;
+        assert_eq!(r.status, 422);
         assert!(
             r.body.contains("Nothing was saved") && r.body.contains("Ofcom"),
             "{}",
@@ -831,6 +832,7 @@ async fn supervisors_create_and_edit_campaigns_from_the_console() {
         // The same name again: refused.
         sup.get("/dialer/campaigns/new").await;
         let r = sup.post("/dialer/campaigns/new", &base).await;
+        assert_eq!(r.status, 422);
         assert!(r.body.contains("already exists"), "{}", r.body);
 
         // Edit: the form shows the stored values; a change is saved.
