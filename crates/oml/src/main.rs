@@ -65,10 +65,15 @@ enum Command {
     /// Trunks the dialer originates through: add, list, edit, remove.
     #[command(subcommand)]
     Trunk(commands::trunk::TrunkCommand),
-    /// Outbound campaigns: create, edit, list, show, import contacts,
+    /// Outbound campaigns: create, edit, list, show, contacts (list them
+    /// with their state and attempts), import contacts,
     /// start, pause, stop, stats, delete.
     #[command(subcommand)]
     Campaign(commands::campaign::CampaignCommand),
+    /// One contact's history: `show PHONE|ID` prints the contact in every
+    /// campaign that has the number, and every attempt to call it.
+    #[command(subcommand)]
+    Contact(commands::contact::ContactCommand),
     /// The do-not-call list, global or per campaign: add, remove, list, import.
     #[command(subcommand)]
     Dnc(commands::dnc::DncCommand),
@@ -134,6 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inventory(c) => commands::inventory::run(g, c).await,
         Command::Trunk(c) => commands::trunk::run(g, c).await,
         Command::Campaign(c) => commands::campaign::run(g, c).await,
+        Command::Contact(c) => commands::contact::run(g, c).await,
         Command::Dnc(c) => commands::dnc::run(g, c).await,
         Command::Serve(a) => commands::serve::run(g, a).await,
         Command::Backup(a) => commands::backup::run(g, a).await,

@@ -35,6 +35,9 @@ pub enum CampaignCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Every contact of a campaign (or those in one --state): phone,
+    /// state, attempts, next try, last outcome; read page by page.
+    Contacts(super::campaign_contacts::ContactsArgs),
     /// Upload a CSV contact list into a campaign.
     Import(ImportArgs),
     /// Let a campaign dial (when the dialer is started).
@@ -90,6 +93,7 @@ pub async fn run(g: &GlobalArgs, cmd: CampaignCommand) -> Result<ExitCode> {
         CampaignCommand::List { json } => list(g, json).await,
         CampaignCommand::Show { name, json } => show(g, &name, json).await,
         CampaignCommand::Import(a) => super::campaign_import::import(g, a).await,
+        CampaignCommand::Contacts(a) => super::campaign_contacts::run(g, a).await,
         CampaignCommand::Delete { name, yes } => delete(g, &name, yes).await,
         CampaignCommand::Start { name } => {
             super::dialer_run::set_campaign_state(g, &name, CampaignState::Running).await

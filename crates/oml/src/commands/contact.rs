@@ -1,0 +1,186 @@
+//! `oml contact show PHONE|ID [--json]`: the contact(s) a phone number or
+//! contact id names (a phone may be in several campaigns) and every attempt
+//! to call each, with its times, outcome, hangup cause, server and node.
+//! The phone is read as the import reads it (`[dialer] default_country`),
+//! so a national form finds the stored international number.
+
+use crate::cli::GlobalArgs;
+use crate::output;
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use oml_store::contact_history::{AttemptRecord, ContactHistory, ContactKey};
+use oml_store::format_ms;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum ContactCommand {
+    /// Show the contacts with this phone number (in every campaign) or this
+    /// contact id, and every attempt to call them: placed, answered,
+    /// connected and ended times, outcome, hangup cause, server, node.
+    Show {
+        /// A phone number as you would type it (national forms are read
+        /// under the default country), or a contact id.
+        key: String,
+        /// A JSON array of the contacts, each with its `history`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(g: &GlobalArgs, cmd: ContactCommand) -> Result<ExitCode> {
+    match cmd {
+        ContactCommand::Show { key, json } => show(g, &key, json).await,
+    }
+}
+
+async fn show(g: &GlobalArgs, text: &str, json: bool) -> Result<ExitCode> {
+    let normalizer = super::dnc::normalizer(g, None)?;
+    let key = ContactKey::parse(text, &normalizer)
+        .with_context(|| format!("`{text}` is neither a contact id nor a phone number"))?;
+    let store = g.open_store().await?;
+    let found = store.contact_histories(&key).await?;
+    if found.is_empty() {
+        bail!("{}", not_found(&key));
+    }
+    if json {
+        output::json(&found)?;
+    } else {
+        let blocks: Vec<String> = found.iter().map(report).collect();
+        output::text(&blocks.join("\n"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was looked for, when nothing was found.
+fn not_found(key: &ContactKey) -> String {
+    let what = match (key.id, &key.phone) {
+        (Some(id), Some(p)) => format!("no contact has the id {id} or the phone {p}"),
+        (Some(id), None) => format!("no contact has the id {id}"),
+        (None, Some(p)) => format!("no contact has the phone {p}"),
+        (None, None) => "nothing to look for".to_string(),
+    };
+    format!("{what} (see `oml campaign contacts NAME` for a campaign's contacts)")
+}
+
+/// `+12.3 s` after `from`, or `-`.
+fn after(from: i64, at: Option<i64>) -> String {
+    at.map_or_else(
+        || "-".to_string(),
+        |t| format!("+{:.1} s", (t - from) as f64 / 1000.0),
+    )
+}
+
+fn attempt_line(a: &AttemptRecord) -> String {
+    format!(
+        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {}",
+        a.attempt_no,
+        format_ms(a.placed_at),
+        after(a.placed_at, a.answered_at),
+        after(a.placed_at, a.connected_at),
+        after(a.placed_at, a.ended_at),
+        a.outcome.as_deref().unwrap_or("in flight"),
+        a.hangup_cause
+            .map_or_else(|| "-".to_string(), |c| c.to_string()),
+        a.server.as_deref().unwrap_or("-"),
+        if a.node.is_empty() { "-" } else { &a.node },
+    )
+}
+
+/// One contact and its attempts, as text.
+pub fn report(h: &ContactHistory) -> String {
+    let c = &h.contact;
+    let mut out = format!(
+        "Contact {} of campaign `{}` (list {})\n",
+        c.id, c.campaign, c.list
+    );
+    out.push_str(&format!("  phone:        {}\n", c.phone));
+    let next = c
+        .next_attempt_at
+        .map(|t| format!(", next try {}", format_ms(t)))
+        .unwrap_or_default();
+    out.push_str(&format!("  state:        {}{next}\n", c.state));
+    out.push_str(&format!("  attempts:     {}\n", c.attempts));
+    out.push_str(&format!(
+        "  last outcome: {}\n",
+        c.last_outcome.as_deref().unwrap_or("-")
+    ));
+    if c.attributes != "{}" {
+        out.push_str(&format!("  attributes:   {}\n", c.attributes));
+    }
+    if h.history.is_empty() {
+        out.push_str("  Never dialed.\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {}\n",
+        "#", "PLACED", "ANSWERED", "CONNECTED", "ENDED", "OUTCOME", "CAUSE", "SERVER", "NODE"
+    ));
+    for a in &h.history {
+        out.push_str(&attempt_line(a));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oml_store::contact_history::ContactRecord;
+
+    #[test]
+    fn a_contact_reads_with_its_attempts_under_their_heading() {
+        let h = ContactHistory {
+            contact: ContactRecord {
+                id: 7,
+                campaign: "sales".into(),
+                phone: "+541140000001".into(),
+                state: "pending".into(),
+                attempts: 1,
+                next_attempt_at: Some(1_796_000_000_000),
+                last_outcome: Some("busy".into()),
+                attributes: r#"{"name":"Ana"}"#.into(),
+                list: "march.csv".into(),
+            },
+            history: vec![AttemptRecord {
+                attempt_no: 1,
+                placed_at: 1_795_999_000_000,
+                answered_at: None,
+                connected_at: None,
+                ended_at: Some(1_795_999_004_500),
+                outcome: Some("busy".into()),
+                hangup_cause: Some(17),
+                server: Some("pbx1".into()),
+                node: "node-a".into(),
+                channel_id: "oml-1-7-1".into(),
+            }],
+        };
+        let text = report(&h);
+        assert!(text.starts_with("Contact 7 of campaign `sales` (list march.csv)"));
+        assert!(text.contains("next try 2026-"), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        let (head, line) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+        assert_eq!(
+            head.find("ENDED").map(|i| i + 5),
+            line.find("+4.5 s").map(|i| i + 6)
+        );
+        assert_eq!(
+            head.find("CAUSE").map(|i| i + 5),
+            line.find("17").map(|i| i + 2)
+        );
+        assert_eq!(head.find("NODE"), line.find("node-a"));
+        let never = ContactHistory {
+            history: vec![],
+            ..h
+        };
+        assert!(report(&never).ends_with("Never dialed.\n"));
+    }
+
+    #[test]
+    fn not_found_says_what_was_looked_for() {
+        let k = ContactKey {
+            id: Some(42),
+            phone: None,
+        };
+        assert!(not_found(&k).starts_with("no contact has the id 42 ("));
+    }
+}
