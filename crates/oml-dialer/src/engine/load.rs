@@ -1,11 +1,12 @@
-//! Reading the dialer's configuration from the store for the core: play
-//! state, servers, trunks, campaigns with their reschedule rules. (A
-//! campaign's abandon ledger and learned statistics are read when this
-//! node starts pacing it: see `core/history.rs`.)
+//! Reading from the store what the core decides on: the dialer's
+//! configuration (play state, servers, trunks, campaigns with their
+//! reschedule rules), and a campaign's history when this node starts
+//! pacing it (its abandon ledger and learned statistics: see
+//! `core/history.rs`).
 
 use oml_store::Store;
 
-use super::core::Loaded;
+use super::core::{Input, Loaded};
 use super::PLAY_KEY;
 
 pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
@@ -23,4 +24,29 @@ pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
         trunks,
         campaigns,
     })
+}
+
+/// A campaign's live answers of its window and its pacing memory. A memory
+/// that cannot be read is ignored (the statistics start from the priors);
+/// answers that cannot be read fail the load: nothing is paced without them.
+pub(super) async fn history(store: &Store, campaign: i64, since_ms: i64, abandon_ms: i64) -> Input {
+    let answers = match store.answers_since(campaign, since_ms, abandon_ms).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, campaign, "dialer: cannot read the campaign's abandons of its window; not pacing it until they are read");
+            return Input::HistoryFailed { campaign };
+        }
+    };
+    let memory = match store.pacing_memory(campaign).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, campaign, "dialer: cannot read what the pacer learned before; starting from the priors");
+            None
+        }
+    };
+    Input::History {
+        campaign,
+        answers,
+        memory,
+    }
 }

@@ -17,6 +17,7 @@ use oml_store::Store;
 use tokio::sync::mpsc;
 
 use super::core::{Input, Placement};
+use super::load;
 use super::msg::Msg;
 use super::Metrics;
 
@@ -158,7 +159,7 @@ pub(super) async fn writer(
         }
         if let Some((campaign, since_ms, abandon_ms)) = history {
             let _ = tx.send(Msg::Input(
-                load_history(&store, campaign, since_ms, abandon_ms).await,
+                load::history(&store, campaign, since_ms, abandon_ms).await,
             ));
         }
         if let Some(s) = status {
@@ -166,31 +167,6 @@ pub(super) async fn writer(
         }
     }
     while sending.join_next().await.is_some() {}
-}
-
-/// A campaign's live answers of its window and its pacing memory. A memory
-/// that cannot be read is ignored (the statistics start from the priors);
-/// answers that cannot be read fail the load: nothing is paced without them.
-async fn load_history(store: &Store, campaign: i64, since_ms: i64, abandon_ms: i64) -> Input {
-    let answers = match store.answers_since(campaign, since_ms, abandon_ms).await {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::warn!(error = %e, campaign, "dialer: cannot read the campaign's abandons of its window; not pacing it until they are read");
-            return Input::HistoryFailed { campaign };
-        }
-    };
-    let memory = match store.pacing_memory(campaign).await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, campaign, "dialer: cannot read what the pacer learned before; starting from the priors");
-            None
-        }
-    };
-    Input::History {
-        campaign,
-        answers,
-        memory,
-    }
 }
 
 /// Commits a batch, retrying a few times; one flag per write (all `false`
