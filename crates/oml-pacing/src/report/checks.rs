@@ -1,0 +1,141 @@
+//! The pacing targets checked on one scenario's comparison (issue 14's
+//! targets): worst-seed abandon, occupancy against the closed forms and
+//! the baselines, the minutes after each change.
+
+use super::*;
+
+pub(super) fn checks(scenario: Option<Scenario>, rep: &ScenarioReport) -> Vec<Check> {
+    let limit = rep.config.max_abandon_rate;
+    let mut out = Vec::new();
+    if let Some(pred) = rep.mode("predictive") {
+        out.push(Check {
+            what: "predictive abandon rate, worst seed".into(),
+            target: format!("≤ {}", pct(limit)),
+            measured: pct(pred.abandon_worst),
+            pass: pred.abandon_worst <= limit,
+        });
+        if let Some(t) = occupancy_target(scenario) {
+            out.push(Check {
+                what: "predictive occupancy, mean".into(),
+                target: format!("≥ {}", pct(t)),
+                measured: pct(pred.occupancy_mean),
+                pass: pred.occupancy_mean >= t,
+            });
+        }
+        let best = rep.best_baseline.as_deref().and_then(|b| rep.mode(b));
+        if rep.modes.iter().any(|m| m.mode.starts_with("ratio(")) {
+            let margin = match scenario {
+                Some(sc) if !Scenario::PUBLISHED.contains(&sc) => 0.03,
+                _ => 0.05,
+            };
+            let points = margin * 100.0;
+            out.push(match best {
+                Some(b) => Check {
+                    what: format!(
+                        "predictive occupancy above the best compliant baseline ({})",
+                        b.mode
+                    ),
+                    target: format!("≥ {} (+{points} points)", pct(b.occupancy_mean + margin)),
+                    measured: format!(
+                        "{} ({:+.2} points)",
+                        pct(pred.occupancy_mean),
+                        (pred.occupancy_mean - b.occupancy_mean) * 100.0
+                    ),
+                    pass: pred.occupancy_mean >= b.occupancy_mean + margin,
+                },
+                None => Check {
+                    what: "predictive occupancy above the best compliant baseline".into(),
+                    target: format!("+{points} points"),
+                    measured: "no baseline stays within the limit on every seed".into(),
+                    pass: true,
+                },
+            });
+        }
+        if let Some(f) = rep.best_fixed_ratio.as_deref().and_then(|b| rep.mode(b)) {
+            out.push(Check {
+                what: format!(
+                    "predictive occupancy vs the best compliant fixed ratio ({})",
+                    f.mode
+                ),
+                target: format!("≥ {}", pct(f.occupancy_mean)),
+                measured: format!(
+                    "{} ({:+.2} points)",
+                    pct(pred.occupancy_mean),
+                    (pred.occupancy_mean - f.occupancy_mean) * 100.0
+                ),
+                pass: pred.occupancy_mean >= f.occupancy_mean,
+            });
+        }
+        for change in &pred.abandon_after_change {
+            let at = change.change_at_min;
+            if let Some(first) = change.spans.first() {
+                let base_first = best
+                    .and_then(|b| {
+                        b.abandon_after_change
+                            .iter()
+                            .find(|c| c.change_at_min == at)
+                    })
+                    .and_then(|c| c.spans.first());
+                let (target, ok) = match base_first {
+                    Some(b) => (
+                        format!(
+                            "≤ {} ({})",
+                            pct(b.rate.max(0.0)),
+                            best.map_or("", |b| b.mode.as_str())
+                        ),
+                        first.rate <= b.rate,
+                    ),
+                    None => ("≤ the best compliant baseline (none)".to_string(), true),
+                };
+                out.push(Check {
+                    what: format!(
+                        "predictive abandon, minutes 0–10 after the change at {at} min (pooled)"
+                    ),
+                    target,
+                    measured: format!(
+                        "{} ({} of {})",
+                        pct(first.rate),
+                        first.abandoned,
+                        first.live_answered
+                    ),
+                    pass: ok,
+                });
+            }
+            let hour = windows::rate_after(change, 60.0);
+            out.push(Check {
+                what: format!(
+                    "predictive abandon, minutes 0–60 after the change at {at} min (pooled)"
+                ),
+                target: format!("≤ {}", pct(limit)),
+                measured: format!(
+                    "{} ({} of {})",
+                    pct(hour.rate),
+                    hour.abandoned,
+                    hour.live_answered
+                ),
+                pass: hour.rate <= limit,
+            });
+        }
+    }
+    if let (Some(prog), Some(cf)) = (rep.mode("progressive"), rep.progressive_closed_form) {
+        out.push(Check {
+            what:
+                "progressive occupancy vs closed form talk/(talk + wrap-up + attempt/answer rate)"
+                    .into(),
+            target: format!("{} ± 1 point", pct(cf)),
+            measured: format!(
+                "{} ({:+.2} points)",
+                pct(prog.occupancy_mean),
+                (prog.occupancy_mean - cf) * 100.0
+            ),
+            pass: (prog.occupancy_mean - cf).abs() <= 0.01,
+        });
+        out.push(Check {
+            what: "progressive abandons".into(),
+            target: "0".into(),
+            measured: pct(prog.abandon_worst),
+            pass: prog.abandon_worst == 0.0,
+        });
+    }
+    out
+}
