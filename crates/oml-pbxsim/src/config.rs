@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+use oml_pacing::{Schedule, Step};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use secrecy::SecretString;
@@ -192,8 +193,12 @@ pub fn parse_queue(s: &str) -> Result<QueueConfig, ParseError> {
 /// How simulated customers behave.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomerModel {
-    /// Probability a call is answered by a person.
+    /// Probability a call is answered by a person (from the start; see
+    /// `answer_rate_steps` for later).
     pub answer_rate: f64,
+    /// Later answer rates: from `at_s` simulated seconds after the PBX
+    /// started on, `value` (`--answer-rate 15%@0,40%@65m`), in time order.
+    pub answer_rate_steps: Vec<Step<f64>>,
     /// Probability of busy (drawn after answer_rate).
     pub busy_rate: f64,
     /// Probability of congestion (drawn after busy).
@@ -211,6 +216,7 @@ impl Default for CustomerModel {
     fn default() -> Self {
         Self {
             answer_rate: 0.3,
+            answer_rate_steps: Vec::new(),
             busy_rate: 0.1,
             congestion_rate: 0.02,
             time_to_answer: Dist::Uniform {
@@ -226,6 +232,31 @@ impl Default for CustomerModel {
                 max: 30.0,
             },
         }
+    }
+}
+
+impl CustomerModel {
+    /// The answer rate `sim_s` simulated seconds after the PBX started.
+    pub fn answer_rate_at(&self, sim_s: f64) -> f64 {
+        self.answer_rate_steps
+            .iter()
+            .take_while(|s| s.at_s <= sim_s)
+            .last()
+            .map_or(self.answer_rate, |s| s.value)
+    }
+
+    /// The answer rate over time.
+    pub fn answer_rate_schedule(&self) -> Schedule<f64> {
+        Schedule {
+            start: self.answer_rate,
+            steps: self.answer_rate_steps.clone(),
+        }
+    }
+
+    /// Sets the answer rate over time.
+    pub fn set_answer_rate(&mut self, s: Schedule<f64>) {
+        self.answer_rate = s.start;
+        self.answer_rate_steps = s.steps;
     }
 }
 

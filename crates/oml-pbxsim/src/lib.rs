@@ -45,6 +45,7 @@
 
 pub mod config;
 pub mod ends;
+pub mod rates;
 pub mod server;
 pub mod world;
 
@@ -53,5 +54,6 @@ pub use config::{
     QueueConfig, SimConfig, SimUser,
 };
 pub use ends::{ClientEnd, ClientEnds};
+pub use rates::parse_answer_rate;
 pub use server::{Fault, PbxSim};
 pub use world::{Session, Stats, World};

@@ -187,8 +187,9 @@ impl World {
         } else {
             Some(NumberOutcome::Fail)
         };
+        let sim_s = self.sim_secs(now);
         let (ring_s, outcome) =
-            customers::draw(&self.cfg.customers, forced, timeout_s, &mut self.rng);
+            customers::draw(&self.cfg.customers, forced, timeout_s, sim_s, &mut self.rng);
         let context = m.get("Context").unwrap_or("").to_owned();
         let exten = m.get("Exten").unwrap_or("").to_owned();
         // Asterisk: a Local channel's events name its own context and the

@@ -9,22 +9,25 @@ use crate::config::{CustomerModel, NumberOutcome};
 
 /// Draws what a dialed customer does: the outcome (`forced` for a number
 /// with a configured outcome or a call that cannot be placed, else by the
-/// model's rates) and the simulated seconds it rings before that outcome
+/// model's rates, the answer rate the one at `sim_s` simulated seconds
+/// after the start) and the simulated seconds it rings before that outcome
 /// shows. An answer that would come after the Originate `Timeout` is a
 /// no-answer at the timeout.
 pub(super) fn draw<R: Rng + ?Sized>(
     model: &CustomerModel,
     forced: Option<NumberOutcome>,
     timeout_s: f64,
+    sim_s: f64,
     rng: &mut R,
 ) -> (f64, NumberOutcome) {
     let outcome = forced.unwrap_or_else(|| {
         let x: f64 = rng.gen();
-        if x < model.answer_rate {
+        let answer = model.answer_rate_at(sim_s);
+        if x < answer {
             NumberOutcome::Answer
-        } else if x < model.answer_rate + model.busy_rate {
+        } else if x < answer + model.busy_rate {
             NumberOutcome::Busy
-        } else if x < model.answer_rate + model.busy_rate + model.congestion_rate {
+        } else if x < answer + model.busy_rate + model.congestion_rate {
             NumberOutcome::Congestion
         } else {
             NumberOutcome::NoAnswer
@@ -130,6 +133,30 @@ mod tests {
             .unwrap();
         assert_eq!(busy.get("Channel"), Some("Local/1@from-oml/n"));
         assert_eq!(busy.get("Uniqueid"), Some("<unknown>"));
+    }
+
+    #[test]
+    fn the_answer_rate_follows_its_schedule() {
+        let (mut w, t0) = world(0);
+        w.cfg.customers.busy_rate = 0.0;
+        w.cfg.customers.congestion_rate = 0.0;
+        w.cfg
+            .customers
+            .set_answer_rate(crate::parse_answer_rate("0@0,100%@1m").unwrap());
+        let mut s = logged_in();
+        let mut ev = Vec::new();
+        let dial = |w: &mut crate::World, s: &mut crate::Session, at, ev: &mut Vec<_>| {
+            for i in 0..20 {
+                let m = oml_ami::Originate::to_extension(&format!("Local/{i}@x/n"), "c", "1")
+                    .to_message();
+                w.handle(s, &m, at, ev);
+            }
+            w.advance(at + Duration::from_secs(40), ev);
+        };
+        dial(&mut w, &mut s, t0, &mut ev);
+        assert_eq!(w.stats().answered, 0, "before the change nobody answers");
+        dial(&mut w, &mut s, t0 + Duration::from_secs(60), &mut ev);
+        assert_eq!(w.stats().answered, 20, "after it everybody does");
     }
 
     #[test]
