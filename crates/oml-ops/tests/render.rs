@@ -281,20 +281,38 @@ fn own_config_keeps_the_administrators_settings() {
     let root = tempfile::tempdir().unwrap();
     let cfgdir = root.path().join("var/lib/oml");
     std::fs::create_dir_all(&cfgdir).unwrap();
-    std::fs::write(
-        cfgdir.join("oml.toml"),
-        "[lockout]\ncool_off_seconds = 42\nlogin_failure_limit = 9\n",
-    )
-    .unwrap();
+    let admins = "# this host: agreed with security on 2026-01-05\n\
+        [lockout]\n\
+        cool_off_seconds = 42   # five minutes is too short here\n\
+        login_failure_limit = 9 # the inventory decides\n\
+        \n\
+        # behind the balancer\n\
+        [web]\n\
+        trusted_proxies = [ \"10.0.0.1\" ]\n\
+        session_idle_seconds = 3600\n";
+    std::fs::write(cfgdir.join("oml.toml"), admins).unwrap();
     let c = ctx_with("oml-1.2.0.inventory", OmlSettings::default());
     render::plan(&c, root.path()).unwrap().apply().unwrap();
     let text = read(root.path(), "var/lib/oml/oml.toml");
-    let parsed = oml_config::Config::parse(&text, "oml.toml").unwrap();
-    assert_eq!(parsed.lockout.cool_off_seconds, 42, "kept");
-    assert_eq!(
-        parsed.lockout.login_failure_limit, 3,
-        "LOGIN_FAILURE_LIMIT of the 1.2.0 inventory (default 3)"
-    );
+    // LOGIN_FAILURE_LIMIT of the 1.2.0 inventory is 3; nginx's address is
+    // added to the proxies; everything else is the administrator's bytes.
+    let expected = admins
+        .replace("login_failure_limit = 9 #", "login_failure_limit = 3 #")
+        .replace("[ \"10.0.0.1\" ]", "[ \"10.0.0.1\", \"127.0.0.1\" ]");
+    assert_eq!(text, expected);
+    // A second render changes nothing.
+    render::plan(&c, root.path()).unwrap().apply().unwrap();
+    assert_eq!(read(root.path(), "var/lib/oml/oml.toml"), expected);
+}
+
+#[test]
+fn own_config_starts_from_the_commented_defaults() {
+    let root = tempfile::tempdir().unwrap();
+    render::plan(&ctx(), root.path()).unwrap().apply().unwrap();
+    let text = read(root.path(), "var/lib/oml/oml.toml");
+    let expected = oml_config::DEFAULT_TEXT
+        .replace("trusted_proxies = []", "trusted_proxies = [\"127.0.0.1\"]");
+    assert_eq!(text, expected);
 }
 
 #[test]

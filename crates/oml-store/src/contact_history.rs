@@ -189,11 +189,14 @@ impl Store {
     }
 
     /// Every contact with this (normalised) phone, in any campaign, with
-    /// its attempts; by campaign name.
+    /// its attempts; by campaign name. A `+` number also finds its digits
+    /// stored without the `+` (how an import without a default country
+    /// keeps a number written without it).
     pub async fn contact_histories_by_phone(&self, phone: &str) -> Result<Vec<ContactHistory>> {
-        let sql = format!("{RECORD_SELECT} WHERE k.phone = $1 ORDER BY c.name, k.id");
+        let sql = format!("{RECORD_SELECT} WHERE k.phone IN ($1, $2) ORDER BY c.name, k.id");
         let contacts = on_pool!(self, |p| sqlx::query_as::<_, ContactRecord>(&sql)
             .bind(phone)
+            .bind(phone.trim_start_matches('+'))
             .fetch_all(p)
             .await?);
         let mut out = Vec::with_capacity(contacts.len());

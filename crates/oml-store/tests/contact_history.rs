@@ -171,6 +171,15 @@ async fn contacts_are_listed_by_page_and_state_with_every_attempt() {
         );
         assert_eq!(found[1].contact.list, "seed");
 
+        // A number stored without its `+` (imported with no default
+        // country) is found from its international form.
+        s.seed_contacts(retention, &["541150000000".to_string()])
+            .await
+            .unwrap();
+        let found = s.contact_histories_by_phone("+541150000000").await.unwrap();
+        assert_eq!(found.len(), 1, "{}", t.label);
+        assert_eq!(found[0].contact.phone, "541150000000");
+
         // By id: the connected call with its times; an open attempt has none.
         let h = s.contact_history(seen[1].id).await.unwrap().unwrap();
         let a = &h.history[0];

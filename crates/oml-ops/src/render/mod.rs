@@ -646,7 +646,9 @@ pub const OWN_CONFIG: Target = Target {
 
 /// `<data-dir>/oml.toml` with the settings the inventory owns
 /// (`LOGIN_FAILURE_LIMIT`, `SCA`, the inventory path, the listen address
-/// nginx proxies to) set, and every other setting kept as it is.
+/// nginx proxies to) set, and every other byte kept as the administrator
+/// wrote it (comments and order included); a missing file starts from the
+/// commented defaults.
 fn own_config(ctx: &RenderContext, root: &Path) -> Result<(PathBuf, String), RenderError> {
     let dir = root.join(
         ctx.oml
@@ -656,42 +658,35 @@ fn own_config(ctx: &RenderContext, root: &Path) -> Result<(PathBuf, String), Ren
     );
     let path = dir.join(oml_config::CONFIG_FILE);
     let shown = path.display().to_string();
-    let mut cfg = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            oml_config::Config::parse(&text, &shown).map_err(|e| RenderError::OwnConfig {
-                path: shown.clone(),
-                message: format!("{e} (fix it before rendering: oml keeps your other settings)"),
-            })?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => oml_config::Config::default(),
-        Err(e) => {
-            return Err(RenderError::OwnConfig {
-                path: shown,
-                message: e.to_string(),
-            })
-        }
-    };
-    cfg.lockout.login_failure_limit = ctx.inventory.login_failure_limit;
-    cfg.web.session_idle_seconds = ctx.inventory.session_cookie_age_s;
-    cfg.web.listen = ctx.oml.listen.parse().map_err(|_| RenderError::OwnConfig {
+    let failed = |e: oml_config::ConfigError| RenderError::OwnConfig {
         path: shown.clone(),
-        message: format!("`{}` is not an address:port for web.listen", ctx.oml.listen),
-    })?;
-    let loopback: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
-    if !cfg.web.trusted_proxies.contains(&loopback) {
-        cfg.web.trusted_proxies.push(loopback);
-    }
-    if let Some(inv) = &ctx.oml.inventory_path {
-        cfg.paths.inventory = Some(inv.clone());
-    }
-    let text = format!(
-        "# oml settings. `oml render` keeps what you set here and updates only what the\n\
-         # inventory owns: lockout.login_failure_limit (LOGIN_FAILURE_LIMIT),\n\
-         # web.session_idle_seconds (SCA), web.listen, web.trusted_proxies (nginx),\n\
-         # paths.inventory.\n\n{}",
-        cfg.to_toml()
-    );
-    Ok((path, text))
+        message: format!("{e} (fix it before rendering: oml keeps your other settings)"),
+    };
+    let mut text = oml_config::ConfigText::read(&dir).map_err(failed)?;
+    let listen: std::net::SocketAddr =
+        ctx.oml.listen.parse().map_err(|_| RenderError::OwnConfig {
+            path: shown.clone(),
+            message: format!("`{}` is not an address:port for web.listen", ctx.oml.listen),
+        })?;
+    let set = |text: &mut oml_config::ConfigText| -> Result<(), oml_config::ConfigError> {
+        let limit = i64::from(ctx.inventory.login_failure_limit);
+        text.set("lockout.login_failure_limit", limit)?;
+        let idle = i64::try_from(ctx.inventory.session_cookie_age_s).unwrap_or(i64::MAX);
+        text.set("web.session_idle_seconds", idle)?;
+        if text.config()?.web.listen != listen {
+            text.set("web.listen", listen.to_string())?;
+        }
+        let loopback: std::net::IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
+        if !text.config()?.web.trusted_proxies.contains(&loopback) {
+            text.add_to_list("web.trusted_proxies", &loopback.to_string())?;
+        }
+        if let Some(inv) = &ctx.oml.inventory_path {
+            text.set("paths.inventory", inv.to_string_lossy().into_owned())?;
+        }
+        Ok(())
+    };
+    set(&mut text).map_err(failed)?;
+    Ok((path, text.text().map_err(failed)?))
 }
 
 #[cfg(test)]

@@ -26,27 +26,20 @@ pub struct Args {
     default_country: Option<String>,
 }
 
-/// Writes `[dialer] default_country` into `<data_dir>/oml.toml` (created
-/// when missing; an existing file without a `[dialer]` table gets one).
-fn write_default_country(data_dir: &std::path::Path, country: &str) -> Result<()> {
-    let path = data_dir.join(oml_config::CONFIG_FILE);
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let mut text = existing.clone();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+/// `<data_dir>/oml.toml` to write: the commented defaults when it is
+/// missing, else the administrator's file as it is; `[dialer]
+/// default_country` set when given (nothing else in the file changes).
+/// Read before anything is created, so a broken file changes nothing.
+fn config_text(
+    data_dir: &std::path::Path,
+    country: Option<&str>,
+) -> Result<oml_config::ConfigText> {
+    let mut text = oml_config::ConfigText::read(data_dir)?;
+    if let Some(country) = country {
+        text.set("dialer.default_country", country)?;
     }
-    text.push_str(&format!("[dialer]\ndefault_country = \"{country}\"\n"));
-    oml_config::Config::parse(&text, &path.display().to_string()).with_context(|| {
-        format!(
-            "cannot add the default country to {}: set `default_country = \"{country}\"` under its [dialer] table yourself",
-            path.display()
-        )
-    })?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    text.text()?;
+    Ok(text)
 }
 
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
@@ -67,6 +60,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             Some(c.to_string())
         }
     };
+    let config = config_text(&g.data_dir, country.as_deref())?;
     let location = g.location();
     if let Location::DataDir(dir) = &location {
         let db = dir.join(oml_store::SQLITE_FILE);
@@ -91,11 +85,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             location.describe()
         );
     }
-    if let Some(c) = &country {
-        std::fs::create_dir_all(&g.data_dir)
-            .with_context(|| format!("cannot create the data folder {}", g.data_dir.display()))?;
-        write_default_country(&g.data_dir, c)?;
-    }
+    std::fs::create_dir_all(&g.data_dir)
+        .with_context(|| format!("cannot create the data folder {}", g.data_dir.display()))?;
+    let config_path = g.data_dir.join(oml_config::CONFIG_FILE);
+    config.write(&config_path)?;
     let generated = password.is_none();
     let password = password.unwrap_or_else(cli::generate_password);
     store
@@ -128,6 +121,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         "Initialised oml in {} ({} database, schema version {schema}).",
         g.data_dir.display(),
         store.backend()
+    )?;
+    outln!(
+        "Settings in {} (every key with its default, commented).",
+        config_path.display()
     )?;
     match &country {
         Some(c) => outln!("Default country for phone numbers: {c} (oml.toml, [dialer] default_country).")?,
