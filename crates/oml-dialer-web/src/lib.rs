@@ -13,6 +13,7 @@ mod api;
 mod campaign_form;
 mod common;
 mod contacts;
+mod contacts_api;
 pub mod metrics;
 mod page;
 pub mod report;
@@ -85,6 +86,12 @@ pub fn routes() -> Router<AppState> {
             post(api::campaign_action),
         )
         .route("/api/v1/campaigns/{name}/report", get(report::report_api))
+        .route(
+            "/api/v1/campaigns/{name}/contacts",
+            get(contacts_api::campaign_contacts),
+        )
+        .route("/api/v1/contacts", get(contacts_api::contacts_by_phone))
+        .route("/api/v1/contacts/{id}", get(contacts_api::contact))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/metrics", get(metrics::metrics))
 }
