@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{now_ms, on_pool, Backend, Result, Store};
+use begin::BeginBatch;
+
+mod begin;
 
 /// Contact states the dialer uses.
 pub mod contact_state {
@@ -163,6 +166,19 @@ pub struct CampaignStats {
     pub outcomes: BTreeMap<String, i64>,
     pub window_start_ms: i64,
     pub abandon: AbandonTally,
+}
+
+/// The attempts to begin at the head of `writes`, up to the first other
+/// write or the first contact seen twice (one batch moves a contact once).
+fn begin_run(writes: &[DialingWrite]) -> Vec<&NewAttempt> {
+    let mut seen = std::collections::HashSet::new();
+    writes
+        .iter()
+        .map_while(|w| match w {
+            DialingWrite::Begin(a) if seen.insert(a.contact_id) => Some(a),
+            _ => None,
+        })
+        .collect()
 }
 
 const OPEN_COLUMNS: &str = "id, campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, answered_at, connected_at, node";
@@ -322,55 +338,19 @@ impl Store {
         let mut out = Vec::with_capacity(writes.len());
         on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            for w in writes {
+            let mut i = 0;
+            while i < writes.len() {
+                // A run of attempts to begin is recorded as one batch.
+                let run = begin_run(&writes[i..]);
+                if !run.is_empty() {
+                    out.extend(tx.begin_batch(&run).await?);
+                    i += run.len();
+                    continue;
+                }
+                let w = &writes[i];
+                i += 1;
                 let ok = match w {
-                    DialingWrite::Begin(a) => {
-                        let moved = sqlx::query(
-                            "UPDATE contacts SET state = 'dialing', attempts = $1, updated_at = $2
-                             WHERE id = $3 AND state = 'hopper' AND claimed_by = $4 AND attempts = $5",
-                        )
-                        .bind(a.attempt_no)
-                        .bind(a.placed_at)
-                        .bind(a.contact_id)
-                        .bind(&a.node)
-                        .bind(a.attempt_no - 1)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        if moved == 0 {
-                            false
-                        } else {
-                            let inserted = sqlx::query(
-                                "INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node)
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                                 ON CONFLICT (contact_id, attempt_no) DO NOTHING",
-                            )
-                            .bind(a.campaign_id)
-                            .bind(a.contact_id)
-                            .bind(a.attempt_no)
-                            .bind(a.server_id)
-                            .bind(&a.channel_id)
-                            .bind(a.placed_at)
-                            .bind(&a.node)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                            if inserted == 0 {
-                                // The attempt number is taken: the counter was
-                                // behind. Catch it up and let the contact be
-                                // claimed again with the next number.
-                                sqlx::query(
-                                    "UPDATE contacts SET state = 'pending', claimed_by = NULL,
-                                       attempts = (SELECT MAX(attempt_no) FROM call_attempts WHERE contact_id = $1)
-                                     WHERE id = $1",
-                                )
-                                .bind(a.contact_id)
-                                .execute(&mut *tx)
-                                .await?;
-                            }
-                            inserted == 1
-                        }
-                    }
+                    DialingWrite::Begin(_) => unreachable!("begun in runs above"),
                     DialingWrite::Progress {
                         contact_id,
                         attempt_no,
