@@ -21,6 +21,11 @@
 #   bash .ci/asterisk-bench.sh build   only build (or check) the cached root
 #   bash .ci/asterisk-bench.sh run -- CMD...   up, run CMD with the env set, down
 #   bash .ci/asterisk-bench.sh cli "core show channels"   run an Asterisk CLI command
+#   bash .ci/asterisk-bench.sh rendered up|down|env-file|cli CMD
+#                                      a second Asterisk in the same root that
+#                                      loads the files `oml render` writes: its
+#                                      configuration folder is a render root's
+#                                      etc/asterisk (see .ci/asterisk/rendered/)
 #
 # After `up`:  source "$(bash .ci/asterisk-bench.sh env-file)"
 #              (default /var/cache/oml-asterisk-bench/bench.env, mode 0600)
@@ -62,6 +67,14 @@ READY_MARK=.oml-bench-ready
 DEBOOTSTRAP_MARK=.oml-debootstrap-ok
 # Patterns in a log that mean "the network or the archive failed us".
 DOWNLOAD_ERRORS='Failed getting release file|Couldn.t download|Failed to fetch|Temporary failure resolving|Could not resolve|Unable to fetch|Connection failed|Could not connect|Unable to locate package|has no installation candidate|Release file .* is not valid|Network is unreachable|Hash Sum mismatch|Some index files failed to download'
+
+# The rendered bench: a second Asterisk in the same root whose configuration
+# folder is a render root (`oml render --root $ROOT$RENDERED_DIR`).
+RENDERED_DIR=/oml-rendered
+RENDERED_SRC=$CONF_SRC/rendered
+RENDERED_CONF=$RENDERED_DIR/etc/asterisk/asterisk.conf
+RENDERED_ENV=$CACHE/rendered.env
+RENDERED_PID=$STATE/rendered.pid
 
 log() { printf '[asterisk-bench] %s\n' "$*" >&2; }
 die() { local code=$1; shift; log "ERROR: $*"; exit "$code"; }
@@ -318,6 +331,7 @@ print_env_masked() {
 
 cmd_down() {
     need_root_and_tools
+    rendered_down >/dev/null 2>&1 || true
     local pid
     if pid=$(asterisk_pid); then
         log "stopping asterisk (pid $pid)"
@@ -362,6 +376,103 @@ cmd_run() {
     "$@"
 }
 
+rendered_pid() {
+    [[ -f $RENDERED_PID ]] || return 1
+    local pid
+    pid=$(cat "$RENDERED_PID")
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+rendered_running() {
+    rendered_pid >/dev/null || return 1
+    local port
+    port=$(sed -n 's/^export OML_TEST_RENDERED_ASTERISK_PORT=//p' "$RENDERED_ENV" 2>/dev/null)
+    [[ -n $port ]] && ami_answers "$port"
+}
+
+# Starts the rendered bench with the bench's own files (asterisk.conf,
+# modules, logger, manager, and the extensions.conf/queues.conf that include
+# the rendered oml_*.conf); whatever `oml render` wrote there stays.
+rendered_up() {
+    need_root_and_tools
+    if rendered_running; then
+        log "rendered bench already running (pid $(rendered_pid)); env file: $RENDERED_ENV"
+        return 0
+    fi
+    rendered_down >/dev/null 2>&1 || true
+    root_is_healthy || die "$EXIT_FAIL" "the bench root is not built: run 'bash $0 up' first"
+    local d=$ROOT$RENDERED_DIR port secret f
+    port=${OML_BENCH_RENDERED_PORT:-$(free_port)}
+    secret=$(random_secret)
+    mkdir -p "$d/etc/asterisk" "$d/lib" "$d/spool" "$d/run" "$d/log"
+    rm -f "$d/lib/astdb.sqlite3" "$d/run/"*
+    for f in asterisk.conf modules.conf extensions.conf queues.conf; do
+        install -m 0644 "$RENDERED_SRC/$f" "$d/etc/asterisk/"
+    done
+    install -m 0644 "$CONF_SRC/logger.conf" "$d/etc/asterisk/"
+    sed -e "s/@PORT@/$port/g" -e "s/@SECRET@/$secret/g" "$RENDERED_SRC/manager.conf.in" \
+        >"$d/etc/asterisk/manager.conf"
+    chmod 0600 "$d/etc/asterisk/manager.conf"
+    mkdir -p "$STATE"
+    mount_into "$ROOT"
+    log "starting the rendered bench (AMI 127.0.0.1:$port, configuration $d/etc/asterisk)"
+    setsid chroot "$ROOT" /usr/sbin/asterisk -f -C "$RENDERED_CONF" \
+        </dev/null >"$d/log/console.log" 2>&1 &
+    echo $! >"$RENDERED_PID"
+    local waited=0
+    until ami_answers "$port"; do
+        if ! rendered_pid >/dev/null || ((waited >= AMI_TIMEOUT * 2)); then
+            tail -n 30 "$d/log/console.log" >&2 || true
+            rendered_down >/dev/null 2>&1 || true
+            die "$EXIT_FAIL" "the rendered bench did not answer on 127.0.0.1:$port; see $d/log/"
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+    chroot "$ROOT" /usr/sbin/asterisk -C "$RENDERED_CONF" -rx 'core waitfullybooted' >/dev/null 2>&1 || true
+    (
+        umask 077
+        printf 'export %s\n' \
+            "OML_TEST_RENDERED_ASTERISK_HOST=127.0.0.1" \
+            "OML_TEST_RENDERED_ASTERISK_PORT=$port" \
+            "OML_TEST_RENDERED_ASTERISK_USER=omltest" \
+            "OML_TEST_RENDERED_ASTERISK_SECRET=$secret" \
+            "OML_TEST_RENDERED_ASTERISK_ROOT=$d" >"$RENDERED_ENV"
+    )
+    log "rendered bench up: AMI 127.0.0.1:$port; render into $d; env file: $RENDERED_ENV"
+}
+
+rendered_down() {
+    need_root_and_tools
+    local pid i
+    if pid=$(rendered_pid); then
+        log "stopping the rendered bench (pid $pid)"
+        chroot "$ROOT" /usr/sbin/asterisk -C "$RENDERED_CONF" -rx 'core stop now' >/dev/null 2>&1 || true
+        for ((i = 0; i < 20; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.25
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    rm -f "$RENDERED_PID" "$RENDERED_ENV"
+}
+
+cmd_rendered() {
+    case ${1:-} in
+        up) rendered_up ;;
+        down) rendered_down ;;
+        env-file) echo "$RENDERED_ENV" ;;
+        cli)
+            shift
+            rendered_running || die "$EXIT_FAIL" "the rendered bench is not running: bash $0 rendered up"
+            chroot "$ROOT" /usr/sbin/asterisk -C "$RENDERED_CONF" -rx "$*"
+            ;;
+        *) die "$EXIT_USAGE" "usage: $0 rendered up|down|env-file|cli CMD" ;;
+    esac
+}
+
 case ${1:-} in
     up) cmd_up ;;
     down) cmd_down ;;
@@ -371,6 +482,7 @@ case ${1:-} in
     build) build_root ;;
     run) shift; cmd_run "$@" ;;
     cli) shift; cmd_cli "$@" ;;
+    rendered) shift; cmd_rendered "$@" ;;
     *)
         sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
         exit "$EXIT_USAGE"

@@ -45,19 +45,43 @@ pub struct CampaignView {
     pub updated_at: String,
 }
 
-/// Where answered calls go.
+/// Where answered calls go: the Originate's context and extension and the
+/// queue they reach ([`oml_store::dialplan::route`]).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub enum Delivery {
-    Queue { name: String },
-    Dialplan { context: String, exten: String },
+pub struct Delivery {
+    /// The queue whose agents take the calls (and are counted for pacing).
+    pub queue: String,
+    pub context: String,
+    pub exten: String,
+    /// `context` is the campaign's own rendered context (no
+    /// `--deliver-to CONTEXT,EXTEN` of the administrator's).
+    pub own_context: bool,
+}
+
+impl Delivery {
+    pub fn of(c: &Campaign) -> Delivery {
+        let r = oml_store::dialplan::route(c);
+        Delivery {
+            own_context: r.handoff.is_none(),
+            queue: r.queue,
+            context: r.context,
+            exten: r.exten,
+        }
+    }
 }
 
 impl std::fmt::Display for Delivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Delivery::Queue { name } => write!(f, "queue {name}"),
-            Delivery::Dialplan { context, exten } => write!(f, "{context},{exten}"),
+        let Delivery {
+            queue,
+            context,
+            exten,
+            own_context,
+        } = self;
+        if *own_context {
+            write!(f, "queue {queue} (context {context},{exten})")
+        } else {
+            write!(f, "{context},{exten}, then queue {queue}")
         }
     }
 }
@@ -110,16 +134,7 @@ pub async fn campaign_view(
         mode: c.mode,
         state: c.state,
         trunk: spec.trunk,
-        delivery: if c.queue_name.is_empty() {
-            Delivery::Dialplan {
-                context: c.delivery_context.clone(),
-                exten: c.delivery_exten.clone(),
-            }
-        } else {
-            Delivery::Queue {
-                name: c.queue_name.clone(),
-            }
-        },
+        delivery: Delivery::of(c),
         max_abandon_rate: c.max_abandon_rate,
         abandon_window: c.abandon_window,
         abandon_seconds: c.abandon_seconds,
@@ -355,9 +370,11 @@ mod tests {
             let v = campaign_view(store, &c, true).await.unwrap();
             assert_eq!(
                 v.delivery,
-                Delivery::Dialplan {
+                Delivery {
+                    queue: format!("{}_sales", c.id),
                     context: "agents".into(),
-                    exten: "s".into()
+                    exten: "s".into(),
+                    own_context: false,
                 },
                 "{}",
                 t.label
@@ -367,7 +384,10 @@ mod tests {
             let report = v.report();
             assert!(report.starts_with("Campaign sales\n"), "{report}");
             assert!(
-                report.contains("  answered calls to agents,s\n"),
+                report.contains(&format!(
+                    "  answered calls to agents,s, then queue {}_sales\n",
+                    c.id
+                )),
                 "{report}"
             );
             assert!(

@@ -63,6 +63,7 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
         } else {
             c.caller_id.clone()
         };
+        let route = c.route();
         out.push(Entry::new(f.clone(), "NAME", &c.name));
         out.push(Entry::new(f.clone(), "QNAME", queue_name(c)));
         out.push(Entry::new(f.clone(), "TYPE", &c.mode));
@@ -73,8 +74,8 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
         out.push(Entry::new(f.clone(), "QUEUETIME", c.abandon_seconds));
         out.push(Entry::new(f.clone(), "OUTCID", outcid));
         out.push(Entry::new(f.clone(), "TRUNK", c.trunk_id));
-        out.push(Entry::new(f.clone(), "DESTCONTEXT", &c.delivery_context));
-        out.push(Entry::new(f.clone(), "DESTEXTEN", &c.delivery_exten));
+        out.push(Entry::new(f.clone(), "DESTCONTEXT", &route.context));
+        out.push(Entry::new(f.clone(), "DESTEXTEN", &route.exten));
         out.push(Entry::new(
             f.clone(),
             "MAXABANDON",

@@ -355,10 +355,15 @@ pub struct Campaign {
     pub name: String,
     pub mode: CampaignMode,
     pub trunk_id: i64,
-    /// Where answered calls go: a dialplan context and extension...
+    /// Where answered calls go: empty for the campaign's own rendered
+    /// context, else a dialplan context and extension of the
+    /// administrator's that puts the call in `queue_name`. Read both through
+    /// [`crate::dialplan::route`].
     pub delivery_context: String,
     pub delivery_exten: String,
-    /// ...whose queue holds the agents (its name, for statistics).
+    /// The queue answered calls reach, whose agents the campaign counts
+    /// (empty on campaigns of schema 6 and earlier: see
+    /// [`crate::dialplan::default_queue`]).
     pub queue_name: String,
     /// Fraction, e.g. 0.03 for 3 %.
     pub max_abandon_rate: f64,
@@ -420,14 +425,15 @@ pub struct CampaignSpec {
 }
 
 impl CampaignSpec {
-    /// A campaign with the usual defaults, delivering to `oml-campaign,1`.
+    /// A campaign with the usual defaults, delivering through its own
+    /// context (see [`crate::dialplan`]).
     pub fn new(name: &str, trunk: &str) -> CampaignSpec {
         CampaignSpec {
             name: name.into(),
             mode: CampaignMode::Predictive,
             trunk: trunk.into(),
-            delivery_context: "oml-campaign".into(),
-            delivery_exten: "1".into(),
+            delivery_context: String::new(),
+            delivery_exten: String::new(),
             queue_name: String::new(),
             max_abandon_rate: 0.03,
             abandon_window: AbandonWindow::Us,
@@ -456,14 +462,24 @@ impl CampaignSpec {
 
     pub fn validate(&self) -> Result<()> {
         check_name("campaign name", &self.name)?;
-        if self.delivery_context.trim().is_empty() || self.delivery_exten.trim().is_empty() {
+        let (ctx, exten) = (self.delivery_context.trim(), self.delivery_exten.trim());
+        if !ctx.is_empty() {
+            check_dialplan_name("delivery context", &self.delivery_context)?;
+        }
+        if !exten.is_empty() {
+            check_extension("delivery extension", &self.delivery_exten)?;
+        }
+        if ctx.is_empty() != exten.is_empty() {
+            let missing = if ctx.is_empty() {
+                "delivery context"
+            } else {
+                "delivery extension"
+            };
             return Err(StoreError::invalid(
-                "delivery",
-                "give the context and extension that connect answered calls to agents",
+                missing,
+                "give both the context and the extension (CONTEXT,EXTEN), or neither for the campaign's own context",
             ));
         }
-        check_dialplan_name("delivery context", &self.delivery_context)?;
-        check_extension("delivery extension", &self.delivery_exten)?;
         if !self.queue_name.is_empty() {
             check_dialplan_name("queue", &self.queue_name)?;
         }

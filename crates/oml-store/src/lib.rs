@@ -16,6 +16,7 @@ pub mod contact_history;
 mod contacts;
 mod dialer_config;
 pub mod dialing;
+pub mod dialplan;
 mod error;
 mod leader;
 mod lockout;

@@ -143,7 +143,7 @@ async fn values_sent_to_asterisk_cannot_carry_line_breaks() {
             assert!(s.create_campaign(&c).await.is_err(), "{field}");
         }
         let stored = s.campaign_by_name("c").await.unwrap().unwrap();
-        assert_eq!(stored.delivery_context, "oml-campaign");
+        assert_eq!(stored.delivery_context, "", "the campaign's own context");
         assert_eq!(stored.caller_id, "");
         assert_eq!(s.campaigns().await.unwrap().len(), 1, "{}", t.label);
 

@@ -231,7 +231,9 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
         let v = e.json(&["campaign", "show", "c1", "--json"]);
         assert_eq!(v["mode"], "predictive");
         assert_eq!(v["trunk"], "carrier");
-        assert_eq!(v["delivery"]["queue"]["name"], "c1");
+        assert_eq!(v["delivery"]["queue"], "c1");
+        assert_eq!(v["delivery"]["own_context"], true);
+        assert_eq!(v["delivery"]["exten"], "s");
         assert_eq!(v["max_abandon_rate"], 0.03);
         assert_eq!(v["window"], "09:00-21:00");
         assert_eq!(v["days"], "mon,tue,wed,thu,fri");
@@ -279,8 +281,9 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
         ]);
         let v = e.json(&["campaign", "show", "c2", "--json"]);
         assert_eq!(v["mode"], "progressive", "{}", e.label);
-        assert_eq!(v["delivery"]["dialplan"]["context"], "agents");
-        assert_eq!(v["delivery"]["dialplan"]["exten"], "100");
+        assert_eq!(v["delivery"]["context"], "agents");
+        assert_eq!(v["delivery"]["exten"], "100");
+        assert_eq!(v["delivery"]["queue"], "c2", "--deliver-to keeps the queue");
         assert!((v["max_abandon_rate"].as_f64().unwrap() - 0.025).abs() < 1e-9);
         assert_eq!(v["abandon_window"], "uk");
         assert_eq!(v["abandon_seconds"], 3);
@@ -329,7 +332,25 @@ async fn campaigns_take_every_field_and_refuse_bad_input() {
         ]);
         let w = e.json(&["campaign", "show", "c2", "--json"]);
         assert_eq!(w["ring_timeout_s"], 40);
-        assert_eq!(w["delivery"]["queue"]["name"], "q2");
+        assert_eq!(w["delivery"]["queue"], "q2");
+        assert_eq!(
+            w["delivery"]["context"], "agents",
+            "--queue alone keeps the delivery context"
+        );
+        // --deliver-to queue goes back to the campaign's own context.
+        e.ok(&["campaign", "edit", "c2", "--deliver-to", "queue"]);
+        let w = e.json(&["campaign", "show", "c2", "--json"]);
+        assert_eq!(w["delivery"]["own_context"], true);
+        assert!(
+            w["delivery"]["context"]
+                .as_str()
+                .unwrap()
+                .starts_with("oml-campaign-"),
+            "{w}"
+        );
+        assert_eq!(w["delivery"]["queue"], "q2");
+        let err = e.fails(&["campaign", "edit", "c2", "--deliver-to", "agents"]);
+        assert!(err.contains("CONTEXT,EXTEN"), "{err}");
         for k in [
             "mode",
             "window",

@@ -145,7 +145,7 @@ pub(super) fn snapshot(
         }
         let mut talking = 0;
         for s in &servers {
-            let a = s.agents.counts(&c.conf.queue_name, inst);
+            let a = s.agents.counts(&oml_store::dialplan::queue(&c.conf), inst);
             live.agents_logged_in += a.logged_in;
             live.agents_free += a.ready;
             talking += a.talking_elapsed_s.len();

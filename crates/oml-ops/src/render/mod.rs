@@ -16,6 +16,7 @@ pub use model::{load, Agent, Campaign, DialerData, Server, Trunk};
 use crate::inventory::InventoryConfig;
 use crate::plan::Plan;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use oml_store::dialplan;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -359,16 +360,33 @@ struct OmlView {
     moh_dir: String,
 }
 
+/// The names the engine and the dialplan share ([`oml_store::dialplan`]).
+#[derive(Serialize)]
+struct ContractView {
+    /// The context `Local/...@from-oml` trunks enter.
+    dial_context: &'static str,
+    /// `OMLCAMPID`, and `${OMLCAMPID}` to read it.
+    campaign_var: &'static str,
+    campaign: String,
+    contact_var: &'static str,
+    attempt_var: &'static str,
+    /// The extension of a campaign's context Originates start at.
+    answer_exten: &'static str,
+}
+
 #[derive(Serialize)]
 struct CampaignView {
     id: i64,
     name: String,
     qname: String,
     mode: String,
+    /// The campaign's own context and the extension Originates start at.
     context: String,
-    delivery_context: String,
-    delivery_exten: String,
-    queue: bool,
+    exten: &'static str,
+    /// The administrator's context,extension the call is handed to
+    /// (empty: straight into the queue).
+    handoff_context: String,
+    handoff_exten: String,
     ring_timeout_s: i64,
     queue_time_s: i64,
     caller_id: String,
@@ -396,6 +414,7 @@ struct AgentView {
 
 #[derive(Serialize)]
 struct View {
+    contract: ContractView,
     host: HostView,
     ami: AmiView,
     oml: OmlView,
@@ -409,13 +428,11 @@ struct View {
     default_carrier: Option<i64>,
 }
 
-/// The queue name of a campaign: its own, else OMniLeads' `<id>_<name>`.
+/// The queue a campaign's calls reach: its own, else OMniLeads'
+/// `<id>_<name>` ([`oml_store::dialplan::queue`], the name the engine
+/// counts agents of).
 pub fn queue_name(c: &Campaign) -> String {
-    if c.queue_name.trim().is_empty() {
-        conf_name(&format!("{}_{}", c.id, c.name.replace(' ', "")))
-    } else {
-        conf_name(c.queue_name.trim())
-    }
+    conf_name(&dialplan::queue_of(c.id, &c.name, &c.queue_name))
 }
 
 fn view(ctx: &RenderContext) -> Result<View, RenderError> {
@@ -473,6 +490,14 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
         ),
     };
     Ok(View {
+        contract: ContractView {
+            dial_context: dialplan::DIAL_CONTEXT,
+            campaign_var: dialplan::CAMPAIGN_VAR,
+            campaign: format!("${{{}}}", dialplan::CAMPAIGN_VAR),
+            contact_var: dialplan::CONTACT_VAR,
+            attempt_var: dialplan::ATTEMPT_VAR,
+            answer_exten: dialplan::ANSWER_EXTEN,
+        },
         host: HostView {
             ip: inv.ip.to_string(),
             advertised_ip: inv.advertised_ip().to_string(),
@@ -503,15 +528,24 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             .data
             .campaigns
             .iter()
-            .map(|c| CampaignView {
+            .map(|c| (c, c.route()))
+            .map(|(c, route)| CampaignView {
                 id: c.id,
                 name: one_line(&c.name).replace(';', ","),
-                qname: queue_name(c),
+                qname: conf_name(&route.queue),
                 mode: c.mode.clone(),
-                context: format!("oml-campaign-{}", c.id),
-                delivery_context: conf_name(&c.delivery_context),
-                delivery_exten: ast_value(&c.delivery_exten),
-                queue: !c.queue_name.trim().is_empty() || c.delivery_context.trim().is_empty(),
+                context: dialplan::campaign_context(c.id),
+                exten: dialplan::ANSWER_EXTEN,
+                handoff_context: route
+                    .handoff
+                    .as_ref()
+                    .map(|h| conf_name(&h.0))
+                    .unwrap_or_default(),
+                handoff_exten: route
+                    .handoff
+                    .as_ref()
+                    .map(|h| ast_value(&h.1))
+                    .unwrap_or_default(),
                 ring_timeout_s: c.ring_timeout_s,
                 queue_time_s: c.abandon_seconds,
                 caller_id: ast_value(&if c.caller_id.is_empty() {

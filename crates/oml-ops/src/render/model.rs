@@ -45,7 +45,10 @@ impl Trunk {
     /// A `Local/...@from-oml` trunk hands calls back to oml's own dialplan
     /// (the seed's default); any other trunk reaches a carrier.
     pub fn loops_through_from_oml(&self) -> bool {
-        self.tech().eq_ignore_ascii_case("local") && self.dial_string.contains("@from-oml")
+        self.tech().eq_ignore_ascii_case("local")
+            && self
+                .dial_string
+                .contains(&format!("@{}", oml_store::dialplan::DIAL_CONTEXT))
     }
     /// The dial string with `${num}` replaced for dialplan use.
     pub fn dial_for(&self, number_expr: &str) -> String {
@@ -69,6 +72,19 @@ pub struct Campaign {
     pub max_abandon_rate: f64,
     pub caller_id: String,
     pub state: String,
+}
+
+impl Campaign {
+    /// Where its answered calls go ([`oml_store::dialplan::route`]).
+    pub fn route(&self) -> oml_store::dialplan::Route {
+        oml_store::dialplan::route_of(
+            self.id,
+            &self.name,
+            &self.delivery_context,
+            &self.delivery_exten,
+            &self.queue_name,
+        )
+    }
 }
 
 /// An agent (a user with role `agent`).

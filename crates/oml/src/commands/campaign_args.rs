@@ -3,11 +3,11 @@
 //! (or takes the default on `create`), `--retry` replaces one outcome's rule,
 //! `--no-retry` removes it. Pure, tested without a store.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use oml_dialer::dnc_file::{read_numbers, NumberFile};
 use oml_store::{
-    parse_days, parse_rate, parse_window, AbandonWindow, CampaignMode, CampaignSpec,
+    dialplan, parse_days, parse_rate, parse_window, AbandonWindow, CampaignMode, CampaignSpec,
     RescheduleRule, RetryOutcome,
 };
 use std::path::PathBuf;
@@ -22,11 +22,13 @@ pub struct Fields {
     /// Trunk to dial through [create: the only trunk, when there is one].
     #[arg(long)]
     pub trunk: Option<String>,
-    /// Connect answered calls to this dialplan context and extension,
-    /// written CONTEXT,EXTEN [create: a queue named after the campaign].
-    #[arg(long, value_name = "CONTEXT,EXTEN", conflicts_with = "queue")]
+    /// Send answered calls to this dialplan context and extension of yours
+    /// (CONTEXT,EXTEN), which puts them in --queue; `queue` goes back to
+    /// the campaign's own context [create: queue].
+    #[arg(long, value_name = "CONTEXT,EXTEN")]
     pub deliver_to: Option<String>,
-    /// Connect answered calls to this Asterisk queue.
+    /// The Asterisk queue answered calls reach; its agents are the
+    /// campaign's [create: a queue named after the campaign].
     #[arg(long, value_name = "NAME")]
     pub queue: Option<String>,
     /// Highest abandon rate allowed, as 3% or 0.03 [create: 3%].
@@ -113,12 +115,8 @@ impl Fields {
             spec.trunk = t.clone();
         }
         if let Some(d) = &self.deliver_to {
-            let (ctx, exten) = d.split_once(',').with_context(|| {
-                format!("--deliver-to `{d}`: write CONTEXT,EXTEN, e.g. from-oml-agents,s")
-            })?;
-            spec.delivery_context = ctx.trim().to_string();
-            spec.delivery_exten = exten.trim().to_string();
-            spec.queue_name.clear();
+            (spec.delivery_context, spec.delivery_exten) =
+                dialplan::parse_delivery(d).map_err(|e| anyhow!("--deliver-to `{d}`: {e}"))?;
         }
         if let Some(q) = &self.queue {
             if q.trim().is_empty() {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use oml_ami::Message;
 use oml_store::dialing::{AttemptResult, DialingWrite, OpenAttempt};
+use oml_store::dialplan;
 
 use super::{Action, Core, Key, Live, Now};
 use crate::call::{Call, CallEvent, Change, Outcome, Phase};
@@ -28,7 +29,7 @@ impl Core {
             let scale = s.clock.scale();
             let q = m.get("Queue").unwrap_or("");
             for c in self.campaigns.values_mut() {
-                if !(c.conf.queue_name.is_empty() || c.conf.queue_name == q) {
+                if dialplan::queue(&c.conf) != q {
                     continue;
                 }
                 if let Some(w) = change.wrap_up_ended_s {

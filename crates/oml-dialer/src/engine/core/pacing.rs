@@ -16,7 +16,7 @@ use std::time::Duration;
 use oml_ami::Originate;
 use oml_pacing::{allocate, AbandonCounts, ModeSpec, Pacer, PacingLimits, Snapshot};
 use oml_store::dialing::NewAttempt;
-use oml_store::{CampaignState, Trunk};
+use oml_store::{dialplan, CampaignState, Trunk};
 
 use super::{Action, CampaignRt, Core, History, Live, Now};
 use crate::call::Call;
@@ -60,7 +60,7 @@ impl Core {
             let Some(trunk) = self.prepare(id, now) else {
                 continue;
             };
-            let queue = self.campaigns[&id].conf.queue_name.clone();
+            let queue = dialplan::queue(&self.campaigns[&id].conf).into_owned();
             for sid in self.servers_for(&trunk) {
                 groups.entry((sid, queue.clone())).or_default().push(id);
             }
@@ -260,11 +260,9 @@ impl Core {
                 originated: false,
                 placed: now.at,
             });
-            let mut o = Originate::to_extension(
-                &trunk.dial(&d.phone),
-                &c.conf.delivery_context,
-                &c.conf.delivery_exten,
-            );
+            let route = dialplan::route(&c.conf);
+            let mut o =
+                Originate::to_extension(&trunk.dial(&d.phone), &route.context, &route.exten);
             o.timeout = Some(Duration::from_secs(c.conf.ring_timeout_s.max(1) as u64));
             let cid = if c.conf.caller_id.is_empty() {
                 &trunk.caller_id
@@ -275,10 +273,9 @@ impl Core {
                 o.caller_id = Some(cid.clone());
             }
             o.channel_id = Some(key.clone());
-            o = o
-                .variable("OML_CAMPAIGN_ID", &id.to_string())
-                .variable("OML_CONTACT_ID", &d.id.to_string())
-                .variable("OML_ATTEMPT", &attempt_no.to_string());
+            for (name, value) in dialplan::variables(id, d.id, attempt_no) {
+                o = o.variable(name, &value);
+            }
             let a = NewAttempt {
                 campaign_id: id,
                 contact_id: d.id,

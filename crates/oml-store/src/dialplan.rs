@@ -1,0 +1,219 @@
+//! The contract between the dialer engine and the dialplan oml renders:
+//! where an Originate sends an answered call (context, extension), the
+//! channel variables it carries, and the queue the call reaches (whose
+//! agents the engine counts for the campaign).
+//!
+//! It lives here, next to the campaign settings it reads, because its three
+//! users sit on both sides of the crate graph: `oml-ops` renders the
+//! dialplan (`oml render`, `oml regenerate-asterisk`) and `oml-dialer`
+//! builds the Originate; both depend on `oml-store`, neither on the other.
+//! Pure: no I/O.
+
+use crate::Campaign;
+use std::borrow::Cow;
+
+/// The context `Local/NUMBER@from-oml/n` trunks enter: it reads the
+/// campaign's trunk and caller ID from AstDB by [`CAMPAIGN_VAR`].
+pub const DIAL_CONTEXT: &str = "from-oml";
+/// Channel variable with the campaign's id (OMniLeads' name).
+pub const CAMPAIGN_VAR: &str = "OMLCAMPID";
+/// Channel variable with the contact's id.
+pub const CONTACT_VAR: &str = "OMLCONTACTID";
+/// Channel variable with the attempt's number (1 for the first call).
+pub const ATTEMPT_VAR: &str = "OMLATTEMPT";
+/// The extension of a campaign's own context an answered call starts at.
+pub const ANSWER_EXTEN: &str = "s";
+/// Prefix of a campaign's own context: `oml-campaign-<id>`.
+pub const CONTEXT_PREFIX: &str = "oml-campaign-";
+
+/// The context oml renders for campaign `id`: it marks the call with the
+/// campaign and puts it in the campaign's queue (or hands it to the
+/// administrator's delivery context).
+pub fn campaign_context(id: i64) -> String {
+    format!("{CONTEXT_PREFIX}{id}")
+}
+
+/// The queue of a campaign stored without one (campaigns of schema 6 and
+/// earlier): OMniLeads' `<id>_<name>`, kept to Asterisk-safe characters.
+pub fn default_queue(id: i64, name: &str) -> String {
+    let name: String = name
+        .chars()
+        .filter(|c| *c != ' ')
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{id}_{name}")
+}
+
+/// Where a campaign's answered calls go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The Originate's `Context`.
+    pub context: String,
+    /// The Originate's `Exten`.
+    pub exten: String,
+    /// The queue the call reaches: its agents are the campaign's agents.
+    pub queue: String,
+    /// The administrator's context the campaign's own context hands the
+    /// call to, when one is set (`--deliver-to CONTEXT,EXTEN`); it must put
+    /// the call in [`Route::queue`].
+    pub handoff: Option<(String, String)>,
+}
+
+/// The route of `c`. The Originate always goes to the campaign's own
+/// context ([`campaign_context`], [`ANSWER_EXTEN`]) unless the campaign was
+/// stored with a delivery context of the administrator's, which the
+/// Originate then names directly (so a dialplan written by hand works too).
+pub fn route(c: &Campaign) -> Route {
+    route_of(
+        c.id,
+        &c.name,
+        &c.delivery_context,
+        &c.delivery_exten,
+        &c.queue_name,
+    )
+}
+
+/// [`route`] from the stored fields (`oml-ops` renders from its own copy).
+pub fn route_of(id: i64, name: &str, context: &str, exten: &str, queue_name: &str) -> Route {
+    let (ctx, exten) = (context.trim(), exten.trim());
+    let handoff = (!ctx.is_empty()).then(|| (ctx.to_string(), exten.to_string()));
+    let (context, exten) = match &handoff {
+        Some((ctx, exten)) => (ctx.clone(), exten.clone()),
+        None => (campaign_context(id), ANSWER_EXTEN.to_string()),
+    };
+    Route {
+        context,
+        exten,
+        queue: queue_of(id, name, queue_name).into_owned(),
+        handoff,
+    }
+}
+
+/// The queue `c`'s answered calls reach ([`Route::queue`]), borrowed when
+/// the campaign names it (the engine asks on every queue event).
+pub fn queue(c: &Campaign) -> Cow<'_, str> {
+    queue_of(c.id, &c.name, &c.queue_name)
+}
+
+/// [`queue`] from the stored fields.
+pub fn queue_of<'a>(id: i64, name: &str, queue_name: &'a str) -> Cow<'a, str> {
+    match queue_name.trim() {
+        "" => Cow::Owned(default_queue(id, name)),
+        q => Cow::Borrowed(q),
+    }
+}
+
+/// Reads a delivery as `--deliver-to` and the console take it:
+/// `CONTEXT,EXTEN` (one of the administrator's), or `queue` for the
+/// campaign's own context (stored empty). The names are checked when the
+/// campaign is stored.
+pub fn parse_delivery(text: &str) -> Result<(String, String), String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("queue") {
+        return Ok((String::new(), String::new()));
+    }
+    match text.split_once(',') {
+        Some((ctx, exten)) if !ctx.trim().is_empty() && !exten.trim().is_empty() => {
+            Ok((ctx.trim().to_string(), exten.trim().to_string()))
+        }
+        _ => Err(format!(
+            "write CONTEXT,EXTEN (e.g. my-ivr,s), or `queue` for the campaign's own context {CONTEXT_PREFIX}<id>"
+        )),
+    }
+}
+
+/// The channel variables of an Originate for `attempt` of `contact` in
+/// `campaign`, in the order they are sent.
+pub fn variables(campaign: i64, contact: i64, attempt: i64) -> [(&'static str, String); 3] {
+    [
+        (CAMPAIGN_VAR, campaign.to_string()),
+        (CONTACT_VAR, contact.to_string()),
+        (ATTEMPT_VAR, attempt.to_string()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AbandonWindow, CampaignMode, CampaignState};
+
+    fn campaign(ctx: &str, exten: &str, queue: &str) -> Campaign {
+        Campaign {
+            id: 7,
+            name: "win.ter".into(),
+            mode: CampaignMode::Predictive,
+            trunk_id: 1,
+            delivery_context: ctx.into(),
+            delivery_exten: exten.into(),
+            queue_name: queue.into(),
+            max_abandon_rate: 0.03,
+            abandon_window: AbandonWindow::Us,
+            abandon_seconds: 2,
+            ring_timeout_s: 25,
+            non_compliant: false,
+            caller_id: String::new(),
+            time_zone: "UTC".into(),
+            window_start_minute: 0,
+            window_end_minute: 1440,
+            days_mask: 127,
+            priority: 10,
+            state: CampaignState::Stopped,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_campaign_without_delivery_context_dials_into_its_own_context() {
+        let r = route(&campaign("", "", "sales"));
+        assert_eq!(
+            (r.context.as_str(), r.exten.as_str()),
+            ("oml-campaign-7", "s")
+        );
+        assert_eq!(r.queue, "sales");
+        assert_eq!(r.handoff, None);
+    }
+
+    #[test]
+    fn a_delivery_context_is_dialed_and_keeps_the_queue() {
+        let r = route(&campaign("my-ivr", "100", "sales"));
+        assert_eq!((r.context.as_str(), r.exten.as_str()), ("my-ivr", "100"));
+        assert_eq!(r.queue, "sales", "the agents counted stay the queue's");
+        assert_eq!(r.handoff, Some(("my-ivr".into(), "100".into())));
+    }
+
+    #[test]
+    fn a_campaign_without_queue_gets_omnileads_name() {
+        assert_eq!(route(&campaign("", "", " ")).queue, "7_win_ter");
+    }
+
+    #[test]
+    fn deliveries_parse() {
+        assert_eq!(
+            parse_delivery(" my-ivr , 100 ").unwrap(),
+            ("my-ivr".into(), "100".into())
+        );
+        assert_eq!(
+            parse_delivery("queue").unwrap(),
+            (String::new(), String::new())
+        );
+        for bad in ["my-ivr", "my-ivr,", ",s", ""] {
+            let e = parse_delivery(bad).unwrap_err();
+            assert!(e.contains("CONTEXT,EXTEN"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn variables_carry_the_names_the_dialplan_reads() {
+        let v = variables(7, 42, 2);
+        assert_eq!(v[0], ("OMLCAMPID", "7".to_string()));
+        assert_eq!(v[1], ("OMLCONTACTID", "42".to_string()));
+        assert_eq!(v[2], ("OMLATTEMPT", "2".to_string()));
+    }
+}

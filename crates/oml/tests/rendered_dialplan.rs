@@ -1,0 +1,422 @@
+//! The dialplan `oml render` writes and the engine agree (issue 15 item 3),
+//! on a real Asterisk: `oml render` and `oml regenerate-asterisk` write into
+//! the configuration folder of the bench's second Asterisk
+//! (`.ci/asterisk-bench.sh rendered up`), `oml dialer run` dials two
+//! campaigns through those files, and an AMI listener of the test's own
+//! counts at the PBX which queue each call joined (and for which campaign,
+//! by the `OMLCAMPID` the manager adds to every event) and which agent took
+//! it. One campaign goes straight into its queue through its own rendered
+//! context; the other to a context of the administrator's
+//! (`--deliver-to`) that puts it in the campaign's `--queue`. The engine
+//! must count only the agents of each campaign's queue.
+//!
+//! Prints SKIPPED when the bench is not up (`OML_TEST_ASTERISK_*` unset).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use oml_ami::{AmiClient, ClientConfig, Event, Message};
+use secrecy::SecretString;
+
+/// The bench script, from this crate's folder.
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/asterisk-bench.sh")
+}
+
+/// The rendered bench, stopped when the test ends (also on a panic).
+struct Rendered {
+    port: u16,
+    secret: String,
+    root: PathBuf,
+}
+
+impl Rendered {
+    fn up() -> Rendered {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(["rendered", "up"])
+            .output()
+            .expect("run .ci/asterisk-bench.sh");
+        assert!(
+            out.status.success(),
+            "rendered bench did not start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = Command::new("bash")
+            .arg(script())
+            .args(["rendered", "env-file"])
+            .output()
+            .unwrap();
+        let path = String::from_utf8(path.stdout).unwrap();
+        let env = std::fs::read_to_string(path.trim()).expect("rendered bench env file");
+        let get = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .unwrap_or_else(|| panic!("{k} missing from the rendered bench env file"))
+                .to_string()
+        };
+        Rendered {
+            port: get("OML_TEST_RENDERED_ASTERISK_PORT").parse().unwrap(),
+            secret: get("OML_TEST_RENDERED_ASTERISK_SECRET"),
+            root: PathBuf::from(get("OML_TEST_RENDERED_ASTERISK_ROOT")),
+        }
+    }
+}
+
+impl Drop for Rendered {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["rendered", "down"])
+            .output();
+    }
+}
+
+fn inventory() -> String {
+    format!(
+        "[omnileads-aio]\n\
+         {} ansible_connection=local ansible_user=root ansible_host=127.0.0.1\n\
+         \n\
+         [everyone:children]\n\
+         omnileads-aio\n\
+         \n\
+         [everyone:vars]\n\
+         postgres_password=pg-secret-1\n\
+         admin_pass=admin-secret-1\n\
+         ami_user=omnileadsami\n\
+         ami_password=ami-secret-1\n\
+         TZ=UTC\n",
+        common::hostname()
+    )
+}
+
+/// Runs `oml ARGS` on `data`, asserting success; returns stdout.
+fn oml(data: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut c = common::oml(data);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "oml {}: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&oml(data, args, &[])).unwrap()
+}
+
+fn spawn_dialer(data: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_oml"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["dialer", "run", "--ami-rate", "0"])
+        .env_remove("OML_DATABASE_URL")
+        .env_remove("OML_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start oml dialer run")
+}
+
+/// What the listener saw, per queue.
+#[derive(Default, Debug)]
+struct Seen {
+    /// Queue -> the OMLCAMPID of each caller that joined it.
+    joined: BTreeMap<String, Vec<String>>,
+    /// Queue -> the member interface of each AgentConnect.
+    connected: BTreeMap<String, Vec<String>>,
+    /// Number -> how many times the dialer's Local channel was created.
+    dialed: BTreeMap<String, usize>,
+}
+
+impl Seen {
+    fn on(&mut self, m: &Message) {
+        // `ChanVariable: OMLCAMPID=7` (manager.conf's channelvars).
+        let var = |k: &str| {
+            m.get_all("ChanVariable")
+                .find_map(|v| v.strip_prefix(&format!("{k}=")))
+                .unwrap_or("")
+                .to_string()
+        };
+        let queue = m.get("Queue").unwrap_or("").to_string();
+        match m.event_name().unwrap_or("") {
+            "QueueCallerJoin" => self.joined.entry(queue).or_default().push(var("OMLCAMPID")),
+            "AgentConnect" => self
+                .connected
+                .entry(queue)
+                .or_default()
+                .push(m.get("Interface").unwrap_or("").to_string()),
+            "Newchannel" => {
+                let ch = m.get("Channel").unwrap_or("");
+                if let Some(rest) = ch.strip_prefix("Local/") {
+                    if rest.contains("@from-oml-") && rest.ends_with(";1") {
+                        let number = rest.split('@').next().unwrap_or("").to_string();
+                        *self.dialed.entry(number).or_default() += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
+    if std::env::var("OML_TEST_ASTERISK_HOST").map_or(true, |v| v.is_empty()) {
+        eprintln!(
+            "SKIPPED: calls_reach_each_campaigns_queue_through_the_rendered_dialplan: \
+             OML_TEST_ASTERISK_HOST not set (run .ci/asterisk-bench.sh up and source its env)"
+        );
+        return;
+    }
+    let bench = Rendered::up();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let inv = tmp.path().join("inventory");
+    std::fs::write(&inv, inventory()).unwrap();
+    let pw = tmp.path().join("pw");
+    std::fs::write(&pw, "a fine admin password\n").unwrap();
+    oml(
+        &data,
+        &["init", "--admin-password-file", pw.to_str().unwrap()],
+        &[],
+    );
+    let port = bench.port.to_string();
+    oml(
+        &data,
+        &[
+            "asterisk",
+            "add",
+            "bench",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            "omltest",
+        ],
+        &[("OML_AMI_SECRET", &bench.secret)],
+    );
+    // The dialer's trunk loops through the rendered from-oml; the carrier
+    // trunk reaches the bench's simulated customers.
+    oml(
+        &data,
+        &["trunk", "add", "dialer", "--max-channels", "10"],
+        &[],
+    );
+    let carrier = "Local/${num}@oml-bench-customers/n";
+    oml(
+        &data,
+        &[
+            "trunk",
+            "add",
+            "carrier",
+            "--dial-string",
+            carrier,
+            "--max-channels",
+            "10",
+        ],
+        &[],
+    );
+    let common_flags = [
+        "--trunk",
+        "dialer",
+        "--mode",
+        "progressive",
+        "--window",
+        "00:00-24:00",
+        "--days",
+        "all",
+        "--ring-timeout",
+        "15",
+    ];
+    let mut alpha = vec!["campaign", "create", "alpha", "--queue", "alpha-q"];
+    alpha.extend(common_flags);
+    oml(&data, &alpha, &[]);
+    let mut beta = vec!["campaign", "create", "beta", "--queue", "beta-q"];
+    beta.extend(["--deliver-to", "oml-bench-ivr,s"]);
+    beta.extend(common_flags);
+    oml(&data, &beta, &[]);
+    // The administrator's own dialplan: the delivery context of `beta`.
+    let etc = bench.root.join("etc/asterisk");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("oml_extensions_custom.conf"),
+        "[oml-bench-ivr]\nexten => s,1,NoOp(ivr)\n same => n,Queue(beta-q,,,,30)\n same => n,Hangup()\n",
+    )
+    .unwrap();
+    let root = bench.root.to_str().unwrap();
+    let inv_s = inv.to_str().unwrap();
+    oml(
+        &data,
+        &["render", "--inventory", inv_s, "--root", root],
+        &[],
+    );
+    oml(
+        &data,
+        &["regenerate-asterisk", "--inventory", inv_s, "--root", root],
+        &[],
+    );
+
+    // The listener: logs the agents in (alpha-q: two, beta-q: one).
+    let ami = AmiClient::connect(ClientConfig::new(
+        format!("127.0.0.1:{port}"),
+        "omltest",
+        SecretString::from(bench.secret.clone()),
+    ))
+    .await
+    .expect("AMI login to the rendered bench");
+    let mut events = ami.events();
+    for (queue, agent) in [
+        ("alpha-q", "agenta"),
+        ("alpha-q", "agentb"),
+        ("beta-q", "agentc"),
+    ] {
+        let r = ami
+            .send(
+                Message::action("QueueAdd")
+                    .with("Queue", queue)
+                    .with("Interface", format!("Local/{agent}@oml-bench-agents/n")),
+            )
+            .await
+            .unwrap();
+        assert!(
+            r.is_success(),
+            "QueueAdd {queue}: {:?} (did the rendered oml_queues.conf load?)",
+            r.message
+        );
+    }
+
+    // Numbers ending in 1: the customer answers after 1 s and talks 4 s.
+    for (name, c, n) in [("alpha", 1, 4), ("beta", 2, 2)] {
+        let f = tmp.path().join(format!("{name}.csv"));
+        let rows: String = (0..n).map(|i| format!("+541140{c}{i}0001\n")).collect();
+        std::fs::write(&f, format!("phone\n{rows}")).unwrap();
+        oml(
+            &data,
+            &["campaign", "import", name, f.to_str().unwrap()],
+            &[],
+        );
+    }
+    oml(&data, &["campaign", "start", "alpha"], &[]);
+    oml(&data, &["campaign", "start", "beta"], &[]);
+    oml(&data, &["dialer", "start"], &[]);
+
+    let mut dialer = spawn_dialer(&data);
+    let mut seen = Seen::default();
+    let mut agents_counted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last_poll = Instant::now();
+    let finished = loop {
+        match tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+            Ok(Ok(Event::Ami(m))) => seen.on(&m),
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(e)) => panic!("listener lost events: {e}"),
+        }
+        if last_poll.elapsed() > Duration::from_millis(500) {
+            last_poll = Instant::now();
+            let st = json(&data, &["dialer", "status", "--json"]);
+            for c in st["live"]["campaigns"].as_array().into_iter().flatten() {
+                if let (Some(n), Some(a)) = (c["name"].as_str(), c["agents_logged_in"].as_u64()) {
+                    agents_counted.entry(n.to_string()).or_default().insert(a);
+                    ids.insert(n.to_string(), c["id"].to_string());
+                }
+            }
+            let done = ["alpha", "beta"]
+                .iter()
+                .all(|n| json(&data, &["campaign", "show", n, "--json"])["state"] == "finished");
+            if done {
+                break true;
+            }
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+    };
+    let _ = dialer.kill();
+    let _ = dialer.wait();
+    let stats = |n: &str| oml(&data, &["campaign", "stats", n], &[]);
+    assert!(
+        finished,
+        "campaigns did not finish through the rendered dialplan: {seen:?}\n{}\n{}",
+        stats("alpha"),
+        stats("beta")
+    );
+
+    let (alpha_id, beta_id) = (ids["alpha"].clone(), ids["beta"].clone());
+    // Every call joined its campaign's queue, marked with its campaign.
+    assert_eq!(
+        seen.joined.get("alpha-q"),
+        Some(&vec![alpha_id.clone(); 4]),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.joined.get("beta-q"),
+        Some(&vec![beta_id.clone(); 2]),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.joined.len(),
+        2,
+        "no call joined another queue: {seen:?}"
+    );
+    // ...and reached that queue's agents.
+    let agents = |q: &str| -> BTreeSet<String> {
+        seen.connected
+            .get(q)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        seen.connected.get("alpha-q").map(Vec::len),
+        Some(4),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.connected.get("beta-q").map(Vec::len),
+        Some(2),
+        "{seen:?}"
+    );
+    assert!(
+        agents("alpha-q")
+            .iter()
+            .all(|a| a.contains("agenta") || a.contains("agentb")),
+        "{seen:?}"
+    );
+    assert!(
+        agents("beta-q").iter().all(|a| a.contains("agentc")),
+        "{seen:?}"
+    );
+    // Each number was dialed once.
+    assert_eq!(seen.dialed.len(), 6, "{seen:?}");
+    assert!(
+        seen.dialed.values().all(|n| *n == 1),
+        "a number dialed twice: {seen:?}"
+    );
+    // The engine counted the agents of each campaign's own queue only.
+    assert_eq!(
+        agents_counted.get("alpha").and_then(|s| s.iter().max()),
+        Some(&2),
+        "{agents_counted:?}"
+    );
+    assert_eq!(
+        agents_counted.get("beta").and_then(|s| s.iter().max()),
+        Some(&1),
+        "{agents_counted:?}"
+    );
+}
