@@ -34,6 +34,10 @@ enum Command {
     /// Create the data folder, oml.toml, the database and the first
     /// administrator.
     Init(commands::init::Args),
+    /// Migrate the database to this version after a package upgrade
+    /// (pre-flight, pre-upgrade backup, rolled back on failure); `--check`
+    /// runs only the pre-flight.
+    Migrate(commands::migrate::Args),
     /// Console users: list, add, passwd, block, unblock, blocked (the
     /// lock-outs in force) and token (API tokens: add, list, revoke).
     #[command(subcommand)]
@@ -128,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Version(a) => commands::version::run(g, a).await,
         Command::Status(a) => commands::status::run(g, a).await,
         Command::Init(a) => commands::init::run(g, a).await,
+        Command::Migrate(a) => commands::migrate::run(g, a).await,
         Command::Users(c) => commands::users::run(g, c).await,
         Command::Asterisk(c) => commands::asterisk::run(g, c).await,
         Command::Dialer(c) => commands::dialer::run(g, c).await,

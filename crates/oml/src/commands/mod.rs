@@ -17,6 +17,7 @@ pub mod dialer_run;
 pub mod dnc;
 pub mod init;
 pub mod inventory;
+pub mod migrate;
 pub mod passwords;
 pub mod pbxsim;
 pub mod regenerate;
