@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use oml_dialer::{Engine, EngineConfig, EngineHandle, PLAY_KEY};
 use oml_pbxsim::{Dist, Fault, PbxSim, SimConfig};
 use oml_store::dialing::{AttemptRow, ContactDialState};
+use oml_store::pacing_memory::{LearnedCalls, PacingMemory, StartSource};
 use oml_store::testing::{backends, TestStore};
 use oml_store::{
     Campaign, CampaignMode, CampaignSpec, CampaignState, RescheduleRule, ServerSpec, Store,
@@ -283,11 +284,14 @@ async fn campaign_finishes_consistently_against_pbxsim() {
 
 /// The live engine runs the same pacer as `oml dialer simulate`: against
 /// the same simulated PBX, predictive connects more calls than progressive
-/// in the same time and keeps the abandon rate under the limit. (SQLite
+/// in the same time and keeps the abandon rate under the limit. The
+/// predictive campaign starts from what the progressive run learned, saved
+/// under another campaign on the same trunk and queue (issue 15 item 5:
+/// cold start), so it paces predictively from its first call. (SQLite
 /// only: the comparison is about pacing, not storage.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predictive_connects_more_than_progressive_within_the_abandon_limit() {
-    let run = |mode: CampaignMode| async move {
+    let run = |mode: CampaignMode, lend: Option<LearnedCalls>| async move {
         let t = oml_store::testing::sqlite().await;
         let mut cfg = sim_config(10, 21);
         cfg.customers.patience = Dist::Fixed(10_000.0);
@@ -304,6 +308,21 @@ async fn predictive_connects_more_than_progressive_within_the_abandon_limit() {
             |s| s.mode = mode,
         )
         .await;
+        if let Some(learned) = lend {
+            let mut spec = CampaignSpec::new("earlier", "t1");
+            spec.queue_name = "oml-default".into();
+            let earlier = t.store.create_campaign(&spec).await.unwrap();
+            t.store
+                .save_pacing_memory(&PacingMemory {
+                    campaign_id: earlier.id,
+                    saved_at: oml_store::now_ms(),
+                    node: "before".into(),
+                    learned,
+                    started: None,
+                })
+                .await
+                .unwrap();
+        }
         let engine = start_engine(&t.store).await;
         tokio::time::sleep(Duration::from_secs(30)).await;
         engine.shutdown().await;
@@ -313,13 +332,23 @@ async fn predictive_connects_more_than_progressive_within_the_abandon_limit() {
             .abandon_tally(c.id, 0, c.abandon_seconds * 1000)
             .await
             .unwrap();
+        let memory = t.store.pacing_memory(c.id).await.unwrap().expect("saved");
         sim.shutdown().await;
-        (connected, tally, c.max_abandon_rate)
+        (connected, tally, c.max_abandon_rate, memory)
     };
-    let (prog, prog_tally, _) = run(CampaignMode::Progressive).await;
-    let (pred, pred_tally, limit) = run(CampaignMode::Predictive).await;
+    let (prog, prog_tally, _, learned) = run(CampaignMode::Progressive, None).await;
+    let started = learned.started.clone().expect("where it started").source;
+    assert_eq!(started, StartSource::Priors, "the first run had no history");
+    let (pred, pred_tally, limit, memory) =
+        run(CampaignMode::Predictive, Some(learned.learned)).await;
     eprintln!(
-        "connected in 30 s: progressive {prog} ({prog_tally:?}), predictive {pred} ({pred_tally:?})"
+        "connected in 30 s: progressive {prog} ({prog_tally:?}), predictive {pred} ({pred_tally:?}); ratio {:.2}",
+        pred as f64 / prog.max(1) as f64
+    );
+    let started = memory.started.expect("where it started").source;
+    assert!(
+        matches!(&started, StartSource::Campaign { name, .. } if name == "earlier"),
+        "the predictive run borrowed the first run's statistics: {started:?}"
     );
     assert_eq!(prog_tally.abandoned, 0, "progressive never abandons");
     assert!(

@@ -3,12 +3,20 @@
 //! ring times, talk and wrap-up times, in the PBX's seconds), saved under
 //! the campaign with their age, and the live answers of its regulatory
 //! window (answer time, abandoned or not) that seed the engine's sliding
-//! abandon ledger in one query.
+//! abandon ledger in one query. With the memory goes where pacing last
+//! started from (`start.rs`); a campaign with too little of its own starts
+//! from another's on the same trunk and queue (`lenders.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
 use crate::{on_pool, Store};
+
+mod lenders;
+mod start;
+
+pub use lenders::Lender;
+pub use start::{age_text, PacingStart, StartSource};
 
 /// The observations a campaign's pacer learned from, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -29,6 +37,51 @@ pub struct PacingMemory {
     pub saved_at: i64,
     pub node: String,
     pub learned: LearnedCalls,
+    /// Where pacing started from when the node that saved it began.
+    pub started: Option<PacingStart>,
+}
+
+/// What a campaign's pacer may start from when a node begins pacing it:
+/// its own saved memory, and the campaigns it may borrow from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartingPoints {
+    pub own: Option<PacingMemory>,
+    pub lenders: Vec<Lender>,
+}
+
+/// The `data` column as written: the observations, and where pacing started.
+#[derive(Serialize)]
+struct DataOut<'a> {
+    #[serde(flatten)]
+    learned: &'a LearnedCalls,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    started: Option<&'a PacingStart>,
+}
+
+/// The `data` column as read (memories saved before `started` existed lack it).
+#[derive(Deserialize)]
+struct DataIn {
+    #[serde(flatten)]
+    learned: LearnedCalls,
+    #[serde(default)]
+    started: Option<PacingStart>,
+}
+
+/// A saved memory read back from its row.
+fn decode(campaign_id: i64, saved_at: i64, node: String, data: &str) -> Result<PacingMemory> {
+    let d: DataIn = serde_json::from_str(data).map_err(|e| {
+        StoreError::invalid(
+            "pacing memory",
+            format!("campaign {campaign_id}: {e}; the engine starts from its priors"),
+        )
+    })?;
+    Ok(PacingMemory {
+        campaign_id,
+        saved_at,
+        node,
+        learned: d.learned,
+        started: d.started,
+    })
 }
 
 /// One live-answered call of a campaign, as the abandon ledger counts it.
@@ -43,7 +96,11 @@ pub struct AnswerRow {
 impl Store {
     /// Saves (replaces) what campaign `m.campaign_id`'s pacer learned.
     pub async fn save_pacing_memory(&self, m: &PacingMemory) -> Result<()> {
-        let data = serde_json::to_string(&m.learned)
+        let out = DataOut {
+            learned: &m.learned,
+            started: m.started.as_ref(),
+        };
+        let data = serde_json::to_string(&out)
             .map_err(|e| StoreError::invalid("pacing memory", e.to_string()))?;
         on_pool!(self, |p| {
             sqlx::query(
@@ -69,21 +126,8 @@ impl Store {
                 .fetch_optional(p)
                 .await?
         });
-        let Some((saved_at, node, data)) = row else {
-            return Ok(None);
-        };
-        let learned = serde_json::from_str(&data).map_err(|e| {
-            StoreError::invalid(
-                "pacing memory",
-                format!("campaign {campaign_id}: {e}; the engine starts from its priors"),
-            )
-        })?;
-        Ok(Some(PacingMemory {
-            campaign_id,
-            saved_at,
-            node,
-            learned,
-        }))
+        row.map(|(saved_at, node, data)| decode(campaign_id, saved_at, node, &data))
+            .transpose()
     }
 
     /// The live-answered calls of a campaign answered since `since_ms` whose
@@ -205,6 +249,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_memory_saved_before_starts_were_kept_reads_back() {
+        let old = r#"{"attempts":[[true,4.5]],"talks":[120.0],"wrap_ups":[]}"#;
+        let m = decode(3, 9, "n1".into(), old).unwrap();
+        assert_eq!((m.learned.attempts.len(), m.started), (1, None));
+        let bad = decode(3, 9, "n1".into(), "{").unwrap_err().to_string();
+        assert!(
+            bad.contains("campaign 3") && bad.contains("priors"),
+            "{bad}"
+        );
+    }
+
     #[tokio::test]
     async fn pacing_memory_is_saved_replaced_and_read_back() {
         for t in backends().await {
@@ -220,12 +276,19 @@ mod tests {
                     talks: vec![120.0],
                     wrap_ups: vec![8.0, 9.5],
                 },
+                started: None,
             };
             s.save_pacing_memory(&m).await.unwrap();
             assert_eq!(s.pacing_memory(id).await.unwrap().as_ref(), Some(&m));
             m.saved_at = 9;
             m.node = "n2".into();
             m.learned.talks.push(60.0);
+            m.started = Some(PacingStart {
+                at: 8,
+                source: StartSource::Priors,
+                attempts: 0,
+                talks: 0,
+            });
             s.save_pacing_memory(&m).await.unwrap();
             assert_eq!(s.pacing_memory(id).await.unwrap(), Some(m), "{}", t.label);
         }

@@ -4,6 +4,7 @@
 //! pacing it (its abandon ledger and learned statistics: see
 //! `core/history.rs`).
 
+use oml_store::pacing_memory::StartingPoints;
 use oml_store::Store;
 
 use super::core::{Input, Loaded};
@@ -26,9 +27,14 @@ pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
     })
 }
 
-/// A campaign's live answers of its window and its pacing memory. A memory
-/// that cannot be read is ignored (the statistics start from the priors);
-/// answers that cannot be read fail the load: nothing is paced without them.
+/// Lenders read at most, newest first (the core weighs them by age).
+const LENDERS: i64 = 20;
+
+/// A campaign's live answers of its window and what its pacer may start
+/// from: its pacing memory and those of the campaigns it may borrow from
+/// (same trunk and queue). Memories that cannot be read are ignored (the
+/// statistics start from the priors); answers that cannot be read fail the
+/// load: nothing is paced without them.
 pub(super) async fn history(store: &Store, campaign: i64, since_ms: i64, abandon_ms: i64) -> Input {
     let answers = match store.answers_since(campaign, since_ms, abandon_ms).await {
         Ok(a) => a,
@@ -37,16 +43,23 @@ pub(super) async fn history(store: &Store, campaign: i64, since_ms: i64, abandon
             return Input::HistoryFailed { campaign };
         }
     };
-    let memory = match store.pacing_memory(campaign).await {
+    let own = match store.pacing_memory(campaign).await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, campaign, "dialer: cannot read what the pacer learned before; starting from the priors");
             None
         }
     };
+    let lenders = match store.pacing_lenders(campaign, 0, LENDERS).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, campaign, "dialer: cannot read what campaigns on the same trunk and queue learned; not borrowing");
+            Vec::new()
+        }
+    };
     Input::History {
         campaign,
         answers,
-        memory,
+        memory: Some(StartingPoints { own, lenders }),
     }
 }

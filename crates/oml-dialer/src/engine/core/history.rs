@@ -2,14 +2,16 @@
 //! a campaign, its abandon ledger (the live answers of its regulatory
 //! window, which then slides: old abandons expire) and its learned call
 //! statistics (saved by whichever node paced it, replayed by age) are
-//! loaded before any call is placed; the statistics are saved now and then
-//! and when pacing stops.
+//! loaded before any call is placed (or, when too few, another campaign's
+//! on the same trunk and queue); the statistics are saved now and then and
+//! when pacing stops.
 
 use oml_pacing::{AbandonLedger, AbandonWindow};
-use oml_store::pacing_memory::{AnswerRow, PacingMemory};
+use oml_store::pacing_memory::{AnswerRow, PacingMemory, StartingPoints};
 use oml_store::Campaign;
 
-use super::memory::{Memory, SAVE_EVERY};
+use super::memory::start::starting_point;
+use super::memory::SAVE_EVERY;
 use super::{Action, Core, History, Now};
 
 /// An empty ledger over the campaign's regulatory window.
@@ -22,12 +24,13 @@ pub(super) fn ledger_of(c: &Campaign) -> AbandonLedger {
 impl Core {
     /// The history asked for with [`Action::LoadHistory`]. The answers were
     /// read after every write asked for before the request; the calls that
-    /// ended since are in the ledger already and stay.
+    /// ended since are in the ledger already and stay. The statistics start
+    /// from the campaign's own memory or another's (`memory/start.rs`).
     pub(super) fn on_history(
         &mut self,
         campaign: i64,
         answers: Vec<AnswerRow>,
-        saved: Option<PacingMemory>,
+        saved: Option<StartingPoints>,
         now: Now,
     ) {
         let Some(c) = self.campaigns.get_mut(&campaign) else {
@@ -45,16 +48,27 @@ impl Core {
         }
         c.ledger = ledger;
         c.abandons = c.ledger.counts(now.ms);
-        if let Some(m) = saved {
-            let age_ms = now.ms - m.saved_at;
-            let (memory, stats) = Memory::restore(&m.learned, age_ms);
-            tracing::info!(
-                campaign = %c.conf.name,
-                saved_by = %m.node,
-                age_s = age_ms / 1000,
-                attempts = stats.attempts_observed(),
-                "dialer: pacing starts from the statistics learned before (older ones weigh less)"
-            );
+        if let Some(points) = saved {
+            // What this node observed meanwhile counts as its own, new.
+            let own = points.own.or_else(|| {
+                (!c.memory.is_empty()).then(|| PacingMemory {
+                    campaign_id: campaign,
+                    saved_at: now.ms,
+                    node: String::new(),
+                    learned: c.memory.learned(),
+                    started: None,
+                })
+            });
+            let (memory, stats) = starting_point(own.as_ref(), &points.lenders, now.ms);
+            if let Some(s) = &memory.started {
+                tracing::info!(
+                    campaign = %c.conf.name,
+                    from = %s.source,
+                    attempts = s.attempts,
+                    talks = s.talks,
+                    "dialer: pacing starts from these statistics (older ones weigh less)"
+                );
+            }
             c.memory = memory;
             c.stats = stats;
             c.pacers.clear();
@@ -99,6 +113,7 @@ impl Core {
             saved_at: now.ms,
             node,
             learned: c.memory.learned(),
+            started: c.memory.started.clone(),
         }));
     }
 

@@ -4,13 +4,18 @@
 //! then and replayed into fresh statistics when a node starts pacing the
 //! campaign. Old observations weigh less: of a memory `age` old only the
 //! newest `0.5^(age / HALF_LIFE)` share is replayed, so the priors and the
-//! new calls take over sooner; past [`FORGET_AFTER`] nothing is.
+//! new calls take over sooner; past [`FORGET_AFTER`] nothing is. A
+//! campaign with too little of its own starts from another's (`start.rs`).
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use oml_pacing::CallStats;
-use oml_store::pacing_memory::LearnedCalls;
+use oml_store::pacing_memory::{LearnedCalls, PacingStart};
+
+pub(super) mod start;
+#[cfg(test)]
+mod tests_start;
 
 /// Attempts kept (the statistics' own window).
 const KEEP_ATTEMPTS: usize = 2000;
@@ -31,6 +36,8 @@ pub struct Memory {
     wrap_ups: VecDeque<f64>,
     /// Observations since the last save.
     pub(super) dirty: bool,
+    /// Where pacing started from, saved with the observations.
+    pub(super) started: Option<PacingStart>,
 }
 
 fn push<T>(q: &mut VecDeque<T>, cap: usize, x: T) {
@@ -49,10 +56,51 @@ pub fn weight(age_ms: i64) -> f64 {
     0.5f64.powf(age / HALF_LIFE.as_secs_f64())
 }
 
-/// The newest `share` of `xs`.
-fn newest<T: Copy>(xs: &[T], share: f64) -> impl Iterator<Item = T> + '_ {
-    let n = (xs.len() as f64 * share).round() as usize;
+/// How many of `len` observations a `share` of them is, at most `cap`.
+fn count(len: usize, share: f64, cap: usize) -> usize {
+    ((len as f64 * share).round() as usize).min(len).min(cap)
+}
+
+/// The newest `n` of `xs`.
+fn newest<T: Copy>(xs: &[T], n: usize) -> impl Iterator<Item = T> + '_ {
     xs[xs.len() - n.min(xs.len())..].iter().copied()
+}
+
+/// The newest `share` of each kind of observation in `saved` (at most
+/// `cap_attempts` attempts and `cap_times` talk and wrap-up times each),
+/// oldest first, without values that cannot be replayed.
+pub(super) fn replayed(
+    saved: &LearnedCalls,
+    share: f64,
+    cap_attempts: usize,
+    cap_times: usize,
+) -> LearnedCalls {
+    let valid = |x: &f64| x.is_finite() && *x >= 0.0;
+    let (a, t, w) = (&saved.attempts, &saved.talks, &saved.wrap_ups);
+    LearnedCalls {
+        attempts: newest(a, count(a.len(), share, cap_attempts))
+            .filter(|(_, ring_s)| valid(ring_s))
+            .collect(),
+        talks: newest(t, count(t.len(), share, cap_times))
+            .filter(valid)
+            .collect(),
+        wrap_ups: newest(w, count(w.len(), share, cap_times))
+            .filter(valid)
+            .collect(),
+    }
+}
+
+/// Feeds observations to `stats` alone (borrowed ones are not the campaign's).
+pub(super) fn feed(stats: &mut CallStats, obs: &LearnedCalls) {
+    for &(answered, ring_s) in &obs.attempts {
+        stats.record_attempt(answered, ring_s);
+    }
+    for &t in &obs.talks {
+        stats.record_talk(t);
+    }
+    for &w in &obs.wrap_ups {
+        stats.record_wrap_up(w);
+    }
 }
 
 impl Memory {
@@ -88,23 +136,22 @@ impl Memory {
     /// A memory saved `age_ms` ago replayed into fresh statistics (its
     /// newest share, by [`weight`]), and the memory that now holds it.
     pub fn restore(saved: &LearnedCalls, age_ms: i64) -> (Memory, CallStats) {
+        let obs = replayed(saved, weight(age_ms), KEEP_ATTEMPTS, KEEP_TIMES);
         let mut stats = CallStats::default();
-        let mut m = Memory::default();
-        let share = weight(age_ms);
-        let valid = |x: f64| x.is_finite() && x >= 0.0;
-        for (answered, ring_s) in newest(&saved.attempts, share) {
-            if valid(ring_s) {
-                m.attempt(&mut stats, answered, ring_s);
-            }
-        }
-        for t in newest(&saved.talks, share).filter(|t| valid(*t)) {
-            m.talk(&mut stats, t);
-        }
-        for w in newest(&saved.wrap_ups, share).filter(|w| valid(*w)) {
-            m.wrap_up(&mut stats, w);
-        }
-        m.dirty = false;
+        feed(&mut stats, &obs);
+        let m = Memory {
+            attempts: obs.attempts.into(),
+            talks: obs.talks.into(),
+            wrap_ups: obs.wrap_ups.into(),
+            dirty: false,
+            started: None,
+        };
         (m, stats)
+    }
+
+    /// Whether nothing was observed.
+    pub(super) fn is_empty(&self) -> bool {
+        self.attempts.is_empty() && self.talks.is_empty() && self.wrap_ups.is_empty()
     }
 }
 

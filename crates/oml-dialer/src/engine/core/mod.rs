@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use oml_ami::{Message, Originate};
 use oml_pacing::{AbandonCounts, AbandonLedger, CallStats, ModeSpec, Pacer};
 use oml_store::dialing::{DialingWrite, DueContact, NewAttempt, OpenAttempt};
-use oml_store::pacing_memory::{AnswerRow, PacingMemory};
+use oml_store::pacing_memory::{AnswerRow, PacingMemory, StartingPoints};
 use oml_store::{AsteriskServer, Campaign, CampaignState, RescheduleRule, Trunk};
 
 use super::{EngineConfig, Metrics};
@@ -139,11 +139,12 @@ pub enum Input {
         secs: f64,
     },
     /// The answer to [`Action::LoadHistory`]: the campaign's live answers
-    /// of its regulatory window and its saved pacing memory.
+    /// of its regulatory window, and what its pacer may start from (its
+    /// saved pacing memory and those it may borrow; `None` when unread).
     History {
         campaign: i64,
         answers: Vec<AnswerRow>,
-        memory: Option<PacingMemory>,
+        memory: Option<StartingPoints>,
     },
     /// [`Action::LoadHistory`] failed; asked again later.
     HistoryFailed {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use oml_ami::Message;
 use oml_store::dialing::DueContact;
-use oml_store::pacing_memory::{AnswerRow, LearnedCalls, PacingMemory};
+use oml_store::pacing_memory::{AnswerRow, LearnedCalls, PacingMemory, StartingPoints};
 use oml_store::{Campaign, CampaignMode, CampaignState};
 
 use super::tests::{ami, campaign, contact, hangup, member, placed, Harness, CAMPAIGN, SERVER};
@@ -124,7 +124,10 @@ fn regain(h: &mut Harness, answers: Vec<AnswerRow>, memory: Option<PacingMemory>
     h.feed(Input::History {
         campaign: CAMPAIGN,
         answers,
-        memory,
+        memory: Some(StartingPoints {
+            own: memory,
+            lenders: Vec::new(),
+        }),
     });
 }
 
@@ -191,6 +194,7 @@ fn memory(saved_at: i64) -> PacingMemory {
             talks: vec![120.0; 100],
             wrap_ups: vec![10.0; 100],
         },
+        started: None,
     }
 }
 
