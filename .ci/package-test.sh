@@ -209,7 +209,10 @@ log "upgrade to $BUMPED"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "/tmp/$BUMPED" \
     >"$CACHE/upgrade.log" 2>&1 || { cat "$CACHE/upgrade.log" >&2; fail "the upgrade"; }
 grep -Eq 'nothing to migrate|pre-flight: ok' "$CACHE/upgrade.log" || { cat "$CACHE/upgrade.log" >&2; fail "postinst did not run oml migrate"; }
-[[ $(in_root dpkg-query -W -f='${Version} ${db:Status-Abbrev}' oml) == "${BUMPED#oml_}"* ]] || true
+bumped_version=${BUMPED#oml_}
+bumped_version=${bumped_version%_*.deb}
+[[ $(in_root dpkg-query -W -f='${Version} ${db:Status-Abbrev}' oml) == "$bumped_version ii"* ]] \
+    || fail "after the upgrade oml is not $bumped_version, installed"
 grep -q "^listen = \"127.0.0.1:$PORT\"" "$ROOT/etc/oml/oml.toml" || fail "the upgrade lost the conffile edit"
 start_serve
 login 'package test password 1'
