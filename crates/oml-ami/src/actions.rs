@@ -152,6 +152,16 @@ pub fn db_get(family: &str, key: &str) -> Message {
         .with("Key", key)
 }
 
+/// `DBGetTree` of a family (or a key tree in it): every entry below, each
+/// as a `DBGetTreeResponse` event with its full key (Asterisk 16.28+).
+pub fn db_get_tree(family: &str, key: Option<&str>) -> Message {
+    let mut m = Message::action("DBGetTree").with("Family", family);
+    if let Some(k) = key {
+        m.push("Key", k);
+    }
+    m
+}
+
 /// `DBDel family/key`.
 pub fn db_del(family: &str, key: &str) -> Message {
     Message::action("DBDel")

@@ -5,11 +5,16 @@
 //! Sequence (Asterisk and pbxsim): `Newchannel` → (`Newstate` Up +
 //! `OriginateResponse` Success/Reason 4 → `QueueCallerJoin` → `AgentConnect`
 //! or `QueueCallerAbandon` → `Hangup`) or (`OriginateResponse` Failure with
-//! Reason 0/1/3/5/8, `Hangup` with its Q.850 cause, in either order).
-//! A call that failed before answer waits briefly for the other half of the
-//! pair so its outcome carries both the reason and the hangup cause.
+//! Reason 0/1/3/5/8, `Hangup` with its Q.850 cause, in any order).
+//! A `Local/` dial string makes two channels: the `;1` half runs the
+//! campaign's context, the `;2` half dials the customer and carries the
+//! customer's cause (`;1` often ends with cause 0). A call ends once the
+//! customer's leg has hung up, or [`PAIR_GRACE_MS`] after the first sign of
+//! its end, so the stored cause is the customer's whatever the order.
 
 use serde::Serialize;
+
+use crate::pbx_record::PbxRecord;
 
 /// How a call attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -90,6 +95,31 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// Which channel of a call an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leg {
+    /// The `;1` half of a `Local/` channel: the Originate's own side.
+    Originated,
+    /// The customer's side: the `;2` half of a `Local/` channel (which
+    /// dials the trunk) or the only channel of any other dial string.
+    Customer,
+}
+
+/// The leg of the call `key` (the `ChannelId` it was originated with) that
+/// a channel is: its `Uniqueid` is the key (a `Local/` channel's `;1`, or
+/// the only channel) or the key with `;2` (Asterisk's id of the `;2`
+/// half). Other channels linked to the call (agents) are neither.
+pub fn leg_of(key: &str, uniqueid: &str, channel: &str) -> Option<Leg> {
+    if uniqueid == key {
+        return Some(if channel.starts_with("Local/") {
+            Leg::Originated
+        } else {
+            Leg::Customer
+        });
+    }
+    (uniqueid.strip_prefix(key) == Some(";2")).then_some(Leg::Customer)
+}
+
 /// An AMI event about one call, reduced to what matters here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallEvent {
@@ -105,8 +135,8 @@ pub enum CallEvent {
     AgentConnect,
     /// `QueueCallerAbandon`: the person hung up while waiting.
     QueueAbandon,
-    /// `Hangup`, with its cause.
-    Hangup { cause: u32 },
+    /// `Hangup` of one leg, with its cause.
+    Hangup { cause: u32, leg: Leg },
 }
 
 /// Where a call is.
@@ -152,8 +182,11 @@ pub struct Call {
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub hangup_cause: Option<u32>,
-    /// Outcome known from the `OriginateResponse`, waiting for the `Hangup`.
+    /// Outcome known (from the `OriginateResponse`, or the `;1` half's
+    /// end), waiting for the customer leg's `Hangup`.
     pending_outcome: Option<Outcome>,
+    /// The customer leg's `Hangup` was seen (`hangup_cause` is its cause).
+    customer_gone: bool,
     /// First sign of the end (for the pairing grace).
     end_seen_at: Option<i64>,
     response_seen: bool,
@@ -182,6 +215,7 @@ impl Call {
             ended_at: None,
             hangup_cause: None,
             pending_outcome: None,
+            customer_gone: false,
             end_seen_at: None,
             response_seen: false,
             queue_abandoned: false,
@@ -251,13 +285,20 @@ impl Call {
                 if self.answered_at.is_some() {
                     return Change::Nothing;
                 }
-                let outcome = Outcome::from_reason(reason);
-                // Reason 0: never placed; no Hangup will follow.
-                if reason == 0 || self.end_seen_at.is_some() {
-                    return self.end(outcome, now);
+                // Reason 0 with no channel ever seen: never placed, nothing
+                // follows. With a channel (a ringing call hung up by an AMI
+                // `Hangup`), Asterisk also sends Reason 0, with hangups
+                // before and after it: the customer leg's cause decides.
+                if reason == 0 && self.phase == Phase::Placed && self.end_seen_at.is_none() {
+                    return self.end(Outcome::Failed, now);
                 }
-                self.pending_outcome = Some(outcome);
-                self.end_seen_at = Some(now);
+                let known = (reason != 0).then(|| Outcome::from_reason(reason));
+                if self.customer_gone {
+                    let cause = self.hangup_cause.unwrap_or(0);
+                    return self.end(known.unwrap_or_else(|| Outcome::from_cause(cause)), now);
+                }
+                self.pending_outcome = known;
+                self.end_seen_at.get_or_insert(now);
                 Change::Nothing
             }
             CallEvent::QueueJoin => {
@@ -281,23 +322,30 @@ impl Call {
                 self.queue_abandoned = true;
                 Change::Nothing
             }
-            CallEvent::Hangup { cause } => {
-                self.hangup_cause = Some(cause);
-                match self.phase {
-                    Phase::Connected => self.end(Outcome::Connected, now),
-                    Phase::Answered => self.end(Outcome::Abandoned, now),
-                    Phase::Placed | Phase::Ringing => {
-                        if let Some(o) = self.pending_outcome {
-                            return self.end(o, now);
-                        }
-                        if self.response_seen {
-                            return self.end(Outcome::from_cause(cause), now);
-                        }
-                        self.end_seen_at = Some(now);
-                        Change::Nothing
-                    }
-                    Phase::Ended => Change::Nothing,
+            CallEvent::Hangup { cause, leg } => {
+                if leg == Leg::Customer {
+                    self.customer_gone = true;
+                    self.hangup_cause = Some(cause);
+                } else if self.hangup_cause.is_none() {
+                    self.hangup_cause = Some(cause);
                 }
+                let answered = match self.phase {
+                    Phase::Connected => Some(Outcome::Connected),
+                    Phase::Answered => Some(Outcome::Abandoned),
+                    _ => None,
+                };
+                if let Some(o) = answered {
+                    if leg == Leg::Customer {
+                        return self.end(o, now);
+                    }
+                    self.pending_outcome = Some(o);
+                } else if leg == Leg::Customer && self.response_seen {
+                    let o = self.pending_outcome.unwrap_or(Outcome::from_cause(cause));
+                    return self.end(o, now);
+                }
+                // Wait (briefly) for the customer leg or the response.
+                self.end_seen_at.get_or_insert(now);
+                Change::Nothing
             }
         }
     }
@@ -351,6 +399,42 @@ impl Call {
         self.end(o, now)
     }
 
+    /// The call's channel is gone and the PBX recorded what happened to it
+    /// (see [`crate::pbx_record`]): answered, connected and the customer
+    /// leg's cause come from the record. Its epoch seconds are taken as the
+    /// engine's clock, kept between the placing and `now`.
+    pub fn recorded(&mut self, r: &PbxRecord, now: i64) -> Change {
+        if self.phase == Phase::Ended {
+            return Change::Nothing;
+        }
+        let placed = self.placed_at;
+        let at = |s: Option<i64>| s.map(|s| s.saturating_mul(1000).clamp(placed, now.max(placed)));
+        if self.answered_at.is_none() {
+            self.answered_at = at(r.answered_s.or(r.queued_s).or(r.connected_s));
+        }
+        if self.connected_at.is_none() {
+            self.connected_at = at(r.connected_s);
+        }
+        if let Some(c) = r.cause {
+            self.hangup_cause = Some(c);
+        }
+        let outcome = if self.connected_at.is_some() {
+            Outcome::Connected
+        } else if self.answered_at.is_some() {
+            // Answered and no agent: counted abandoned (the safe side).
+            Outcome::Abandoned
+        } else if let Some(o) = self.pending_outcome {
+            o
+        } else if r.ended_s.is_some() {
+            Outcome::from_cause(r.cause.unwrap_or(0))
+        } else {
+            Outcome::Unknown
+        };
+        let change = self.end(outcome, now);
+        self.ended_at = at(r.ended_s).or(Some(now));
+        change
+    }
+
     /// The result, once [`Call::is_over`].
     pub fn finish(&self) -> Option<Finished> {
         Some(Finished {
@@ -378,6 +462,26 @@ mod tests {
     use super::*;
     use CallEvent::*;
 
+    /// A `Hangup` of the customer leg (`;2`) / of the `;1` half.
+    fn cust(cause: u32) -> CallEvent {
+        Hangup {
+            cause,
+            leg: Leg::Customer,
+        }
+    }
+    fn half1(cause: u32) -> CallEvent {
+        Hangup {
+            cause,
+            leg: Leg::Originated,
+        }
+    }
+    fn failure(reason: u32) -> CallEvent {
+        OriginateResponse {
+            success: false,
+            reason,
+        }
+    }
+
     fn run(events: &[(CallEvent, i64)]) -> Call {
         let mut c = Call::new(0);
         for &(e, t) in events {
@@ -400,7 +504,7 @@ mod tests {
             ),
             (QueueJoin, 5002),
             (AgentConnect, 5500),
-            (Hangup { cause: 16 }, 60_000),
+            (cust(16), 60_000),
         ]);
         let f = c.finish().unwrap();
         assert_eq!(f.outcome, Outcome::Connected);
@@ -423,7 +527,7 @@ mod tests {
             ),
             (QueueJoin, 5001),
             (QueueAbandon, 9000),
-            (Hangup { cause: 16 }, 9001),
+            (cust(16), 9001),
         ]);
         assert_eq!(c.finish().unwrap().outcome, Outcome::Abandoned);
         assert_eq!(c.counts_as_abandoned(2000), Some(true));
@@ -431,11 +535,7 @@ mod tests {
 
     #[test]
     fn late_connect_counts_as_abandoned_for_the_rate() {
-        let c = run(&[
-            (Up, 1000),
-            (AgentConnect, 4000),
-            (Hangup { cause: 16 }, 9000),
-        ]);
+        let c = run(&[(Up, 1000), (AgentConnect, 4000), (cust(16), 9000)]);
         assert_eq!(c.finish().unwrap().outcome, Outcome::Connected);
         assert_eq!(c.counts_as_abandoned(2000), Some(true));
     }
@@ -451,13 +551,13 @@ mod tests {
                 },
                 2000,
             ),
-            (Hangup { cause: 17 }, 2001),
+            (cust(17), 2001),
         ]);
         let f = busy.finish().unwrap();
         assert_eq!((f.outcome, f.hangup_cause), (Outcome::Busy, Some(17)));
         let cong = run(&[
             (Created, 1),
-            (Hangup { cause: 34 }, 300),
+            (cust(34), 300),
             (
                 OriginateResponse {
                     success: false,
@@ -492,7 +592,7 @@ mod tests {
         assert_eq!(c.on_tick(1000 + PAIR_GRACE_MS, 25_000), Change::Ended);
         let f = c.finish().unwrap();
         assert_eq!((f.outcome, f.hangup_cause), (Outcome::NoAnswer, Some(19)));
-        let mut h = run(&[(Created, 1), (Hangup { cause: 17 }, 10)]);
+        let mut h = run(&[(Created, 1), (cust(17), 10)]);
         h.on_tick(10 + PAIR_GRACE_MS, 25_000);
         assert_eq!(h.finish().unwrap().outcome, Outcome::Busy);
     }
@@ -513,8 +613,143 @@ mod tests {
 
     #[test]
     fn events_after_the_end_change_nothing() {
-        let mut c = run(&[(Up, 1), (Hangup { cause: 16 }, 2)]);
+        let mut c = run(&[(Up, 1), (cust(16), 2)]);
         assert_eq!(c.on_event(AgentConnect, 3), Change::Nothing);
         assert_eq!(c.finish().unwrap().outcome, Outcome::Abandoned);
+    }
+
+    #[test]
+    fn the_customer_legs_cause_is_stored_in_every_order() {
+        // Asterisk's orders of a busy/congestion call (docs/pbxsim-fidelity.md):
+        // the ;1 half ends with cause 0, the customer's ;2 with 17 or 34.
+        let orders: [&[(CallEvent, i64)]; 4] = [
+            &[(Created, 1), (failure(5), 2), (half1(0), 3), (cust(17), 4)],
+            &[(failure(5), 1), (Created, 2), (half1(0), 3), (cust(17), 4)],
+            &[(Created, 1), (half1(0), 2), (failure(5), 3), (cust(17), 4)],
+            &[(Created, 1), (half1(0), 2), (cust(17), 3), (failure(5), 4)],
+        ];
+        for events in orders {
+            let f = run(events).finish().expect("ended");
+            assert_eq!(
+                (f.outcome, f.hangup_cause),
+                (Outcome::Busy, Some(17)),
+                "{events:?}"
+            );
+        }
+        let c = run(&[(Created, 1), (half1(0), 2), (failure(8), 3), (cust(34), 4)]);
+        let f = c.finish().expect("ended");
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::Congestion, Some(34)));
+        // The ;1 half alone does not end the call before the grace.
+        let mut w = run(&[(Created, 1), (failure(5), 2), (half1(0), 3)]);
+        assert!(!w.is_over());
+        w.on_tick(2 + PAIR_GRACE_MS, 25_000);
+        assert_eq!(w.finish().unwrap().outcome, Outcome::Busy);
+    }
+
+    #[test]
+    fn an_answered_call_keeps_the_customer_legs_cause() {
+        let c = run(&[
+            (Created, 1),
+            (Up, 10),
+            (AgentConnect, 20),
+            (half1(0), 900),
+            (cust(16), 901),
+        ]);
+        let f = c.finish().expect("ended");
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::Connected, Some(16)));
+        let mut a = run(&[(Up, 10), (half1(0), 500)]);
+        assert!(!a.is_over(), "waits for the customer leg");
+        a.on_tick(500 + PAIR_GRACE_MS, 25_000);
+        assert_eq!(a.finish().unwrap().outcome, Outcome::Abandoned);
+    }
+
+    #[test]
+    fn reason_0_waits_for_the_hangups_when_the_call_existed() {
+        // A ringing call hung up by an AMI Hangup (cause 21): Asterisk sends
+        // Hangup ;1, OriginateResponse Reason 0, Hangup ;2.
+        let mut c = run(&[(Created, 1), (half1(21), 5), (failure(0), 6)]);
+        assert!(!c.is_over(), "a Hangup follows Reason 0 here");
+        c.on_event(cust(21), 7);
+        let f = c.finish().expect("ended");
+        assert_eq!((f.ended_at, f.hangup_cause), (7, Some(21)));
+        // Never placed: no channel, nothing follows.
+        let n = run(&[(failure(0), 5)]);
+        assert_eq!(n.finish().unwrap().outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn legs_by_uniqueid() {
+        let k = "oml-1-2-1";
+        assert_eq!(
+            leg_of(k, k, "Local/5552@from-oml-00000000;1"),
+            Some(Leg::Originated)
+        );
+        assert_eq!(
+            leg_of(k, "oml-1-2-1;2", "Local/5552@from-oml-00000000;2"),
+            Some(Leg::Customer)
+        );
+        assert_eq!(leg_of(k, k, "PJSIP/carrier-00000001"), Some(Leg::Customer));
+        // An agent's channel linked to the call is no leg of it.
+        assert_eq!(
+            leg_of(k, "1796655518.13", "Local/agent2@oml-agents-06;2"),
+            None
+        );
+        assert_eq!(leg_of(k, "oml-1-2-11", "Local/x;1"), None);
+    }
+
+    #[test]
+    fn a_vanished_call_ends_as_the_pbx_recorded_it() {
+        let rec = |a: Option<i64>, c: Option<i64>, e: Option<i64>, cause: Option<u32>| PbxRecord {
+            answered_s: a,
+            queued_s: a,
+            connected_s: c,
+            ended_s: e,
+            cause,
+        };
+        // Connected and ended while no engine watched (placed at 1000 s).
+        let mut c = Call::new(1_000_000);
+        c.recorded(
+            &rec(Some(1005), Some(1006), Some(1030), Some(16)),
+            1_100_000,
+        );
+        let f = c.finish().unwrap();
+        assert_eq!(
+            (
+                f.outcome,
+                f.answered_at,
+                f.connected_at,
+                f.ended_at,
+                f.hangup_cause
+            ),
+            (
+                Outcome::Connected,
+                Some(1_005_000),
+                Some(1_006_000),
+                1_030_000,
+                Some(16)
+            )
+        );
+        // An adopted connected call gets its cause.
+        let mut a = Call::adopted(
+            1_000_000,
+            Phase::Connected,
+            Some(1_001_000),
+            Some(1_002_000),
+        );
+        a.recorded(&rec(None, None, Some(1020), Some(16)), 1_100_000);
+        assert_eq!(a.finish().unwrap().hangup_cause, Some(16));
+        // Busy, from the customer leg's cause.
+        let mut b = Call::new(1_000_000);
+        b.recorded(&rec(None, None, Some(1002), Some(17)), 1_100_000);
+        let f = b.finish().unwrap();
+        assert_eq!((f.outcome, f.hangup_cause), (Outcome::Busy, Some(17)));
+        // Answered, never connected.
+        let mut q = Call::new(1_000_000);
+        q.recorded(&rec(Some(1003), None, Some(1009), Some(16)), 1_100_000);
+        assert_eq!(q.finish().unwrap().outcome, Outcome::Abandoned);
+        // Nothing but a ringing start: unknown.
+        let mut u = Call::new(1_000_000);
+        u.recorded(&PbxRecord::default(), 1_100_000);
+        assert_eq!(u.finish().unwrap().outcome, Outcome::Unknown);
     }
 }

@@ -26,6 +26,7 @@ pub mod agents;
 pub mod call;
 pub mod control;
 pub mod engine;
+pub mod pbx_record;
 pub mod reschedule;
 pub mod status_text;
 pub mod window;

@@ -6,6 +6,7 @@
 //! along); each concern lives in a file of its own below `world/`:
 //! `session.rs` (logins and permissions), `actions.rs` (the AMI action
 //! dispatcher and CLI commands), `reply.rs` (the reply builders), `astdb.rs` (the key/value database),
+//! `dialplan.rs` (the attempt records oml's dialplan writes there),
 //! `customers.rs` (who answers, how long they ring, what a failed leg
 //! reports), `ring.rs` (what the PBX reports when a ring ends), `order.rs`
 //! (the order of a failed call's events), `channels.rs` (channels, the `;1`/`;2` Local pair and their
@@ -24,6 +25,7 @@ mod actions;
 mod astdb;
 mod channels;
 mod customers;
+mod dialplan;
 mod order;
 mod queues;
 mod reply;
@@ -189,6 +191,18 @@ impl World {
 
     /// Fires every timer due at `now`, appending the resulting events.
     pub fn advance(&mut self, now: Instant, events: &mut Vec<Message>) {
+        let start = events.len();
+        self.fire_timers(now, events);
+        self.run_dialplan(&events[start..], now);
+    }
+
+    /// The AstDB writes of oml's dialplan for `events` (see `dialplan.rs`).
+    fn run_dialplan(&mut self, events: &[Message], now: Instant) {
+        let epoch = self.sim_epoch(now);
+        dialplan::record(&mut self.db, events, epoch);
+    }
+
+    fn fire_timers(&mut self, now: Instant, events: &mut Vec<Message>) {
         while let Some(Reverse((at, _, t))) = self.timers.peek().copied() {
             if at > now {
                 break;

@@ -13,17 +13,23 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::Input;
 use super::msg::Msg;
+use super::record;
 
-/// Asks a server for its channels; the answer goes to the core.
+/// Asks a server for its channels and attempt records; the answer goes to
+/// the core.
 pub(super) fn query_channels(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient) {
     let asked_at = Instant::now();
     tokio::spawn(async move {
         match client.core_show_channels().await {
             Ok(channels) => {
+                // After the channels: a call that ends in between is seen
+                // alive (and followed), never missing from both.
+                let records = record::read(&client).await;
                 let _ = tx.send(Msg::Input(Input::Channels {
                     server,
                     asked_at,
                     channels,
+                    records,
                 }));
             }
             Err(e) => {

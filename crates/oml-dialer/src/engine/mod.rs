@@ -13,13 +13,17 @@
 //!   `Originate` sent only after its attempt is committed;
 //! - `leadership.rs` and `orphans.rs`: one engine paces a campaign; calls
 //!   a stopped node (or this node's previous run) left open are followed;
+//! - `record.rs`: the PBX's durable record of each attempt, read when
+//!   reconciling and deleted once the outcome is stored;
 //! - `load.rs`: the configuration the core is fed; `status.rs`: the live
 //!   figures published every second.
 //!
 //! After a reconnect (or a restart, for attempts a crash left open) the
-//! calls of that server are reconciled against `CoreShowChannels`: alive
-//! ones are followed again, vanished ones get outcome `unknown` (or
-//! `connected` when the agent had taken them) — never a blind redial.
+//! calls of that server are reconciled against `CoreShowChannels` and the
+//! attempt records its dialplan keeps in AstDB (`DBGetTree OML/CALL`):
+//! alive ones are followed again, vanished ones end as the PBX recorded
+//! them, `unknown` only when it has no record (or `connected` when the
+//! agent had taken them) — never a blind redial.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicU64;
@@ -36,6 +40,7 @@ mod link;
 mod load;
 mod msg;
 mod orphans;
+mod record;
 mod shell;
 mod status;
 mod writer;

@@ -17,6 +17,7 @@ use super::link::{query_channels, query_members, run_link};
 use super::load::load;
 use super::msg::Msg;
 use super::orphans::recover_name;
+use super::record;
 use super::status::snapshot;
 use super::writer::WriterOp;
 use super::EngineConfig;
@@ -37,6 +38,8 @@ pub(super) struct Shell {
     pub(super) want_tx: watch::Sender<BTreeSet<String>>,
     pub(super) cancel: CancellationToken,
     links: HashMap<i64, Link>,
+    /// Deletes the PBX records of ended attempts (see `record.rs`).
+    forget: mpsc::UnboundedSender<(AmiClient, String)>,
 }
 
 impl Shell {
@@ -50,6 +53,7 @@ impl Shell {
         want_tx: watch::Sender<BTreeSet<String>>,
         cancel: CancellationToken,
     ) -> Shell {
+        let forget = record::forgetter(store.clone());
         Shell {
             core,
             store,
@@ -59,6 +63,7 @@ impl Shell {
             want_tx,
             cancel,
             links: HashMap::new(),
+            forget,
         }
     }
 
@@ -193,6 +198,11 @@ impl Shell {
                 Action::QueryChannels { server } => {
                     if let Some(c) = self.client(server) {
                         query_channels(self.tx.clone(), server, c);
+                    }
+                }
+                Action::Forget { server, key } => {
+                    if let Some(c) = self.client(server) {
+                        let _ = self.forget.send((c, key));
                     }
                 }
                 Action::QueryMembers { server } => {

@@ -24,6 +24,19 @@ impl World {
         now: Instant,
         events: &mut Vec<Message>,
     ) -> Vec<Message> {
+        let start = events.len();
+        let out = self.answer_action(session, m, now, events);
+        self.run_dialplan(&events[start..], now);
+        out
+    }
+
+    fn answer_action(
+        &mut self,
+        session: &mut Session,
+        m: &Message,
+        now: Instant,
+        events: &mut Vec<Message>,
+    ) -> Vec<Message> {
         self.stats.actions += 1;
         let action = m.action_name().unwrap_or("").to_ascii_lowercase();
         let id = m.action_id();
@@ -84,7 +97,7 @@ impl World {
         match action.as_str() {
             "originate" => self.originate(m, now, events),
             "hangup" => self.hangup_action(m, now, events),
-            "dbput" | "dbget" | "dbdel" | "dbdeltree" => self.db.handle(&action, m),
+            "dbput" | "dbget" | "dbgettree" | "dbdel" | "dbdeltree" => self.db.handle(&action, m),
             "queuestatus" => self.queue_status(m, now),
             "queuesummary" => self.queue_summary(m, now),
             "coreshowchannels" | "status" => self.channels_list(&action, id, now),

@@ -1,8 +1,9 @@
 //! AstDB, Asterisk's small key/value database (`/family/key` → value),
-//! and the four AMI actions on it (`DBPut`, `DBGet`, `DBDel`, `DBDelTree`)
-//! with Asterisk's replies. oml's configuration writes campaign settings
-//! here, so the simulator keeps a real store rather than a stub; it is pure
-//! data, tested without a World.
+//! and the five AMI actions on it (`DBPut`, `DBGet`, `DBGetTree`, `DBDel`,
+//! `DBDelTree`) with Asterisk 22's replies. oml's configuration writes
+//! campaign settings here and its dialplan each attempt's record (see
+//! `dialplan.rs`), so the simulator keeps a real store rather than a stub;
+//! it is pure data, tested without a World.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +19,14 @@ pub(super) struct AstDb {
 }
 
 impl AstDb {
-    /// Answers one of `dbput`, `dbget`, `dbdel`, `dbdeltree` (lower case).
+    /// Sets `/family/key` (what the dialplan's `Set(DB(family/key)=v)` does).
+    pub(super) fn put(&mut self, family: &str, key: &str, value: &str) {
+        self.entries
+            .insert(format!("/{family}/{key}"), value.to_owned());
+    }
+
+    /// Answers one of `dbput`, `dbget`, `dbgettree`, `dbdel`, `dbdeltree`
+    /// (lower case).
     pub(super) fn handle(&mut self, action: &str, m: &Message) -> Vec<Message> {
         let id = m.action_id();
         let ok = |msg: &str| vec![reply("Success", id).with("Message", msg)];
@@ -53,6 +61,34 @@ impl AstDb {
                     ],
                     None => err("Database entry not found"),
                 }
+            }
+            "dbgettree" => {
+                // Asterisk 22: every entry under the family (and key), in
+                // key order, each as a DBGetTreeResponse with its full key;
+                // an empty tree is a success with no items.
+                let prefix = match (m.get("Family"), m.get("Key")) {
+                    (Some(f), Some(k)) => format!("/{f}/{k}"),
+                    (Some(f), None) => format!("/{f}"),
+                    (None, _) => String::new(),
+                };
+                let sub = format!("{prefix}/");
+                let items: Vec<Message> = self
+                    .entries
+                    .iter()
+                    .filter(|(k, _)| prefix.is_empty() || *k == &prefix || k.starts_with(&sub))
+                    .map(|(k, v)| {
+                        list_event("DBGetTreeResponse", id)
+                            .with("Key", k)
+                            .with("Val", v)
+                    })
+                    .collect();
+                let n = items.len();
+                let mut out = vec![reply("Success", id)
+                    .with("EventList", "start")
+                    .with("Message", "Result will follow")];
+                out.extend(items);
+                out.push(complete("DBGetTreeComplete", id, n));
+                out
             }
             "dbdel" => {
                 let (Some(f), Some(k)) = (m.get("Family"), m.get("Key")) else {
@@ -140,6 +176,40 @@ mod tests {
             h(a::db_get("OML/CAMP/10", "NAME"))[1].get("Val"),
             Some("other")
         );
+    }
+
+    #[test]
+    fn get_tree_lists_a_family_with_full_keys() {
+        let mut db = super::AstDb::default();
+        db.put("OML/CALL/oml-1-2-1", "CAUSE", "17");
+        db.put("OML/CALL/oml-1-2-1", "ENDED", "100");
+        db.put("OML/CALL/oml-1-2-10", "CAUSE", "16");
+        db.put("OML/CAMP/1", "NAME", "x");
+        let m = oml_ami::Message::action("DBGetTree").with("Family", "OML/CALL/oml-1-2-1");
+        let r = db.handle("dbgettree", &m);
+        let keys: Vec<_> = r[1..r.len() - 1]
+            .iter()
+            .map(|e| (e.get("Key").unwrap(), e.get("Val").unwrap()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("/OML/CALL/oml-1-2-1/CAUSE", "17"),
+                ("/OML/CALL/oml-1-2-1/ENDED", "100")
+            ]
+        );
+        assert_eq!(r.last().unwrap().get("ListItems"), Some("2"));
+        let all = db.handle(
+            "dbgettree",
+            &oml_ami::Message::action("DBGetTree").with("Family", "OML/CALL"),
+        );
+        assert_eq!(all.len(), 5);
+        let none = db.handle(
+            "dbgettree",
+            &oml_ami::Message::action("DBGetTree").with("Family", "NOPE"),
+        );
+        assert_eq!(none[0].response_status(), Some("Success"));
+        assert_eq!(none[1].get("ListItems"), Some("0"));
     }
 
     #[test]

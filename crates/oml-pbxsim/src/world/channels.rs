@@ -163,10 +163,13 @@ impl World {
                 let m2 = self.next_id();
                 Some(Half {
                     channel: format!("{base}-{n:08x};2"),
-                    uniqueid: m
-                        .get("OtherChannelId")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| format!("{}.{m2}", self.epoch_at_start)),
+                    // Asterisk names the ;2 half `<ChannelId>;2` when only
+                    // the ;1's id is given.
+                    uniqueid: match (m.get("OtherChannelId"), m.get("ChannelId")) {
+                        (Some(o), _) => o.to_owned(),
+                        (None, Some(c)) => format!("{c};2"),
+                        (None, None) => format!("{}.{m2}", self.epoch_at_start),
+                    },
                     context: ctx.clone(),
                     state: ChanState::Ring,
                 })
@@ -489,6 +492,28 @@ mod tests {
         assert_eq!(number_of("Local/5551234@from-oml/n"), "5551234");
         assert_eq!(number_of("PJSIP/5551234@trunk"), "5551234");
         assert_eq!(number_of("SIP/trunk/5551234"), "5551234");
+    }
+
+    #[test]
+    fn the_second_half_is_named_after_the_channel_id() {
+        let (mut w, t0) = world(1);
+        w.cfg.routes.insert("camp".into(), "oml-default".into());
+        let (mut s, mut ev) = (logged_in(), Vec::new());
+        let m = oml_ami::Originate::to_extension("Local/7@from-oml/n", "camp", "1")
+            .to_message()
+            .with("ChannelId", "oml-1-2-1");
+        w.handle(&mut s, &m, t0, &mut ev);
+        w.advance(t0 + Duration::from_secs(1), &mut ev);
+        let ids: Vec<(&str, &str)> = ev
+            .iter()
+            .filter(|e| e.event_name() == Some("Newchannel"))
+            .map(|e| (e.get("Uniqueid").unwrap(), e.get("Linkedid").unwrap()))
+            .collect();
+        // As Asterisk 22 does without an OtherChannelId.
+        assert_eq!(
+            ids,
+            [("oml-1-2-1", "oml-1-2-1"), ("oml-1-2-1;2", "oml-1-2-1")]
+        );
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub(super) const ACTIONS: &[(&str, &str, &str)] = &[
     ("DBDel", "Delete DB entry.", "system,all"),
     ("DBDelTree", "Delete DB Tree.", "system,all"),
     ("DBGet", "Get DB Entry.", "system,reporting,all"),
+    (
+        "DBGetTree",
+        "Get DB entries, optionally at a particular family/k",
+        "system,reporting,all",
+    ),
     ("DBPut", "Put DB entry.", "system,all"),
     ("Events", "Control Event Flow.", "<none>"),
     ("Hangup", "Hangup channel.", "system,call,all"),

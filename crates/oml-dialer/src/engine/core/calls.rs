@@ -15,7 +15,8 @@ use oml_store::dialing::{AttemptResult, DialingWrite, OpenAttempt};
 use oml_store::dialplan;
 
 use super::{Action, Core, Key, Live, Now};
-use crate::call::{Call, CallEvent, Change, Outcome, Phase};
+use crate::call::{leg_of, Call, CallEvent, Change, Outcome, Phase};
+use crate::pbx_record::PbxRecord;
 use crate::reschedule;
 
 impl Core {
@@ -74,12 +75,27 @@ impl Core {
             "queuecallerjoin" => CallEvent::QueueJoin,
             "agentconnect" => CallEvent::AgentConnect,
             "queuecallerabandon" => CallEvent::QueueAbandon,
-            "hangup" => CallEvent::Hangup {
-                cause: m
+            "hangup" => {
+                let Some(k) = self.key_of(m) else {
+                    return;
+                };
+                // Only the call's own legs: agents' channels share its
+                // Linkedid but their end is not the customer's.
+                let leg = leg_of(
+                    &k,
+                    m.get("Uniqueid").unwrap_or(""),
+                    m.get("Channel").unwrap_or(""),
+                );
+                let Some(leg) = leg else {
+                    return;
+                };
+                let cause = m
                     .get("Cause")
                     .and_then(|c| c.trim().parse().ok())
-                    .unwrap_or(0),
-            },
+                    .unwrap_or(0);
+                self.apply(&k, CallEvent::Hangup { cause, leg }, now);
+                return;
+            }
             _ => return,
         };
         if let Some(k) = self.key_of(m) {
@@ -170,16 +186,26 @@ impl Core {
             contact_state: state.into(),
             next_attempt_at: next,
         })));
+        if l.originated {
+            self.act(Action::Forget {
+                server: l.server,
+                key: key.to_owned(),
+            });
+        }
     }
 
-    /// The server's channels, asked at `asked_at`: the calls placed before
-    /// that which are alive catch up on what was missed, the others ended
-    /// unseen (outcome `unknown`, or `connected` if an agent had them).
+    /// The server's channels and attempt records, asked at `asked_at`: the
+    /// calls placed before that which are alive catch up on what was
+    /// missed, the others ended unseen and end as the PBX recorded them
+    /// (outcome `unknown` only when it has no record, or `connected` if an
+    /// agent had them). Records of no call followed here are forgotten
+    /// (the forgetting keeps those whose attempt is still open).
     pub(super) fn reconcile(
         &mut self,
         server: i64,
         asked_at: Instant,
         channels: &[Message],
+        records: &HashMap<String, PbxRecord>,
         now: Now,
     ) {
         let alive: HashMap<&str, &Message> = channels
@@ -192,7 +218,14 @@ impl Core {
             .filter(|(_, l)| l.server == server && l.originated && l.placed <= asked_at)
             .map(|(k, _)| k.clone())
             .collect();
-        let mut vanished = 0;
+        // Records of calls not followed here (ended and stored, or another
+        // node's): candidates for forgetting.
+        let mut stale: Vec<&String> = records
+            .keys()
+            .filter(|k| !self.calls.contains_key(k.as_str()))
+            .collect();
+        stale.sort_unstable();
+        let (mut vanished, mut from_record) = (0, 0);
         for k in keys {
             let l = self.calls.get_mut(&k).expect("present");
             match alive.get(k.as_str()) {
@@ -207,17 +240,32 @@ impl Core {
                         }
                     }
                 }
-                None => {
-                    l.call.vanished(now.ms);
-                    vanished += 1;
-                }
+                None => match records.get(k.as_str()) {
+                    Some(r) => {
+                        l.call.recorded(r, now.ms);
+                        from_record += 1;
+                    }
+                    None => {
+                        l.call.vanished(now.ms);
+                        vanished += 1;
+                    }
+                },
             }
             self.finish_if_over(&k, now);
         }
+        for key in stale {
+            self.act(Action::Forget {
+                server,
+                key: key.clone(),
+            });
+        }
         if let Some(s) = self.servers.get_mut(&server) {
             s.reconciling = false;
+            if from_record > 0 {
+                tracing::info!(server = %s.conf.name, calls = from_record, "dialer: calls ended while no engine watched; outcome and cause read from the PBX's record");
+            }
             if vanished > 0 {
-                tracing::warn!(server = %s.conf.name, vanished, "dialer: calls ended while the link was down; recorded as unknown (not redialed as the same attempt)");
+                tracing::warn!(server = %s.conf.name, vanished, "dialer: calls ended while the link was down and the PBX has no record of them; recorded as unknown (not redialed as the same attempt)");
             }
         }
     }

@@ -27,6 +27,7 @@ use oml_store::{AsteriskServer, Campaign, CampaignState, RescheduleRule, Trunk};
 use super::{EngineConfig, Metrics};
 use crate::agents::Agents;
 use crate::call::{Call, CallEvent};
+use crate::pbx_record::PbxRecord;
 use crate::window::CallingWindow;
 
 mod calls;
@@ -40,6 +41,8 @@ pub(super) mod pacing;
 mod tests;
 #[cfg(test)]
 mod tests_pacing;
+#[cfg(test)]
+mod tests_record;
 
 /// The channel id of an attempt: the key of a call in memory.
 pub type Key = String;
@@ -80,11 +83,14 @@ pub enum Input {
         server: i64,
         reason: String,
     },
-    /// The answer to [`Action::QueryChannels`], asked at `asked_at`.
+    /// The answer to [`Action::QueryChannels`], asked at `asked_at`: the
+    /// server's channels, then the attempt records its dialplan keeps
+    /// (see [`crate::pbx_record`]).
     Channels {
         server: i64,
         asked_at: Instant,
         channels: Vec<Message>,
+        records: HashMap<String, PbxRecord>,
     },
     /// The answer to [`Action::QueryMembers`].
     Members {
@@ -229,6 +235,9 @@ pub enum Action {
     },
     /// Save what a campaign's pacer learned.
     SaveMemory(PacingMemory),
+    /// The attempt of channel id `key` ended: delete the server's record of
+    /// it once its outcome is stored.
+    Forget { server: i64, key: String },
 }
 
 /// The leadership key of a campaign (see `oml_store::Leadership`).
@@ -383,7 +392,8 @@ impl Core {
                 server,
                 asked_at,
                 channels,
-            } => self.reconcile(server, asked_at, &channels, now),
+                records,
+            } => self.reconcile(server, asked_at, &channels, &records, now),
             Input::Members { server, members } => {
                 if let Some(s) = self.servers.get_mut(&server) {
                     s.agents.resync(&members, now.at);

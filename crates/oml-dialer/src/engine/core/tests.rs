@@ -148,6 +148,7 @@ impl Harness {
             server: SERVER,
             asked_at: h.now.at,
             channels: Vec::new(),
+            records: Default::default(),
         });
         h.feed(Input::Leading {
             named: true,
