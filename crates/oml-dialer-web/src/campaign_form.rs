@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use minijinja::context;
 use oml_store::{
-    format_days, format_minute, parse_days, parse_rate, parse_window, AbandonWindow, CampaignMode,
-    CampaignSpec, RescheduleRule, StoreError,
+    dialplan, format_days, format_minute, parse_days, parse_rate, parse_window, AbandonWindow,
+    CampaignMode, CampaignSpec, RescheduleRule, StoreError,
 };
 use oml_web::auth::SupervisorUser;
 use oml_web::pages::{render, REFUSED};
@@ -45,13 +45,12 @@ pub struct CampaignForm {
 impl CampaignForm {
     /// The form showing `spec`.
     fn of(spec: &CampaignSpec) -> CampaignForm {
-        let queue = !spec.queue_name.is_empty();
         CampaignForm {
             name: spec.name.clone(),
             mode: spec.mode.as_str().into(),
             trunk: spec.trunk.clone(),
             queue: spec.queue_name.clone(),
-            deliver_to: if queue {
+            deliver_to: if spec.delivery_context.is_empty() {
                 String::new()
             } else {
                 format!("{},{}", spec.delivery_context, spec.delivery_exten)
@@ -100,15 +99,17 @@ impl CampaignForm {
                     "answered calls: give a queue, or a CONTEXT,EXTEN of the dialplan".into(),
                 )
             }
-            ("", to) => {
-                let (ctx, exten) = to.split_once(',').ok_or_else(|| {
-                    format!("deliver to: write CONTEXT,EXTEN (e.g. from-oml,100), not `{to}`")
-                })?;
-                spec.delivery_context = ctx.trim().to_string();
-                spec.delivery_exten = exten.trim().to_string();
-                spec.queue_name.clear();
+            // Both are kept, as `--queue` and `--deliver-to` (see
+            // oml_store::dialplan): an empty delivery is the campaign's own
+            // context.
+            (q, to) => {
+                (spec.delivery_context, spec.delivery_exten) = if to.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    dialplan::parse_delivery(to).map_err(|e| format!("deliver to: {e}"))?
+                };
+                spec.queue_name = q.to_string();
             }
-            (q, _) => spec.queue_name = q.to_string(),
         }
         spec.max_abandon_rate = parse_rate(&self.max_abandon_rate).map_err(|e| e.to_string())?;
         spec.abandon_window = self
@@ -284,6 +285,29 @@ mod tests {
         let form = CampaignForm::of(&spec);
         assert_eq!(form.non_compliant.as_deref(), Some("on"));
         assert_eq!(form.apply(&defaults("")).unwrap(), spec);
+    }
+
+    #[test]
+    fn a_queue_and_a_delivery_context_are_both_kept() {
+        let mut form = CampaignForm::of(&{
+            let mut s = CampaignSpec::new("sales", "carrier");
+            s.queue_name = "sales".into();
+            s
+        });
+        assert_eq!(form.deliver_to, "", "the campaign's own context");
+        form.deliver_to = "my-ivr,s".into();
+        let spec = form.apply(&defaults("")).unwrap();
+        assert_eq!(spec.queue_name, "sales");
+        assert_eq!(
+            (spec.delivery_context.as_str(), spec.delivery_exten.as_str()),
+            ("my-ivr", "s")
+        );
+        assert_eq!(CampaignForm::of(&spec).deliver_to, "my-ivr,s");
+        form.deliver_to = "my-ivr".into();
+        assert!(form
+            .apply(&defaults(""))
+            .unwrap_err()
+            .contains("CONTEXT,EXTEN"));
     }
 
     #[test]
