@@ -159,9 +159,13 @@ impl Store {
         } else {
             ""
         };
+        // `+campaign_id` keeps both planners off the campaign's indexes
+        // (which would read every contact of the campaign and sort them,
+        // per page): they walk the primary key from `after_id` and stop at
+        // `limit`.
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM contacts
-             WHERE campaign_id = $1 AND id > $2 {filter} ORDER BY id LIMIT $3"
+             WHERE id > $2 AND +campaign_id = $1 {filter} ORDER BY id LIMIT $3"
         );
         Ok(on_pool!(self, |p| {
             let mut q = sqlx::query_as::<_, ContactSummary>(&sql)
