@@ -386,7 +386,7 @@ async fn openapi_matches_the_routes_and_the_json_they_return() {
     let r = c.get("/api/v1/openapi.json").await;
     assert_eq!(r.status, 200, "served without a token");
     let doc = json(&r.body);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
 
     c.bearer = Some(token(store, "admin", "docs").await);
     let paths = doc["paths"].as_object().unwrap();

@@ -10,6 +10,7 @@
 //! [`auth::AnyUser`]) so a handler cannot forget which role it needs.
 
 pub mod api;
+mod api_errors;
 pub mod auth;
 pub mod error;
 pub mod forms;
@@ -47,11 +48,16 @@ pub fn app(state: AppState) -> Router {
 /// error-page renderer. Serve it with
 /// `into_make_service_with_connect_info::<SocketAddr>()` (see [`server`]).
 pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
-    console_routes()
+    let app = console_routes()
         .merge(extra)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::console_middleware,
         ))
-        .with_state(state)
+        .with_state(state);
+    // Around the whole router, not each route: axum adds a 405's `Allow`
+    // header outside route layers, and the JSON body names those methods.
+    Router::new()
+        .fallback_service(app)
+        .layer(axum::middleware::from_fn(api_errors::json_errors))
 }
