@@ -14,6 +14,9 @@ use oml_store::{
 };
 use serde::Serialize;
 
+mod pacing_start;
+pub use pacing_start::{pacing_start, pacing_start_text, PacingStartView};
+
 /// Everything `oml campaign show` prints, and `--json` gives.
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignView {
@@ -43,6 +46,8 @@ pub struct CampaignView {
     pub do_not_call_numbers: usize,
     pub created_at: String,
     pub updated_at: String,
+    /// Which statistics the pacer started from when last paced (`show` only).
+    pub pacing_start: Option<PacingStartView>,
 }
 
 /// Where answered calls go: the Originate's context and extension and the
@@ -157,6 +162,11 @@ pub async fn campaign_view(
         do_not_call_numbers: dnc,
         created_at: format_ms(c.created_at),
         updated_at: format_ms(c.updated_at),
+        pacing_start: if detailed {
+            pacing_start(store, c.id).await
+        } else {
+            None
+        },
     })
 }
 
@@ -249,6 +259,11 @@ impl CampaignView {
             "  do-not-call       {} number(s) of its own (+ the global list)",
             v.do_not_call_numbers
         )?;
+        writeln!(
+            o,
+            "  pacing started    from {}",
+            pacing_start_text(v.pacing_start.as_ref())
+        )?;
         writeln!(o, "  created           {}", v.created_at)?;
         writeln!(o, "  updated           {}", v.updated_at)
     }
@@ -320,6 +335,7 @@ pub fn list_table(views: &[CampaignView]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oml_store::pacing_memory::{PacingMemory, PacingStart, StartSource};
     use oml_store::testing::backends;
     use oml_store::{CampaignSpec, TrunkSpec, DEFAULT_DIAL_STRING};
 
@@ -408,6 +424,43 @@ mod tests {
                 "{report}"
             );
             assert!(report.ends_with(&format!("  updated           {}\n", v.updated_at)));
+            assert!(
+                report.contains("  pacing started    from not yet paced\n"),
+                "{report}"
+            );
+            store
+                .save_pacing_memory(&PacingMemory {
+                    campaign_id: c.id,
+                    saved_at: 5_000,
+                    node: "n1".into(),
+                    learned: Default::default(),
+                    started: Some(PacingStart {
+                        at: 4_000,
+                        source: StartSource::Campaign {
+                            campaign_id: 99,
+                            name: "promo".into(),
+                            age_ms: 3 * 86_400_000,
+                            own_attempts: 0,
+                        },
+                        attempts: 400,
+                        talks: 100,
+                    }),
+                })
+                .await
+                .unwrap();
+            let v = campaign_view(store, &c, true).await.unwrap();
+            let line = format!(
+                "  pacing started    from campaign promo on the same trunk and queue, 3 days old (at {}; 400 attempts, 100 talks)\n",
+                format_ms(4_000)
+            );
+            assert!(v.report().contains(&line), "{}", v.report());
+            let json = serde_json::to_value(&v).unwrap();
+            assert_eq!(json["pacing_start"]["source"]["from"], "campaign");
+            assert_eq!(json["pacing_start"]["source"]["name"], "promo");
+            assert_eq!(
+                json["pacing_start"]["description"],
+                "campaign promo on the same trunk and queue, 3 days old"
+            );
 
             let mut uk = store.campaign_spec(&c).await.unwrap();
             uk.abandon_window = AbandonWindow::Uk;
