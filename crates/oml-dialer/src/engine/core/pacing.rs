@@ -217,6 +217,13 @@ impl Core {
             }
             if n > 0 {
                 self.place(seat.id, sid, n as i64, now);
+            } else if let Some(c) = self.campaigns.get_mut(&seat.id) {
+                // The pacer chose, at once, to place nothing for the agent
+                // who became free (calls already ringing will reach it): the
+                // engine has reacted. A call placed later is the pacer's
+                // choice, not the engine's lag, and must not count as its
+                // reaction time (which makes the engine dial progressively).
+                c.trigger = None;
             }
         }
     }
