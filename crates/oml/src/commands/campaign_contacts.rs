@@ -36,8 +36,18 @@ pub fn heading() -> String {
     )
 }
 
-/// One contact as a table line.
-pub fn row(c: &ContactSummary) -> String {
+/// When a contact is due: `due now` once its time has come (a contact
+/// never tried is due from the start), else the time.
+pub fn next_try(at: i64, now: i64) -> String {
+    if at <= now {
+        "due now".to_string()
+    } else {
+        oml_store::format_ms(at)
+    }
+}
+
+/// One contact as a table line, its next try judged at `now`.
+pub fn row(c: &ContactSummary, now: i64) -> String {
     format!(
         "{:<10} {:<18} {:<10} {:>8}  {:<23}  {}",
         c.id,
@@ -45,7 +55,7 @@ pub fn row(c: &ContactSummary) -> String {
         c.state,
         c.attempts,
         c.next_attempt_at
-            .map_or_else(|| "-".to_string(), oml_store::format_ms),
+            .map_or_else(|| "-".to_string(), |t| next_try(t, now)),
         c.last_outcome.as_deref().unwrap_or("-")
     )
 }
@@ -80,7 +90,7 @@ pub async fn run(g: &GlobalArgs, a: ContactsArgs) -> Result<ExitCode> {
                 chunk.push_str(if n == 0 { "\n" } else { ",\n" });
                 chunk.push_str(&serde_json::to_string(contact)?);
             } else {
-                chunk.push_str(&row(contact));
+                chunk.push_str(&row(contact, oml_store::now_ms()));
                 chunk.push('\n');
             }
             n += 1;
@@ -109,17 +119,18 @@ mod tests {
             next_attempt_at: Some(1_796_000_000_000),
             last_outcome: Some("busy".into()),
         };
-        let (h, r) = (heading(), row(&c));
+        let (h, r) = (heading(), row(&c, 0));
         assert_eq!(h.find("STATE"), r.find("pending"));
         assert_eq!(h.find("LAST OUTCOME"), r.find("busy"));
         assert!(r.contains("UTC"), "{r}");
+        assert!(row(&c, 1_796_000_000_000).contains("due now"));
         let done = ContactSummary {
             next_attempt_at: None,
             last_outcome: None,
             state: "done".into(),
             ..c
         };
-        let words: Vec<String> = row(&done).split_whitespace().map(String::from).collect();
+        let words: Vec<String> = row(&done, 0).split_whitespace().map(String::from).collect();
         assert_eq!(words, ["12", "+541140000001", "done", "2", "-", "-"]);
         assert_eq!(
             total(3, "sales", Some("done")),

@@ -96,7 +96,10 @@ pub fn report(h: &ContactHistory) -> String {
     out.push_str(&format!("  phone:        {}\n", c.phone));
     let next = c
         .next_attempt_at
-        .map(|t| format!(", next try {}", format_ms(t)))
+        .map(|t| {
+            let when = super::campaign_contacts::next_try(t, oml_store::now_ms());
+            format!(", next try {when}")
+        })
         .unwrap_or_default();
     out.push_str(&format!("  state:        {}{next}\n", c.state));
     out.push_str(&format!("  attempts:     {}\n", c.attempts));
@@ -136,7 +139,7 @@ mod tests {
                 phone: "+541140000001".into(),
                 state: "pending".into(),
                 attempts: 1,
-                next_attempt_at: Some(1_796_000_000_000),
+                next_attempt_at: Some(4_000_000_000_000),
                 last_outcome: Some("busy".into()),
                 attributes: r#"{"name":"Ana"}"#.into(),
                 list: "march.csv".into(),
@@ -156,7 +159,7 @@ mod tests {
         };
         let text = report(&h);
         assert!(text.starts_with("Contact 7 of campaign `sales` (list march.csv)"));
-        assert!(text.contains("next try 2026-"), "{text}");
+        assert!(text.contains("next try 2096-"), "{text}");
         let lines: Vec<&str> = text.lines().collect();
         let (head, line) = (lines[lines.len() - 2], lines[lines.len() - 1]);
         assert_eq!(
