@@ -201,3 +201,7 @@ async fn originate(client: AmiClient, o: Originate, key: String, tx: mpsc::Unbou
     };
     let _ = tx.send(Msg::Input(Input::Originated { key, result }));
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;
