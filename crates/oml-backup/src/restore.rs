@@ -197,6 +197,11 @@ struct Plan {
     pg: Option<PgSwitch>,
     db_stage: PathBuf,
     config_new: PathBuf,
+    /// The live oml.toml is a link (the Debian package links it to the
+    /// conffile /etc/oml/oml.toml): the link and its file stay as they
+    /// are, and the archive's configuration is kept aside for the
+    /// administrator to compare.
+    config_aside: bool,
     inventory_new: PathBuf,
     generated_new: PathBuf,
     recordings_new: PathBuf,
@@ -259,7 +264,11 @@ impl Plan {
         // this host; the archive's copies are kept aside for it.
         let generated_new = l.data_dir.join(format!(".oml-restore-{stamp}-generated"));
         let recordings_new = sibling(&l.recordings_dir, stamp, "new");
-        if m.has_component("config") {
+        let config_aside = l
+            .config_file
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink());
+        if m.has_component("config") && !config_aside {
             add(l.config_file.clone(), Some(config_new.clone()));
         }
         if m.has_component("inventory") {
@@ -269,6 +278,9 @@ impl Plan {
             add(l.recordings_dir.clone(), Some(recordings_new.clone()));
         }
         let mut scratch = vec![db_stage.clone(), generated_new.clone()];
+        if config_aside {
+            scratch.push(config_new.clone());
+        }
         scratch.extend(moves.iter().filter_map(|m| m.new.clone()));
         Plan {
             moves,
@@ -276,6 +288,7 @@ impl Plan {
             pg,
             db_stage,
             config_new,
+            config_aside,
             inventory_new,
             generated_new,
             recordings_new,
@@ -384,6 +397,9 @@ pub struct RestoreReport {
     /// has none), kept for the caller's re-render, which removes the folder
     /// when done: one left behind is finished by the next command.
     pub generated: Option<PathBuf>,
+    /// The archive's oml.toml (with this host's `[paths]`), kept here
+    /// because the live oml.toml is a link that the restore leaves alone.
+    pub config_aside: Option<PathBuf>,
 }
 
 /// Restores `archive` into `target`. Check with [`inspect`] first.
@@ -448,6 +464,14 @@ pub async fn restore(
                 std::fs::create_dir(&generated)
             };
             let generated = kept.is_ok().then_some(generated);
+            let config_aside = if plan.config_aside && exists(&plan.config_new) {
+                let aside = data_dir.join(format!("oml.toml.restored-{stamp}"));
+                std::fs::rename(&plan.config_new, &aside)
+                    .ok()
+                    .map(|_| aside)
+            } else {
+                None
+            };
             finish(data_dir, &journal, pg.as_ref()).await?;
             if target.backend == Backend::Sqlite {
                 database_side_files_like_the_database(data_dir)?;
@@ -469,6 +493,7 @@ pub async fn restore(
                 manifest,
                 schema_after,
                 generated,
+                config_aside,
             })
         }
         Err(e) => {

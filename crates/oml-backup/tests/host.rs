@@ -225,3 +225,43 @@ async fn restored_files_keep_the_owner_and_mode_of_what_they_replace() {
         }
     }
 }
+
+/// The Debian package links the data folder's oml.toml to the conffile
+/// /etc/oml/oml.toml: a restore leaves the link and its file alone and
+/// keeps the archive's configuration aside (with this host's [paths]).
+#[tokio::test]
+async fn a_linked_oml_toml_stays_a_link_and_the_archive_config_is_kept_aside() {
+    let ts = oml_store::testing::sqlite().await;
+    let inst = install(ts.dir.as_ref().unwrap().path());
+    std::fs::write(
+        &inst.layout.config_file,
+        "[dialer]\ndefault_country = \"54\"\n\n[paths]\nbackup_dir = \"backup\"\n",
+    )
+    .unwrap();
+    let out = create(&ts.store, &inst.layout, &options(false), &NoProgress)
+        .await
+        .unwrap();
+    ts.store.close().await;
+
+    let etc = tempfile::tempdir().unwrap();
+    let conffile = etc.path().join("oml.toml");
+    let live_text = "# the package's conffile\n[paths]\nbackup_dir = \"backup\"\n";
+    std::fs::write(&conffile, live_text).unwrap();
+    std::fs::remove_file(&inst.layout.config_file).unwrap();
+    std::os::unix::fs::symlink(&conffile, &inst.layout.config_file).unwrap();
+
+    let mut target = RestoreTarget::new(inst.layout.clone(), Backend::Sqlite, None);
+    target.host = host();
+    let report = restore(&out.path, &target, &NoProgress).await.unwrap();
+    let meta = std::fs::symlink_metadata(&inst.layout.config_file).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link was replaced");
+    assert_eq!(std::fs::read_to_string(&conffile).unwrap(), live_text);
+    let aside = report
+        .config_aside
+        .expect("the archive's oml.toml kept aside");
+    assert!(aside.starts_with(&inst.layout.data_dir), "{aside:?}");
+    assert!(std::fs::read_to_string(&aside)
+        .unwrap()
+        .contains("default_country = \"54\""));
+    assert!(!report.replaced.iter().any(|r| r.ends_with("oml.toml")));
+}

@@ -133,6 +133,13 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         path.display(),
         report.schema_after
     )?;
+    if let Some(aside) = &report.config_aside {
+        eprintln!(
+            "note: {} is a link (the package's conffile): kept as it is; the archive's oml.toml is in {} to compare",
+            target.layout.config_file.display(),
+            aside.display()
+        );
+    }
     let ok = match rerender(g, &target.layout, report.generated.as_deref()).await {
         Ok(ok) => ok,
         Err(e) => {
