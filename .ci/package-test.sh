@@ -14,8 +14,14 @@
 # (systemd-nspawn is not on the CI machine): the service is started by
 # running the unit's Environment= and ExecStart= lines with `runuser -u oml`.
 #
-# Usage (as root): bash .ci/package-test.sh [--no-build]
-#   --no-build   pack the binary already in target/package-ci/
+# Usage (as root): bash .ci/package-test.sh [--no-build | --test-binary]
+#   --no-build      pack the binary already in target/package-ci/
+#   --test-binary   pack the debug binary the test run built (stripped into
+#                   target/package-ci/): what .ci/run does, since the test
+#                   is about the package, its scripts and the service, and a
+#                   second, optimised build of the workspace would double
+#                   CI's time. `bash packaging/build-deb.sh` builds the
+#                   release package.
 # Exit codes: 0 all steps passed; 1 a step failed; 2 missing prerequisite;
 #             75 Debian's archive unreachable (the root could not be built).
 # Environment: OML_PKG_CACHE (default /var/cache/oml-package-test),
@@ -38,7 +44,15 @@ in_root() { chroot "$ROOT" "$@"; }
 as_oml() { in_root runuser -u oml -- /usr/bin/oml --data-dir /var/lib/oml "$@"; }
 
 build_args=(--fast)
-[[ ${1:-} == --no-build ]] && build_args+=(--no-build)
+case ${1:-} in
+    --no-build) build_args+=(--no-build) ;;
+    --test-binary)
+        [[ -x target/debug/oml ]] || { log "no target/debug/oml: run the tests first"; exit 2; }
+        mkdir -p target/package-ci
+        strip -o target/package-ci/oml target/debug/oml
+        build_args+=(--no-build)
+        ;;
+esac
 
 [[ $(id -u) -eq 0 ]] || { log "run as root (debootstrap, chroot)"; exit 2; }
 for t in debootstrap chroot curl runuser ss; do
