@@ -165,6 +165,11 @@ impl ConfigText {
             path: target.display().to_string(),
             reason: format!("cannot write: {e}"),
         };
+        // Unchanged: nothing to write (the package's conffile in /etc is
+        // not writable by the service user that runs `oml init`).
+        if std::fs::read_to_string(&target).is_ok_and(|old| old == text) {
+            return Ok(());
+        }
         let tmp = target.with_extension("toml.tmp");
         let written = std::fs::write(&tmp, text).and_then(|()| {
             if let Ok(old) = std::fs::metadata(&target) {

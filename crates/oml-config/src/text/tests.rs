@@ -184,3 +184,22 @@ fn a_commented_example_becomes_the_setting_in_its_place() {
         "[web]\n# inventory = \"/x\"\n[paths]\ninventory = \"/i\"\n"
     );
 }
+
+/// Text that is already there is not written again: `oml init` run by the
+/// service user leaves the package's conffile (not writable by it) alone.
+#[cfg(unix)]
+#[test]
+fn an_unchanged_file_is_not_rewritten() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(CONFIG_FILE);
+    std::fs::write(&path, ADMINS).unwrap();
+    let before = std::fs::metadata(&path).unwrap().ino();
+    let t = ConfigText::read(dir.path()).unwrap();
+    t.write(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), before);
+    let mut t = ConfigText::read(dir.path()).unwrap();
+    t.set("dialer.ami_rate_limit", 61).unwrap();
+    t.write(&path).unwrap();
+    assert_ne!(std::fs::metadata(&path).unwrap().ino(), before);
+}
