@@ -60,6 +60,16 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
             Some(c.to_string())
         }
     };
+    // Where the data folder cannot be: checked before its oml.toml is read.
+    if let Some(blocker) = g.data_dir.ancestors().find(|p| p.exists()) {
+        if !blocker.is_dir() {
+            bail!(
+                "cannot create the data folder {}: {} is not a folder",
+                g.data_dir.display(),
+                blocker.display()
+            );
+        }
+    }
     let config = config_text(&g.data_dir, country.as_deref())?;
     let location = g.location();
     if let Location::DataDir(dir) = &location {
