@@ -201,7 +201,9 @@ fn asterisk_files_hold_what_the_database_holds() {
     assert!(ext.contains("[from-oml]"));
     assert!(
         ext.contains("[oml-campaign-3]")
-            && ext.contains("Queue(3_Springsale_2026,,,,${DB(OML/CAMP/3/QUEUETIME)})"),
+            && ext.contains(
+                "Queue(3_Springsale_2026,,,,${DB(OML/CAMP/3/QUEUETIME)},,oml-attempt-connected)"
+            ),
         "{ext}"
     );
     assert!(
