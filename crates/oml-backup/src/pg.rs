@@ -28,6 +28,23 @@ impl PgUrl {
             )
         });
         let _ = u.set_password(None);
+        // libpq also takes the password as a query parameter; it must not
+        // reach the tools' command lines (visible in `ps`) nor messages.
+        let (secret, kept): (Vec<_>, Vec<_>) = u
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .partition(|(k, _)| k == "password");
+        let password = password.or_else(|| {
+            secret
+                .into_iter()
+                .next()
+                .map(|(_, v)| SecretString::from(v))
+        });
+        if kept.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(kept);
+        }
         let database = percent_encoding::percent_decode_str(u.path().trim_start_matches('/'))
             .decode_utf8_lossy()
             .into_owned();
@@ -299,5 +316,23 @@ mod tests {
         assert_eq!(shown, "postgres://oml@127.0.0.1:5432/other?sslmode=disable");
         assert_eq!(u.password.as_ref().unwrap().expose_secret(), "p@ss");
         assert_eq!(u.scrub("bad p@ss here"), "bad *** here");
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_taken_out_too() {
+        let u = PgUrl::parse(&SecretString::from(
+            "postgres://oml@127.0.0.1:5432/omldb?password=top%20secret&sslmode=disable".to_string(),
+        ))
+        .unwrap();
+        let shown = u.for_database("other");
+        assert_eq!(shown, "postgres://oml@127.0.0.1:5432/other?sslmode=disable");
+        assert_eq!(u.password.as_ref().unwrap().expose_secret(), "top secret");
+        assert_eq!(u.scrub("failed: top secret"), "failed: ***");
+        let only = PgUrl::parse(&SecretString::from(
+            "postgres://oml@db/omldb?password=x1".to_string(),
+        ))
+        .unwrap();
+        assert_eq!(only.for_database("omldb"), "postgres://oml@db/omldb");
+        assert!(only.secret_url("omldb").expose_secret().contains(":x1@db"));
     }
 }
