@@ -348,7 +348,7 @@ impl Watch {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Err(_) => return None,
                 Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => lagged(n),
                 Ok(Ok(Event::Ami(m))) if pred(&m) => return Some(m),
                 Ok(Ok(_)) => continue,
             }
@@ -368,7 +368,7 @@ impl Watch {
         while !done(&out) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => break,
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => lagged(n),
                 Ok(Ok(Event::Ami(m))) if pred(&m) => out.push(m),
                 Ok(Ok(_)) => continue,
             }
@@ -383,7 +383,7 @@ impl Watch {
         loop {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Err(_) | Ok(Err(broadcast::error::RecvError::Closed)) => return None,
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Err(broadcast::error::RecvError::Lagged(n))) => lagged(n),
                 Ok(Ok(Event::Ami(_))) => continue,
                 Ok(Ok(e)) => return Some(e),
             }
@@ -447,4 +447,10 @@ impl Drop for DropProxy {
         self.accept.abort();
         self.drop_all();
     }
+}
+
+/// A watcher that fell behind lost events: whatever the test concludes from
+/// the rest would be wrong, so it stops here instead.
+fn lagged(n: u64) -> ! {
+    panic!("the test's event watcher fell {n} events behind and lost them")
 }

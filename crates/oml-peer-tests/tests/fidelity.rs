@@ -231,7 +231,12 @@ async fn failed_call_orders(peer: &Peer) {
     let mut shapes: HashMap<String, usize> = HashMap::new();
     for c in calls.values() {
         let s = c.shape();
-        assert!(c.done(), "[{who}] call {}: {s:?}", c.chan_id);
+        assert!(
+            c.done(),
+            "[{who}] call {}: {s:?}; its OriginateResponse: {:?}",
+            c.chan_id,
+            c.response().map(|r| (r.success, r.reason, r.channel))
+        );
         let at = |x: &str| {
             let found: Vec<usize> = (0..s.len()).filter(|&i| s[i] == x).collect();
             assert_eq!(found.len(), 1, "[{who}] one {x} per call: {s:?}");
