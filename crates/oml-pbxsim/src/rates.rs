@@ -43,8 +43,12 @@ impl CustomerModel {
         }
         let most = self.answer_rate_schedule().values().fold(0.0f64, f64::max);
         if most + self.busy_rate + self.congestion_rate > 1.0 + 1e-9 {
+            let pct = |p: f64| format!("{}%", (p * 1e4).round() / 1e2);
             return Err(ParseError(format!(
-                "--answer-rate ({most}) + --busy-rate + --congestion-rate must not exceed 1"
+                "--answer-rate {} + --busy-rate {} + --congestion-rate {} must not exceed 100%",
+                pct(most),
+                pct(self.busy_rate),
+                pct(self.congestion_rate)
             )));
         }
         Ok(())
@@ -77,7 +81,10 @@ mod tests {
         let mut m = CustomerModel::default();
         m.set_answer_rate(parse_answer_rate("40%@0,95%@60m").unwrap());
         let e = m.check_rates().unwrap_err().0;
-        assert!(e.contains("must not exceed 1") && e.contains("0.95"), "{e}");
+        assert!(
+            e.contains("must not exceed 100%") && e.contains("95%"),
+            "{e}"
+        );
         m.busy_rate = 1.2;
         assert!(m.check_rates().unwrap_err().0.contains("--busy-rate"));
     }

@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
+use oml_pacing::Schedule;
 use oml_pbxsim::{
-    parse_number_rule, parse_queue, parse_route, Dist, Fault, NumberOutcome, PbxSim, QueueConfig,
-    SimConfig,
+    parse_answer_rate, parse_number_rule, parse_queue, parse_route, Dist, Fault, NumberOutcome,
+    PbxSim, QueueConfig, SimConfig,
 };
 use secrecy::SecretString;
 
@@ -46,9 +47,10 @@ pub struct Args {
     /// queue name) to a queue, CONTEXT=QUEUE (repeatable).
     #[arg(long = "route", value_parser = parse_route)]
     routes: Vec<(String, String)>,
-    /// Probability that a customer answers.
-    #[arg(long, default_value_t = 0.3)]
-    answer_rate: f64,
+    /// Probability that a customer answers: 0.3, 30%, or a schedule in
+    /// simulated time such as 40%@0,15%@60m (40 % until minute 60, then 15 %).
+    #[arg(long, default_value = "0.3", value_parser = parse_answer_rate)]
+    answer_rate: Schedule<f64>,
     /// Probability of busy.
     #[arg(long, default_value_t = 0.1)]
     busy_rate: f64,
@@ -108,18 +110,6 @@ fn read_secret(a: &Args) -> Result<SecretString> {
 
 /// Builds the simulator configuration from the flags (pure; tested).
 pub fn sim_config(a: &Args, secret: SecretString) -> Result<SimConfig> {
-    for (name, p) in [
-        ("--answer-rate", a.answer_rate),
-        ("--busy-rate", a.busy_rate),
-        ("--congestion-rate", a.congestion_rate),
-    ] {
-        if !(0.0..=1.0).contains(&p) {
-            bail!("{name} {p} must be between 0 and 1");
-        }
-    }
-    if a.answer_rate + a.busy_rate + a.congestion_rate > 1.0 + 1e-9 {
-        bail!("--answer-rate + --busy-rate + --congestion-rate must not exceed 1");
-    }
     if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
         bail!("--time-scale {} must be a positive number", a.time_scale);
     }
@@ -138,9 +128,10 @@ pub fn sim_config(a: &Args, secret: SecretString) -> Result<SimConfig> {
         }
         c.routes.insert(ctx.clone(), q.clone());
     }
-    c.customers.answer_rate = a.answer_rate;
+    c.customers.set_answer_rate(a.answer_rate.clone());
     c.customers.busy_rate = a.busy_rate;
     c.customers.congestion_rate = a.congestion_rate;
+    c.customers.check_rates()?;
     c.customers.time_to_answer = a.time_to_answer;
     c.customers.no_answer_after = a.no_answer_after;
     c.customers.patience = a.patience;
@@ -236,6 +227,8 @@ mod tests {
             "exp:90",
             "--time-scale",
             "60",
+            "--answer-rate",
+            "40%@0,15%@60m",
         ])
         .unwrap();
         assert_eq!(c.queues.len(), 2);
@@ -244,6 +237,8 @@ mod tests {
         assert_eq!(c.numbers["555"], NumberOutcome::Busy);
         assert_eq!(c.talk_time, Dist::Exponential { mean: 90.0 });
         assert_eq!(c.time_scale, 60.0);
+        assert_eq!(c.customers.answer_rate_at(3599.0), 0.4);
+        assert_eq!(c.customers.answer_rate_at(3600.0), 0.15);
     }
 
     #[test]
@@ -253,7 +248,7 @@ mod tests {
         let e = parse(&["--answer-rate", "0.9", "--busy-rate", "0.2"])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("must not exceed 1"), "{e}");
+        assert!(e.contains("must not exceed 100%"), "{e}");
         assert!(parse(&["--talk", "normal:3"]).is_err());
     }
 }
