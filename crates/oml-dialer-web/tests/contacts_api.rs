@@ -74,6 +74,7 @@ async fn setup(store: &Store) -> axum::Router {
                 ended_at: now + 20_000,
                 outcome: "busy".into(),
                 hangup_cause: Some(17),
+                agent: None,
                 contact_state: "pending".into(),
                 next_attempt_at: now + 600_000,
             }));
@@ -234,6 +235,7 @@ async fn contacts_and_histories_need_a_supervisor_token_and_match_the_document()
                 &Value::from("node-a")
             )
         );
+        assert_eq!(attempt["agent"], Value::Null, "no agent took a busy call");
         let r = c.get("/api/v1/contacts?phone=011%204999-9999").await;
         assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "[]"));
 

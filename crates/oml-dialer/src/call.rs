@@ -182,6 +182,8 @@ pub struct Call {
     pub connected_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub hangup_cause: Option<u32>,
+    /// The agent who took the call (see [`crate::agent_name`]).
+    pub agent: Option<String>,
     /// Outcome known (from the `OriginateResponse`, or the `;1` half's
     /// end), waiting for the customer leg's `Hangup`.
     pending_outcome: Option<Outcome>,
@@ -195,13 +197,14 @@ pub struct Call {
 }
 
 /// A finished attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
     pub outcome: Outcome,
     pub answered_at: Option<i64>,
     pub connected_at: Option<i64>,
     pub ended_at: i64,
     pub hangup_cause: Option<u32>,
+    pub agent: Option<String>,
 }
 
 impl Call {
@@ -214,6 +217,7 @@ impl Call {
             connected_at: None,
             ended_at: None,
             hangup_cause: None,
+            agent: None,
             pending_outcome: None,
             customer_gone: false,
             end_seen_at: None,
@@ -241,6 +245,14 @@ impl Call {
     /// Answered and not (yet) connected: waiting in the queue.
     pub fn is_waiting_for_agent(&self) -> bool {
         self.phase == Phase::Answered
+    }
+
+    /// The agent who took the call, as the `AgentConnect` named it (the
+    /// first one is kept).
+    pub fn taken_by(&mut self, agent: String) {
+        if self.phase != Phase::Ended && self.agent.is_none() {
+            self.agent = Some(agent);
+        }
     }
 
     /// Not answered yet.
@@ -443,6 +455,7 @@ impl Call {
             connected_at: self.connected_at,
             ended_at: self.ended_at?,
             hangup_cause: self.hangup_cause,
+            agent: self.agent.clone(),
         })
     }
 

@@ -22,6 +22,7 @@ pub mod dnc_file;
 pub mod rejection_file;
 
 // The engine (owner: engine): pure logic first, then the runtime.
+pub mod agent_name;
 pub mod agents;
 pub mod call;
 pub mod control;

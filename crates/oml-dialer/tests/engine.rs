@@ -217,6 +217,32 @@ fn check_consistent(
     }
 }
 
+/// Every connected attempt names the agent who took it as the queue
+/// member's name (`Agent N` on pbxsim and on the bench's queue); no other
+/// attempt names one (issue 15 item 7).
+async fn check_agents(label: &str, store: &Store, contacts: &[ContactDialState]) {
+    let mut connected = 0;
+    for c in contacts {
+        let h = store.contact_history(c.id).await.unwrap().unwrap();
+        for a in &h.history {
+            if a.outcome.as_deref() == Some("connected") {
+                connected += 1;
+                let agent = a.agent.as_deref().unwrap_or("");
+                let n = agent
+                    .strip_prefix("Agent ")
+                    .and_then(|n| n.parse::<u32>().ok());
+                assert!(
+                    n.is_some(),
+                    "{label}: connected attempt {a:?} names no agent"
+                );
+            } else {
+                assert_eq!(a.agent, None, "{label}: {a:?}");
+            }
+        }
+    }
+    assert!(connected > 0, "{label}: no call connected");
+}
+
 async fn start_engine(store: &Store) -> EngineHandle {
     Engine::spawn(store.clone(), engine_config())
 }
@@ -252,6 +278,7 @@ async fn campaign_finishes_consistently_against_pbxsim() {
                 .unwrap()
         );
         check_consistent(t.label, &contacts, &attempts, &rules(), true);
+        check_agents(t.label, &t.store, &contacts).await;
         let stats = sim.stats();
         assert_eq!(
             stats.originates as usize,
@@ -717,6 +744,7 @@ async fn campaign_against_real_asterisk() {
         "campaign on Asterisk did not finish: {contacts:?} {attempts:?}"
     );
     check_consistent("asterisk", &contacts, &attempts, &rules(), true);
+    check_agents("asterisk", &t.store, &contacts).await;
     for a in &attempts {
         let digit = contacts
             .iter()

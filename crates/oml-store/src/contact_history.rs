@@ -88,6 +88,9 @@ pub struct AttemptRecord {
     /// The dialer node that placed it.
     pub node: String,
     pub channel_id: String,
+    /// The agent who took the call (the queue member's name as Asterisk
+    /// gave it); `None` when no agent took it.
+    pub agent: Option<String>,
 }
 
 /// A contact and every attempt to call it, oldest first.
@@ -229,10 +232,45 @@ impl Store {
         Ok(out)
     }
 
+    /// How the database reads a lookup by phone (for the index test).
+    #[cfg(test)]
+    async fn phone_lookup_plan(&self) -> Result<String> {
+        use sqlx::Row;
+        let sql = format!("EXPLAIN QUERY PLAN {RECORD_SELECT} WHERE k.phone IN ($1, $2)");
+        Ok(match &self.pool {
+            crate::Pool::Sqlite(p) => sqlx::query(&sql)
+                .bind("+1")
+                .bind("1")
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            crate::Pool::Postgres(p) => {
+                // A test table is small: ask for the plan a large one gets.
+                let mut tx = p.begin().await?;
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let sql = sql.replace("EXPLAIN QUERY PLAN", "EXPLAIN");
+                sqlx::query(&sql)
+                    .bind("+1")
+                    .bind("1")
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.get::<String, _>(0))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        })
+    }
+
     async fn with_attempts(&self, contact: ContactRecord) -> Result<ContactHistory> {
         let history = on_pool!(self, |p| sqlx::query_as::<_, AttemptRecord>(
             "SELECT a.attempt_no, a.placed_at, a.answered_at, a.connected_at, a.ended_at,
-                    a.outcome, a.hangup_cause, s.name AS server, a.node, a.channel_id
+                    a.outcome, a.hangup_cause, s.name AS server, a.node, a.channel_id, a.agent
              FROM call_attempts a LEFT JOIN asterisk_servers s ON s.id = a.server_id
              WHERE a.contact_id = $1 ORDER BY a.attempt_no"
         )
@@ -246,6 +284,14 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_lookup_by_phone_uses_the_phone_index() {
+        for t in crate::testing::backends().await {
+            let plan = t.store.phone_lookup_plan().await.unwrap();
+            assert!(plan.contains("contacts_phone"), "{}: {plan}", t.label);
+        }
+    }
 
     #[test]
     fn a_bad_state_names_the_valid_ones() {

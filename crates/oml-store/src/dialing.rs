@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{now_ms, on_pool, Backend, Result, Store};
-use begin::BeginBatch;
-
+mod apply;
 mod begin;
+mod outcome;
 
 /// Contact states the dialer uses.
 pub mod contact_state {
@@ -61,6 +61,8 @@ pub struct AttemptResult {
     pub ended_at: i64,
     pub outcome: String,
     pub hangup_cause: Option<i64>,
+    /// The agent who took the call (kept when the attempt has one already).
+    pub agent: Option<String>,
     /// The contact's new state (`pending` or a final state).
     pub contact_state: String,
     /// When `pending`: when it is due again.
@@ -82,6 +84,8 @@ pub enum DialingWrite {
         attempt_no: i64,
         answered_at: Option<i64>,
         connected_at: Option<i64>,
+        /// The agent who took the call, once connected.
+        agent: Option<String>,
     },
     /// The attempt ended. Idempotent: an attempt that has an outcome keeps it.
     End(AttemptResult),
@@ -166,19 +170,6 @@ pub struct CampaignStats {
     pub outcomes: BTreeMap<String, i64>,
     pub window_start_ms: i64,
     pub abandon: AbandonTally,
-}
-
-/// The attempts to begin at the head of `writes`, up to the first other
-/// write or the first contact seen twice (one batch moves a contact once).
-fn begin_run(writes: &[DialingWrite]) -> Vec<&NewAttempt> {
-    let mut seen = std::collections::HashSet::new();
-    writes
-        .iter()
-        .map_while(|w| match w {
-            DialingWrite::Begin(a) if seen.insert(a.contact_id) => Some(a),
-            _ => None,
-        })
-        .collect()
 }
 
 const OPEN_COLUMNS: &str = "id, campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, answered_at, connected_at, node";
@@ -328,89 +319,6 @@ impl Store {
             tx.commit().await?;
         });
         Ok(n)
-    }
-
-    /// Applies dialer writes in one transaction, in order. The result has
-    /// one flag per write: `false` for a refused [`DialingWrite::Begin`]
-    /// (do not originate it) or an [`DialingWrite::End`] of an attempt that
-    /// already had an outcome.
-    pub async fn apply_dialing_writes(&self, writes: &[DialingWrite]) -> Result<Vec<bool>> {
-        let mut out = Vec::with_capacity(writes.len());
-        on_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let mut i = 0;
-            while i < writes.len() {
-                // A run of attempts to begin is recorded as one batch.
-                let run = begin_run(&writes[i..]);
-                if !run.is_empty() {
-                    out.extend(tx.begin_batch(&run).await?);
-                    i += run.len();
-                    continue;
-                }
-                let w = &writes[i];
-                i += 1;
-                let ok = match w {
-                    DialingWrite::Begin(_) => unreachable!("begun in runs above"),
-                    DialingWrite::Progress {
-                        contact_id,
-                        attempt_no,
-                        answered_at,
-                        connected_at,
-                    } => {
-                        sqlx::query(
-                            "UPDATE call_attempts SET answered_at = COALESCE(answered_at, $1),
-                               connected_at = COALESCE(connected_at, $2)
-                             WHERE contact_id = $3 AND attempt_no = $4",
-                        )
-                        .bind(answered_at)
-                        .bind(connected_at)
-                        .bind(contact_id)
-                        .bind(attempt_no)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                            == 1
-                    }
-                    DialingWrite::End(r) => {
-                        let ended = sqlx::query(
-                            "UPDATE call_attempts SET answered_at = COALESCE(answered_at, $1),
-                               connected_at = COALESCE(connected_at, $2), ended_at = $3, outcome = $4,
-                               hangup_cause = $5
-                             WHERE contact_id = $6 AND attempt_no = $7 AND outcome IS NULL",
-                        )
-                        .bind(r.answered_at)
-                        .bind(r.connected_at)
-                        .bind(r.ended_at)
-                        .bind(&r.outcome)
-                        .bind(r.hangup_cause)
-                        .bind(r.contact_id)
-                        .bind(r.attempt_no)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        if ended == 1 {
-                            sqlx::query(
-                                "UPDATE contacts SET state = $1, next_attempt_at = $2, last_outcome = $3,
-                                   claimed_by = NULL, updated_at = $4
-                                 WHERE id = $5 AND attempts = $6 AND state = 'dialing'",
-                            )
-                            .bind(&r.contact_state)
-                            .bind(r.next_attempt_at)
-                            .bind(&r.outcome)
-                            .bind(r.ended_at)
-                            .bind(r.contact_id)
-                            .bind(r.attempt_no)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                        ended == 1
-                    }
-                };
-                out.push(ok);
-            }
-            tx.commit().await?;
-        });
-        Ok(out)
     }
 
     /// Attempts without an outcome recorded by `node` (all nodes with `None`).
@@ -665,6 +573,7 @@ mod tests {
                 ended_at: 2000,
                 outcome: "busy".into(),
                 hangup_cause: Some(17),
+                agent: None,
                 contact_state: "pending".into(),
                 next_attempt_at: 5000,
             });
@@ -725,6 +634,7 @@ mod tests {
                         }
                         .into(),
                         hangup_cause: Some(16),
+                        agent: None,
                         contact_state: "done".into(),
                         next_attempt_at: 0,
                     })

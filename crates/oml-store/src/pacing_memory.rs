@@ -217,6 +217,7 @@ mod tests {
                 }
                 .into(),
                 hangup_cause: Some(16),
+                agent: None,
                 contact_state: "done".into(),
                 next_attempt_at: 0,
             }));

@@ -97,3 +97,12 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => format!("{base}/{name}"),
     }
 }
+
+/// Runs one SQL statement of a test's own on the store (for example a
+/// trigger that makes writes fail for a while).
+pub async fn execute(store: &Store, sql: &str) -> crate::Result<()> {
+    crate::on_pool!(store, |p| {
+        sqlx::query(sql).execute(p).await?;
+    });
+    Ok(())
+}

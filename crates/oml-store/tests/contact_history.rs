@@ -57,6 +57,7 @@ async fn dial(s: &Store, campaign: i64, server: i64, ends: &[(&str, &str, i64)])
                 ended_at: now + 60_000,
                 outcome: (*outcome).into(),
                 hangup_cause: Some(*cause),
+                agent: None,
                 contact_state: if *outcome == "connected" {
                     "done"
                 } else {
@@ -65,7 +66,21 @@ async fn dial(s: &Store, campaign: i64, server: i64, ends: &[(&str, &str, i64)])
                 .into(),
                 next_attempt_at: now + 3_600_000,
             });
-            assert_eq!(s.apply_dialing_writes(&[end]).await.unwrap(), [true]);
+            // A connected call: the agent comes with the connection, and the
+            // end (no agent of its own) keeps it; both in one batch.
+            let mut writes = Vec::new();
+            if let Some(at) = answered {
+                writes.push(DialingWrite::Progress {
+                    contact_id: d.id,
+                    attempt_no: d.attempts + 1,
+                    answered_at: Some(at),
+                    connected_at: Some(at + 1_000),
+                    agent: Some("Agent One".into()),
+                });
+            }
+            writes.push(end);
+            let all_true = vec![true; writes.len()];
+            assert_eq!(s.apply_dialing_writes(&writes).await.unwrap(), all_true);
         }
     }
 }
@@ -169,6 +184,7 @@ async fn contacts_are_listed_by_page_and_state_with_every_attempt() {
             (a.server.as_deref(), a.node.as_str(), a.ended_at.is_some()),
             (Some("pbx1"), "node-a", true)
         );
+        assert_eq!(a.agent, None, "no agent took a busy call");
         assert_eq!(found[1].contact.list, "seed");
 
         // A number stored without its `+` (imported with no default
@@ -185,6 +201,7 @@ async fn contacts_are_listed_by_page_and_state_with_every_attempt() {
         let a = &h.history[0];
         assert_eq!(a.outcome.as_deref(), Some("connected"));
         assert!(a.answered_at.unwrap() < a.connected_at.unwrap());
+        assert_eq!(a.agent.as_deref(), Some("Agent One"), "{}", t.label);
         let open = s.contact_history(seen[2].id).await.unwrap().unwrap();
         assert_eq!(
             (open.history.len(), open.history[0].outcome.as_ref()),

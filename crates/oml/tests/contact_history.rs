@@ -163,6 +163,7 @@ async fn dial_three(s: &Store) {
                 ended_at: now + 30_000,
                 outcome: outcome.into(),
                 hangup_cause: Some(cause),
+                agent: (outcome == "connected").then(|| "Ana Pérez".to_string()),
                 contact_state: state.into(),
                 next_attempt_at: now + 3_600_000,
             }));
@@ -237,6 +238,7 @@ async fn contacts_and_their_history_from_the_command_line() {
         for part in ["busy", " 17 ", "pbx1", "node-a", "+30.0 s"] {
             assert!(attempt.contains(part), "{part} in {attempt}");
         }
+        assert!(attempt.ends_with("node-a       -"), "no agent: {attempt}");
 
         let found = e.json(&["contact", "show", "+54 11 4001-0001", "--json"]);
         let h = &found[0]["history"][0];
@@ -246,6 +248,13 @@ async fn contacts_and_their_history_from_the_command_line() {
             (&Value::from("connected"), &Value::from(16))
         );
         assert!(h["answered_at"].as_i64() < h["connected_at"].as_i64());
+        assert_eq!(h["agent"], "Ana Pérez", "the agent who took the call");
+        assert_eq!(found[0]["attempts"], 1);
+        let text = e.ok(&["contact", "show", "+54 11 4001-0001"]);
+        assert!(
+            text.lines().last().unwrap().ends_with(" Ana Pérez"),
+            "{text}"
+        );
         let id = found[0]["id"].as_i64().unwrap().to_string();
         let by_id = e.json(&["contact", "show", &id, "--json"]);
         assert_eq!(by_id[0]["phone"], "+541140010001");

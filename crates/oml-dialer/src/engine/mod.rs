@@ -104,6 +104,9 @@ pub struct Metrics {
     pub originates: AtomicU64,
     /// Attempts ended.
     pub ended: AtomicU64,
+    /// Write batches the database refused after every retry (their
+    /// outcomes are kept and written again).
+    pub failed_commits: AtomicU64,
     /// Microseconds from the receipt of an AMI event that freed an agent to
     /// the `Originate` it caused being handed to the AMI client.
     reaction_us: Mutex<Vec<u64>>,

@@ -2,11 +2,13 @@
 //! order and in batches (one transaction per batch), and sends each
 //! `Originate` only after its attempt is committed — `UNIQUE (contact_id,
 //! attempt_no)` then guarantees a crash never dials an attempt twice.
-//! Attempts the store refuses come back to the core, never dialed. A
+//! Attempts the store refuses come back to the core, never dialed; the
+//! outcomes of a batch whose commit fails are kept and written again. A
 //! campaign's history is read in order with the writes (after all those
 //! asked for before it), so the core can tell which calls it holds.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,12 +65,32 @@ pub(super) async fn writer(
     // answered or failed, so a shutdown never leaves a committed attempt
     // whose Originate was cut off with its link.
     let mut sending = tokio::task::JoinSet::new();
-    while let Some(first) = rx.recv().await {
+    // Outcomes and progress of a batch whose commit failed: written again
+    // ahead of the next batch (or alone after a pause), never dropped.
+    let mut carry: Vec<DialingWrite> = Vec::new();
+    let mut open = true;
+    while open {
+        let first = if carry.is_empty() {
+            match rx.recv().await {
+                Some(op) => Some(op),
+                None => break,
+            }
+        } else {
+            match tokio::time::timeout(RETRY_EVERY, rx.recv()).await {
+                Ok(Some(op)) => Some(op),
+                // Closed: one last try for what is carried.
+                Ok(None) => {
+                    open = false;
+                    None
+                }
+                Err(_) => None,
+            }
+        };
         while sending.try_join_next().is_some() {}
         // A history read ends the batch: it sees the writes before it only.
-        let mut fenced = matches!(first, WriterOp::LoadHistory { .. });
-        let mut ops = vec![first];
-        while ops.len() < 2000 && !fenced {
+        let mut fenced = matches!(first, Some(WriterOp::LoadHistory { .. }));
+        let mut ops: Vec<WriterOp> = first.into_iter().collect();
+        while !ops.is_empty() && ops.len() < 2000 && !fenced {
             match rx.try_recv() {
                 Ok(op) => {
                     fenced = matches!(op, WriterOp::LoadHistory { .. });
@@ -77,7 +99,7 @@ pub(super) async fn writer(
                 Err(_) => break,
             }
         }
-        let mut writes = Vec::new();
+        let mut writes = std::mem::take(&mut carry);
         let mut places: Vec<Batch> = Vec::new();
         let mut status = None;
         let mut releases: Vec<Vec<i64>> = Vec::new();
@@ -109,7 +131,20 @@ pub(super) async fn writer(
             }
         }
         if !writes.is_empty() {
-            let flags = commit(&store, &writes).await;
+            let flags = match commit(&store, &writes).await {
+                Some(flags) => flags,
+                None => {
+                    metrics.failed_commits.fetch_add(1, Ordering::Relaxed);
+                    // Attempts not begun are handed back (never dialed);
+                    // what became of calls is kept for the next try.
+                    let flags = vec![false; writes.len()];
+                    carry = writes
+                        .into_iter()
+                        .filter(|w| !matches!(w, DialingWrite::Begin(_)))
+                        .collect();
+                    flags
+                }
+            };
             let mut refused = Vec::new();
             let mut slowest: HashMap<i64, f64> = HashMap::new();
             for (client, origs, start) in places {
@@ -166,21 +201,28 @@ pub(super) async fn writer(
             let _ = store.set_setting(&status_key, &s).await;
         }
     }
+    if !carry.is_empty() {
+        tracing::error!(writes = carry.len(), "dialer: stopped with call outcomes the database did not take; the PBX's records keep them for the next start");
+    }
     while sending.join_next().await.is_some() {}
 }
 
-/// Commits a batch, retrying a few times; one flag per write (all `false`
-/// when the database stays unreachable: nothing is originated).
-async fn commit(store: &Store, writes: &[DialingWrite]) -> Vec<bool> {
+/// How long writes carried over a failed commit wait when nothing else
+/// comes to write.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// Commits a batch, retrying a few times; one flag per write (`None` when
+/// the database stays unreachable: nothing is stored or originated).
+async fn commit(store: &Store, writes: &[DialingWrite]) -> Option<Vec<bool>> {
     let mut tries = 0;
     loop {
         match store.apply_dialing_writes(writes).await {
-            Ok(f) => return f,
+            Ok(f) => return Some(f),
             Err(e) => {
                 tries += 1;
                 tracing::error!(error = %e, tries, "dialer: cannot record calls; retrying");
                 if tries >= 5 {
-                    return vec![false; writes.len()];
+                    return None;
                 }
                 tokio::time::sleep(Duration::from_millis(200 * tries)).await;
             }

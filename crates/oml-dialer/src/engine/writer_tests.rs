@@ -1,12 +1,15 @@
-//! The writer's ordering rule against a pbxsim: an `Originate` leaves only
-//! once its attempt is committed, so a batch whose commit fails sends none
-//! of its calls and hands them back to the core as refused.
+//! The writer's rules: an `Originate` leaves only once its attempt is
+//! committed (against a pbxsim), so a batch whose commit fails sends none
+//! of its calls and hands them back to the core as refused; the outcomes of
+//! such a batch are kept and written once the database takes writes again.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use oml_ami::{AmiClient, ClientConfig, Originate};
 use oml_pbxsim::{PbxSim, SimConfig};
-use oml_store::dialing::NewAttempt;
+use oml_store::dialing::{AttemptResult, DialingWrite, NewAttempt};
 use oml_store::{now_ms, CampaignSpec, TrunkSpec, DEFAULT_DIAL_STRING};
 use secrecy::SecretString;
 use tokio::sync::mpsc;
@@ -120,4 +123,110 @@ async fn a_batch_whose_commit_fails_sends_no_originate() {
     let (accepted, refused, sent) = place(false).await;
     assert_eq!((accepted, sent.len()), (2, 2));
     assert!(refused.is_empty());
+}
+
+/// Outcomes whose commit fails (the database refuses every write for a
+/// while) are kept and stored once it takes writes again, in order with
+/// what came after.
+#[tokio::test]
+async fn outcomes_whose_commit_fails_are_written_later() {
+    let ts = oml_store::testing::sqlite().await;
+    let store = ts.store.clone();
+    store
+        .create_trunk(&TrunkSpec {
+            name: "t".into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 10,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let cid = store
+        .create_campaign(&CampaignSpec::new("c", "t"))
+        .await
+        .unwrap()
+        .id;
+    let phones = vec!["+541140000001".to_string(), "+541140000002".to_string()];
+    store.seed_contacts(cid, &phones).await.unwrap();
+    let due = store
+        .claim_due_contacts(cid, "n1", now_ms(), 10)
+        .await
+        .unwrap();
+    let begins: Vec<DialingWrite> = due
+        .iter()
+        .map(|d| {
+            DialingWrite::Begin(NewAttempt {
+                campaign_id: cid,
+                contact_id: d.id,
+                attempt_no: 1,
+                server_id: None,
+                channel_id: format!("oml-{cid}-{}-1", d.id),
+                placed_at: now_ms(),
+                node: "n1".into(),
+            })
+        })
+        .collect();
+    store.apply_dialing_writes(&begins).await.unwrap();
+    let end = |contact: i64, agent: Option<&str>| {
+        WriterOp::Write(DialingWrite::End(AttemptResult {
+            contact_id: contact,
+            attempt_no: 1,
+            answered_at: agent.map(|_| now_ms()),
+            connected_at: agent.map(|_| now_ms()),
+            ended_at: now_ms(),
+            outcome: if agent.is_some() { "connected" } else { "busy" }.into(),
+            hangup_cause: Some(if agent.is_some() { 16 } else { 17 }),
+            agent: agent.map(str::to_owned),
+            contact_state: if agent.is_some() { "done" } else { "pending" }.into(),
+            next_attempt_at: now_ms() + 60_000,
+        }))
+    };
+    let down = "CREATE TRIGGER down BEFORE UPDATE ON call_attempts BEGIN SELECT RAISE(ABORT, 'database down'); END";
+    oml_store::testing::execute(&store, down).await.unwrap();
+    let (wtx, wrx) = mpsc::unbounded_channel();
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let metrics = Arc::new(Metrics::default());
+    let task = tokio::spawn(writer(
+        store.clone(),
+        "n1".into(),
+        wrx,
+        tx,
+        metrics.clone(),
+        "status".into(),
+    ));
+    wtx.send(end(due[0].id, None)).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while metrics.failed_commits.load(Ordering::Relaxed) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the commit never failed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Written while the first is carried: it follows it.
+    wtx.send(end(due[1].id, Some("Agent One"))).unwrap();
+    oml_store::testing::execute(&store, "DROP TRIGGER down")
+        .await
+        .unwrap();
+    while !store.open_attempts(None).await.unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "an outcome whose commit failed was lost"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(wtx);
+    task.await.unwrap();
+    let states = store.campaign_contact_states(cid).await.unwrap();
+    let got: Vec<(&str, Option<&str>)> = states
+        .iter()
+        .map(|c| (c.state.as_str(), c.last_outcome.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [("pending", Some("busy")), ("done", Some("connected"))]
+    );
+    let h = store.contact_history(due[1].id).await.unwrap().unwrap();
+    assert_eq!(h.history[0].agent.as_deref(), Some("Agent One"));
 }

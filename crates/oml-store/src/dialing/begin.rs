@@ -193,6 +193,7 @@ mod tests {
                 ended_at: 2000,
                 outcome: "busy".into(),
                 hangup_cause: Some(17),
+                agent: None,
                 contact_state: "exhausted".into(),
                 next_attempt_at: 0,
             });

@@ -1,6 +1,7 @@
 //! `oml contact show PHONE|ID [--json]`: the contact(s) a phone number or
 //! contact id names (a phone may be in several campaigns) and every attempt
-//! to call each, with its times, outcome, hangup cause, server and node.
+//! to call each, with its times, outcome, hangup cause, server, node and
+//! the agent who took it.
 //! The phone is read as the import reads it (`[dialer] default_country`),
 //! so a national form finds the stored international number.
 
@@ -16,7 +17,8 @@ use std::process::ExitCode;
 pub enum ContactCommand {
     /// Show the contacts with this phone number (in every campaign) or this
     /// contact id, and every attempt to call them: placed, answered,
-    /// connected and ended times, outcome, hangup cause, server, node.
+    /// connected and ended times, outcome, hangup cause, server, node and
+    /// the agent who took the call.
     Show {
         /// A phone number as you would type it (national forms are read
         /// under the default country), or a contact id.
@@ -72,7 +74,7 @@ fn after(from: i64, at: Option<i64>) -> String {
 
 fn attempt_line(a: &AttemptRecord) -> String {
     format!(
-        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {}",
+        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {:<12} {}",
         a.attempt_no,
         format_ms(a.placed_at),
         after(a.placed_at, a.answered_at),
@@ -83,7 +85,10 @@ fn attempt_line(a: &AttemptRecord) -> String {
             .map_or_else(|| "-".to_string(), |c| c.to_string()),
         a.server.as_deref().unwrap_or("-"),
         if a.node.is_empty() { "-" } else { &a.node },
+        a.agent.as_deref().unwrap_or("-"),
     )
+    .trim_end()
+    .to_string()
 }
 
 /// One contact and its attempts, as text.
@@ -115,8 +120,17 @@ pub fn report(h: &ContactHistory) -> String {
         return out;
     }
     out.push_str(&format!(
-        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {}\n",
-        "#", "PLACED", "ANSWERED", "CONNECTED", "ENDED", "OUTCOME", "CAUSE", "SERVER", "NODE"
+        "  {:>3}  {:<23}  {:>9}  {:>9}  {:>9}  {:<12} {:>5}  {:<12} {:<12} {}\n",
+        "#",
+        "PLACED",
+        "ANSWERED",
+        "CONNECTED",
+        "ENDED",
+        "OUTCOME",
+        "CAUSE",
+        "SERVER",
+        "NODE",
+        "AGENT"
     ));
     for a in &h.history {
         out.push_str(&attempt_line(a));
@@ -150,11 +164,12 @@ mod tests {
                 answered_at: None,
                 connected_at: None,
                 ended_at: Some(1_795_999_004_500),
-                outcome: Some("busy".into()),
-                hangup_cause: Some(17),
+                outcome: Some("connected".into()),
+                hangup_cause: Some(16),
                 server: Some("pbx1".into()),
                 node: "node-a".into(),
                 channel_id: "oml-1-7-1".into(),
+                agent: Some("Ana Pérez".into()),
             }],
         };
         let text = report(&h);
@@ -168,9 +183,10 @@ mod tests {
         );
         assert_eq!(
             head.find("CAUSE").map(|i| i + 5),
-            line.find("17").map(|i| i + 2)
+            line.find("16").map(|i| i + 2)
         );
         assert_eq!(head.find("NODE"), line.find("node-a"));
+        assert_eq!(head.find("AGENT"), line.find("Ana Pérez"));
         let never = ContactHistory {
             history: vec![],
             ..h

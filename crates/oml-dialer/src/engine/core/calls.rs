@@ -15,6 +15,7 @@ use oml_store::dialing::{AttemptResult, DialingWrite, OpenAttempt};
 use oml_store::dialplan;
 
 use super::{Action, Core, Key, Live, Now};
+use crate::agent_name::agent_name;
 use crate::call::{leg_of, Call, CallEvent, Change, Outcome, Phase};
 use crate::pbx_record::PbxRecord;
 use crate::reschedule;
@@ -73,7 +74,17 @@ impl Core {
                 return;
             }
             "queuecallerjoin" => CallEvent::QueueJoin,
-            "agentconnect" => CallEvent::AgentConnect,
+            "agentconnect" => {
+                let Some(k) = self.key_of(m) else {
+                    return;
+                };
+                let agent = agent_name(m.get("MemberName"), m.get("Interface"));
+                if let (Some(l), Some(a)) = (self.calls.get_mut(&k), agent) {
+                    l.call.taken_by(a);
+                }
+                self.apply(&k, CallEvent::AgentConnect, now);
+                return;
+            }
             "queuecallerabandon" => CallEvent::QueueAbandon,
             "hangup" => {
                 let Some(k) = self.key_of(m) else {
@@ -125,6 +136,7 @@ impl Core {
                 attempt_no: l.attempt_no,
                 answered_at: l.call.answered_at,
                 connected_at: l.call.connected_at,
+                agent: l.call.agent.clone(),
             };
             self.act(Action::Write(w));
         }
@@ -183,6 +195,7 @@ impl Core {
             ended_at: f.ended_at,
             outcome: f.outcome.as_str().into(),
             hangup_cause: f.hangup_cause.map(i64::from),
+            agent: f.agent,
             contact_state: state.into(),
             next_attempt_at: next,
         })));
