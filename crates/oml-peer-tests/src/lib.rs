@@ -163,10 +163,14 @@ impl Peer {
     }
 
     /// An identifier no other test, run or peer uses (for ChannelId,
-    /// AstDB families): `<tag>-<peer>-<pid>-<n>`.
+    /// AstDB families): `<tag>-<peer>-<pid>-<n>`, `n` of fixed width.
+    /// Asterisk 22 refuses an assigned ChannelId that is a prefix of a live
+    /// channel's Uniqueid (its lookup compares only the new id's length,
+    /// case-insensitively): `…-9` was refused while `…-91` was up, so no
+    /// identifier here may be a prefix of another.
     pub fn unique(&self, tag: &str) -> String {
         format!(
-            "{tag}-{}-{}-{}",
+            "{tag}-{}-{}-{:08}",
             self.name(),
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
