@@ -22,6 +22,10 @@ use super::{Action, CampaignRt, Core, History, Live, Now};
 use crate::call::Call;
 
 /// The channel id of an attempt: unique per (campaign, contact, attempt).
+/// Asterisk 22 refuses an assigned id that is a case-insensitive prefix of
+/// a live channel's Uniqueid; two ids of this form are prefixes of each
+/// other only for the same contact's attempts N and N·10+k, which never
+/// run at once.
 pub fn channel_id(campaign: i64, contact: i64, attempt_no: i64) -> String {
     format!("oml-{campaign}-{contact}-{attempt_no}")
 }
