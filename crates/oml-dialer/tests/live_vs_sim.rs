@@ -1,6 +1,6 @@
 //! Live equals simulated (issue 14 item 6), the short CI form: the live
 //! engine dials pbxsim playing scenario T2 (50 agents, 80 % answer, talk
-//! U(60,120)) at ×20 for 15 measured minutes, and its occupancy and abandon
+//! U(60,120)) at ×10 for 10 measured minutes, and its occupancy and abandon
 //! rate must match `oml dialer simulate`'s (the same pacing code in virtual
 //! time) for the same floor and length, within three standard deviations of
 //! a single run of that length (measured on the simulator's seeds in the
