@@ -149,7 +149,7 @@ if [[ -z $PORT ]]; then
     for ((PORT = 18080; PORT < 18580; PORT++)); do grep -qx "$PORT" <<<"$used" || break; done
 fi
 # An administrator's edit of the conffile, which upgrades must keep.
-sed -i "s|^# listen = \"127.0.0.1:8080\"|listen = \"127.0.0.1:$PORT\"|" "$ROOT/etc/oml/oml.toml"
+sed -i "s|^listen = \"127.0.0.1:8080\"|listen = \"127.0.0.1:$PORT\"|" "$ROOT/etc/oml/oml.toml"
 grep -q "^listen = \"127.0.0.1:$PORT\"" "$ROOT/etc/oml/oml.toml" || fail "cannot edit the conffile"
 
 start_serve() {

@@ -1,5 +1,6 @@
 //! The Debian package's files kept in step with the code (packaging/): the
-//! conffile lists every key of oml.toml and parses, the preinst knows this
+//! conffile is generated from the defaults `oml init` writes, lists every key
+//! of oml.toml and parses, the preinst knows this
 //! binary's upgrade paths, the unit runs `oml serve` on the packaged data
 //! folder; and `oml migrate`, which the postinst runs on an upgrade, checks
 //! first, backs up, migrates and records the version, or refuses and
@@ -19,10 +20,51 @@ fn packaging(file: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// The conffile as packaging/oml-toml.sh generates it for the package.
+fn conffile() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/oml-toml.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "packaging/oml-toml.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_conffile_is_the_init_default_with_the_packaged_folders() {
+    // Every line of the defaults `oml init` writes is in the conffile, in
+    // order, except the two folders the package creates: the two cannot drift.
+    let text = conffile();
+    let default = include_str!("../../oml-config/src/default.toml");
+    let body = &text[text.find(default.lines().next().unwrap()).unwrap()..];
+    let (ours, theirs): (Vec<_>, Vec<_>) = body
+        .lines()
+        .zip(default.lines())
+        .filter(|(a, b)| a != b)
+        .unzip();
+    assert_eq!(body.lines().count(), default.lines().count());
+    assert_eq!(
+        theirs,
+        ["backup_dir = \"backup\"", "recordings_dir = \"recordings\""]
+    );
+    assert_eq!(
+        ours,
+        [
+            "backup_dir = \"/var/backups/oml\"",
+            "recordings_dir = \"/var/lib/oml/recordings\""
+        ]
+    );
+}
+
 #[test]
 fn the_conffile_parses_and_lists_every_key_with_the_packaged_paths() {
-    let text = packaging("oml.toml");
-    let c = oml_config::Config::parse(&text, "packaging/oml.toml").unwrap();
+    let text = conffile();
+    let c = oml_config::Config::parse(&text, "packaging/oml-toml.sh").unwrap();
     assert_eq!(c.paths.backup_dir, PathBuf::from("/var/backups/oml"));
     assert_eq!(
         c.paths.recordings_dir,
