@@ -85,6 +85,31 @@ pub async fn configure(
     Ok(campaign)
 }
 
+/// After the demo: its simulated PBX is gone, so the demo server is
+/// disabled and the campaign stopped (otherwise `oml status` reports a PBX
+/// that refuses logins and a campaign nothing dials). The next `oml demo`
+/// sets both up again.
+pub async fn finish(store: &Store) -> oml_store::Result<()> {
+    if let Some(s) = store.server_by_name(SERVER).await? {
+        let spec = ServerSpec {
+            name: s.name,
+            host: s.host,
+            ami_port: s.ami_port,
+            ami_user: s.ami_user,
+            ami_secret: s.ami_secret,
+            enabled: false,
+        };
+        store.update_server(SERVER, &spec).await?;
+    }
+    let campaign = store.campaign_by_name(CAMPAIGN).await?;
+    if campaign.is_some_and(|c| c.state == CampaignState::Running) {
+        store
+            .set_campaign_state(CAMPAIGN, CampaignState::Stopped)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Occupancy sampled while the demo runs: the share of agents busy with a
 /// call or its wrap-up, averaged over the samples.
 #[derive(Debug, Clone, Copy, Default)]

@@ -53,4 +53,33 @@ fn demo_dials_and_summarises_on_an_empty_folder() {
         "{stderr}"
     );
     assert!(tmp.path().join("data/oml.db").exists());
+    // The engine logs off before the simulator goes: no lost-connection
+    // warning at the end of a clean run.
+    assert!(!stderr.contains("connection lost"), "{stderr}");
+    // Afterwards `oml status` does not report the vanished demo PBX as a
+    // failure: the demo disabled its server and stopped its campaign.
+    let status = Command::cargo_bin("oml")
+        .unwrap()
+        .env_remove("OML_DATABASE_URL")
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("status")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    let demo_pbx = text
+        .lines()
+        .find(|l| l.contains("demo-pbx"))
+        .unwrap_or_else(|| panic!("no demo-pbx line in {text}"));
+    assert!(
+        demo_pbx.starts_with("ok") && demo_pbx.contains("disabled"),
+        "{text}"
+    );
+    // (Disk checks judge this machine's real free space: left out.)
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("FAILURE") && !l.contains(" disk ")),
+        "{text}"
+    );
 }

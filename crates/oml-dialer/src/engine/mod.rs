@@ -193,8 +193,13 @@ impl Engine {
         let join = tokio::spawn(async move {
             let links = shell.run(rx).await;
             let _ = writer.await;
-            for link in links {
-                link.cancel();
+            for (cancel, _) in &links {
+                cancel.cancel();
+            }
+            // Each link logs off; a peer that does not answer the Logoff
+            // does not hold the shutdown for long.
+            for (_, task) in links {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), task).await;
             }
             let _ = leader.await;
         });

@@ -27,6 +27,9 @@ use super::EngineConfig;
 struct Link {
     client: Option<AmiClient>,
     cancel: CancellationToken,
+    /// The link's task: awaited at shutdown, so its Logoff is sent before
+    /// the engine says it has stopped.
+    task: tokio::task::JoinHandle<()>,
 }
 
 pub(super) struct Shell {
@@ -72,7 +75,7 @@ impl Shell {
     pub(super) async fn run(
         mut self,
         mut rx: mpsc::UnboundedReceiver<Msg>,
-    ) -> Vec<CancellationToken> {
+    ) -> Vec<(CancellationToken, tokio::task::JoinHandle<()>)> {
         self.reload();
         let mut tick = tokio::time::interval(self.cfg.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -117,14 +120,17 @@ impl Shell {
     /// the core placed last) and ends. The links' tokens come back, to be
     /// cancelled after that: cutting a link first would leave committed
     /// attempts whose Originate never left.
-    fn stop(&mut self) -> Vec<CancellationToken> {
+    fn stop(&mut self) -> Vec<(CancellationToken, tokio::task::JoinHandle<()>)> {
         self.core.stop(Now::system());
         self.carry_out();
         self.publish_status(true);
         // Closing the channel lets the writer finish its queue and end.
         let (dead, _) = mpsc::unbounded_channel();
         self.wtx = dead;
-        self.links.drain().map(|(_, l)| l.cancel).collect()
+        self.links
+            .drain()
+            .map(|(_, l)| (l.cancel, l.task))
+            .collect()
     }
 
     fn feed(&mut self, m: Msg) {
@@ -173,7 +179,7 @@ impl Shell {
                         initial: Duration::from_millis(200),
                         max: Duration::from_secs(10),
                     };
-                    tokio::spawn(run_link(
+                    let task = tokio::spawn(run_link(
                         server,
                         conf.name.clone(),
                         cc,
@@ -185,6 +191,7 @@ impl Shell {
                         Link {
                             client: None,
                             cancel,
+                            task,
                         },
                     ) {
                         old.cancel.cancel();

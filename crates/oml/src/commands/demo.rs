@@ -147,6 +147,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         let _ = task.await;
     }
     pbx.shutdown().await;
+    oml_dialer::demo::finish(&store).await?;
 
     let stats = store.stats_of(&campaign, oml_store::now_ms()).await?;
     outln!()?;
@@ -157,6 +158,10 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     outln!(
         "The data stays in {}: `oml campaign stats {CAMPAIGN}` shows it again.",
         g.data_dir.display()
+    )?;
+    outln!(
+        "The simulated PBX has stopped: server `{}` is disabled and campaign `{CAMPAIGN}` stopped until the next `oml demo`.",
+        oml_dialer::demo::SERVER
     )?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
