@@ -1,14 +1,21 @@
 //! Kill -9 the process running the dialer engine (the real `oml` binary,
-//! `oml dialer run`) in the middle of a campaign against the in-process
-//! PBX simulator, start it again, and check that no attempt was dialed
-//! twice, no outcome was lost, calls alive across the crash were followed
-//! to their end, and the campaign still finishes consistently. Runs on
-//! SQLite and, when OML_TEST_DATABASE_URL is set, PostgreSQL.
+//! `oml dialer run`) in the middle of a campaign, start it again, and check
+//! that no attempt was dialed twice, no outcome was lost, calls alive across
+//! the crash were followed to their end, calls that ended while no engine
+//! ran keep the outcome the PBX recorded (issue 15 item 2: `outage.rs`, on
+//! pbxsim always and on the real Asterisk bench when it runs), and the
+//! campaign still finishes consistently. Runs on SQLite and, when
+//! OML_TEST_DATABASE_URL is set, PostgreSQL.
+
+#[path = "dialer_kill/outage.rs"]
+mod outage;
+#[path = "dialer_kill/pbx.rs"]
+mod pbx;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use oml_pbxsim::{Dist, PbxSim, SimConfig};
+use oml_pbxsim::{Dist, NumberOutcome, PbxSim, SimConfig};
 use oml_store::testing::backends;
 use oml_store::{
     CampaignMode, CampaignSpec, CampaignState, RescheduleRule, ServerSpec, Store, TrunkSpec,
@@ -26,8 +33,41 @@ fn spawn_oml(data_dir: &std::path::Path, url: Option<&str>) -> Child {
         .env_remove("OML_DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(log_file(data_dir));
     cmd.spawn().expect("start oml dialer run")
+}
+
+/// The engines' log (every run on `data_dir` appends to it).
+fn log_file(data_dir: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("dialer-test.log"))
+        .expect("engine log file")
+}
+
+/// The last lines the engines on `data_dir` logged, for failure messages.
+fn log_tail(data_dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(data_dir.join("dialer-test.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(25);
+    format!("engine log (last lines):\n{}", lines[from..].join("\n"))
+}
+
+/// A running `oml dialer run`, killed (SIGKILL) when dropped.
+struct Engine(Child);
+
+impl Engine {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 async fn wait_until<F, Fut>(limit: Duration, mut f: F) -> bool
@@ -112,11 +152,9 @@ async fn kill_9_mid_campaign_loses_nothing_and_redials_nothing() {
         cfg.wrapup_time = Dist::Fixed(0.0);
         let sim = PbxSim::start(cfg).await.unwrap();
         let cid = setup(&t.store, sim.local_addr().port()).await;
-        let dir = t
-            .dir
-            .as_ref()
-            .map(|d| d.path().to_path_buf())
-            .unwrap_or_else(std::env::temp_dir);
+        // PostgreSQL keeps nothing in the data folder: a fresh one anyway.
+        let pg_data = tempfile::tempdir().unwrap();
+        let dir = t.dir.as_ref().unwrap_or(&pg_data).path().to_path_buf();
         let mut child = spawn_oml(&dir, t.url.as_deref());
         assert!(
             wait_until(Duration::from_secs(60), || async {
@@ -193,4 +231,103 @@ async fn kill_9_mid_campaign_loses_nothing_and_redials_nothing() {
         }
         sim.shutdown().await;
     }
+}
+
+/// Numbers whose last digit says what the customer does (see
+/// `outage::truth`): mostly answering, with busy and congestion between.
+fn outage_phones(prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{prefix}{i:02}{}", [1, 2, 1, 3, 1][i % 5]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_ended_during_an_outage_keep_their_outcome_on_pbxsim() {
+    for t in backends().await {
+        let phones = outage_phones("55571", 15);
+        let mut cfg = SimConfig::new("oml", SecretString::from("s"), 3);
+        // Ten times faster than real time: a customer rings 1–1.5 s and
+        // talks 2–4 s of the test's time.
+        cfg.time_scale = 10.0;
+        cfg.seed = 15;
+        cfg.customers.time_to_answer = Dist::Uniform {
+            min: 10.0,
+            max: 15.0,
+        };
+        cfg.customers.patience = Dist::Fixed(600.0);
+        cfg.talk_time = Dist::Uniform {
+            min: 20.0,
+            max: 40.0,
+        };
+        cfg.wrapup_time = Dist::Fixed(0.0);
+        for p in &phones {
+            let forced = match outage::truth(p).0 {
+                "busy" => NumberOutcome::Busy,
+                "congestion" => NumberOutcome::Congestion,
+                _ => NumberOutcome::Answer,
+            };
+            cfg.numbers.insert(p.clone(), forced);
+        }
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let pg_data = tempfile::tempdir().unwrap();
+        outage::run(outage::Outage {
+            label: format!("pbxsim/{}", t.label),
+            store: &t.store,
+            data: t.dir.as_ref().unwrap_or(&pg_data).path(),
+            url: t.url.as_deref(),
+            ami: pbx::Ami {
+                host: "127.0.0.1".into(),
+                port: sim.local_addr().port(),
+                user: "oml".into(),
+                secret: "s".into(),
+            },
+            queue: "oml-default",
+            phones,
+            kill_after_final: 3,
+            // 20 s of the PBX's time.
+            outage: Duration::from_secs(2),
+            finish_within: Duration::from_secs(60),
+        })
+        .await;
+        sim.shutdown().await;
+    }
+}
+
+/// The same on the real Asterisk bench (`.ci/asterisk-bench.sh up`), whose
+/// dialplan (.ci/asterisk/extensions.conf) rings 1 s and talks 4 s for
+/// numbers ending in 1, with two agents in queue oml-test; 20 s outage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_ended_during_an_outage_keep_their_outcome_on_asterisk() {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(host), Some(port), Some(user), Some(secret)) = (
+        env("OML_TEST_ASTERISK_HOST"),
+        env("OML_TEST_ASTERISK_PORT"),
+        env("OML_TEST_ASTERISK_USER"),
+        env("OML_TEST_ASTERISK_SECRET"),
+    ) else {
+        eprintln!("SKIPPED: calls_ended_during_an_outage_keep_their_outcome_on_asterisk: OML_TEST_ASTERISK_HOST/_PORT/_USER/_SECRET not set (run .ci/asterisk-bench.sh up and source its env)");
+        return;
+    };
+    let t = oml_store::testing::sqlite().await;
+    let data = t.dir.as_ref().unwrap().path().to_path_buf();
+    outage::run(outage::Outage {
+        label: "asterisk/sqlite".into(),
+        store: &t.store,
+        data: &data,
+        url: None,
+        ami: pbx::Ami {
+            host,
+            port: port
+                .parse()
+                .expect("OML_TEST_ASTERISK_PORT is a port number"),
+            user,
+            secret,
+        },
+        queue: "oml-test",
+        phones: outage_phones("55572", 8),
+        kill_after_final: 2,
+        outage: Duration::from_secs(20),
+        finish_within: Duration::from_secs(40),
+    })
+    .await;
 }

@@ -199,12 +199,13 @@ impl Core {
             contact_state: state.into(),
             next_attempt_at: next,
         })));
-        if l.originated {
-            self.act(Action::Forget {
-                server: l.server,
-                key: key.to_owned(),
-            });
-        }
+        // Its record goes once the outcome is stored, also when the call
+        // ended before its Originate's reply came back (busy and
+        // congestion often do): it reached the PBX all the same.
+        self.act(Action::Forget {
+            server: l.server,
+            key: key.to_owned(),
+        });
     }
 
     /// The server's channels and attempt records, asked at `asked_at`: the

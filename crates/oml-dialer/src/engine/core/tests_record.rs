@@ -99,3 +99,60 @@ fn calls_that_ended_unseen_end_as_the_pbx_recorded_them() {
         ["oml-7-1-1", "oml-7-2-1", "oml-7-3-1", "oml-9-9-1"]
     );
 }
+
+/// A call can end before the reply to its `Originate` comes back (busy or
+/// congestion at once: the events overtake the reply). Its record is
+/// forgotten all the same, or it would stay in AstDB for ever.
+#[test]
+fn a_call_that_ends_before_its_originate_reply_is_forgotten() {
+    let mut h = Harness::new(5);
+    h.feed(super::tests::member("PJSIP/a1", "1"));
+    let a = h.feed(Input::Claimed {
+        campaign: CAMPAIGN,
+        contacts: vec![super::tests::contact(1)],
+        left: 0,
+    });
+    assert_eq!(super::tests::placed(&a), ["oml-7-1-1"]);
+    // As pbxsim sends a congestion: the response, then both halves' ends.
+    let key = "oml-7-1-1";
+    let ev = |name: &str| oml_ami::Message::event(name).with("Linkedid", key);
+    let mut a = h.feed(super::tests::ami(
+        ev("OriginateResponse")
+            .with("ActionID", "a1")
+            .with("Response", "Failure")
+            .with("Reason", "8")
+            .with("Uniqueid", key),
+    ));
+    for (half, id, cause) in [
+        (";1", key.to_string(), "0"),
+        (";2", format!("{key};2"), "34"),
+    ] {
+        a.extend(
+            h.feed(super::tests::ami(
+                ev("Hangup")
+                    .with("Channel", format!("Local/5551@from-oml-00000001{half}"))
+                    .with("Uniqueid", id)
+                    .with("Cause", cause),
+            )),
+        );
+    }
+    h.advance(std::time::Duration::from_secs(3));
+    a.extend(h.feed(Input::Tick));
+    assert_eq!(
+        super::tests::ends(&a),
+        [(1, "congestion".to_string())],
+        "{a:?}"
+    );
+    a.extend(h.feed(Input::Originated {
+        key: "oml-7-1-1".into(),
+        result: Ok("a1".into()),
+    }));
+    let forgotten: Vec<&str> = a
+        .iter()
+        .filter_map(|a| match a {
+            Action::Forget { key, .. } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(forgotten, ["oml-7-1-1"], "{a:?}");
+}
