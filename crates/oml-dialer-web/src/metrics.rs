@@ -220,6 +220,7 @@ mod tests {
                 abandoned: 5,
                 live_answered: 200,
                 max_abandon_rate: 0.03,
+                pacing_start: None,
             }],
         };
         let text = exposition(&s).unwrap();

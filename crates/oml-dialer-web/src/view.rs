@@ -3,6 +3,7 @@
 //! live ones; the actions a campaign offers in its state; and the words the
 //! API accepts for them.
 
+use oml_dialer::campaign_view::PacingStartView;
 use oml_dialer::control::DialerStatus;
 use oml_store::CampaignState;
 use serde::Serialize;
@@ -26,6 +27,9 @@ pub struct CampaignView {
     pub live: Option<LiveView>,
     /// What the page offers: `start`, `pause`, `stop`.
     pub actions: Vec<&'static str>,
+    /// Which statistics its pacing started from when a node last began
+    /// pacing it; `None` when it was never paced.
+    pub pacing_start: Option<PacingStartView>,
 }
 
 /// A campaign's figures from the running engine.
@@ -73,6 +77,7 @@ pub fn campaigns(status: &DialerStatus) -> Vec<CampaignView> {
                 paced: l.paced_here,
             }),
             actions: actions_for(&c.state),
+            pacing_start: c.pacing_start.clone(),
         })
         .collect()
 }
@@ -115,6 +120,7 @@ mod tests {
             abandoned: 0,
             live_answered: answered,
             max_abandon_rate: 0.03,
+            pacing_start: None,
         }
     }
 

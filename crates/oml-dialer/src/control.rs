@@ -53,6 +53,9 @@ pub struct CampaignSummary {
     pub abandoned: i64,
     pub live_answered: i64,
     pub max_abandon_rate: f64,
+    /// Which statistics its pacer started from when a node last began
+    /// pacing it (`None`: never paced), as `oml campaign show` says it.
+    pub pacing_start: Option<crate::campaign_view::PacingStartView>,
 }
 
 impl DialerStatus {
@@ -92,6 +95,7 @@ pub async fn status(store: &Store) -> oml_store::Result<DialerStatus> {
             abandoned: s.abandon.abandoned,
             live_answered: s.abandon.live_answered,
             max_abandon_rate: c.max_abandon_rate,
+            pacing_start: crate::campaign_view::pacing_start(store, c.id).await,
         });
     }
     Ok(DialerStatus {

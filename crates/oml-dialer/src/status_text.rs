@@ -1,10 +1,12 @@
 //! `oml dialer status` as text: the dialer and its engines, each Asterisk
-//! server's link and agents, and one line per campaign with its live
-//! figures and abandon rate against its limit. Pure, so the command line
-//! and any other front end print the same table.
+//! server's link and agents, one line per campaign with its live figures
+//! and abandon rate against its limit, and which statistics each
+//! campaign's pacing started from. Pure, so the command line and any other
+//! front end print the same table.
 
 use std::fmt::Write;
 
+use crate::campaign_view::pacing_start_text;
 use crate::control::DialerStatus;
 
 /// The status as the terminal shows it.
@@ -99,14 +101,24 @@ pub fn text(s: &DialerStatus) -> String {
             note
         );
     }
+    if !s.campaigns.is_empty() {
+        w.push('\n');
+        let _ = writeln!(w, "{:<16} PACING STARTED FROM", "CAMPAIGN");
+        for c in &s.campaigns {
+            let from = pacing_start_text(c.pacing_start.as_ref());
+            let _ = writeln!(w, "{:<16} {from}", c.name);
+        }
+    }
     w
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::campaign_view::PacingStartView;
     use crate::control::CampaignSummary;
     use crate::engine::{CampaignLive, LiveStatus, ServerStatus};
+    use oml_store::pacing_memory::{PacingStart, StartSource};
 
     fn status(engine: bool) -> DialerStatus {
         DialerStatus {
@@ -130,18 +142,41 @@ mod tests {
                 ..LiveStatus::default()
             }),
             nodes: if engine { vec!["n1".into()] } else { vec![] },
-            campaigns: vec![CampaignSummary {
-                name: "sales".into(),
-                mode: "predictive".into(),
-                state: "running".into(),
-                contacts_left: 120,
-                due_now: 0,
-                in_flight: 0,
-                abandon_rate: 0.0125,
-                abandoned: 1,
-                live_answered: 80,
-                max_abandon_rate: 0.03,
-            }],
+            campaigns: vec![
+                CampaignSummary {
+                    name: "sales".into(),
+                    mode: "predictive".into(),
+                    state: "running".into(),
+                    contacts_left: 120,
+                    due_now: 0,
+                    in_flight: 0,
+                    abandon_rate: 0.0125,
+                    abandoned: 1,
+                    live_answered: 80,
+                    max_abandon_rate: 0.03,
+                    pacing_start: Some(PacingStartView::of(PacingStart {
+                        at: 4_000,
+                        source: StartSource::Own {
+                            age_ms: 2 * 3_600_000,
+                        },
+                        attempts: 250,
+                        talks: 70,
+                    })),
+                },
+                CampaignSummary {
+                    name: "promo".into(),
+                    mode: "progressive".into(),
+                    state: "stopped".into(),
+                    contacts_left: 5,
+                    due_now: 0,
+                    in_flight: 0,
+                    abandon_rate: 0.0,
+                    abandoned: 0,
+                    live_answered: 0,
+                    max_abandon_rate: 0.03,
+                    pacing_start: None,
+                },
+            ],
         }
     }
 
@@ -168,5 +203,30 @@ mod tests {
             !line.contains("open") && line.ends_with("120 contacts left"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn where_each_campaigns_pacing_started() {
+        for engine in [true, false] {
+            let t = text(&status(engine));
+            let (_, tail) = t
+                .split_once("CAMPAIGN         PACING STARTED FROM\n")
+                .unwrap_or_else(|| panic!("no pacing section: {t}"));
+            let at = oml_store::format_ms(4_000);
+            assert_eq!(
+                tail,
+                format!(
+                    "sales            own previous runs, 2 h old (at {at}; 250 attempts, 70 talks)\n\
+                     promo            not yet paced\n"
+                ),
+                "{t}"
+            );
+        }
+        let json = serde_json::to_value(status(true)).unwrap();
+        let sales = &json["campaigns"][0]["pacing_start"];
+        assert_eq!(sales["source"]["from"], "own", "{json}");
+        assert_eq!(sales["description"], "own previous runs, 2 h old");
+        assert_eq!(sales["attempts"], 250);
+        assert!(json["campaigns"][1]["pacing_start"].is_null(), "{json}");
     }
 }
