@@ -2,7 +2,9 @@
 # package-test.sh — builds oml's Debian package and tries it as an
 # administrator would, in a clean Debian 12 root: install, `oml init`,
 # `oml serve` started from the unit's own lines as user oml, a login over
-# HTTP, a backup and a restore, an upgrade (the same binary packed under a
+# HTTP, a backup and a restore, an upgrade whose pre-flight fails (the
+# database unreadable: postinst stops, the service keeps running, the
+# database is untouched), an upgrade (the same binary packed under a
 # higher version: it runs the upgrade scripts without a second build), a
 # refused downgrade that leaves the installed package running, then
 # `apt-get remove` and `apt-get purge` and what each leaves. Every step
@@ -219,6 +221,26 @@ as_oml users list | grep -q later && fail "the restore did not put the users bac
 [[ -L $ROOT/var/lib/oml/oml.toml ]] || fail "the restore replaced the link to /etc/oml/oml.toml"
 
 # --- upgrade ------------------------------------------------------------------
+log "an upgrade whose pre-flight fails leaves the database and the running service alone"
+start_serve
+db=$ROOT/var/lib/oml/oml.db
+mode=$(stat -c %a "$db")
+sum=$(sha256sum <"$db")
+chmod 000 "$db" # the database does not open for user oml: `oml migrate --check` fails
+if in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "/tmp/$BUMPED" \
+    >"$CACHE/upgrade-refused.log" 2>&1; then
+    fail "the upgrade went on although its pre-flight (oml migrate --check) failed"
+fi
+grep -q "pre-flight of the upgrade from .* failed" "$CACHE/upgrade-refused.log" \
+    || { cat "$CACHE/upgrade-refused.log" >&2; fail "postinst did not say that the pre-flight failed"; }
+grep -q "dpkg --configure -a" "$CACHE/upgrade-refused.log" || fail "postinst did not say how to finish"
+chmod "$mode" "$db"
+[[ $(sha256sum <"$db") == "$sum" ]] || fail "the failed pre-flight changed the database"
+[[ $(in_root dpkg-query -W -f='${db:Status-Abbrev}' oml) != ii* ]] || fail "the failed pre-flight left the package configured"
+kill -0 "$SERVE_PID" || fail "the failed pre-flight stopped the running service"
+login 'package test password 1'
+stop_serve
+
 log "upgrade to $BUMPED"
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "/tmp/$BUMPED" \
     >"$CACHE/upgrade.log" 2>&1 || { cat "$CACHE/upgrade.log" >&2; fail "the upgrade"; }
