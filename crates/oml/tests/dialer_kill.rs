@@ -282,6 +282,7 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_pbxsim() {
                 secret: "s".into(),
             },
             queue: "oml-default",
+            agents: 3,
             phones,
             kill_after_final: 3,
             // 20 s of the PBX's time.
@@ -324,6 +325,7 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_asterisk() {
             secret,
         },
         queue: "oml-test",
+        agents: 2,
         phones: outage_phones("55572", 8),
         kill_after_final: 2,
         outage: Duration::from_secs(20),

@@ -43,8 +43,9 @@ pub struct Outage<'a> {
     pub data: &'a Path,
     pub url: Option<&'a str>,
     pub ami: Ami,
-    /// The queue whose agents take the answered calls.
+    /// The queue whose agents take the answered calls, and how many.
     pub queue: &'static str,
+    pub agents: usize,
     pub phones: Vec<String>,
     /// Contacts in a final state before the kill is armed.
     pub kill_after_final: usize,
@@ -106,6 +107,17 @@ pub async fn run(o: Outage<'_>) {
     let l = o.label.as_str();
     let cid = setup(&o).await;
     let watch = Watch::start(&o.ami).await;
+    // The true outcomes assume the queue's own agents take every answered
+    // call: a shared PBX whose queue gained members (a benchmark) cannot.
+    let members = watch.members(o.queue).await;
+    assert!(
+        members.len() == o.agents,
+        "{l}: queue {} has {} members, this test needs its {} agents alone \
+         (another test or benchmark added members to the shared PBX): {members:?}",
+        o.queue,
+        members.len(),
+        o.agents
+    );
     let contacts = o.store.campaign_contact_states(cid).await.unwrap();
     // A shared PBX may hold records of an earlier run under these ids.
     let ids: Vec<String> = contacts

@@ -104,6 +104,21 @@ impl Watch {
         parse_tree(&r.events)
     }
 
+    /// The interfaces of `queue`'s members.
+    pub async fn members(&self, queue: &str) -> Vec<String> {
+        let events = self
+            .client
+            .queue_status(Some(queue))
+            .await
+            .expect("QueueStatus");
+        events
+            .iter()
+            .filter(|e| e.event_name() == Some("QueueMember"))
+            .filter_map(|e| e.get("Location").or(e.get("Interface")))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Deletes the records of `ids` (left by an earlier run on a shared PBX).
     pub async fn forget(&self, ids: &[String]) {
         for id in ids {
