@@ -97,6 +97,14 @@ async fn reaction() -> Reaction {
     }
 }
 
+/// The machine's load average (1, 5, 15 min), as /proc/loadavg says.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_string(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
+
 fn env_num(key: &str, default: usize) -> usize {
     std::env::var(key)
         .ok()
@@ -116,6 +124,7 @@ fn main() {
         .build()
         .unwrap();
     let loads: &[bool] = if full { &[false, true] } else { &[false] };
+    let load_before = load_average();
     let (r, rows) = rt.block_on(async {
         let r = if full { Some(reaction().await) } else { None };
         let rows = compare::rows(contacts, channels, loads).await;
@@ -124,13 +133,14 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut md = String::new();
     md.push_str("# Dialer engine benchmark\n\n");
-    md.push_str("Reproduce: `cargo bench -p oml-dialer --bench dialer` (writes this file; PostgreSQL rows with `OML_TEST_DATABASE_URL`, Asterisk rows after `. \"$(bash .ci/asterisk-bench.sh env-file)\"`).\n");
+    md.push_str(&format!("Reproduce (writes this file): `. \"$(bash .ci/asterisk-bench.sh env-file)\"; OML_TEST_DATABASE_URL=postgres://oml_test:oml_test@127.0.0.1:5432/oml_test DIALER_BENCH_CONTACTS={contacts} cargo bench -p oml-dialer --bench dialer`; without the bench's environment the Asterisk rows are skipped, without `OML_TEST_DATABASE_URL` the PostgreSQL rows.\n"));
     md.push_str(&format!(
-        "Machine: {cores} CPU cores, shared by the engine, the database and the PBX (pbxsim runs in the benchmark's process, Asterisk beside it).\n\n"
+        "Machine: {cores} CPU cores, shared by the engine, the database and the PBX (pbxsim runs in the benchmark's process, Asterisk beside it), and by whatever else ran on it. Load average (1, 5, 15 min): {load_before} at the start, {} at the end.\n\n",
+        load_average()
     ));
     if let Some(r) = &r {
         md.push_str("## Reaction time (agent freed → next Originate)\n\n");
-        md.push_str("Measured inside the engine: from the moment the AMI event that frees an agent (`QueueMemberStatus` Status 1) is received from the AMI client, to the `Originate` of the call placed for that agent being handed to the AMI client — after its attempt was committed to the database. pbxsim: 20 agents, every customer answers, talk 0.5-1.5 s, no wrap-up; progressive campaign; SQLite; 20 s measured after 3 s warm-up, quiet machine.\n\n");
+        md.push_str("Measured inside the engine: from the moment the AMI event that frees an agent (`QueueMemberStatus` Status 1) is received from the AMI client, to the `Originate` of the call placed for that agent being handed to the AMI client — after its attempt was committed to the database. pbxsim: 20 agents, every customer answers, talk 0.5-1.5 s, no wrap-up; progressive campaign; SQLite; 20 s measured after 3 s warm-up, no load added by the benchmark (see the load average above).\n\n");
         md.push_str("| samples | p50 | p99 | max | target p99 | replaced dialer |\n|---|---|---|---|---|---|\n");
         md.push_str(&format!(
             "| {} | {:.2} ms | {:.2} ms | {:.2} ms | < 5 ms | polls every 2,500 ms |\n\n",

@@ -1,7 +1,7 @@
 //! The throughput comparison: for each PBX (pbxsim, the real Asterisk when
 //! configured) and each store (SQLite, PostgreSQL when configured), the
 //! bare AMI loop and then the engine, back to back, so each pair shares the
-//! machine's conditions; the whole table once on a quiet machine and once
+//! machine's conditions; the whole table once with no load added and once
 //! with two `yes > /dev/null` keeping both cores busy.
 
 use std::process::{Child, Command, Stdio};
@@ -118,7 +118,7 @@ pub fn markdown(rows: &[Row]) -> String {
             if r.loaded {
                 "both cores busy (2 × `yes`)"
             } else {
-                "quiet"
+                "no added load"
             },
             r.pbx,
             r.store,
