@@ -3,7 +3,7 @@
 //! once the attempt's outcome is stored. Deleting waits for the database:
 //! every few seconds the attempts still open (on any node) are read and
 //! only the records of closed ones go, so a record outlives a database
-//! outage or a crash before the outcome was written.
+//! outage or a crash before the outcome was written. The newest go first.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -61,14 +61,23 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
                 // The database cannot say: keep every record for now.
                 Err(_) => continue,
             };
-            let (keep, gone): (Vec<_>, Vec<_>) =
+            let (keep, mut gone): (Vec<_>, Vec<_>) =
                 pending.drain(..).partition(|(_, k)| still_open.contains(k));
-            pending = keep;
-            for (client, key) in gone {
+            // Newest first, and for one period at most: a backlog of stale
+            // records (thousands left by a crash or a benchmark, each
+            // DBDelTree slow on a large AstDB) never holds up the records
+            // of calls that just ended; what is left waits for next round.
+            let until = tokio::time::Instant::now() + FORGET_EVERY;
+            while tokio::time::Instant::now() < until {
+                let Some((client, key)) = gone.pop() else {
+                    break;
+                };
                 if let Err(e) = client.db_deltree(FAMILY, Some(&key)).await {
                     tracing::debug!(error = %e, channel = %key, "dialer: cannot delete the PBX's record of an ended attempt");
                 }
             }
+            pending = gone;
+            pending.extend(keep);
         }
     });
     tx

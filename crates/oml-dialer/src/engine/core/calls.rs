@@ -239,6 +239,14 @@ impl Core {
             .filter(|k| !self.calls.contains_key(k.as_str()))
             .collect();
         stale.sort_unstable();
+        // Before the calls ended here: the newest records are deleted
+        // first, so those of these calls do not wait behind a backlog.
+        for key in stale {
+            self.act(Action::Forget {
+                server,
+                key: key.clone(),
+            });
+        }
         let (mut vanished, mut from_record) = (0, 0);
         for k in keys {
             let l = self.calls.get_mut(&k).expect("present");
@@ -266,12 +274,6 @@ impl Core {
                 },
             }
             self.finish_if_over(&k, now);
-        }
-        for key in stale {
-            self.act(Action::Forget {
-                server,
-                key: key.clone(),
-            });
         }
         if let Some(s) = self.servers.get_mut(&server) {
             s.reconciling = false;
