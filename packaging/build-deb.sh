@@ -9,7 +9,7 @@
 # Usage: bash packaging/build-deb.sh [--profile NAME] [--deb-version V]... [--output DIR]
 #   --profile NAME     cargo profile of the binary (default release; CI uses
 #                      package-ci, defined on the command line: release at
-#                      opt-level 1, incremental)
+#                      opt-level 1, incremental, without LTO)
 #   --deb-version V    also pack the same binary as version V (repeatable;
 #                      CI uses it to exercise the upgrade scripts)
 #   --output DIR       where the .deb files go (default target/debian)
@@ -43,6 +43,8 @@ if [[ $profile == package-ci ]]; then
         --config 'profile.package-ci.inherits="release"'
         --config 'profile.package-ci.opt-level=1'
         --config 'profile.package-ci.incremental=true'
+        --config 'profile.package-ci.lto=false'
+        --config 'profile.package-ci.codegen-units=16'
         --profile package-ci
     )
 fi
