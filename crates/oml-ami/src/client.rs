@@ -483,7 +483,9 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
             message: r.get("Message").unwrap_or("no message").to_owned(),
         });
     }
-    tracing::info!(addr = %cfg.addr, user = %cfg.username, "AMI logged in");
+    // Debug, not info: one-shot commands (`oml asterisk check`) print their
+    // own result, and the dialer's links say when a server comes up.
+    tracing::debug!(addr = %cfg.addr, user = %cfg.username, "AMI logged in");
 
     let (wtx, mut wrx) = mpsc::unbounded_channel::<WriterCmd>();
     let writer_task = tokio::spawn(async move {
