@@ -140,26 +140,6 @@ pub fn findings(b: &BenchReport) -> Vec<String> {
                     }
                 }
                 out.push(text);
-            } else if c.what.starts_with("predictive occupancy above") {
-                let best = r.best_baseline.as_deref().and_then(|n| r.mode(n));
-                if let Some(bl) = best {
-                    if bl.occupancy_mean + 0.05 > 1.0 {
-                        out.push(format!(
-                            "{}: the best compliant baseline ({}) already reaches {}; 5 points more would exceed 100 %, so this target cannot be met by any dialer on this scenario. Predictive is {:+.2} points from it: it removes {:.0} % of the idle time the baseline leaves ({:.2} points).",
-                            r.scenario,
-                            bl.mode,
-                            pct(bl.occupancy_mean),
-                            (pred.occupancy_mean - bl.occupancy_mean) * 100.0,
-                            (pred.occupancy_mean - bl.occupancy_mean) / (1.0 - bl.occupancy_mean) * 100.0,
-                            (1.0 - bl.occupancy_mean) * 100.0
-                        ));
-                        continue;
-                    }
-                }
-                out.push(format!(
-                    "{}: {} — target {}, measured {}.",
-                    r.scenario, c.what, c.target, c.measured
-                ));
             } else {
                 out.push(format!(
                     "{}: {} — target {}, measured {}.",
