@@ -26,6 +26,10 @@ pub struct RuleSet {
     pub max_abandon_rate: f64,
     /// From when the seconds count, as the rule words it.
     pub abandon_note: &'static str,
+    /// The message every abandoned call must hear, as the rule words it.
+    pub message: &'static str,
+    /// Where that message is required.
+    pub message_source: &'static str,
 }
 
 /// FCC 47 CFR 64.1200(a)(6)-(7): 3 % of live-answered calls per campaign over
@@ -38,6 +42,8 @@ pub const FCC: RuleSet = RuleSet {
     max_abandon_seconds: 2,
     max_abandon_rate: 0.03,
     abandon_note: "within 2 s of the called person's completed greeting",
+    message: "a prerecorded identification and opt-out message within 2 s",
+    message_source: "47 CFR 64.1200(a)(7)(i)",
 };
 
 /// Ofcom's statement of policy on persistent misuse: 3 % of live calls per
@@ -50,6 +56,8 @@ pub const OFCOM: RuleSet = RuleSet {
     max_abandon_seconds: 2,
     max_abandon_rate: 0.03,
     abandon_note: "within 2 s of the called person's greeting",
+    message: "an information message naming the caller",
+    message_source: "Ofcom persistent misuse policy, abandoned calls",
 };
 
 /// What oml measures, stricter than both rules: it counts from the answer.

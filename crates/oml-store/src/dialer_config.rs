@@ -5,6 +5,7 @@
 use crate::ami_values::{
     check_dial_string, check_dialplan_name, check_extension, check_header_value, check_secret_value,
 };
+use crate::call_path::{self, db::bind_upsert, CallPath};
 use crate::compliance::{breaches, Breach};
 use crate::{now_ms, on_pool, Result, Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
@@ -226,6 +227,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(CampaignMode { Preview => "preview", Progressive => "progressive", Predictive => "predictive" }, "mode");
 text_enum!(AbandonWindow { Us => "us", Uk => "uk" }, "abandon window");
@@ -968,18 +970,48 @@ impl Store {
     /// Creates a campaign (state `stopped`) and its reschedule rules, in one
     /// transaction.
     pub async fn create_campaign(&self, c: &CampaignSpec) -> Result<Campaign> {
-        self.write_campaign(None, c).await
+        self.write_campaign(None, c, None).await
+    }
+
+    /// [`Self::create_campaign`] with its call path settings (checked
+    /// against the campaign's rule set), in the same transaction.
+    pub async fn create_campaign_with(
+        &self,
+        c: &CampaignSpec,
+        call_path: Option<&CallPath>,
+    ) -> Result<Campaign> {
+        self.write_campaign(None, c, call_path).await
+    }
+
+    /// [`Self::update_campaign`] replacing its call path settings too
+    /// (`None` keeps them), in the same transaction.
+    pub async fn update_campaign_with(
+        &self,
+        name: &str,
+        c: &CampaignSpec,
+        call_path: Option<&CallPath>,
+    ) -> Result<Campaign> {
+        self.write_campaign(Some(name), c, call_path).await
     }
 
     /// Replaces every field of the campaign called `name` (not its state)
     /// and its reschedule rules, in one transaction.
     pub async fn update_campaign(&self, name: &str, c: &CampaignSpec) -> Result<Campaign> {
-        self.write_campaign(Some(name), c).await
+        self.write_campaign(Some(name), c, None).await
     }
 
-    /// Inserts (`existing` `None`) or replaces a campaign with its rules.
-    async fn write_campaign(&self, existing: Option<&str>, c: &CampaignSpec) -> Result<Campaign> {
+    /// Inserts (`existing` `None`) or replaces a campaign with its rules
+    /// and, when given, its call path settings.
+    async fn write_campaign(
+        &self,
+        existing: Option<&str>,
+        c: &CampaignSpec,
+        call_path: Option<&CallPath>,
+    ) -> Result<Campaign> {
         c.validate()?;
+        if let Some(cp) = call_path {
+            cp.validate(c.mode, c.abandon_window, c.non_compliant)?;
+        }
         let trunk = self
             .trunk_by_name(&c.trunk)
             .await?
@@ -1047,6 +1079,11 @@ impl Store {
                 .bind(r.backoff.as_str())
                 .execute(&mut *tx)
                 .await?;
+            }
+            if let Some(cp) = call_path {
+                bind_upsert!(sqlx::query(call_path::db::UPSERT), row.id, cp, now_ms())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             row

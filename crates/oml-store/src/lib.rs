@@ -11,6 +11,7 @@
 pub mod ami_values;
 mod api_tokens;
 mod audit;
+pub mod call_path;
 pub mod compliance;
 pub mod contact_history;
 mod contacts;
@@ -32,6 +33,7 @@ pub mod testing;
 
 pub use api_tokens::ApiToken;
 pub use audit::{AuditEntry, AuditFilter};
+pub use call_path::{AmdParams, CallPath, MachineHandling, Recording, RecordingFormat};
 pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
