@@ -19,6 +19,7 @@ mod dialer_config;
 pub mod dialing;
 pub mod dialplan;
 mod error;
+pub mod history;
 mod leader;
 mod lockout;
 pub mod pacing_memory;
