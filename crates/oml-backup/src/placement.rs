@@ -13,6 +13,10 @@ use std::path::{Component, Path, PathBuf};
 pub struct HostFiles {
     /// The files oml renders, relative to the configuration root.
     pub rendered: Vec<PathBuf>,
+    /// Whether the re-render after a restore writes `rendered` (it does
+    /// only where an inventory says what to render): the plan lists them
+    /// as written outside the data folder only then.
+    pub re_render: bool,
     /// Whether a file name is one the administrator owns (oml-ops' rule).
     pub is_admin_owned: fn(&Path) -> bool,
 }
@@ -21,6 +25,7 @@ impl Default for HostFiles {
     fn default() -> Self {
         HostFiles {
             rendered: Vec::new(),
+            re_render: false,
             is_admin_owned: |_| false,
         }
     }
@@ -182,6 +187,7 @@ mod tests {
                 PathBuf::from("etc/asterisk/oml_queues.conf"),
                 PathBuf::from("etc/systemd/system/oml.service"),
             ],
+            re_render: true,
             is_admin_owned: |p| {
                 let n = p.file_name().unwrap().to_string_lossy();
                 n.ends_with("_custom.conf") || n.ends_with("_override.conf")

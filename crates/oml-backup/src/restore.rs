@@ -144,13 +144,15 @@ fn writes_outside(
             Placement::Ignored(why) => ignored.push(format!("{}: {why}", f.path)),
         }
     }
-    outside.extend(
-        target
-            .host
-            .rendered
-            .iter()
-            .map(|r| l.generated_root.join(r)),
-    );
+    if target.host.re_render {
+        outside.extend(
+            target
+                .host
+                .rendered
+                .iter()
+                .map(|r| l.generated_root.join(r)),
+        );
+    }
     outside.retain(|p| !is_inside(p, &l.data_dir));
     outside.sort();
     outside.dedup();

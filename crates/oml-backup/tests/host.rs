@@ -26,6 +26,7 @@ const EVIL: &str = "etc/systemd/system/ssh.service.d/evil_override.conf";
 fn host() -> HostFiles {
     HostFiles {
         rendered: vec![PathBuf::from(QUEUES)],
+        re_render: true,
         is_admin_owned: |p| {
             let n = p.file_name().unwrap_or_default().to_string_lossy();
             n.ends_with("_custom.conf") || n.ends_with("_override.conf")
@@ -110,6 +111,12 @@ async fn an_archive_never_chooses_where_its_files_go() {
     let insp = inspect(&out.path, &target).unwrap();
     let root = &inst.layout.generated_root;
     assert_eq!(insp.outside, vec![root.join(CUSTOM), root.join(QUEUES)]);
+    // Without an inventory nothing is re-rendered, and the plan says so by
+    // not listing the rendered files.
+    let mut no_inventory = target.clone();
+    no_inventory.host.re_render = false;
+    let insp_bare = inspect(&out.path, &no_inventory).unwrap();
+    assert_eq!(insp_bare.outside, vec![root.join(CUSTOM)]);
     assert!(
         insp.ignored.len() == 1 && insp.ignored[0].contains(EVIL),
         "{:?}",

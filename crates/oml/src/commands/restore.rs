@@ -40,6 +40,7 @@ fn host_files() -> HostFiles {
             .iter()
             .map(|t| PathBuf::from(t.path))
             .collect(),
+        re_render: false,
         is_admin_owned: oml_ops::plan::is_admin_owned,
     }
 }
@@ -53,8 +54,17 @@ pub(crate) fn target(g: &GlobalArgs) -> Result<RestoreTarget> {
         Location::DataDir(_) => (Backend::Sqlite, None),
         Location::Postgres(url) => (Backend::Postgres, Some(url)),
     };
+    // The re-render after the restore writes the rendered files only where
+    // an inventory says what to render.
+    let inventory = super::render::InventoryArg {
+        inventory: layout.inventory.clone(),
+    };
+    let re_render = inventory.path(g)?.exists();
     let mut t = RestoreTarget::new(layout, backend, url);
-    t.host = host_files();
+    t.host = HostFiles {
+        re_render,
+        ..host_files()
+    };
     t.fix_ownership = true;
     Ok(t)
 }
