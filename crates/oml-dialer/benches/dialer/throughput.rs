@@ -78,6 +78,7 @@ pub fn engine_config() -> EngineConfig {
         ami_rate_limit: None,
         publish_status: true,
         lead_every: Duration::from_secs(1),
+        ..EngineConfig::default()
     }
 }
 

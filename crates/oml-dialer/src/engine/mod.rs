@@ -16,7 +16,8 @@
 //! - `record.rs`: the PBX's durable record of each attempt, read when
 //!   reconciling and deleted once the outcome is stored;
 //! - `load.rs`: the configuration the core is fed; `status.rs`: the live
-//!   figures published every second.
+//!   figures published every second; `minutes.rs`: each paced campaign's
+//!   per-minute history.
 //!
 //! After a reconnect (or a restart, for attempts a crash left open) the
 //! calls of that server are reconciled against `CoreShowChannels` and the
@@ -38,6 +39,7 @@ mod core;
 mod leadership;
 mod link;
 mod load;
+mod minutes;
 mod msg;
 mod orphans;
 mod record;
@@ -80,6 +82,9 @@ pub struct EngineConfig {
     /// running campaigns (one engine per campaign paces it; see
     /// `oml_store::Leadership`).
     pub lead_every: Duration,
+    /// The period of each paced campaign's history rows (`minutes.rs`):
+    /// one minute; shorter in tests, `None` (off) only to measure its cost.
+    pub minute_history: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +98,7 @@ impl Default for EngineConfig {
             ami_rate_limit: Some(RateLimit::default()),
             publish_status: true,
             lead_every: Duration::from_secs(1),
+            minute_history: Some(Duration::from_secs(60)),
         }
     }
 }

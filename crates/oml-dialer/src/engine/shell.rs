@@ -43,6 +43,8 @@ pub(super) struct Shell {
     links: HashMap<i64, Link>,
     /// Deletes the PBX records of ended attempts (see `record.rs`).
     forget: mpsc::UnboundedSender<(AmiClient, String)>,
+    /// The campaigns' per-minute history (see `minutes.rs`).
+    minutes: super::minutes::Recorder,
 }
 
 impl Shell {
@@ -57,6 +59,7 @@ impl Shell {
         cancel: CancellationToken,
     ) -> Shell {
         let forget = record::forgetter(store.clone());
+        let minutes = super::minutes::Recorder::new(store.clone(), cfg.minute_history);
         Shell {
             core,
             store,
@@ -67,6 +70,7 @@ impl Shell {
             cancel,
             links: HashMap::new(),
             forget,
+            minutes,
         }
     }
 
@@ -109,7 +113,10 @@ impl Shell {
                     self.carry_out();
                 }
                 _ = reload.tick() => self.reload(),
-                _ = status.tick() => self.publish_status(false),
+                _ = status.tick() => {
+                    self.publish_status(false);
+                    self.minutes.sample(&self.core);
+                }
             }
         }
         self.stop()
@@ -163,6 +170,7 @@ impl Shell {
     fn carry_out(&mut self) {
         let actions: Vec<Action> = self.core.actions().collect();
         for a in actions {
+            self.minutes.see(&a);
             match a {
                 Action::Connect { server, conf } => {
                     // Not a child of the engine's token: at shutdown the

@@ -47,6 +47,16 @@ pub struct CampaignLive {
     pub hopper: usize,
     pub agents_logged_in: u32,
     pub agents_free: u32,
+    /// Agents on a call, in wrap-up, and paused for another reason.
+    #[serde(default)]
+    pub agents_talking: u32,
+    #[serde(default)]
+    pub agents_wrap_up: u32,
+    #[serde(default)]
+    pub agents_paused: u32,
+    /// The predictive pacer's risk threshold, when it has one.
+    #[serde(default)]
+    pub risk_threshold: Option<f64>,
     /// Agents on a call / agents logged in.
     pub occupancy: f64,
     pub live_answered: u64,
@@ -143,15 +153,18 @@ pub(super) fn snapshot(
                 Phase::Ended => {}
             }
         }
-        let mut talking = 0;
         for s in &servers {
             let a = s.agents.counts(&oml_store::dialplan::queue(&c.conf), inst);
             live.agents_logged_in += a.logged_in;
             live.agents_free += a.ready;
-            talking += a.talking_elapsed_s.len();
+            live.agents_talking += a.talking_elapsed_s.len() as u32;
+            live.agents_wrap_up += a.wrap_up_elapsed_s.len() as u32;
         }
+        live.agents_paused = live
+            .agents_logged_in
+            .saturating_sub(live.agents_free + live.agents_talking + live.agents_wrap_up);
         if live.agents_logged_in > 0 {
-            live.occupancy = talking as f64 / live.agents_logged_in as f64;
+            live.occupancy = live.agents_talking as f64 / live.agents_logged_in as f64;
         }
         st.campaigns.push(live);
     }
