@@ -37,11 +37,16 @@ impl CountDist {
             self.certain += 1;
             return;
         }
-        self.pmf.push(0.0);
-        for i in (1..self.pmf.len()).rev() {
-            self.pmf[i] = self.pmf[i] * (1.0 - p) + self.pmf[i - 1] * p;
+        // One forward pass: each value keeps (1 − p) of itself and gains p
+        // of the one below it (no index checks in the loop).
+        let q = 1.0 - p;
+        let mut below = 0.0;
+        for x in self.pmf.iter_mut() {
+            let here = *x;
+            *x = here * q + below * p;
+            below = here;
         }
-        self.pmf[0] *= 1.0 - p;
+        self.pmf.push(below * p);
         self.trim();
     }
 
@@ -92,11 +97,16 @@ impl CountDist {
     /// P(self ≤ other) for independent counts, with `self`'s cdf table
     /// (from [`CountDist::cdf_table`]; beyond its end the cdf is taken as 1).
     pub fn p_other_at_least(cdf_self: &[f64], other: &CountDist) -> f64 {
-        let mut p = 0.0;
-        for (i, q) in other.pmf.iter().enumerate() {
-            let x = other.certain as usize + i;
-            p += q * cdf_self.get(x).copied().unwrap_or(1.0);
-        }
+        // Values of `other` within the table, then those beyond it (cdf 1).
+        let from = (other.certain as usize).min(cdf_self.len());
+        let within = (cdf_self.len() - from).min(other.pmf.len());
+        let (inside, beyond) = other.pmf.split_at(within);
+        let p = inside
+            .iter()
+            .zip(&cdf_self[from..from + within])
+            .map(|(q, c)| q * c)
+            .sum::<f64>()
+            + beyond.iter().sum::<f64>();
         p.clamp(0.0, 1.0)
     }
 

@@ -329,8 +329,9 @@ impl Predictive {
         let horizons: Vec<f64> = answer_at.iter().map(|a| a + grace).collect();
         let mut supplies = vec![CountDist::exactly(snap.agents_ready); points];
         let mut p_free = vec![0.0; points];
+        let free = st.free_model();
         for &e in snap.talking_elapsed_s {
-            st.p_free_within(e, &horizons, &mut p_free);
+            free.p_free_within(e, &horizons, &mut p_free);
             for (s, &q) in supplies.iter_mut().zip(&p_free) {
                 s.add(q * stay);
             }

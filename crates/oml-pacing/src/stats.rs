@@ -495,10 +495,18 @@ impl CallStats {
     /// [`CallStats::p_talk_ends_within`] for several horizons at once (the
     /// costly parts are shared): `out[i]` for `horizons_s[i]`.
     pub fn p_free_within(&self, elapsed_s: f64, horizons_s: &[f64], out: &mut [f64]) {
-        let wraps = self.wrap_points();
-        let talk = TalkEnd::new(&self.talk, elapsed_s, self.mean_talk());
-        for (o, &h) in out.iter_mut().zip(horizons_s) {
-            *o = wraps.iter().map(|&w| talk.within(h - w)).sum::<f64>() / wraps.len() as f64;
+        self.free_model().p_free_within(elapsed_s, horizons_s, out);
+    }
+
+    /// What [`CallStats::p_free_within`] needs that does not depend on the
+    /// agent (the fitted tail, the wrap-up points): computed once per pacing
+    /// decision, then asked for each busy agent.
+    pub fn free_model(&self) -> FreeModel<'_> {
+        FreeModel {
+            talk: &self.talk,
+            fit: self.talk.fit(),
+            mean: self.mean_talk(),
+            wraps: self.wrap_points(),
         }
     }
 
@@ -521,7 +529,27 @@ impl CallStats {
         if horizon_s <= 0.0 || self.wrap.is_empty() {
             return 0.0;
         }
-        TalkEnd::new(&self.wrap, elapsed_s, self.mean_wrap_up()).within(horizon_s)
+        TalkEnd::new(&self.wrap, self.wrap.fit(), elapsed_s, self.mean_wrap_up()).within(horizon_s)
+    }
+}
+
+/// The chance that a busy agent is free soon, with the parts shared by all
+/// agents computed once (see [`CallStats::free_model`]).
+pub struct FreeModel<'a> {
+    talk: &'a SlidingSample,
+    fit: Option<LogNormalFit>,
+    mean: f64,
+    wraps: Vec<f64>,
+}
+
+impl FreeModel<'_> {
+    /// [`CallStats::p_free_within`]: `out[i]` for `horizons_s[i]`.
+    pub fn p_free_within(&self, elapsed_s: f64, horizons_s: &[f64], out: &mut [f64]) {
+        let talk = TalkEnd::new(self.talk, self.fit, elapsed_s, self.mean);
+        let n = self.wraps.len() as f64;
+        for (o, &h) in out.iter_mut().zip(horizons_s) {
+            *o = self.wraps.iter().map(|&w| talk.within(h - w)).sum::<f64>() / n;
+        }
     }
 }
 
@@ -537,8 +565,8 @@ struct TalkEnd<'a> {
 }
 
 impl<'a> TalkEnd<'a> {
-    fn new(s: &'a SlidingSample, e: f64, mean: f64) -> Self {
-        let fit = s.fit().map(|f| (f, f.survival(e)));
+    fn new(s: &'a SlidingSample, fit: Option<LogNormalFit>, e: f64, mean: f64) -> Self {
+        let fit = fit.map(|f| (f, f.survival(e)));
         TalkEnd {
             s,
             e,
