@@ -180,7 +180,9 @@ impl Store {
     /// number is on the do-not-call list (the campaign's or the global one)
     /// are set to `dnc` instead. PostgreSQL skips rows another node is
     /// claiming (`FOR UPDATE SKIP LOCKED`); SQLite runs it in one writer
-    /// transaction.
+    /// transaction. The running engine's store (with a fence) claims only
+    /// while it holds the campaign's lease, checked in the same transaction
+    /// ([`crate::StoreError::NotLeader`] otherwise, nothing changed).
     pub async fn claim_due_contacts(
         &self,
         campaign_id: i64,
@@ -208,6 +210,21 @@ impl Store {
              WHERE id IN ({candidates})
              RETURNING id, campaign_id, phone, attempts"
         );
+        // The running engine claims only under its campaign's lease.
+        let key = crate::leader::campaign_key(campaign_id);
+        let fence = match self.fence() {
+            Some(f) => match f.epoch(&key) {
+                Some(epoch) => Some((f.holder(), epoch)),
+                None => return Err(crate::StoreError::NotLeader { key }),
+            },
+            None => None,
+        };
+        let fence_sql = format!(
+            "SELECT 1 FROM dialer_leases WHERE key = $1 AND holder = $2 AND epoch = $3
+               AND expires_at > {}{lock}",
+            crate::leader::db_now(self.backend()),
+            lock = lock.replace("UPDATE SKIP LOCKED", "SHARE")
+        );
         let mut rows = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(&dnc_sql)
@@ -217,6 +234,17 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            if let Some((holder, epoch)) = fence {
+                let valid: Option<i32> = sqlx::query_scalar(&fence_sql)
+                    .bind(&key)
+                    .bind(holder)
+                    .bind(epoch)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if valid.is_none() {
+                    return Err(crate::StoreError::NotLeader { key });
+                }
+            }
             let rows: Vec<DueContact> = sqlx::query_as(&claim_sql)
                 .bind(campaign_id)
                 .bind(now)

@@ -24,6 +24,8 @@ pub enum StoreError {
     Invalid { field: &'static str, reason: String },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("this dialer engine no longer holds the lease {key} (it expired, or another node took it over): nothing was written")]
+    NotLeader { key: String },
     #[error("database error: {0}")]
     Sql(sqlx::Error),
 }

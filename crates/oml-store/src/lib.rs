@@ -38,7 +38,7 @@ pub use call_path::{AmdParams, CallPath, MachineHandling, Recording, RecordingFo
 pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
-pub use leader::Leadership;
+pub use leader::{campaign_key, Fence, Leadership};
 pub use lockout::{Block, BlockKind};
 pub use users::{
     hash_password, validate_password, validate_username, verify_password_hash, NewUser, Role, User,
@@ -266,6 +266,8 @@ pub enum OpenMode {
 pub struct Store {
     pub(crate) pool: Pool,
     location: Location,
+    /// The leases the dialer's writes that start calls must hold.
+    fence: Option<leader::Fence>,
 }
 
 impl std::fmt::Debug for Store {
@@ -289,6 +291,7 @@ impl Store {
         let store = Store {
             pool,
             location: location.clone(),
+            fence: None,
         };
         if mode == OpenMode::AsIs {
             store.refuse_too_new().await?;

@@ -1,15 +1,20 @@
 //! Campaign leadership: one engine per campaign paces it, even with several
 //! engines on one database (`oml serve` nodes on one PostgreSQL, or
-//! `oml serve` next to `oml dialer run`). A task holds, every `every` or
+//! `oml serve` next to `oml dialer run`). A task renews, every `every` or
 //! when the core's wishes change, the lease of this node's name and of the
-//! campaigns the core wants, and tells the core which it holds; it also
-//! hands the core the open calls of nodes that stopped (see `orphans.rs`).
+//! campaigns the core wants (`oml_store::Leadership`), and tells the core
+//! which it holds — also the moment a lease reaches this engine's own
+//! deadline unrenewed (the database is unreachable or too slow): the
+//! engine then stops pacing that campaign by itself, before any other node
+//! may take it. It also hands the core the open calls of nodes that
+//! stopped (see `orphans.rs`).
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use oml_store::Store;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::core::Input;
@@ -34,8 +39,6 @@ pub(super) async fn lead(
     let mut last_error: Option<String> = None;
     let node_key = format!("node:{node}");
     let mut name_taken_logged = false;
-    // Open attempts already handed to the core, by channel id.
-    let mut adopted: HashSet<String> = HashSet::new();
     loop {
         let had_name = leadership.held().contains(&node_key);
         let mut wanted = if had_name {
@@ -44,52 +47,53 @@ pub(super) async fn lead(
             BTreeSet::new()
         };
         wanted.insert(node_key.clone());
-        let mut named = false;
-        let held: HashSet<i64> = match leadership.hold(&wanted).await {
-            Ok(held) if !held.contains(&node_key) => {
-                if !name_taken_logged {
-                    tracing::error!(%node, "dialer: another engine runs as node {node} on this database; this one paces nothing until it has a name of its own (`oml dialer run --node NAME` or `[dialer] node_name` in oml.toml)");
-                    name_taken_logged = true;
-                }
-                HashSet::new()
-            }
+        let held = match leadership.hold(&wanted).await {
             Ok(held) => {
                 if last_error.take().is_some() {
                     tracing::info!("dialer: campaign leadership works again");
                 }
-                if !had_name {
-                    // The name is ours: ask for the campaigns right away.
-                    name_taken_logged = false;
-                    continue;
-                }
-                named = true;
-                held.iter()
-                    .filter_map(|k| k.strip_prefix("campaign:")?.parse().ok())
-                    .collect()
+                held
             }
             Err(e) => {
                 let text = e.to_string();
                 if last_error.as_deref() != Some(text.as_str()) {
-                    tracing::warn!(error = %text, "dialer: cannot hold campaign leadership; not pacing until it can");
+                    tracing::warn!(error = %text, "dialer: cannot renew campaign leadership; pacing goes on only until each lease's deadline");
                     last_error = Some(text);
                 }
-                HashSet::new()
+                // What is still held until its deadline.
+                leadership.held()
             }
         };
-        if last.as_ref() != Some(&(named, held.clone())) {
+        let named = held.contains(&node_key);
+        if !named && last_error.is_none() && !name_taken_logged {
+            tracing::error!(%node, "dialer: another engine runs as node {node} on this database; this one paces nothing until it has a name of its own (`oml dialer run --node NAME` or `[dialer] node_name` in oml.toml)");
+            name_taken_logged = true;
+        }
+        if named && !had_name {
+            // The name is ours: ask for the campaigns right away.
+            name_taken_logged = false;
+            continue;
+        }
+        let campaigns: HashSet<i64> = if named {
+            held.iter()
+                .filter_map(|k| k.strip_prefix("campaign:")?.parse().ok())
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        if last.as_ref() != Some(&(named, campaigns.clone())) {
             let msg = Input::Leading {
                 named,
-                campaigns: held.clone(),
+                campaigns: campaigns.clone(),
             };
             if tx.send(Msg::Input(msg)).is_err() {
                 break;
             }
-            last = Some((named, held.clone()));
+            last = Some((named, campaigns.clone()));
         }
-        if !held.is_empty() {
-            match orphans(&store, &mut leadership, &node, &held, &mut adopted).await {
+        if named {
+            match orphans(&store, &leadership, &node, &campaigns).await {
                 Ok(open) if !open.is_empty() => {
-                    adopted.extend(open.iter().map(|a| a.channel_id.clone()));
                     if tx.send(Msg::Input(Input::Adopt(open))).is_err() {
                         break;
                     }
@@ -100,10 +104,16 @@ pub(super) async fn lead(
                 }
             }
         }
+        // Wake at the next period, or when a lease reaches its deadline
+        // first (the core must stop pacing that campaign then).
+        let mut wake = Instant::now() + every;
+        if let Some(d) = leadership.next_deadline() {
+            wake = wake.min(Instant::from_std(d));
+        }
         tokio::select! {
             _ = cancel.cancelled() => break,
             r = want.changed() => if r.is_err() { break },
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep_until(wake) => {}
         }
     }
     leadership.release_all().await;

@@ -173,11 +173,14 @@ impl Engine {
     /// Starts the engine on the current tokio runtime.
     pub fn spawn(store: oml_store::Store, config: EngineConfig) -> EngineHandle {
         let cancel = CancellationToken::new();
+        // The writes that start calls need the campaign's lease (fencing).
+        let leadership = store.leadership(&config.node);
+        let fenced = store.with_fence(leadership.fence());
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let (wtx, wrx) = mpsc::unbounded_channel();
         let writer = tokio::spawn(writer::writer(
-            store.clone(),
+            fenced.clone(),
             config.node.clone(),
             wrx,
             tx.clone(),
@@ -187,7 +190,7 @@ impl Engine {
         let (want_tx, want_rx) = watch::channel(BTreeSet::new());
         let leader = tokio::spawn(leadership::lead(
             store.clone(),
-            store.leadership(),
+            leadership,
             config.node.clone(),
             want_rx,
             tx.clone(),
@@ -195,7 +198,7 @@ impl Engine {
             config.lead_every,
         ));
         let core = self::core::Core::new(config.clone(), metrics.clone());
-        let shell = shell::Shell::new(core, store, config, tx, wtx, want_tx, cancel.clone());
+        let shell = shell::Shell::new(core, fenced, config, tx, wtx, want_tx, cancel.clone());
         let join = tokio::spawn(async move {
             let links = shell.run(rx).await;
             let _ = writer.await;

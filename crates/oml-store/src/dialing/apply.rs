@@ -76,7 +76,7 @@ impl Store {
                 }
                 if !begins.is_empty() {
                     let rows: Vec<_> = begins.iter().map(|(_, a)| *a).collect();
-                    let flags = tx.begin_batch(&rows).await?;
+                    let flags = tx.begin_batch(&rows, self.fence()).await?;
                     for ((i, _), f) in begins.iter().zip(flags) {
                         out[*i] = f;
                     }

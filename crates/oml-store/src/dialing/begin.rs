@@ -5,16 +5,39 @@
 //! PostgreSQL does a whole batch in one statement (arrays unnested), so the
 //! rule "committed before dialed" costs one round trip per batch, not two
 //! per call; SQLite, in the process, runs the same rules row by row.
+//!
+//! With a [`Fence`] (the running engine's store), an attempt goes in only
+//! while its engine holds its campaign's lease: by its own deadline, and in
+//! the same statement against the lease row (holder, epoch, expiry; locked
+//! `FOR SHARE` on PostgreSQL so no take-over commits in between).
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use super::NewAttempt;
-use crate::Result;
+use crate::leader::{campaign_key, lease_valid, Fence};
+use crate::{Backend, Result};
 
 /// Records attempts inside the caller's transaction; one flag per attempt
 /// (`true`: recorded, originate it). The contacts of one call must differ.
 pub(crate) trait BeginBatch {
-    async fn begin_batch(&mut self, attempts: &[&NewAttempt]) -> Result<Vec<bool>>;
+    async fn begin_batch(
+        &mut self,
+        attempts: &[&NewAttempt],
+        fence: Option<&Fence>,
+    ) -> Result<Vec<bool>>;
+}
+
+/// The epoch of each attempt's campaign lease, `None` when the fence does
+/// not hold it now (refused without asking the database); all `Some(0)`
+/// without a fence.
+fn epochs(attempts: &[&NewAttempt], fence: Option<&Fence>) -> Vec<Option<i64>> {
+    attempts
+        .iter()
+        .map(|a| match fence {
+            Some(f) => f.epoch(&campaign_key(a.campaign_id)),
+            None => Some(0),
+        })
+        .collect()
 }
 
 /// The attempt number is taken: the counter was behind. Catch it up and let
@@ -24,21 +47,35 @@ const CATCH_UP: &str = "UPDATE contacts SET state = 'pending', claimed_by = NULL
      WHERE id = $1";
 
 impl BeginBatch for Transaction<'_, Sqlite> {
-    async fn begin_batch(&mut self, attempts: &[&NewAttempt]) -> Result<Vec<bool>> {
+    async fn begin_batch(
+        &mut self,
+        attempts: &[&NewAttempt],
+        fence: Option<&Fence>,
+    ) -> Result<Vec<bool>> {
         let mut out = Vec::with_capacity(attempts.len());
-        for a in attempts {
-            let moved = sqlx::query(
-                "UPDATE contacts SET state = 'dialing', attempts = $1, updated_at = $2
-                 WHERE id = $3 AND state = 'hopper' AND claimed_by = $4 AND attempts = $5",
-            )
-            .bind(a.attempt_no)
-            .bind(a.placed_at)
-            .bind(a.contact_id)
-            .bind(&a.node)
-            .bind(a.attempt_no - 1)
-            .execute(&mut **self)
-            .await?
-            .rows_affected();
+        let move_sql = format!(
+            "UPDATE contacts SET state = 'dialing', attempts = $1, updated_at = $2
+             WHERE id = $3 AND state = 'hopper' AND claimed_by = $4 AND attempts = $5
+               AND ($6 IS NULL OR {})",
+            lease_valid(Backend::Sqlite, "$6", "'campaign:' || $7", "$8")
+        );
+        for (a, epoch) in attempts.iter().zip(epochs(attempts, fence)) {
+            let Some(epoch) = epoch else {
+                out.push(false);
+                continue;
+            };
+            let moved = sqlx::query(&move_sql)
+                .bind(a.attempt_no)
+                .bind(a.placed_at)
+                .bind(a.contact_id)
+                .bind(&a.node)
+                .bind(a.attempt_no - 1)
+                .bind(fence.map(|f| f.holder()))
+                .bind(a.campaign_id)
+                .bind(epoch)
+                .execute(&mut **self)
+                .await?
+                .rows_affected();
             if moved == 0 {
                 out.push(false);
                 continue;
@@ -72,15 +109,25 @@ impl BeginBatch for Transaction<'_, Sqlite> {
 
 /// Moves the claimed contacts and inserts their attempts in one statement;
 /// returns, per moved contact, whether its attempt row went in.
-const PG_BATCH: &str = "
-WITH a AS (
-    SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::text[], $6::int8[], $7::text[])
-        AS t(campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node)
+/// With a fence (`$8` the holder, `$9` the epochs), the leases this engine
+/// holds are read and locked first (`FOR SHARE`: a take-over waits for this
+/// transaction) and each attempt needs its campaign's.
+fn pg_batch() -> String {
+    let now = crate::leader::db_now(Backend::Postgres);
+    format!("
+WITH fence AS (
+    SELECT key, epoch FROM dialer_leases
+    WHERE $8::text IS NOT NULL AND holder = $8 AND expires_at > {now} FOR SHARE
+), a AS (
+    SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::text[], $6::int8[], $7::text[], $9::int8[])
+        AS t(campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node, epoch)
 ), moved AS (
     UPDATE contacts c SET state = 'dialing', attempts = a.attempt_no, updated_at = a.placed_at
     FROM a
     WHERE c.id = a.contact_id AND c.state = 'hopper' AND c.claimed_by = a.node
       AND c.attempts = a.attempt_no - 1
+      AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM fence f
+                                       WHERE f.key = 'campaign:' || a.campaign_id AND f.epoch = a.epoch))
     RETURNING c.id
 ), ins AS (
     INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node)
@@ -89,12 +136,22 @@ WITH a AS (
     ON CONFLICT (contact_id, attempt_no) DO NOTHING
     RETURNING contact_id
 )
-SELECT moved.id, ins.contact_id IS NOT NULL FROM moved LEFT JOIN ins ON ins.contact_id = moved.id";
+SELECT moved.id, ins.contact_id IS NOT NULL FROM moved LEFT JOIN ins ON ins.contact_id = moved.id")
+}
 
 impl BeginBatch for Transaction<'_, Postgres> {
-    async fn begin_batch(&mut self, attempts: &[&NewAttempt]) -> Result<Vec<bool>> {
+    async fn begin_batch(
+        &mut self,
+        all: &[&NewAttempt],
+        fence: Option<&Fence>,
+    ) -> Result<Vec<bool>> {
+        let (attempts, epochs): (Vec<&NewAttempt>, Vec<i64>) = all
+            .iter()
+            .zip(epochs(all, fence))
+            .filter_map(|(a, e)| Some((*a, e?)))
+            .unzip();
         let col = |f: fn(&NewAttempt) -> i64| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
-        let rows: Vec<(i64, bool)> = sqlx::query_as(PG_BATCH)
+        let rows: Vec<(i64, bool)> = sqlx::query_as(&pg_batch())
             .bind(col(|a| a.campaign_id))
             .bind(col(|a| a.contact_id))
             .bind(col(|a| a.attempt_no))
@@ -107,11 +164,13 @@ impl BeginBatch for Transaction<'_, Postgres> {
             )
             .bind(col(|a| a.placed_at))
             .bind(attempts.iter().map(|a| a.node.clone()).collect::<Vec<_>>())
+            .bind(fence.map(|f| f.holder()))
+            .bind(epochs)
             .fetch_all(&mut **self)
             .await?;
         let recorded: std::collections::HashMap<i64, bool> = rows.into_iter().collect();
-        let mut out = Vec::with_capacity(attempts.len());
-        for a in attempts {
+        let mut out = Vec::with_capacity(all.len());
+        for a in all {
             match recorded.get(&a.contact_id) {
                 Some(true) => out.push(true),
                 Some(false) => {
