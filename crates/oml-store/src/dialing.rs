@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{now_ms, on_pool, Backend, Result, Store};
 mod apply;
@@ -40,7 +40,7 @@ pub struct DueContact {
 }
 
 /// An attempt about to be originated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAttempt {
     pub campaign_id: i64,
     pub contact_id: i64,
@@ -52,7 +52,7 @@ pub struct NewAttempt {
 }
 
 /// The end of an attempt and what becomes of its contact.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptResult {
     pub contact_id: i64,
     pub attempt_no: i64,
@@ -70,8 +70,9 @@ pub struct AttemptResult {
 }
 
 /// One write of the dialer; [`Store::apply_dialing_writes`] applies a batch
-/// of them in one transaction, in order.
-#[derive(Debug, Clone, PartialEq)]
+/// of them in one transaction, in order. Serializable: the engine keeps
+/// the writes the database could not take in a local journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DialingWrite {
     /// Records the attempt and moves its contact from `hopper` to `dialing`.
     /// Refused (returns `false`) when the contact is no longer in this

@@ -10,7 +10,9 @@
 //!   back-off, forwards events; one failing server does not stop the
 //!   others) and the queries the core asks for;
 //! - `writer.rs`: the database writes in batches, in order, each
-//!   `Originate` sent only after its attempt is committed;
+//!   `Originate` sent only after its attempt is committed; `backlog.rs`
+//!   and `journal.rs`: what the database did not take, kept on disk and
+//!   stored first when it is back (no calls placed meanwhile);
 //! - `leadership.rs` and `orphans.rs`: one engine paces a campaign; calls
 //!   a stopped node (or this node's previous run) left open are followed;
 //! - `record.rs`: the PBX's durable record of each attempt, read when
@@ -27,6 +29,7 @@
 //! agent had taken them) — never a blind redial.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,7 +38,9 @@ use oml_ami::RateLimit;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+mod backlog;
 mod core;
+pub mod journal;
 mod leadership;
 mod link;
 mod load;
@@ -85,6 +90,10 @@ pub struct EngineConfig {
     /// The period of each paced campaign's history rows (`minutes.rs`):
     /// one minute; shorter in tests, `None` (off) only to measure its cost.
     pub minute_history: Option<Duration>,
+    /// The folder of the journal keeping what the database did not take
+    /// (`<data>/dialer-journal`, see [`journal`]); `None`: kept in memory
+    /// only (tests, benchmarks).
+    pub journal_dir: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -99,6 +108,7 @@ impl Default for EngineConfig {
             publish_status: true,
             lead_every: Duration::from_secs(1),
             minute_history: Some(Duration::from_secs(60)),
+            journal_dir: None,
         }
     }
 }
@@ -113,6 +123,9 @@ pub struct Metrics {
     /// Write batches the database refused after every retry (their
     /// outcomes are kept and written again).
     pub failed_commits: AtomicU64,
+    /// Writes decided but not stored yet (the database did not take them;
+    /// they wait in the journal). No call is placed while there are any.
+    pub unrecorded: AtomicU64,
     /// Microseconds from the receipt of an AMI event that freed an agent to
     /// the `Originate` it caused being handed to the AMI client.
     reaction_us: Mutex<Vec<u64>>,
@@ -179,6 +192,12 @@ impl Engine {
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let (wtx, wrx) = mpsc::unbounded_channel();
+        let journal = config.journal_dir.as_ref().and_then(|dir| {
+            journal::Journal::open(dir, &config.node, journal::MAX_BYTES)
+                .inspect_err(|e| tracing::error!(error = %e, "dialer: no journal; what the database does not take is kept in memory only"))
+                .ok()
+        });
+        let backlog = backlog::Backlog::new(journal, config.node.clone(), metrics.clone());
         let writer = tokio::spawn(writer::writer(
             fenced.clone(),
             config.node.clone(),
@@ -186,6 +205,7 @@ impl Engine {
             tx.clone(),
             metrics.clone(),
             status_key(&config.node),
+            backlog,
         ));
         let (want_tx, want_rx) = watch::channel(BTreeSet::new());
         let leader = tokio::spawn(leadership::lead(
@@ -198,7 +218,16 @@ impl Engine {
             config.lead_every,
         ));
         let core = self::core::Core::new(config.clone(), metrics.clone());
-        let shell = shell::Shell::new(core, fenced, config, tx, wtx, want_tx, cancel.clone());
+        let shell = shell::Shell::new(
+            core,
+            fenced,
+            config,
+            tx,
+            wtx,
+            want_tx,
+            cancel.clone(),
+            metrics.clone(),
+        );
         let join = tokio::spawn(async move {
             let links = shell.run(rx).await;
             let _ = writer.await;

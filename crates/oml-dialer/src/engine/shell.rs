@@ -5,6 +5,8 @@
 //! Everything it decides is in `core/`; this file only moves messages.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oml_ami::{AmiClient, ClientConfig};
@@ -20,7 +22,7 @@ use super::orphans::recover_name;
 use super::record;
 use super::status::snapshot;
 use super::writer::WriterOp;
-use super::EngineConfig;
+use super::{EngineConfig, Metrics};
 
 /// An AMI link the shell keeps: its client once connected, and the token
 /// that stops it.
@@ -45,6 +47,7 @@ pub(super) struct Shell {
     forget: mpsc::UnboundedSender<(AmiClient, String)>,
     /// The campaigns' per-minute history (see `minutes.rs`).
     minutes: super::minutes::Recorder,
+    metrics: Arc<Metrics>,
 }
 
 impl Shell {
@@ -57,6 +60,7 @@ impl Shell {
         wtx: mpsc::UnboundedSender<WriterOp>,
         want_tx: watch::Sender<BTreeSet<String>>,
         cancel: CancellationToken,
+        metrics: Arc<Metrics>,
     ) -> Shell {
         let forget = record::forgetter(store.clone());
         let minutes = super::minutes::Recorder::new(store.clone(), cfg.minute_history);
@@ -71,6 +75,7 @@ impl Shell {
             links: HashMap::new(),
             forget,
             minutes,
+            metrics,
         }
     }
 
@@ -101,16 +106,14 @@ impl Shell {
                                 Err(_) => break,
                             }
                         }
-                        self.core.pace_all(Now::system());
-                        self.carry_out();
+                        self.pace(Now::system());
                     }
                     None => break,
                 },
                 _ = tick.tick() => {
                     let now = Now::system();
                     self.core.handle(Input::Tick, now);
-                    self.core.pace_all(now);
-                    self.carry_out();
+                    self.pace(now);
                 }
                 _ = reload.tick() => self.reload(),
                 _ = status.tick() => {
@@ -138,6 +141,16 @@ impl Shell {
             .drain()
             .map(|(_, l)| (l.cancel, l.task))
             .collect()
+    }
+
+    /// Paces the campaigns, unless the database has not taken writes the
+    /// engine decided (the writer's backlog): no call is placed before
+    /// they are stored.
+    fn pace(&mut self, now: Now) {
+        if self.metrics.unrecorded.load(Ordering::Relaxed) == 0 {
+            self.core.pace_all(now);
+        }
+        self.carry_out();
     }
 
     fn feed(&mut self, m: Msg) {

@@ -2,8 +2,11 @@
 //! order and in batches (one transaction per batch), and sends each
 //! `Originate` only after its attempt is committed — `UNIQUE (contact_id,
 //! attempt_no)` then guarantees a crash never dials an attempt twice.
-//! Attempts the store refuses come back to the core, never dialed; the
-//! outcomes of a batch whose commit fails are kept and written again. A
+//! Attempts the store refuses come back to the core, never dialed. What
+//! a batch whose commit fails had seen (outcomes, progress, and its
+//! attempts' contacts to release) goes to the backlog (`backlog.rs`: the
+//! journal on disk, fsynced) and is stored, in order, before any newer
+//! write; while it waits no attempt is committed, so no call is placed. A
 //! campaign's history is read in order with the writes (after all those
 //! asked for before it), so the core can tell which calls it holds.
 
@@ -18,7 +21,9 @@ use oml_store::pacing_memory::PacingMemory;
 use oml_store::Store;
 use tokio::sync::mpsc;
 
+use super::backlog::Backlog;
 use super::core::{Input, Placement};
+use super::journal::Entry;
 use super::load;
 use super::msg::Msg;
 use super::Metrics;
@@ -60,17 +65,15 @@ pub(super) async fn writer(
     tx: mpsc::UnboundedSender<Msg>,
     metrics: Arc<Metrics>,
     status_key: String,
+    mut backlog: Backlog,
 ) {
     // The Originates in flight: the writer ends only once each has been
     // answered or failed, so a shutdown never leaves a committed attempt
     // whose Originate was cut off with its link.
     let mut sending = tokio::task::JoinSet::new();
-    // Outcomes and progress of a batch whose commit failed: written again
-    // ahead of the next batch (or alone after a pause), never dropped.
-    let mut carry: Vec<DialingWrite> = Vec::new();
     let mut open = true;
     while open {
-        let first = if carry.is_empty() {
+        let first = if backlog.is_empty() {
             match rx.recv().await {
                 Some(op) => Some(op),
                 None => break,
@@ -78,7 +81,7 @@ pub(super) async fn writer(
         } else {
             match tokio::time::timeout(RETRY_EVERY, rx.recv()).await {
                 Ok(Some(op)) => Some(op),
-                // Closed: one last try for what is carried.
+                // Closed: one last try for the backlog.
                 Ok(None) => {
                     open = false;
                     None
@@ -99,7 +102,9 @@ pub(super) async fn writer(
                 Err(_) => break,
             }
         }
-        let mut writes = std::mem::take(&mut carry);
+        // The backlog goes first: nothing newer is stored before it.
+        let stored = backlog.is_empty() || backlog.replay(&store).await;
+        let mut writes = Vec::new();
         let mut places: Vec<Batch> = Vec::new();
         let mut status = None;
         let mut releases: Vec<Vec<i64>> = Vec::new();
@@ -131,17 +136,17 @@ pub(super) async fn writer(
             }
         }
         if !writes.is_empty() {
-            let flags = match commit(&store, &writes).await {
+            let committed = if stored {
+                commit(&store, &writes).await
+            } else {
+                None
+            };
+            let flags = match committed {
                 Some(flags) => flags,
                 None => {
                     metrics.failed_commits.fetch_add(1, Ordering::Relaxed);
-                    // Attempts not begun are handed back (never dialed);
-                    // what became of calls is kept for the next try.
                     let flags = vec![false; writes.len()];
-                    carry = writes
-                        .into_iter()
-                        .filter(|w| !matches!(w, DialingWrite::Begin(_)))
-                        .collect();
+                    backlog.keep(unstored(writes));
                     flags
                 }
             };
@@ -172,8 +177,9 @@ pub(super) async fn writer(
             }
         }
         for ids in releases {
-            if let Err(e) = store.release_contacts(&node, &ids).await {
-                tracing::warn!(error = %e, "dialer: cannot release hopper contacts (they are released at the next start)");
+            let released = stored && store.release_contacts(&node, &ids).await.is_ok();
+            if !released {
+                backlog.keep(vec![Entry::Release(ids)]);
             }
         }
         for campaign in release_others {
@@ -193,16 +199,21 @@ pub(super) async fn writer(
             }
         }
         if let Some((campaign, since_ms, abandon_ms)) = history {
-            let _ = tx.send(Msg::Input(
-                load::history(&store, campaign, since_ms, abandon_ms).await,
-            ));
+            // The history must see every write before it: not yet.
+            let read = if backlog.is_empty() {
+                load::history(&store, campaign, since_ms, abandon_ms).await
+            } else {
+                Input::HistoryFailed { campaign }
+            };
+            let _ = tx.send(Msg::Input(read));
         }
-        if let Some(s) = status {
+        if let (Some(s), true) = (status, backlog.is_empty()) {
             let _ = store.set_setting(&status_key, &s).await;
         }
     }
-    if !carry.is_empty() {
-        tracing::error!(writes = carry.len(), "dialer: stopped with call outcomes the database did not take; the PBX's records keep them for the next start");
+    let in_memory = backlog.in_memory_only();
+    if in_memory > 0 {
+        tracing::error!(writes = in_memory, "dialer: stopped with call outcomes neither the database nor the journal took; the PBX's records keep them for the next start");
     }
     while sending.join_next().await.is_some() {}
 }
@@ -211,8 +222,27 @@ pub(super) async fn writer(
 /// comes to write.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
-/// Commits a batch, retrying a few times; one flag per write (`None` when
-/// the database stays unreachable: nothing is stored or originated).
+/// What a batch the database did not take leaves to store later: its
+/// progress and outcomes in order, then its attempts' contacts to release
+/// (those attempts were not recorded, so they are not dialed).
+fn unstored(writes: Vec<DialingWrite>) -> Vec<Entry> {
+    let mut kept = Vec::new();
+    let mut released = Vec::new();
+    for w in writes {
+        match w {
+            DialingWrite::Begin(a) => released.push(a.contact_id),
+            w => kept.push(Entry::Write(w)),
+        }
+    }
+    if !released.is_empty() {
+        kept.push(Entry::Release(released));
+    }
+    kept
+}
+
+/// Commits a batch, retrying twice (a connection cut under it); one flag
+/// per write (`None` when the database stays unreachable: nothing is
+/// stored or originated).
 async fn commit(store: &Store, writes: &[DialingWrite]) -> Option<Vec<bool>> {
     let mut tries = 0;
     loop {
@@ -221,7 +251,7 @@ async fn commit(store: &Store, writes: &[DialingWrite]) -> Option<Vec<bool>> {
             Err(e) => {
                 tries += 1;
                 tracing::error!(error = %e, tries, "dialer: cannot record calls; retrying");
-                if tries >= 5 {
+                if tries >= 3 {
                     return None;
                 }
                 tokio::time::sleep(Duration::from_millis(200 * tries)).await;

@@ -36,9 +36,11 @@ pub struct RunArgs {
     pub ami_rate: Option<u32>,
 }
 
-/// The engine's settings from oml.toml, with `node` / `ami_rate` overriding.
+/// The engine's settings from oml.toml, with `node` / `ami_rate` overriding;
+/// its journal in the data folder.
 pub fn engine_config(
     config: &oml_config::Config,
+    data_dir: &std::path::Path,
     node: Option<String>,
     ami_rate: Option<u32>,
 ) -> EngineConfig {
@@ -52,6 +54,7 @@ pub fn engine_config(
             per_second: rate,
             burst: rate.clamp(1, 50),
         }),
+        journal_dir: Some(data_dir.join(oml_dialer::engine::journal::FOLDER)),
         ..EngineConfig::default()
     }
 }
@@ -103,7 +106,7 @@ pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
     let _running = crate::running::hold_shared(&g.data_dir, "oml dialer run")?;
     let store = g.open_store().await?;
     let config = oml_config::Config::load(&g.data_dir)?;
-    let cfg = engine_config(&config, a.node, a.ami_rate);
+    let cfg = engine_config(&config, &g.data_dir, a.node, a.ami_rate);
     let node = cfg.node.clone();
     let play = control::is_playing(&store).await?;
     let engine = Engine::spawn(store.clone(), cfg);
