@@ -24,6 +24,7 @@ pub mod rejection_file;
 // The engine (owner: engine): pure logic first, then the runtime.
 pub mod agent_name;
 pub mod agents;
+pub mod assign;
 pub mod call;
 pub mod control;
 pub mod engine;
