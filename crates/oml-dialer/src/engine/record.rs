@@ -39,7 +39,7 @@ pub(super) async fn read(client: &AmiClient) -> HashMap<String, PbxRecord> {
 pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, String)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(AmiClient, String)>();
     tokio::spawn(async move {
-        let mut pending: Vec<(AmiClient, String)> = Vec::new();
+        let mut pending: Pending<AmiClient> = Pending::default();
         let mut open = true;
         while open {
             let wait = tokio::time::sleep(FORGET_EVERY);
@@ -47,7 +47,7 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
             loop {
                 tokio::select! {
                     m = rx.recv() => match m {
-                        Some(p) => pending.push(p),
+                        Some((client, key)) => pending.push(client, key),
                         None => { open = false; break; }
                     },
                     _ = &mut wait => break,
@@ -61,8 +61,7 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
                 // The database cannot say: keep every record for now.
                 Err(_) => continue,
             };
-            let (keep, mut gone): (Vec<_>, Vec<_>) =
-                pending.drain(..).partition(|(_, k)| still_open.contains(k));
+            let mut gone = pending.closed(&still_open);
             // Newest first, and for one period at most: a backlog of stale
             // records (thousands left by a crash or a benchmark, each
             // DBDelTree slow on a large AstDB) never holds up the records
@@ -76,9 +75,85 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
                     tracing::debug!(error = %e, channel = %key, "dialer: cannot delete the PBX's record of an ended attempt");
                 }
             }
-            pending = gone;
-            pending.extend(keep);
+            pending.put_back(gone);
         }
     });
     tx
+}
+
+/// Records waiting to be deleted, each key once: every reconciliation
+/// sends all the records it found again, and a backlog must not grow by
+/// its own size each time.
+struct Pending<C> {
+    queue: Vec<(C, String)>,
+    keys: HashSet<String>,
+}
+
+impl<C> Default for Pending<C> {
+    fn default() -> Self {
+        Pending {
+            queue: Vec::new(),
+            keys: HashSet::new(),
+        }
+    }
+}
+
+impl<C> Pending<C> {
+    fn push(&mut self, client: C, key: String) {
+        if self.keys.insert(key.clone()) {
+            self.queue.push((client, key));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Takes out the records whose attempts are closed (in arrival order:
+    /// the last is the newest); the open ones stay.
+    fn closed(&mut self, still_open: &HashSet<String>) -> Vec<(C, String)> {
+        let (keep, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|(_, k)| still_open.contains(k));
+        self.queue = keep;
+        for (_, k) in &gone {
+            self.keys.remove(k);
+        }
+        gone
+    }
+
+    /// The closed records not deleted this round, due next round.
+    fn put_back(&mut self, rest: Vec<(C, String)>) {
+        for (c, k) in rest {
+            self.push(c, k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_sent_again_waits_once() {
+        let mut p: Pending<()> = Pending::default();
+        for _ in 0..3 {
+            for k in ["a", "b", "c"] {
+                p.push((), k.into());
+            }
+        }
+        let open: HashSet<String> = ["b".to_string()].into();
+        let gone = p.closed(&open);
+        let keys: Vec<&str> = gone.iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "c"]);
+        // Not deleted this round and found again by a reconciliation: once.
+        p.push((), "c".into());
+        p.put_back(gone);
+        p.push((), "a".into());
+        let open = HashSet::new();
+        let mut keys: Vec<String> = p.closed(&open).into_iter().map(|(_, k)| k).collect();
+        keys.sort();
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert!(p.is_empty());
+    }
 }
