@@ -568,6 +568,7 @@ mod tests {
             }],
             agents: vec![Agent {
                 id: 7,
+                extension: "1007".into(),
                 username: "ana".into(),
                 active: true,
             }],

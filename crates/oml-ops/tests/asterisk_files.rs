@@ -104,6 +104,7 @@ fn data() -> DialerData {
         ],
         agents: vec![Agent {
             id: 7,
+            extension: "1007".into(),
             username: "ana".into(),
             active: true,
         }],

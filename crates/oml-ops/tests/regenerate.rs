@@ -40,6 +40,7 @@ fn ctx(server: Server) -> RenderContext {
             }],
             agents: vec![Agent {
                 id: 902,
+                extension: "1902".into(),
                 username: "agent-902".into(),
                 active: true,
             }],

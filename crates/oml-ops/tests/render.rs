@@ -69,11 +69,13 @@ fn data() -> DialerData {
         agents: vec![
             Agent {
                 id: 7,
+                extension: "1007".into(),
                 username: "ana".into(),
                 active: true,
             },
             Agent {
                 id: 8,
+                extension: "1008".into(),
                 username: "bob".into(),
                 active: false,
             },

@@ -8,6 +8,7 @@
 //! `migrations/postgres` with the same version numbers and are applied when
 //! the store is opened.
 
+mod agents;
 pub mod ami_values;
 mod api_tokens;
 mod audit;
@@ -32,6 +33,7 @@ pub mod web;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use agents::{validate_extension, AgentSetup, EXTENSION_LEN};
 pub use api_tokens::ApiToken;
 pub use audit::{AuditEntry, AuditFilter};
 pub use call_path::{AmdParams, CallPath, MachineHandling, Recording, RecordingFormat};

@@ -58,6 +58,8 @@ pub struct User {
     pub role: Role,
     pub active: bool,
     pub must_change_password: bool,
+    /// The agent's SIP extension (agents only; see [`crate::validate_extension`]).
+    pub extension: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -71,18 +73,20 @@ impl std::fmt::Debug for User {
             .field("role", &self.role)
             .field("active", &self.active)
             .field("must_change_password", &self.must_change_password)
+            .field("extension", &self.extension)
             .finish()
     }
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
+pub(crate) struct UserRow {
+    pub(crate) id: i64,
     username: String,
     password_hash: String,
     role: String,
     active: bool,
     must_change_password: bool,
+    extension: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -97,6 +101,7 @@ impl TryFrom<UserRow> for User {
             role: r.role.parse()?,
             active: r.active,
             must_change_password: r.must_change_password,
+            extension: r.extension,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -176,42 +181,16 @@ pub fn verify_password_hash(password: &SecretString, hash: &str) -> bool {
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, username, password_hash, role, active, must_change_password, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, username, password_hash, role, active, must_change_password, extension, created_at, updated_at";
 
 impl Store {
-    /// Creates a user; the username must be new.
+    /// Creates a user; the username must be new. An agent gets the
+    /// default extension (1000 + id) and no campaigns: see
+    /// [`Store::create_user_with`] to choose them.
     pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User> {
-        validate_username(new.username)?;
-        validate_password(new.password)?;
-        let hash = hash_password(new.password)?;
-        let now = now_ms();
-        let sql = format!(
-            "INSERT INTO users (username, password_hash, role, active, must_change_password, created_at, updated_at)
-             VALUES ($1, $2, $3, TRUE, $4, $5, $5) RETURNING {USER_COLUMNS}"
-        );
-        let row = on_pool!(self, |p| sqlx::query_as::<_, UserRow>(&sql)
-            .bind(new.username)
-            .bind(&hash)
-            .bind(new.role.as_str())
-            .bind(new.must_change_password)
-            .bind(now)
-            .fetch_one(p)
-            .await);
-        match row {
-            Ok(r) => r.try_into(),
-            Err(e) => {
-                let e = StoreError::from(e);
-                if e.is_unique_violation() {
-                    Err(StoreError::AlreadyExists {
-                        what: "user",
-                        name: new.username.into(),
-                    })
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        self.create_user_with(new, &crate::AgentSetup::default())
+            .await
     }
 
     /// The user called `username`, if any.
@@ -276,16 +255,22 @@ impl Store {
         not_found_if_zero(n, username)
     }
 
-    /// Changes a user's role.
+    /// Changes a user's role. A user becoming an agent without an extension
+    /// gets the default one (1000 + id); a former agent keeps theirs.
     pub async fn set_role(&self, username: &str, role: Role) -> Result<()> {
         let n = on_pool!(self, |p| sqlx::query(
-            "UPDATE users SET role = $1, updated_at = $2 WHERE username = $3"
+            "UPDATE users SET role = $1, updated_at = $2,
+                extension = CASE WHEN $1 = 'agent' AND extension IS NULL
+                    THEN CAST(1000 + id AS TEXT) ELSE extension END
+             WHERE username = $3"
         )
         .bind(role.as_str())
         .bind(now_ms())
         .bind(username)
         .execute(p)
-        .await?
+        .await
+        .map_err(StoreError::from)
+        .map_err(|e| crate::agents::default_extension_taken(e, username))?
         .rows_affected());
         not_found_if_zero(n, username)
     }
@@ -328,7 +313,7 @@ impl Store {
     }
 }
 
-fn not_found_if_zero(rows: u64, username: &str) -> Result<()> {
+pub(crate) fn not_found_if_zero(rows: u64, username: &str) -> Result<()> {
     if rows == 0 {
         Err(StoreError::NotFound {
             what: "user",
@@ -375,6 +360,7 @@ mod tests {
             role: Role::Admin,
             active: true,
             must_change_password: false,
+            extension: None,
             created_at: 0,
             updated_at: 0,
         };

@@ -48,6 +48,7 @@ struct SessionUserRow {
     role: String,
     active: bool,
     must_change_password: bool,
+    extension: Option<String>,
     u_created_at: i64,
     updated_at: i64,
 }
@@ -142,7 +143,7 @@ impl Store {
         let row = on_pool!(self, |p| sqlx::query_as::<_, SessionUserRow>(
             "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at AS s_created_at,
                     s.last_seen_at, s.ip, u.username, u.password_hash, u.role, u.active,
-                    u.must_change_password, u.created_at AS u_created_at, u.updated_at
+                    u.must_change_password, u.extension, u.created_at AS u_created_at, u.updated_at
              FROM web_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1"
         )
@@ -167,6 +168,7 @@ impl Store {
                 role,
                 active: r.active,
                 must_change_password: r.must_change_password,
+                extension: r.extension,
                 created_at: r.u_created_at,
                 updated_at: r.updated_at,
             },

@@ -409,7 +409,7 @@ struct TrunkView {
 struct AgentView {
     id: i64,
     name: String,
-    sip: i64,
+    sip: String,
 }
 
 #[derive(Serialize)]
@@ -579,7 +579,7 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             .map(|a| AgentView {
                 id: a.id,
                 name: one_line(&a.username).replace(';', ","),
-                sip: a.sip_extension(),
+                sip: a.sip_extension().to_string(),
             })
             .collect(),
         asterisk_sip_port: 5160,

@@ -93,12 +93,15 @@ pub struct Agent {
     pub id: i64,
     pub username: String,
     pub active: bool,
+    /// The agent's SIP extension, as stored (`oml users agent`; checked by
+    /// [`oml_store::validate_extension`], unique).
+    pub extension: String,
 }
 
 impl Agent {
-    /// The agent's SIP extension: 1000 + id (stable, unique).
-    pub fn sip_extension(&self) -> i64 {
-        1000 + self.id
+    /// The agent's SIP extension: the endpoint's name in pjsip.
+    pub fn sip_extension(&self) -> &str {
+        &self.extension
     }
 }
 
@@ -167,6 +170,7 @@ pub async fn load(store: &oml_store::Store) -> Result<DialerData, oml_store::Sto
         .filter(|u| u.role == oml_store::Role::Agent)
         .map(|u| Agent {
             id: u.id,
+            extension: u.extension.unwrap_or_else(|| (1000 + u.id).to_string()),
             username: u.username,
             active: u.active,
         })

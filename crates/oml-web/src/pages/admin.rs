@@ -116,6 +116,8 @@ pub struct AddUserForm {
     #[serde(skip_serializing)]
     password: String,
     temporary: Option<String>,
+    extension: String,
+    campaigns: String,
 }
 
 async fn users_view(
@@ -127,6 +129,7 @@ async fn users_view(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let users = state.store().users().await?;
+    let (agent_campaigns, campaign_names) = super::agent_users::agent_columns(state).await?;
     let html = render(
         state,
         &a.ctx,
@@ -139,6 +142,8 @@ async fn users_view(
             errors => add_errors,
             row_errors => row_errors,
             roles => ["agent", "supervisor", "admin"],
+            agent_campaigns => agent_campaigns,
+            campaign_names => campaign_names,
         },
     )?;
     Ok((status, html).into_response())
@@ -166,26 +171,33 @@ pub async fn user_add(
     let role = forms::role(&mut errors, "role", &form.role);
     let password = forms::new_password(&mut errors, "password", &form.password, None);
     let temporary = form.temporary.is_some();
-    let values = context! { username => form.username.clone(), role => form.role.clone(), temporary => temporary };
+    let values = context! { username => form.username.clone(), role => form.role.clone(), temporary => temporary,
+    extension => form.extension.clone(), campaigns => form.campaigns.clone() };
     let (Some(username), Some(role), Some(password)) = (username, role, password) else {
         return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
     };
-    let created = state
-        .store()
-        .create_user(&NewUser {
-            username: &username,
-            password: &password,
-            role,
-            must_change_password: temporary,
-        })
-        .await;
-    match created {
+    let agent = match role {
+        oml_store::Role::Agent => {
+            super::agent_users::setup(&form.extension, &form.campaigns, false)
+        }
+        _ => oml_store::AgentSetup::default(),
+    };
+    let new = NewUser {
+        username: &username,
+        password: &password,
+        role,
+        must_change_password: temporary,
+    };
+    match state.store().create_user_with(&new, &agent).await {
         Ok(_) => {}
         Err(StoreError::AlreadyExists { .. }) => {
             errors.add("username", "A user with this name already exists.");
             return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            super::agent_users::field_error(&mut errors, e)?;
+            return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
+        }
     }
     let actor = &a.auth.user.username;
     let ip = a.ctx.client_ip.to_string();
@@ -197,14 +209,16 @@ pub async fn user_add(
             "user_add",
             &username,
             Some(&ip),
-            &format!(
-                "role={role}{}",
+            format!(
+                "role={role}{} {}",
                 if temporary {
                     ", temporary password"
                 } else {
                     ""
-                }
-            ),
+                },
+                agent.describe()
+            )
+            .trim_end(),
         )
         .await?;
     Ok(redirect_with_flash(
@@ -218,14 +232,16 @@ pub async fn user_add(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RowForm {
-    username: String,
+    pub(super) username: String,
     role: String,
     active: String,
     password: String,
+    pub(super) extension: String,
+    pub(super) campaigns: String,
 }
 
 /// The existing user a row action is about, or the row error to show.
-async fn row_user(
+pub(super) async fn row_user(
     state: &AppState,
     form: &RowForm,
 ) -> Result<Result<oml_store::User, String>, WebError> {
@@ -239,7 +255,7 @@ async fn row_user(
         .ok_or_else(|| "No such user.".to_string()))
 }
 
-async fn row_error(
+pub(super) async fn row_error(
     state: &AppState,
     a: &AdminUser,
     username: &str,

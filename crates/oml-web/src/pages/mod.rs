@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod agent_users;
 
 use crate::auth::AnyUser;
 use crate::error::ErrorPage;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/role", post(admin::user_role))
         .route("/admin/users/active", post(admin::user_active))
         .route("/admin/users/password", post(admin::user_password))
+        .route("/admin/users/agent", post(agent_users::user_agent))
         .route("/admin/audit", get(admin::audit_page))
         .fallback(|| async { WebError::NotFound })
 }

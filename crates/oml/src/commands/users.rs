@@ -2,6 +2,7 @@
 //! (the seed's "unblock a user" without opening the admin console), and
 //! the API tokens integrators use.
 
+use super::users_agent::AgentArgs;
 use crate::cli::{self, GlobalArgs};
 use crate::output::{self, outln};
 use anyhow::{bail, Result};
@@ -29,6 +30,14 @@ pub enum UsersCommand {
         /// The user must choose a new password at first login.
         #[arg(long)]
         temporary: bool,
+        #[command(flatten)]
+        agent: AgentArgs,
+    },
+    /// Set an agent's SIP extension and/or the campaigns they work.
+    Agent {
+        name: String,
+        #[command(flatten)]
+        agent: AgentArgs,
     },
     /// Set a user's password.
     Passwd {
@@ -80,57 +89,39 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
     let actor = crate::actor::cli_actor();
     let now = oml_store::now_ms();
     match cmd {
-        UsersCommand::List { json } => {
-            let users = store.users().await?;
-            if json {
-                output::json(&users)?;
-            } else {
-                outln!(
-                    "{:<24} {:<11} {:<8} {:<10} CREATED",
-                    "USERNAME",
-                    "ROLE",
-                    "ACTIVE",
-                    "MUST-CHANGE"
-                )?;
-                for u in users {
-                    outln!(
-                        "{:<24} {:<11} {:<8} {:<10} {}",
-                        u.username,
-                        u.role,
-                        if u.active { "yes" } else { "no" },
-                        if u.must_change_password { "yes" } else { "no" },
-                        format_ms(u.created_at)
-                    )?;
-                }
-            }
-        }
+        UsersCommand::List { json } => super::users_agent::list(&store, json).await?,
         UsersCommand::Add {
             name,
             role,
             password_file,
             temporary,
+            agent,
         } => {
             let role: Role = role.parse()?;
             let password = cli::read_secret_file(&password_file)?;
-            store
-                .create_user(&NewUser {
-                    username: &name,
-                    password: &password,
-                    role,
-                    must_change_password: temporary,
-                })
-                .await?;
-            store
-                .audit(
-                    now,
-                    &actor,
-                    "user_add",
-                    &name,
-                    None,
-                    &format!("role={role}"),
+            let setup = agent.setup();
+            let user = store
+                .create_user_with(
+                    &NewUser {
+                        username: &name,
+                        password: &password,
+                        role,
+                        must_change_password: temporary,
+                    },
+                    &setup,
                 )
                 .await?;
-            outln!("User `{name}` added with role {role}.")?;
+            let detail = format!("role={role} {}", setup.describe());
+            store
+                .audit(now, &actor, "user_add", &name, None, detail.trim_end())
+                .await?;
+            match user.extension {
+                Some(x) => outln!("User `{name}` added with role {role}, extension {x}.")?,
+                None => outln!("User `{name}` added with role {role}.")?,
+            }
+        }
+        UsersCommand::Agent { name, agent } => {
+            super::users_agent::set(&store, &actor, now, &name, agent).await?
         }
         UsersCommand::Passwd {
             name,
