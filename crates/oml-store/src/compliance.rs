@@ -26,9 +26,12 @@ pub struct RuleSet {
     pub max_abandon_rate: f64,
     /// From when the seconds count, as the rule words it.
     pub abandon_note: &'static str,
-    /// The message every abandoned call must hear, as the rule words it.
+    /// The message every abandoned call must hear, as the rule words it
+    /// (not in the API's rule set view).
+    #[serde(skip)]
     pub message: &'static str,
     /// Where that message is required.
+    #[serde(skip)]
     pub message_source: &'static str,
 }
 

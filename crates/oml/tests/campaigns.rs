@@ -594,3 +594,118 @@ async fn do_not_call_commands() {
         );
     }
 }
+
+#[tokio::test]
+async fn call_path_settings_are_checked_stored_and_shown() {
+    for e in envs().await {
+        base_config(&e);
+        // Refused, naming the rule or the setting, and nothing stored.
+        let err = e.fails(&["campaign", "create", "c1", "--recording", "all"]);
+        assert!(
+            err.contains("abandon message") && err.contains("FCC") && err.contains("64.1200(a)(7)"),
+            "{err}"
+        );
+        let err = e.fails(&[
+            "campaign",
+            "create",
+            "c1",
+            "--abandon-window",
+            "uk",
+            "--machine",
+            "hangup",
+        ]);
+        assert!(err.contains("Ofcom"), "{err}");
+        let err = e.fails(&[
+            "campaign",
+            "create",
+            "c1",
+            "--machine",
+            "message",
+            "--abandon-message",
+            "custom/a",
+        ]);
+        assert!(err.contains("--machine-message"), "{err}");
+        let err = e.fails(&[
+            "campaign",
+            "create",
+            "c1",
+            "--abandon-message",
+            "../../etc/passwd",
+        ]);
+        assert!(err.contains("sounds folder"), "{err}");
+        let err = e.fails(&["campaign", "create", "c1", "--amd", "greeting=5"]);
+        assert!(err.contains("--amd") && err.contains("greeting"), "{err}");
+        assert!(e
+            .json(&["campaign", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty());
+
+        // Stored with the campaign and shown.
+        let out = e.ok(&[
+            "campaign",
+            "create",
+            "c1",
+            "--machine",
+            "message",
+            "--machine-message",
+            "custom/machine",
+            "--amd",
+            "greeting=2000",
+            "--recording",
+            "all",
+            "--recording-format",
+            "gsm",
+            "--welcome-message",
+            "custom/hello",
+            "--abandon-message",
+            "custom/abandon",
+        ]);
+        assert!(!out.contains("Warning"), "{out}");
+        let show = e.ok(&["campaign", "show", "c1"]);
+        for want in [
+            "AMD(2500,2000,800,5000,100,50,2,256,5000), leave custom/machine",
+            "all answered calls (gsm)",
+            "custom/hello",
+            "abandon message   custom/abandon",
+        ] {
+            assert!(show.contains(want), "[{}] {want}: {show}", e.label);
+        }
+        // An edit that would break the rule is refused and changes nothing.
+        let err = e.fails(&[
+            "campaign",
+            "edit",
+            "c1",
+            "--abandon-message",
+            "",
+            "--rename",
+            "c2",
+        ]);
+        assert!(err.contains("abandon message"), "{err}");
+        let show = e.ok(&["campaign", "show", "c1"]);
+        assert!(show.contains("custom/abandon"), "{show}");
+        // Preview campaigns abandon nothing; hangup drops the machine message.
+        e.ok(&[
+            "campaign",
+            "edit",
+            "c1",
+            "--mode",
+            "preview",
+            "--abandon-message",
+            "",
+        ]);
+        e.ok(&["campaign", "edit", "c1", "--machine", "hangup"]);
+        let show = e.ok(&["campaign", "show", "c1"]);
+        assert!(
+            show.contains("), hang up") && !show.contains("custom/machine"),
+            "{show}"
+        );
+        // A campaign created without settings says in `show` which rule it breaks.
+        e.ok(&["campaign", "create", "plain"]);
+        let show = e.ok(&["campaign", "show", "plain"]);
+        assert!(
+            show.contains("abandon message   none: the FCC rule"),
+            "{show}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! lives with the dialer engine.
 
 use super::campaign_args::{CreateArgs, EditArgs};
+use super::campaign_call_path as call_path;
 use super::campaign_import::ImportArgs;
 use super::dnc;
 use crate::cli::{self, GlobalArgs};
@@ -132,8 +133,9 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<ExitCode> {
     spec.queue_name = a.name.clone();
     a.fields.apply(&mut spec)?;
     spec.validate()?;
+    let cp = call_path::wanted(&store, &a.fields.call_path, None).await?;
     let dnc = a.fields.dnc_numbers(g)?;
-    let c = store.create_campaign(&spec).await?;
+    let c = store.create_campaign_with(&spec, cp.as_ref()).await?;
     store
         .audit(
             oml_store::now_ms(),
@@ -170,8 +172,11 @@ async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
     }
     a.fields.apply(&mut spec)?;
     spec.validate()?;
+    let cp = call_path::wanted(&store, &a.fields.call_path, Some(&old)).await?;
     let dnc = a.fields.dnc_numbers(g)?;
-    let c = store.update_campaign(&a.name, &spec).await?;
+    let c = store
+        .update_campaign_with(&a.name, &spec, cp.as_ref())
+        .await?;
     store
         .audit(
             oml_store::now_ms(),
@@ -207,6 +212,11 @@ async fn show(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         output::json(&v)?;
     } else {
         output::text(&v.report())?;
+        let cp = store.call_path(c.id).await?;
+        output::text(&format!(
+            "{}\n",
+            call_path::lines(&c, cp.as_ref()).join("\n")
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

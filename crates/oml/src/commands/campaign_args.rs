@@ -85,6 +85,8 @@ pub struct Fields {
     /// Country code for numbers of --dnc-file without + (as for imports).
     #[arg(long, value_name = "CODE", requires = "dnc_file")]
     pub dnc_country_code: Option<String>,
+    #[command(flatten)]
+    pub call_path: super::campaign_call_path_args::CallPathFields,
 }
 
 #[derive(Args)]
