@@ -26,6 +26,7 @@ mod lockout;
 pub mod pacing_memory;
 pub mod phone;
 pub mod renormalise;
+mod reservations;
 mod settings;
 mod users;
 pub mod web;
@@ -42,6 +43,7 @@ pub use dialer_config::*;
 pub use error::{Result, StoreError};
 pub use leader::{campaign_key, Fence, Leadership};
 pub use lockout::{Block, BlockKind};
+pub use reservations::{reservation_owner, RESERVED};
 pub use users::{
     hash_password, validate_password, validate_username, verify_password_hash, NewUser, Role, User,
 };

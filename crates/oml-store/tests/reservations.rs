@@ -1,0 +1,149 @@
+//! Preview reservations on every backend (issue 19 item 4): 50 agents
+//! asking at the same moment never get the same contact, the engine's
+//! hopper never claims a reserved one, a reservation abandoned by a closed
+//! browser returns after its timeout, and a skip gives it back.
+
+use oml_store::testing::backends;
+use oml_store::{now_ms, CampaignSpec, Store, TrunkSpec};
+use std::collections::BTreeSet;
+
+const AGENTS: i64 = 50;
+const TIMEOUT_MS: i64 = 60_000;
+
+async fn campaign_with(s: &Store, contacts: usize) -> i64 {
+    s.create_trunk(&TrunkSpec {
+        name: "carrier".into(),
+        dial_string: oml_store::DEFAULT_DIAL_STRING.into(),
+        max_channels: 30,
+        server: None,
+        caller_id: String::new(),
+    })
+    .await
+    .unwrap();
+    let c = s
+        .create_campaign(&CampaignSpec::new("preview", "carrier"))
+        .await
+        .unwrap();
+    let phones: Vec<String> = (0..contacts).map(|i| format!("+1555{i:07}")).collect();
+    s.seed_contacts(c.id, &phones).await.unwrap();
+    c.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_agents_at_once_never_share_a_contact() {
+    for t in backends().await {
+        let s = &t.store;
+        let cid = campaign_with(s, 70).await;
+        let now = now_ms();
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(AGENTS as usize));
+        let tasks: Vec<_> = (1..=AGENTS)
+            .map(|agent| {
+                let (s, barrier) = (s.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    s.reserve_preview_contact(cid, agent, now, TIMEOUT_MS)
+                        .await
+                        .unwrap()
+                        .expect("a contact for every agent")
+                        .id
+                })
+            })
+            .collect();
+        let mut got = BTreeSet::new();
+        for task in tasks {
+            assert!(
+                got.insert(task.await.unwrap()),
+                "{}: a contact given twice",
+                t.label
+            );
+        }
+        assert_eq!(got.len(), AGENTS as usize);
+
+        // Asking again (a reloaded page) gives the same contact.
+        let again = s
+            .reserve_preview_contact(cid, 7, now, TIMEOUT_MS)
+            .await
+            .unwrap();
+        assert!(got.contains(&again.unwrap().id));
+        // The engine's hopper gets only the 20 not reserved.
+        let claimed = s.claim_due_contacts(cid, "n1", now, 100).await.unwrap();
+        assert_eq!(claimed.len(), 20, "{}", t.label);
+        assert!(claimed.iter().all(|c| !got.contains(&c.id)), "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_reservation_returns_after_its_timeout_and_a_skip_at_once() {
+    for t in backends().await {
+        let s = &t.store;
+        let cid = campaign_with(s, 2).await;
+        let now = now_ms();
+        let a = s
+            .reserve_preview_contact(cid, 1, now, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        let b = s
+            .reserve_preview_contact(cid, 2, now, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(a.id, b.id);
+        // Agent 1 closes the browser; agent 3 finds nothing until the timeout.
+        let later = now + TIMEOUT_MS - 1;
+        assert!(s
+            .reserve_preview_contact(cid, 3, later, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(s
+            .claim_due_contacts(cid, "n1", later, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // Agent 2 skips: b is due again and goes to agent 3.
+        assert!(s
+            .release_preview_contact(b.id, 2, later, later)
+            .await
+            .unwrap());
+        assert!(!s
+            .release_preview_contact(b.id, 2, later, later)
+            .await
+            .unwrap());
+        let c = s
+            .reserve_preview_contact(cid, 3, later, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id, b.id, "{}", t.label);
+        // After the timeout agent 1's contact returns, to agent 4.
+        let after = now + TIMEOUT_MS;
+        let d = s
+            .reserve_preview_contact(cid, 4, after, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.id, a.id, "{}", t.label);
+        // Agent 1 can no longer give back what is now agent 4's.
+        assert!(!s
+            .release_preview_contact(a.id, 1, after, after)
+            .await
+            .unwrap());
+    }
+}
+
+#[tokio::test]
+async fn do_not_call_numbers_are_not_reserved() {
+    for t in backends().await {
+        let s = &t.store;
+        let cid = campaign_with(s, 1).await;
+        s.dnc_add(Some(cid), &["+15550000000".to_string()])
+            .await
+            .unwrap();
+        let got = s
+            .reserve_preview_contact(cid, 1, now_ms(), TIMEOUT_MS)
+            .await
+            .unwrap();
+        assert!(got.is_none(), "{}: {got:?}", t.label);
+    }
+}
