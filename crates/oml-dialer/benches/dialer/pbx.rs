@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use oml_ami::{AmiClient, AuthKind, ClientConfig, Message};
+use oml_dialer::pbx_record::FAMILY;
 use oml_pbxsim::{NumberOutcome, PbxSim, SimConfig};
 use secrecy::SecretString;
 
@@ -129,12 +130,19 @@ impl Pbx {
         format!("7{run}{i:07}2")
     }
 
-    /// Removes the bench members and stops pbxsim.
+    /// Removes the bench members and the attempt records the runs left on
+    /// Asterisk, and stops pbxsim. The bare loop's calls (`bare-*`) write
+    /// records that nothing else deletes, and an engine stopped at the end
+    /// of a run deletes only what one round allows: the whole family goes
+    /// (the benchmark runs alone on the test bench).
     pub async fn shutdown(self) {
         if !self.members.is_empty() {
             let client = self.connect().await;
             for m in &self.members {
                 let _ = client.send(remove_member(&self.queue, m)).await;
+            }
+            if let Err(e) = client.db_deltree(FAMILY, None).await {
+                eprintln!("cannot clear the bench's attempt records ({FAMILY}): {e}");
             }
             let _ = client.logoff().await;
         }
