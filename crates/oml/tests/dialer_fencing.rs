@@ -215,3 +215,64 @@ async fn a_dead_nodes_calls_end_in_a_paused_campaign() {
     );
     w.assert_no_overlap_no_duplicate(0).await;
 }
+
+/// The leader is killed (SIGKILL) mid-campaign: the other node takes over
+/// within 10 s and adopts its calls; no call is placed twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_replaced_within_10_s() {
+    let Some(w) = world("a_killed_leader_is_replaced_within_10_s").await else {
+        return;
+    };
+    let mut a = Some(w.start("node-a"));
+    assert!(
+        w.wait_placed(Duration::from_secs(60), |p| p.len() >= 5)
+            .await,
+        "node-a never dialed\n{}",
+        w.engine_log()
+    );
+    let b = w.start("node-b");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(a.take()); // SIGKILL
+    let killed = Instant::now();
+    let took_over = w
+        .wait_placed(Duration::from_secs(20), |p| {
+            p.iter().any(|(at, n)| n == "node-b" && *at > killed)
+        })
+        .await;
+    let first_b = w
+        .placed()
+        .await
+        .iter()
+        .find(|(_, n)| n == "node-b")
+        .map(|(at, _)| *at);
+    // node-b follows node-a's calls to their end.
+    let start = Instant::now();
+    let mut left = usize::MAX;
+    while start.elapsed() < Duration::from_secs(20) {
+        left =
+            w.t.store
+                .open_attempts_followed_by("node-a")
+                .await
+                .unwrap()
+                .len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.stop();
+    assert!(took_over, "node-b never took over\n{}", w.engine_log());
+    let took = first_b.unwrap() - killed;
+    eprintln!("take-over of the killed leader: {took:?}");
+    assert!(
+        took <= TAKEOVER_LIMIT,
+        "node-b placed its first call {took:?} after node-a died"
+    );
+    assert_eq!(
+        left,
+        0,
+        "calls of node-a nobody follows\n{}",
+        w.engine_log()
+    );
+    w.assert_no_overlap_no_duplicate(1).await;
+}
