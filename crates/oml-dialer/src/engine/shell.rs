@@ -14,6 +14,7 @@ use oml_store::Store;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::core::wake::Waking;
 use super::core::{Action, Core, Input, Lost, Now};
 use super::link::{query_channels, query_members, run_link};
 use super::load::load;
@@ -48,6 +49,8 @@ pub(super) struct Shell {
     /// The campaigns' per-minute history (see `minutes.rs`).
     minutes: super::minutes::Recorder,
     metrics: Arc<Metrics>,
+    /// Freezes and clock jumps (see `core/wake.rs`).
+    waking: Waking,
 }
 
 impl Shell {
@@ -64,6 +67,7 @@ impl Shell {
     ) -> Shell {
         let forget = record::forgetter(store.clone());
         let minutes = super::minutes::Recorder::new(store.clone(), cfg.minute_history);
+        let waking = Waking::new(cfg.tick);
         Shell {
             core,
             store,
@@ -76,6 +80,7 @@ impl Shell {
             forget,
             minutes,
             metrics,
+            waking,
         }
     }
 
@@ -111,9 +116,13 @@ impl Shell {
                     None => break,
                 },
                 _ = tick.tick() => {
+                    self.check_clock();
                     let now = Now::system();
-                    self.core.handle(Input::Tick, now);
-                    self.pace(now);
+                    // After a wake, time-outs wait until the PBXs are read.
+                    if !self.waking.holds(&self.core, now.at) {
+                        self.core.handle(Input::Tick, now);
+                        self.pace(now);
+                    }
                 }
                 _ = reload.tick() => self.reload(),
                 _ = status.tick() => {
@@ -153,9 +162,25 @@ impl Shell {
         self.carry_out();
     }
 
+    /// At each turn: after a freeze or a clock jump the core reads every
+    /// PBX again before it records times or dials (see `core/wake.rs`).
+    fn check_clock(&mut self) {
+        let now = Now::system();
+        if let Some(jump) = self.waking.turn(now.at, now.ms) {
+            let servers = self.core.on_wake(jump);
+            self.waking.woke(now.at, servers);
+            self.carry_out();
+        }
+    }
+
     fn feed(&mut self, m: Msg) {
+        self.check_clock();
         let input = match m {
             Msg::Input(i) => {
+                // Queued by a link during a freeze: stale, dropped.
+                if self.waking.drops(&i) {
+                    return;
+                }
                 if let Input::LinkDown { server, .. } = &i {
                     if let Some(l) = self.links.get_mut(server) {
                         l.client = None;
@@ -165,6 +190,7 @@ impl Shell {
             }
             Msg::LinkUp { server, client } => match self.links.get_mut(&server) {
                 Some(l) => {
+                    self.waking.link_up(server);
                     l.client = Some(client);
                     Input::LinkUp { server }
                 }

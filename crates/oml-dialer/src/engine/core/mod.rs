@@ -10,7 +10,8 @@
 //! (applying a loaded configuration), `calls.rs` (following calls from AMI
 //! events to their outcome), `pacing.rs` (how many calls to place, and
 //! placing them), `history.rs` (the abandon ledger and learned statistics
-//! loaded when pacing starts, and saved), `clock.rs` (the PBX's time) and
+//! loaded when pacing starts, and saved), `clock.rs` (the PBX's time),
+//! `wake.rs` (reading the PBXs again after a freeze or a clock jump) and
 //! `overload.rs` (dialing less when the engine falls behind).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -37,6 +38,7 @@ mod history;
 mod memory;
 mod overload;
 pub(super) mod pacing;
+pub(super) mod wake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
