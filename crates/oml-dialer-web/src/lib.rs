@@ -14,6 +14,7 @@ mod campaign_form;
 mod common;
 mod contacts;
 mod contacts_api;
+pub mod export;
 pub mod metrics;
 mod page;
 pub mod report;
@@ -49,9 +50,26 @@ pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
         .public_prefix("/metrics")
 }
 
+/// The CSV exports' routes, console and API (see [`export`]).
+fn export_routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for kind in export::Kind::ALL {
+        r = r
+            .route(
+                &format!("/dialer/campaigns/{{name}}/export/{}", kind.file()),
+                get(move |s, u, p, q| export::console(s, u, p, q, kind)),
+            )
+            .route(
+                &format!("/api/v1/campaigns/{{name}}/export/{}", kind.file()),
+                get(move |s, c, p, q| export::api(s, c, p, q, kind)),
+            );
+    }
+    r
+}
+
 /// The page's and the API's routes, for [`oml_web::build_router`].
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    export_routes()
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))

@@ -45,7 +45,9 @@ pub struct CampaignMinute {
     pub max_abandon_rate: f64,
 }
 
-const COLUMNS: &str = "campaign_id, minute_at, calls_placed, live_answers, machines, abandons, \
+/// Every column of `campaign_minutes`, in [`CampaignMinute`]'s order.
+pub(crate) const MINUTE_COLUMNS: &str =
+    "campaign_id, minute_at, calls_placed, live_answers, machines, abandons, \
      connected, ended, agents_logged_in, agents_ready, agents_talking, agents_paused, \
      agents_wrap_up, occupancy, answer_rate, avg_talk_s, avg_wait_s, calls_in_flight, \
      dial_ahead, risk_threshold, window_abandon_rate, max_abandon_rate";
@@ -124,7 +126,7 @@ impl Store {
         to_ms: i64,
     ) -> Result<Vec<CampaignMinute>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM campaign_minutes \
+            "SELECT {MINUTE_COLUMNS} FROM campaign_minutes \
              WHERE campaign_id = $1 AND minute_at >= $2 AND minute_at < $3 ORDER BY minute_at"
         );
         Ok(on_pool!(self, |p| sqlx::query_as::<_, CampaignMinute>(

@@ -20,6 +20,7 @@ mod dialer_config;
 pub mod dialing;
 pub mod dialplan;
 mod error;
+pub mod exports;
 pub mod history;
 mod leader;
 mod lockout;

@@ -31,8 +31,36 @@ pub struct Reaction {
 /// least one minute while it is measured.
 pub const MEASURED_S: u64 = 65;
 
-/// One run, `minute_history` on or off.
-pub async fn reaction(minute_history: bool) -> Reaction {
+/// Rounds of the side-by-side comparison: off and on alternate, so the
+/// machine's other load falls on both alike; each side's samples are pooled.
+pub const ROUNDS: usize = 3;
+
+/// [`ROUNDS`] runs without and with the per-minute history, alternating.
+pub async fn side_by_side() -> Vec<Reaction> {
+    let mut pooled: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..ROUNDS {
+        for (i, history) in [false, true].into_iter().enumerate() {
+            pooled[i].extend(samples(history).await);
+        }
+    }
+    pooled
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            s.sort_unstable();
+            Reaction {
+                minute_history: i == 1,
+                samples: s.len(),
+                p50_ms: pct(&s, 0.5),
+                p99_ms: pct(&s, 0.99),
+                max_ms: s.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
+            }
+        })
+        .collect()
+}
+
+/// One run's reaction samples (µs), `minute_history` on or off.
+async fn samples(minute_history: bool) -> Vec<u64> {
     let ts = oml_store::testing::sqlite().await;
     let store = ts.store.clone();
     // 20 agents; every customer answers at once and talks 0.5-1.5 s, no
@@ -71,15 +99,8 @@ pub async fn reaction(minute_history: bool) -> Reaction {
     tokio::time::sleep(Duration::from_secs(3)).await; // warm-up
     engine.metrics().take_reaction_samples();
     tokio::time::sleep(Duration::from_secs(MEASURED_S)).await;
-    let mut s = engine.metrics().take_reaction_samples();
+    let s = engine.metrics().take_reaction_samples();
     engine.shutdown().await;
     sim.shutdown().await;
-    s.sort_unstable();
-    Reaction {
-        minute_history,
-        samples: s.len(),
-        p50_ms: pct(&s, 0.5),
-        p99_ms: pct(&s, 0.99),
-        max_ms: s.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
-    }
+    s
 }
