@@ -68,8 +68,9 @@ pub fn desired_from(data: &DialerData, time_zone: &str, recording_format: &str) 
         out.push(Entry::new(f.clone(), "QNAME", queue_name(c)));
         out.push(Entry::new(f.clone(), "TYPE", &c.mode));
         out.push(Entry::new(f.clone(), "STATE", &c.state));
-        out.push(Entry::new(f.clone(), "REC", "no"));
-        out.push(Entry::new(f.clone(), "AMD", "no"));
+        for (key, value) in crate::render::call_path_entries(&c.call_path) {
+            out.push(Entry::new(f.clone(), key, value));
+        }
         out.push(Entry::new(f.clone(), "RINGTIME", c.ring_timeout_s));
         out.push(Entry::new(f.clone(), "QUEUETIME", c.abandon_seconds));
         out.push(Entry::new(f.clone(), "OUTCID", outcid));
@@ -565,6 +566,7 @@ mod tests {
                 max_abandon_rate: 0.03,
                 caller_id: "".into(),
                 state: "running".into(),
+                call_path: Default::default(),
             }],
             agents: vec![Agent {
                 id: 7,

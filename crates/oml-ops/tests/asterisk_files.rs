@@ -12,6 +12,7 @@ use oml_ops::regenerate::{self, SyncOutcome};
 use oml_ops::render::{
     self, Agent, Campaign, DialerData, OmlSettings, RenderContext, Server, Trunk,
 };
+use oml_store::{CallPath, MachineHandling, Recording};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -86,6 +87,14 @@ fn data() -> DialerData {
                 max_abandon_rate: 0.03,
                 caller_id: String::new(),
                 state: "running".into(),
+                call_path: CallPath {
+                    machine: MachineHandling::Message,
+                    machine_sound: "custom/machine".into(),
+                    recording: Recording::All,
+                    welcome_sound: "custom/welcome".into(),
+                    abandon_sound: "custom/abandon".into(),
+                    ..CallPath::default()
+                },
             },
             Campaign {
                 id: 4,
@@ -100,6 +109,7 @@ fn data() -> DialerData {
                 max_abandon_rate: 0.03,
                 caller_id: String::new(),
                 state: "stopped".into(),
+                call_path: Default::default(),
             },
         ],
         agents: vec![Agent {
@@ -282,6 +292,13 @@ async fn rendered_asterisk_files_load_in_real_asterisk() {
         "Queue(3_Springsale",
         "Goto(oml-agents,100,1)",
         "Dial(PJSIP/${EXTEN}@carrier",
+        // Campaign 3's call path (issue 18): AMD, recording, messages.
+        "AMD(2500,1500,800,5000,100,50,2,256,5000)",
+        "MixMonitor(${OMLRECFILE})",
+        "Playback(custom/welcome)",
+        "UserEvent(OmlAbandonMessage)",
+        "Playback(custom/abandon)",
+        "Playback(custom/machine)",
     ] {
         assert!(
             dialplan.contains(needle),
@@ -334,6 +351,9 @@ async fn rendered_asterisk_files_load_in_real_asterisk() {
         db.contains("/OML/CAMP/3/QNAME") && db.contains("3_Springsale"),
         "{db}"
     );
+    let amd = client.db_get("OML/CAMP/3", "AMD").await.unwrap();
+    let rec = client.db_get("OML/CAMP/4", "REC").await.unwrap();
+    assert_eq!((amd.as_deref(), rec.as_deref()), (Some("yes"), Some("no")));
 
     let _ = client.command("core stop now").await;
     let _ = client.logoff().await;

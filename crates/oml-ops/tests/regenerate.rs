@@ -37,6 +37,7 @@ fn ctx(server: Server) -> RenderContext {
                 max_abandon_rate: 0.03,
                 caller_id: "".into(),
                 state: "stopped".into(),
+                call_path: Default::default(),
             }],
             agents: vec![Agent {
                 id: 902,

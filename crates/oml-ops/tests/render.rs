@@ -50,6 +50,7 @@ fn data() -> DialerData {
                 max_abandon_rate: 0.03,
                 caller_id: "".into(),
                 state: "running".into(),
+                call_path: Default::default(),
             },
             Campaign {
                 id: 4,
@@ -64,6 +65,7 @@ fn data() -> DialerData {
                 max_abandon_rate: 0.03,
                 caller_id: "5552000".into(),
                 state: "stopped".into(),
+                call_path: Default::default(),
             },
         ],
         agents: vec![
@@ -498,4 +500,52 @@ fn nginx_accepts_the_rendered_config() {
         "nginx -t rejected the rendered config:\n{all}"
     );
     assert!(all.contains("test is successful"), "{all}");
+}
+
+/// The text of one context of a rendered dialplan.
+fn context<'a>(ext: &'a str, name: &str) -> &'a str {
+    let start = ext.find(&format!("[{name}]")).unwrap();
+    let rest = &ext[start + 1..];
+    &ext[start..start + 1 + rest.find("\n[").unwrap_or(rest.len())]
+}
+
+#[test]
+fn a_campaign_context_follows_its_call_path() {
+    let root = tempfile::tempdir().unwrap();
+    let mut ctx = ctx();
+    ctx.data.campaigns[0].call_path = oml_store::CallPath {
+        recording: oml_store::Recording::All,
+        recording_format: oml_store::RecordingFormat::Gsm,
+        abandon_sound: "custom/abandon".into(),
+        ..oml_store::CallPath::default()
+    };
+    render::plan_asterisk(&ctx, root.path())
+        .unwrap()
+        .apply()
+        .unwrap();
+    let ext = read(root.path(), "etc/asterisk/oml_extensions.conf");
+    let c3 = context(&ext, "oml-campaign-3");
+    for want in [
+        "Set(OMLRECFILE=dialer-3-${STRFTIME(${EPOCH},,%Y%m%d)}-${DB(OML/CALL/${CHANNEL(linkedid)}/NUMBER)}-${UNIQUEID}.gsm)",
+        "MixMonitor(${OMLRECFILE})",
+        "UserEvent(OmlRecording,File: ${OMLRECFILE})",
+        "GotoIf($[${DB_EXISTS(OML/CALL/${CHANNEL(linkedid)}/CONNECTED)} = 0]?abandon,1)",
+        "exten => abandon,1,Set(DB(OML/CALL/${CHANNEL(linkedid)}/ABANDONMSG)=${EPOCH})",
+        " same => n,UserEvent(OmlAbandonMessage)\n same => n,Playback(custom/abandon)",
+    ] {
+        assert!(c3.contains(want), "{want} in:\n{c3}");
+    }
+    assert!(
+        !c3.contains("AMD(") && !c3.contains("machine"),
+        "AMD is off:\n{c3}"
+    );
+    // Recording needs the number, written in from-oml for recording campaigns.
+    assert!(context(&ext, "from-oml").contains(
+        "ExecIf($[\"${DB(OML/CAMP/${OMLCAMPID}/REC)}\" = \"yes\"]?Set(DB(OML/CALL/${CHANNEL(linkedid)}/NUMBER)=${EXTEN}))"
+    ));
+    // A campaign with nothing set plays and records nothing.
+    let c4 = context(&ext, "oml-campaign-4");
+    for absent in ["AMD(", "MixMonitor", "Playback", "abandon"] {
+        assert!(!c4.contains(absent), "{absent} in:\n{c4}");
+    }
 }

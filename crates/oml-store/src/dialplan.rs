@@ -25,6 +25,18 @@ pub const ATTEMPT_VAR: &str = "OMLATTEMPT";
 pub const ANSWER_EXTEN: &str = "s";
 /// Prefix of a campaign's own context: `oml-campaign-<id>`.
 pub const CONTEXT_PREFIX: &str = "oml-campaign-";
+/// `UserEvent` a campaign's context sends after `AMD()` (issue 18), with
+/// `Status` (Asterisk's AMDSTATUS: HUMAN, MACHINE, NOTSURE, HANGUP) and
+/// `Cause` (AMDCAUSE); its `Linkedid` is the attempt's channel id.
+pub const AMD_EVENT: &str = "OmlAmd";
+/// `UserEvent` sent as the abandon message starts, on a call no agent took.
+pub const ABANDON_MESSAGE_EVENT: &str = "OmlAbandonMessage";
+/// `UserEvent` sent as recording starts, with `File` (its name under
+/// Asterisk's monitor folder).
+pub const RECORDING_EVENT: &str = "OmlRecording";
+/// The start of every recording's file name (OMniLeads' pattern):
+/// `dialer-<campaign id>-<YYYYMMDD>-<number>-<uniqueid>.<format>`.
+pub const RECORDING_PREFIX: &str = "dialer-";
 
 /// The context oml renders for campaign `id`: it marks the call with the
 /// campaign and puts it in the campaign's queue (or hands it to the

@@ -9,8 +9,10 @@
 //! Files the administrator owns (`*_custom.conf`, `*_override.conf`) are
 //! included by the generated ones and never written.
 
+mod call_path;
 mod model;
 
+pub(crate) use call_path::entries as call_path_entries;
 pub use model::{load, Agent, Campaign, DialerData, Server, Trunk};
 
 use crate::inventory::InventoryConfig;
@@ -372,6 +374,10 @@ struct ContractView {
     attempt_var: &'static str,
     /// The extension of a campaign's context Originates start at.
     answer_exten: &'static str,
+    amd_event: &'static str,
+    abandon_event: &'static str,
+    recording_event: &'static str,
+    recording_prefix: &'static str,
 }
 
 #[derive(Serialize)]
@@ -391,6 +397,7 @@ struct CampaignView {
     queue_time_s: i64,
     caller_id: String,
     trunk_id: i64,
+    path: call_path::CallPathView,
 }
 
 #[derive(Serialize)]
@@ -497,6 +504,10 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             contact_var: dialplan::CONTACT_VAR,
             attempt_var: dialplan::ATTEMPT_VAR,
             answer_exten: dialplan::ANSWER_EXTEN,
+            amd_event: dialplan::AMD_EVENT,
+            abandon_event: dialplan::ABANDON_MESSAGE_EVENT,
+            recording_event: dialplan::RECORDING_EVENT,
+            recording_prefix: dialplan::RECORDING_PREFIX,
         },
         host: HostView {
             ip: inv.ip.to_string(),
@@ -554,6 +565,7 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
                     c.caller_id.clone()
                 }),
                 trunk_id: c.trunk_id,
+                path: call_path::view(&c.call_path),
             })
             .collect(),
         trunks: ctx

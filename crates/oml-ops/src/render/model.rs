@@ -72,6 +72,8 @@ pub struct Campaign {
     pub max_abandon_rate: f64,
     pub caller_id: String,
     pub state: String,
+    /// Answering machines, recording, messages (all off when never set).
+    pub call_path: oml_store::CallPath,
 }
 
 impl Campaign {
@@ -144,11 +146,14 @@ pub async fn load(store: &oml_store::Store) -> Result<DialerData, oml_store::Sto
             caller_id: t.caller_id,
         })
         .collect();
+    let mut paths: std::collections::HashMap<i64, oml_store::CallPath> =
+        store.call_paths().await?.into_iter().collect();
     let campaigns = store
         .campaigns()
         .await?
         .into_iter()
         .map(|c| Campaign {
+            call_path: paths.remove(&c.id).unwrap_or_default(),
             id: c.id,
             name: c.name,
             mode: c.mode.as_str().to_string(),

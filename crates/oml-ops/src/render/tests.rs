@@ -55,6 +55,7 @@ fn names_and_values_are_made_safe_for_asterisk() {
         max_abandon_rate: 0.03,
         caller_id: String::new(),
         state: "stopped".into(),
+        call_path: Default::default(),
     };
     assert_eq!(queue_name(&c), "12_Bigsale");
     assert_eq!(
