@@ -26,6 +26,7 @@ mod astdb;
 mod channels;
 mod customers;
 mod dialplan;
+mod members;
 mod order;
 mod queues;
 mod reply;

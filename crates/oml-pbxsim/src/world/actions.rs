@@ -100,6 +100,9 @@ impl World {
             "dbput" | "dbget" | "dbgettree" | "dbdel" | "dbdeltree" => self.db.handle(&action, m),
             "queuestatus" => self.queue_status(m, now),
             "queuesummary" => self.queue_summary(m, now),
+            "queueadd" => self.queue_add(m, now, events),
+            "queueremove" => self.queue_remove(m, events),
+            "queuepause" => self.queue_pause(m, now, events),
             "coreshowchannels" | "status" => self.channels_list(&action, id, now),
             "command" => self.command(m, id),
             "reload" => {

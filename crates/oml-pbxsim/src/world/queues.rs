@@ -26,6 +26,10 @@ pub(super) struct Agent {
     /// In a wrap-up of non-zero length: paused with reason `ACW`, as the
     /// agent console does after each call (the queue's own wrapuptime is 0).
     pub(super) acw_paused: bool,
+    /// Paused by QueuePause, with its reason (`members.rs`).
+    pub(super) paused: Option<String>,
+    /// Added by QueueAdd (a logged-in agent) rather than configured.
+    pub(super) dynamic: bool,
     pub(super) calls_taken: u64,
     pub(super) last_call: i64,
     pub(super) login_time: i64,
@@ -41,6 +45,13 @@ pub(super) struct Queue {
     pub(super) abandoned: u64,
     pub(super) hold_total: f64,
     pub(super) talk_total: f64,
+}
+
+impl Agent {
+    /// Free to be offered a call: not on one, not in wrap-up, not paused.
+    pub(super) fn free(&self) -> bool {
+        self.call.is_none() && !self.wrapup && self.paused.is_none()
+    }
 }
 
 /// The queues of `cfg` with their agents, all free and logged in since
@@ -61,6 +72,8 @@ pub(super) fn build(cfg: &SimConfig, epoch: i64) -> (BTreeMap<String, Queue>, Ve
                 call: None,
                 wrapup: false,
                 acw_paused: false,
+                paused: None,
+                dynamic: false,
                 calls_taken: 0,
                 last_call: 0,
                 login_time: epoch,
@@ -134,11 +147,7 @@ impl World {
             if q.waiting.is_empty() {
                 return;
             }
-            let Some(&a) = q
-                .agents
-                .iter()
-                .find(|&&a| self.agents[a].call.is_none() && !self.agents[a].wrapup)
-            else {
+            let Some(&a) = q.agents.iter().find(|&&a| self.agents[a].free()) else {
                 return;
             };
             let q = self.queues.get_mut(queue).expect("exists");
@@ -377,11 +386,7 @@ impl World {
             if only.is_some_and(|o| o != name) {
                 continue;
             }
-            let available = q
-                .agents
-                .iter()
-                .filter(|&&a| self.agents[a].call.is_none() && !self.agents[a].wrapup)
-                .count();
+            let available = q.agents.iter().filter(|&&a| self.agents[a].free()).count();
             let longest = q
                 .waiting
                 .front()
@@ -443,11 +448,17 @@ impl World {
     pub(super) fn member_fields(&self, m: Message, a: usize, keys: (&str, &str)) -> Message {
         let ag = &self.agents[a];
         let in_call = ag.call.is_some();
+        let paused = ag.acw_paused || ag.paused.is_some();
+        let reason = match (&ag.paused, ag.acw_paused) {
+            (_, true) => "ACW",
+            (Some(r), false) => r.as_str(),
+            (None, false) => "",
+        };
         m.with("Queue", &ag.queue)
             .with(keys.0, &ag.name)
             .with(keys.1, &ag.interface)
             .with("StateInterface", &ag.interface)
-            .with("Membership", "static")
+            .with("Membership", if ag.dynamic { "dynamic" } else { "static" })
             .with("Penalty", "0")
             .with("CallsTaken", ag.calls_taken.to_string())
             .with("LastCall", ag.last_call.to_string())
@@ -455,8 +466,8 @@ impl World {
             .with("LoginTime", ag.login_time.to_string())
             .with("InCall", if in_call { "1" } else { "0" })
             .with("Status", if in_call { "2" } else { "1" })
-            .with("Paused", if ag.acw_paused { "1" } else { "0" })
-            .with("PausedReason", if ag.acw_paused { "ACW" } else { "" })
+            .with("Paused", if paused { "1" } else { "0" })
+            .with("PausedReason", reason)
             .with("Wrapuptime", "0")
     }
 

@@ -89,6 +89,13 @@ pub(super) const ACTIONS: &[(&str, &str, &str)] = &[
     ("Logoff", "Logoff Manager.", "<none>"),
     ("Originate", "Originate a call.", "originate,all"),
     ("Ping", "Keepalive command.", "<none>"),
+    ("QueueAdd", "Add interface to queue.", "agent,all"),
+    (
+        "QueuePause",
+        "Makes a queue member temporarily unavailable.",
+        "agent,all",
+    ),
+    ("QueueRemove", "Remove interface from queue.", "agent,all"),
     ("QueueStatus", "Show queue status.", "<none>"),
     ("QueueSummary", "Show queue summary.", "<none>"),
     ("Reload", "Send a reload event.", "system,config,all"),
