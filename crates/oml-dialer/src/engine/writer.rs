@@ -240,9 +240,10 @@ fn unstored(writes: Vec<DialingWrite>) -> Vec<Entry> {
     kept
 }
 
-/// Commits a batch, retrying twice (a connection cut under it); one flag
-/// per write (`None` when the database stays unreachable: nothing is
-/// stored or originated).
+/// Commits a batch, trying again once at once (a connection cut under
+/// it); one flag per write (`None` when the database is unreachable:
+/// nothing is stored or originated, and what the batch saw is journaled
+/// without waiting longer — each try may wait for a connection 10 s).
 async fn commit(store: &Store, writes: &[DialingWrite]) -> Option<Vec<bool>> {
     let mut tries = 0;
     loop {
@@ -251,10 +252,10 @@ async fn commit(store: &Store, writes: &[DialingWrite]) -> Option<Vec<bool>> {
             Err(e) => {
                 tries += 1;
                 tracing::error!(error = %e, tries, "dialer: cannot record calls; retrying");
-                if tries >= 3 {
+                if tries >= 2 {
                     return None;
                 }
-                tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }

@@ -127,6 +127,12 @@ pub struct Node {
 
 impl World {
     pub fn start(&self, name: &str) -> Node {
+        self.start_at(name, self.t.url.as_deref().unwrap())
+    }
+
+    /// The same, reaching PostgreSQL at `url` (through a proxy the test
+    /// can cut, in dialer_outage.rs).
+    pub fn start_at(&self, name: &str, url: &str) -> Node {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -136,7 +142,7 @@ impl World {
             .arg("--data-dir")
             .arg(self.dir.path())
             .arg("--database-url")
-            .arg(self.t.url.as_deref().unwrap())
+            .arg(url)
             .args(["dialer", "run", "--ami-rate", "0", "--node", name])
             .env_remove("OML_DATABASE_URL")
             .env("RUST_LOG", "info")
