@@ -19,10 +19,12 @@
 //! ([`Fence`], `Store::with_fence`): the write of an engine that lost its
 //! lease fails. On SQLite the same rows serve several engines on one host;
 //! a data folder on a network file system takes one engine only (the key
-//! `engine:single`).
+//! `engine:single`). A lease whose holder is a process of this machine
+//! that no longer runs is taken at once (`local.rs`).
 
 mod adopt;
 mod fence;
+mod local;
 mod netfs;
 #[cfg(test)]
 mod tests;
@@ -52,6 +54,8 @@ pub struct Leadership {
     margin: Duration,
     /// The SQLite data folder and the network file system it is on, if so.
     network_fs: Option<(std::path::PathBuf, String)>,
+    /// This process's space (see `local.rs`).
+    scope: Option<String>,
 }
 
 impl std::fmt::Debug for Leadership {
@@ -71,14 +75,14 @@ impl Store {
             }
             _ => None,
         };
-        let token = format!("{node}#{:016x}", rand::random::<u64>());
         Leadership {
             store: self.clone(),
-            fence: Fence::new(token),
+            fence: Fence::new(local::token(node)),
             node: node.to_owned(),
             ttl: LEASE_TIME,
             margin: TAKEOVER_MARGIN,
             network_fs,
+            scope: local::scope(),
         }
     }
 
@@ -162,6 +166,13 @@ impl Leadership {
     async fn acquire(&self, key: &str, limit: Duration) -> Result<bool> {
         let sent = Instant::now();
         let now = db_now(self.store.backend());
+        // A holder that died on this machine is replaced at once.
+        let dead = match self.fence.epoch(key) {
+            Some(_) => None,
+            None => timely(limit, self.holder_of(key))
+                .await?
+                .filter(|h| self.dead_here(h)),
+        };
         let sql = format!(
             "INSERT INTO dialer_leases (key, holder, node, epoch, expires_at)
              VALUES ($1, $2, $3, 1, {now} + $4)
@@ -171,6 +182,7 @@ impl Leadership {
                               THEN dialer_leases.epoch ELSE dialer_leases.epoch + 1 END,
                  holder = excluded.holder, node = excluded.node, expires_at = excluded.expires_at
              WHERE dialer_leases.holder = excluded.holder OR dialer_leases.expires_at + $5 < {now}
+                OR dialer_leases.holder = $6
              RETURNING epoch"
         );
         let ttl = self.ttl.as_millis() as i64;
@@ -183,6 +195,7 @@ impl Leadership {
                 .bind(&self.node)
                 .bind(ttl)
                 .bind(margin)
+                .bind(&dead)
                 .fetch_optional(p)
                 .await?))
         })
@@ -197,6 +210,21 @@ impl Leadership {
                 Ok(false)
             }
         }
+    }
+
+    /// The holder named in `key`'s row, if any.
+    async fn holder_of(&self, key: &str) -> Result<Option<String>> {
+        let store = &self.store;
+        Ok(on_pool!(store, |p| sqlx::query_scalar(
+            "SELECT holder FROM dialer_leases WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(p)
+        .await?))
+    }
+
+    fn dead_here(&self, holder: &str) -> bool {
+        local::dead_here(holder, self.scope.as_deref(), std::path::Path::new("/proc"))
     }
 
     /// Lets go of `key` at once (the next engine need not wait).
@@ -232,7 +260,9 @@ impl Leadership {
                 .await?))
         })
         .await?;
-        Ok(row.is_some_and(|(holder, live)| live && holder != self.fence.holder()))
+        Ok(row.is_some_and(|(holder, live)| {
+            live && holder != self.fence.holder() && !self.dead_here(&holder)
+        }))
     }
 
     /// The keys held now.

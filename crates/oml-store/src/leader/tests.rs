@@ -275,3 +275,37 @@ async fn a_dead_nodes_calls_are_adopted_once() {
         assert!(rows.iter().all(|r| r.node == "a"), "{}", t.label);
     }
 }
+
+/// A lease whose holder died on this machine (kill -9) is taken at once;
+/// one held by a process elsewhere waits for its expiry.
+#[tokio::test]
+async fn a_lease_of_a_dead_local_process_is_taken_at_once() {
+    let scope = local::scope().unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    for t in backends().await {
+        let far = now_ms() + 3_600_000;
+        for (key, holder) in [
+            ("node:dead", format!("a#{scope}#{gone}#01")),
+            ("node:remote", format!("b#other-host/1#{gone}#02")),
+        ] {
+            crate::testing::execute(
+                &t.store,
+                &format!("INSERT INTO dialer_leases (key, holder, node, epoch, expires_at) VALUES ('{key}', '{holder}', 'x', 5, {far})"),
+            )
+            .await
+            .unwrap();
+        }
+        let mut b = t.store.leadership("b");
+        assert!(!b.held_elsewhere("node:dead").await.unwrap(), "{}", t.label);
+        assert!(
+            b.held_elsewhere("node:remote").await.unwrap(),
+            "{}",
+            t.label
+        );
+        let got = b.hold(&keys(&["node:dead", "node:remote"])).await.unwrap();
+        assert_eq!(got, keys(&["node:dead"]), "{}", t.label);
+        assert_eq!(b.fence().epoch("node:dead"), Some(6), "{}", t.label);
+    }
+}
