@@ -17,7 +17,10 @@ use oml_web::session::redirect_with_flash;
 use oml_web::{AppState, WebError};
 
 use crate::common::{audit, campaign_or_404, refusal};
+use call_path::CallPathForm;
 use serde::{Deserialize, Serialize};
+
+mod call_path;
 
 /// The form, as typed (every field text, so a refused form comes back as is).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -40,6 +43,9 @@ pub struct CampaignForm {
     days: String,
     priority: String,
     rules: String,
+    /// Answering machines, recording, messages.
+    #[serde(flatten)]
+    call_path: CallPathForm,
 }
 
 impl CampaignForm {
@@ -75,6 +81,7 @@ impl CampaignForm {
                 .map(RescheduleRule::to_text)
                 .collect::<Vec<_>>()
                 .join("\n"),
+            call_path: CallPathForm::default(),
         }
     }
 
@@ -175,6 +182,9 @@ async fn page(
             trunks => trunks,
             modes => ["predictive", "progressive", "preview"],
             windows => ["us", "uk"],
+            machines => ["off", "hangup", "message"],
+            recordings => ["off", "all"],
+            formats => ["wav", "gsm", "mp3"],
             error => error,
         },
     )?;
@@ -207,11 +217,14 @@ pub async fn create(
     if form.queue.trim().is_empty() && form.deliver_to.trim().is_empty() {
         form.queue = form.name.trim().to_string();
     }
-    let spec = match form.apply(&defaults("")) {
+    let (spec, cp) = match form
+        .apply(&defaults(""))
+        .and_then(|s| Ok((s, form.call_path.apply(false)?)))
+    {
         Ok(s) => s,
         Err(msg) => return page(&state, &u, None, &form, Some(msg)).await,
     };
-    match state.store().create_campaign(&spec).await {
+    match state.store().create_campaign_with(&spec, cp.as_ref()).await {
         Ok(c) => {
             audit(&state, &u, "campaign_create", &c.name, "").await;
             let msg = format!(
@@ -235,7 +248,9 @@ pub async fn edit_page(
 ) -> Result<Response, WebError> {
     let c = campaign_or_404(&state, &name).await?;
     let spec = state.store().campaign_spec(&c).await?;
-    page(&state, &u, Some(&c.name), &CampaignForm::of(&spec), None).await
+    let mut form = CampaignForm::of(&spec);
+    form.call_path = CallPathForm::of(state.store().call_path(c.id).await?.as_ref());
+    page(&state, &u, Some(&c.name), &form, None).await
 }
 
 pub async fn edit(
@@ -246,11 +261,19 @@ pub async fn edit(
 ) -> Result<Response, WebError> {
     let c = campaign_or_404(&state, &name).await?;
     let base = state.store().campaign_spec(&c).await?;
-    let spec = match form.apply(&base) {
+    let stored = state.store().call_path(c.id).await?.is_some();
+    let (spec, cp) = match form
+        .apply(&base)
+        .and_then(|s| Ok((s, form.call_path.apply(stored)?)))
+    {
         Ok(s) => s,
         Err(msg) => return page(&state, &u, Some(&c.name), &form, Some(msg)).await,
     };
-    match state.store().update_campaign(&c.name, &spec).await {
+    match state
+        .store()
+        .update_campaign_with(&c.name, &spec, cp.as_ref())
+        .await
+    {
         Ok(c2) => {
             audit(&state, &u, "campaign_edit", &c2.name, "").await;
             let msg = format!(

@@ -936,3 +936,90 @@ async fn the_compliance_report_shows_the_counts_behind_the_rate() {
         assert_eq!(api.get("/api/v1/campaigns/nope/report").await.status, 404);
     }
 }
+
+/// A form field's value as the page shows it (HTML escapes `/`).
+fn shown(body: &str, value: &str) -> bool {
+    body.contains(&format!("value=\"{value}\""))
+        || body.contains(&format!("value=\"{}\"", value.replace('/', "&#x2f;")))
+}
+
+#[tokio::test]
+async fn the_campaign_form_takes_the_call_path_and_refuses_it_naming_the_rule() {
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let app = setup(store).await;
+        let mut sup = Client::new(&app);
+        sup.login("sup", PW).await;
+        let page = sup.get("/dialer/campaigns/new").await;
+        assert!(
+            page.body.contains("name=\"abandon_message\""),
+            "{}",
+            ts.label
+        );
+        let base = [
+            ("name", "amd"),
+            ("mode", "predictive"),
+            ("trunk", "carrier"),
+            ("queue", "amd"),
+            ("deliver_to", ""),
+            ("max_abandon_rate", "3%"),
+            ("abandon_window", "us"),
+            ("abandon_seconds", "2"),
+            ("ring_timeout", "25"),
+            ("caller_id", ""),
+            ("time_zone", "UTC"),
+            ("window", "09:00-21:00"),
+            ("days", "mon-fri"),
+            ("priority", "10"),
+            ("rules", "busy:3:300:fixed"),
+            ("machine", "message"),
+            ("machine_message", "custom/machine"),
+            ("amd", "greeting=2000"),
+            ("recording", "all"),
+            ("recording_format", "gsm"),
+            ("welcome_message", ""),
+            ("abandon_message", ""),
+        ];
+        // No abandon message: refused naming the FCC rule, nothing stored.
+        let r = sup.post("/dialer/campaigns/new", &base).await;
+        assert_eq!(r.status, 422, "{}", ts.label);
+        assert!(
+            r.body.contains("Nothing was saved") && r.body.contains("64.1200(a)(7)"),
+            "{}",
+            r.body
+        );
+        assert!(shown(&r.body, "custom/machine"), "typed values kept");
+        assert!(store.campaign_by_name("amd").await.unwrap().is_none());
+        let mut good = base;
+        good[21] = ("abandon_message", "custom/abandon");
+        sup.get("/dialer/campaigns/new").await;
+        sup.post("/dialer/campaigns/new", &good)
+            .await
+            .assert_redirect("/dialer/campaigns/amd/contacts");
+        let c = store.campaign_by_name("amd").await.unwrap().unwrap();
+        let cp = store.call_path(c.id).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                cp.machine.as_str(),
+                cp.amd.greeting,
+                cp.recording_format.as_str()
+            ),
+            ("message", 2000, "gsm")
+        );
+        assert_eq!(cp.abandon_sound, "custom/abandon");
+        let edit = sup.get("/dialer/campaigns/amd/edit").await;
+        assert!(
+            shown(&edit.body, "custom/abandon")
+                && edit
+                    .body
+                    .contains("value=\"2500,2000,800,5000,100,50,2,256,5000\""),
+            "{}",
+            edit.body
+        );
+        // An edit clearing the message is refused and changes nothing.
+        let r = sup.post("/dialer/campaigns/amd/edit", &base).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let cp = store.call_path(c.id).await.unwrap().unwrap();
+        assert_eq!(cp.abandon_sound, "custom/abandon");
+    }
+}
