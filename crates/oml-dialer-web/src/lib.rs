@@ -16,6 +16,7 @@ mod contacts;
 mod contacts_api;
 pub mod export;
 pub mod metrics;
+mod metrics_counters;
 mod page;
 pub mod report;
 mod setup;

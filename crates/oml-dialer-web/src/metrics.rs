@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use oml_dialer::control::{self, DialerStatus};
+use oml_store::call_totals::CallTotals;
 use oml_web::api::{ApiError, ApiSupervisor};
 use oml_web::AppState;
 use prometheus_client::encoding::text::encode;
@@ -30,7 +31,8 @@ pub async fn metrics(
     _caller: ApiSupervisor,
 ) -> Result<Response, ApiError> {
     let s = control::status(state.store()).await?;
-    let body = exposition(&s).map_err(|e| {
+    let totals = state.store().call_totals().await?;
+    let body = exposition(&s, &totals).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot encode the metrics: {e}"),
@@ -54,8 +56,8 @@ fn flag(b: bool) -> f64 {
     }
 }
 
-/// The exposition text of status `s`.
-pub fn exposition(s: &DialerStatus) -> Result<String, std::fmt::Error> {
+/// The exposition text of status `s` and the campaigns' call totals.
+pub fn exposition(s: &DialerStatus, totals: &[CallTotals]) -> Result<String, std::fmt::Error> {
     let mut reg = Registry::with_prefix("oml");
     let plain = |reg: &mut Registry, name: &str, help: &str, v: f64| {
         let g = FloatGauge::default();
@@ -171,6 +173,8 @@ pub fn exposition(s: &DialerStatus) -> Result<String, std::fmt::Error> {
             occupancy.get_or_create(&l).set(lv.occupancy);
         }
     }
+    crate::metrics_counters::counters(&mut reg, totals);
+    crate::metrics_counters::reaction(&mut reg, live.map(|l| &l.reaction));
     let mut out = String::new();
     encode(&mut out, &reg)?;
     Ok(out)
@@ -223,7 +227,22 @@ mod tests {
                 pacing_start: None,
             }],
         };
-        let text = exposition(&s).unwrap();
+        let totals = [CallTotals {
+            campaign: "sales".into(),
+            placed: 120,
+            answered: 60,
+            abandoned: 2,
+            originate_errors: 3,
+        }];
+        let reaction = oml_dialer::engine::reaction_hist::ReactionHistogram::default();
+        for us in [400, 1_500, 1_800, 30_000] {
+            reaction.observe(us);
+        }
+        let mut s = s;
+        if let Some(l) = s.live.as_mut() {
+            l.reaction = reaction.summary();
+        }
+        let text = exposition(&s, &totals).unwrap();
         for line in [
             "oml_dialer_started 1.0",
             "oml_dialer_calls_in_flight 7.0",
@@ -235,6 +254,17 @@ mod tests {
             "oml_campaign_live_answered{campaign=\"sales\"} 200.0",
             "oml_campaign_ringing{campaign=\"sales\"} 4.0",
             "oml_campaign_occupancy_ratio{campaign=\"sales\"} 0.75",
+            "# TYPE oml_calls_placed counter",
+            "oml_calls_placed_total{campaign=\"sales\"} 120",
+            "oml_calls_answered_total{campaign=\"sales\"} 60",
+            "oml_calls_abandoned_total{campaign=\"sales\"} 2",
+            "oml_originate_errors_total{campaign=\"sales\"} 3",
+            "# TYPE oml_dialer_reaction_seconds histogram",
+            "oml_dialer_reaction_seconds_count 4",
+            "oml_dialer_reaction_seconds_bucket{le=\"0.0005\"} 1",
+            "oml_dialer_reaction_seconds_bucket{le=\"0.002\"} 3",
+            "oml_dialer_reaction_seconds_bucket{le=\"0.05\"} 4",
+            "oml_dialer_reaction_seconds_bucket{le=\"+Inf\"} 4",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
@@ -248,7 +278,7 @@ mod tests {
             engine_running: false,
             ..s
         };
-        let text = exposition(&idle).unwrap();
+        let text = exposition(&idle, &totals).unwrap();
         assert!(text.contains("oml_dialer_engine_running 0.0"), "{text}");
         assert!(!text.contains("server=\"pbx1\""), "{text}");
         assert!(!text.contains("oml_campaign_ringing{"), "{text}");

@@ -131,8 +131,10 @@ pub fn merge(mut published: Vec<LiveStatus>, now: i64) -> (Option<LiveStatus>, V
         calls_in_flight: running.iter().map(|l| l.calls_in_flight).sum(),
         servers: Vec::new(),
         campaigns: Vec::new(),
+        reaction: Default::default(),
     };
     for l in &running {
+        out.reaction.add(&l.reaction);
         for srv in &l.servers {
             match out.servers.iter_mut().find(|s| s.name == srv.name) {
                 None => out.servers.push(srv.clone()),

@@ -10,6 +10,7 @@
 
 mod agents;
 pub mod ami_values;
+pub mod call_totals;
 mod api_tokens;
 mod audit;
 pub mod call_path;

@@ -47,6 +47,7 @@ mod load;
 mod minutes;
 mod msg;
 mod orphans;
+pub mod reaction_hist;
 mod record;
 mod shell;
 mod status;
@@ -129,6 +130,9 @@ pub struct Metrics {
     /// Microseconds from the receipt of an AMI event that freed an agent to
     /// the `Originate` it caused being handed to the AMI client.
     reaction_us: Mutex<Vec<u64>>,
+    /// The same times as a histogram since the start (published, for
+    /// Prometheus).
+    pub reaction: reaction_hist::ReactionHistogram,
 }
 
 impl Metrics {
@@ -137,6 +141,7 @@ impl Metrics {
         std::mem::take(&mut *self.reaction_us.lock().unwrap_or_else(|e| e.into_inner()))
     }
     fn push_reaction(&self, us: u64) {
+        self.reaction.observe(us);
         self.reaction_us
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::core::{CampaignRt, Core, ServerRt};
+use super::reaction_hist::ReactionSummary;
 use crate::call::Phase;
 
 /// The live figures published every second.
@@ -23,6 +24,9 @@ pub struct LiveStatus {
     pub calls_in_flight: usize,
     pub servers: Vec<ServerStatus>,
     pub campaigns: Vec<CampaignLive>,
+    /// Reaction times since the engine started.
+    #[serde(default)]
+    pub reaction: ReactionSummary,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -110,6 +114,7 @@ pub(super) fn snapshot(
         node: core.node().to_owned(),
         play: core.play,
         calls_in_flight: core.calls.len(),
+        reaction: core.metrics.reaction.summary(),
         ..Default::default()
     };
     let mut servers: Vec<&ServerRt> = core.servers.values().collect();

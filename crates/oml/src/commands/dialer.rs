@@ -30,6 +30,8 @@ pub enum DialerCommand {
     Status(super::dialer_run::StatusArgs),
     /// Run the dialer engine alone in the foreground (`oml serve` runs it too).
     Run(super::dialer_run::RunArgs),
+    /// Days of per-minute campaign history kept: show, or set with --keep-days.
+    History(super::dialer_history::HistoryArgs),
 }
 
 #[derive(Args)]
@@ -108,6 +110,7 @@ pub async fn run(g: &GlobalArgs, cmd: DialerCommand) -> Result<ExitCode> {
         DialerCommand::Stop => super::dialer_run::stop(g).await,
         DialerCommand::Status(a) => super::dialer_run::status(g, a).await,
         DialerCommand::Run(a) => super::dialer_run::run(g, a).await,
+        DialerCommand::History(a) => super::dialer_history::run(g, a).await,
     }
 }
 

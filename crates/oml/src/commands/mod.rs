@@ -15,6 +15,7 @@ pub mod demo;
 pub mod deploy;
 pub mod deploy_args;
 pub mod dialer;
+pub mod dialer_history;
 pub mod dialer_run;
 pub mod dnc;
 pub mod init;

@@ -316,7 +316,7 @@ pub(super) struct Live {
 /// The decision state of the dialer: see the module documentation.
 pub struct Core {
     cfg: EngineConfig,
-    metrics: Arc<Metrics>,
+    pub(super) metrics: Arc<Metrics>,
     pub(super) play: bool,
     pub(super) servers: HashMap<i64, ServerRt>,
     pub(super) campaigns: HashMap<i64, CampaignRt>,
