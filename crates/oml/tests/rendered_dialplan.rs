@@ -139,6 +139,8 @@ struct Seen {
     connected: BTreeMap<String, Vec<String>>,
     /// Number -> how many times the dialer's Local channel was created.
     dialed: BTreeMap<String, usize>,
+    /// The File of each OmlRecording UserEvent (issue 18).
+    recordings: Vec<String>,
 }
 
 impl Seen {
@@ -158,6 +160,9 @@ impl Seen {
                 .entry(queue)
                 .or_default()
                 .push(m.get("Interface").unwrap_or("").to_string()),
+            "UserEvent" if m.get("UserEvent") == Some(oml_store::dialplan::RECORDING_EVENT) => self
+                .recordings
+                .push(m.get("File").unwrap_or("").trim().to_string()),
             "Newchannel" => {
                 let ch = m.get("Channel").unwrap_or("");
                 if let Some(rest) = ch.strip_prefix("Local/") {
@@ -242,7 +247,10 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         "--ring-timeout",
         "15",
     ];
+    // alpha records every call (issue 18); its abandon message is one
+    // Asterisk has.
     let mut alpha = vec!["campaign", "create", "alpha", "--queue", "alpha-q"];
+    alpha.extend(["--recording", "all", "--abandon-message", "vm-goodbye"]);
     alpha.extend(common_flags);
     oml(&data, &alpha, &[]);
     let mut beta = vec!["campaign", "create", "beta", "--queue", "beta-q"];
@@ -402,6 +410,24 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         agents("beta-q").iter().all(|a| a.contains("agentc")),
         "{seen:?}"
     );
+    // alpha's calls were recorded under OMniLeads' name pattern, in the
+    // bench's monitor folder; beta records nothing.
+    let prefix = format!("dialer-{alpha_id}-");
+    assert_eq!(seen.recordings.len(), 4, "{seen:?}");
+    for f in &seen.recordings {
+        // dialer-<id>-<YYYYMMDD>-<number>-<uniqueid>.wav
+        let rest = f.strip_prefix(&prefix).unwrap_or("");
+        let (date, rest) = rest.split_at(rest.len().min(8));
+        assert!(
+            date.len() == 8
+                && date.chars().all(|c| c.is_ascii_digit())
+                && rest.starts_with("-+541140")
+                && f.ends_with(".wav"),
+            "{f}: {seen:?}"
+        );
+        let path = bench.root.join("spool/monitor").join(f);
+        assert!(path.exists(), "{} missing", path.display());
+    }
     // Each number was dialed once.
     assert_eq!(seen.dialed.len(), 6, "{seen:?}");
     assert!(
