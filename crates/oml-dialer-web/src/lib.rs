@@ -11,6 +11,7 @@
 
 mod api;
 mod campaign_form;
+mod charts;
 mod common;
 mod contacts;
 mod contacts_api;

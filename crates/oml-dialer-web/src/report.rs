@@ -3,7 +3,7 @@
 //! state and its attempts by outcome — what `oml campaign stats` prints, as
 //! a console page and as `GET /api/v1/campaigns/{name}/report`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use minijinja::context;
@@ -76,18 +76,50 @@ pub async fn report(store: &Store, c: &Campaign, now: i64) -> oml_store::Result<
     })
 }
 
+/// The report page's query: the day whose curves it shows (today by default).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DayQuery {
+    pub day: Option<String>,
+}
+
 pub async fn report_page(
     State(state): State<AppState>,
     u: SupervisorUser,
     Path(name): Path<String>,
+    Query(q): Query<DayQuery>,
 ) -> Result<Response, WebError> {
     let c = crate::common::campaign_or_404(&state, &name).await?;
-    let r = report(state.store(), &c, oml_store::now_ms()).await?;
+    let now = oml_store::now_ms();
+    let tz: chrono_tz::Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let day = match q.day.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => d.to_string(),
+        None => chrono::DateTime::from_timestamp_millis(now)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d")
+            .to_string(),
+    };
+    if chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").is_err() {
+        return Err(WebError::BadRequest(format!(
+            "day={day} is not a day: give it as 2026-12-07"
+        )));
+    }
+    let (from, to) =
+        crate::export::period::period(Some(&day), Some(&day), tz).map_err(WebError::BadRequest)?;
+    let minutes = state.store().campaign_minutes(c.id, from, to).await?;
+    let charts = crate::charts::campaign_charts(&minutes, from, to, tz);
+    let r = report(state.store(), &c, now).await?;
     Ok(render(
         &state,
         &u.ctx,
         "report.html",
-        context! { title => format!("Report of {}", c.name), r => r },
+        context! {
+            title => format!("Report of {}", c.name),
+            r => r,
+            day => day,
+            minutes => minutes.len(),
+            charts => charts,
+        },
     )?
     .into_response())
 }

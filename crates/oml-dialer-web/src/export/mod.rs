@@ -6,7 +6,7 @@
 //! ([`oml_store::exports::EXPORT_PAGE`] rows), so an export of any size
 //! holds one page in the server's memory.
 
-mod period;
+pub(crate) mod period;
 pub mod rows;
 
 use axum::body::{Body, Bytes};
