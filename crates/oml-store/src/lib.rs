@@ -328,8 +328,7 @@ impl Store {
         }
     }
 
-    /// The PostgreSQL pool, for engine-specific work (`FOR UPDATE SKIP LOCKED`,
-    /// advisory locks).
+    /// The PostgreSQL pool, for engine-specific work (`FOR UPDATE SKIP LOCKED`).
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pool {
             Pool::Postgres(p) => Some(p),

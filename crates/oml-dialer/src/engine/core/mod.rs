@@ -129,7 +129,8 @@ pub enum Input {
     /// this node's name left in the hopper is pending again, and these are
     /// the attempts it left open.
     NameRecovered(Vec<OpenAttempt>),
-    /// Open attempts of a node that stopped, in campaigns this node paces.
+    /// Open attempts of a node that stopped, adopted by this node (in a
+    /// campaign it paces, or one nobody paces: see `orphans.rs`).
     Adopt(Vec<OpenAttempt>),
     /// Timer resolution: ring time-outs, queue polls.
     Tick,
