@@ -129,7 +129,7 @@ async fn users_view(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let users = state.store().users().await?;
-    let (agent_campaigns, campaign_names) = super::agent_users::agent_columns(state).await?;
+    let (agent_campaigns, campaign_names) = super::agent_fields::agent_columns(state).await?;
     let html = render(
         state,
         &a.ctx,
@@ -178,7 +178,7 @@ pub async fn user_add(
     };
     let agent = match role {
         oml_store::Role::Agent => {
-            super::agent_users::setup(&form.extension, &form.campaigns, false)
+            super::agent_fields::setup(&form.extension, &form.campaigns, false)
         }
         _ => oml_store::AgentSetup::default(),
     };
@@ -195,7 +195,7 @@ pub async fn user_add(
             return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
         }
         Err(e) => {
-            super::agent_users::field_error(&mut errors, e)?;
+            super::agent_fields::field_error(&mut errors, e)?;
             return users_view(&state, &a, values, errors, BTreeMap::new(), super::REFUSED).await;
         }
     }

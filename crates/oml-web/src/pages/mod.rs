@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod agent_fields;
 mod agent_users;
 
 use crate::auth::AnyUser;
