@@ -136,8 +136,20 @@ impl Normalizer {
                 let national = format!("{}{}", "0".repeat(usize::from(nsn.zeros())), nsn.value());
                 let written_without_code =
                     matches!(parsed.code().source(), country::Source::Default);
+                let number = parsed.format().mode(Mode::E164).to_string();
+                // Some impossible numbers (`+10000001`) format into a text
+                // that reads as another number: stored, it would not match
+                // itself when written again. Refuse those.
+                let again = phonenumber::parse(country.map(|c| c.id), &number)
+                    .map(|p| p.format().mode(Mode::E164).to_string());
+                if again.ok().as_deref() != Some(number.as_str()) {
+                    return Err(PhoneError::Unparsable {
+                        text: text.to_string(),
+                        why: "not a possible number (it does not read back as itself)".into(),
+                    });
+                }
                 Phone {
-                    number: parsed.format().mode(Mode::E164).to_string(),
+                    number,
                     national: written_without_code.then_some(national),
                 }
             }
