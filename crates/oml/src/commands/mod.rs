@@ -33,5 +33,6 @@ pub mod trunk;
 pub mod uninstall;
 pub mod update;
 pub mod users;
+pub mod users_agent;
 pub mod users_token;
 pub mod version;
