@@ -9,7 +9,8 @@
 //! With a [`Fence`] (the running engine's store), an attempt goes in only
 //! while its engine holds its campaign's lease: by its own deadline, and in
 //! the same statement against the lease row (holder, epoch, expiry; locked
-//! `FOR SHARE` on PostgreSQL so no take-over commits in between).
+//! `FOR SHARE` on PostgreSQL so no take-over commits in between), and only
+//! while the campaign's stored state is `running`.
 
 use sqlx::{Postgres, Sqlite, Transaction};
 
@@ -40,6 +41,13 @@ fn epochs(attempts: &[&NewAttempt], fence: Option<&Fence>) -> Vec<Option<i64>> {
         .collect()
 }
 
+/// A running engine's attempt goes in only while its campaign runs, read
+/// in the same statement: a node that took a campaign over from a dead
+/// one, before its own view of the campaign caught up with a pause, must
+/// not place the call.
+const RUNNING_SQLITE: &str =
+    "EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $7 AND k.state = 'running')";
+
 /// The attempt number is taken: the counter was behind. Catch it up and let
 /// the contact be claimed again with the next number.
 const CATCH_UP: &str = "UPDATE contacts SET state = 'pending', claimed_by = NULL,
@@ -56,7 +64,7 @@ impl BeginBatch for Transaction<'_, Sqlite> {
         let move_sql = format!(
             "UPDATE contacts SET state = 'dialing', attempts = $1, updated_at = $2
              WHERE id = $3 AND state = 'hopper' AND claimed_by = $4 AND attempts = $5
-               AND ($6 IS NULL OR {})",
+               AND ($6 IS NULL OR ({} AND {RUNNING_SQLITE}))",
             lease_valid(Backend::Sqlite, "$6", "'campaign:' || $7", "$8")
         );
         for (a, epoch) in attempts.iter().zip(epochs(attempts, fence)) {
@@ -126,8 +134,10 @@ WITH fence AS (
     FROM a
     WHERE c.id = a.contact_id AND c.state = 'hopper' AND c.claimed_by = a.node
       AND c.attempts = a.attempt_no - 1
-      AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM fence f
-                                       WHERE f.key = 'campaign:' || a.campaign_id AND f.epoch = a.epoch))
+      AND ($8::text IS NULL OR (EXISTS (SELECT 1 FROM fence f
+                                        WHERE f.key = 'campaign:' || a.campaign_id AND f.epoch = a.epoch)
+                                AND EXISTS (SELECT 1 FROM campaigns k
+                                            WHERE k.id = a.campaign_id AND k.state = 'running')))
     RETURNING c.id
 ), ins AS (
     INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, server_id, channel_id, placed_at, node)

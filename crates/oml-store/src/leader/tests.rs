@@ -121,6 +121,10 @@ async fn campaign(store: &Store) -> i64 {
         .id;
     let phones: Vec<String> = (1..=6).map(|i| format!("+5411400000{i:02}")).collect();
     store.seed_contacts(id, &phones).await.unwrap();
+    store
+        .set_campaign_state("sales", crate::CampaignState::Running)
+        .await
+        .unwrap();
     id
 }
 
@@ -166,6 +170,21 @@ async fn a_former_leaders_writes_fail() {
             .await
             .unwrap();
         assert_eq!(flags, vec![true], "{}: under its lease", t.label);
+        // Paused in the database: refused under the lease too, whatever
+        // the engine's own view of the campaign says.
+        t.store
+            .set_campaign_state("sales", crate::CampaignState::Paused)
+            .await
+            .unwrap();
+        let flags = a_store
+            .apply_dialing_writes(&[begin(cid, mine[2].id, "a")])
+            .await
+            .unwrap();
+        assert_eq!(flags, vec![false], "{}: the campaign is paused", t.label);
+        t.store
+            .set_campaign_state("sales", crate::CampaignState::Running)
+            .await
+            .unwrap();
         // a is frozen past its lease; b takes over.
         let epoch = a.fence().epoch(&key).unwrap();
         let mut b = quick(&t.store, "b");
