@@ -10,10 +10,10 @@
 
 mod agents;
 pub mod ami_values;
-pub mod call_totals;
 mod api_tokens;
 mod audit;
 pub mod call_path;
+pub mod call_totals;
 pub mod compliance;
 pub mod contact_history;
 mod contacts;

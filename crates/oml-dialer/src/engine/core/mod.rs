@@ -38,13 +38,13 @@ mod history;
 mod memory;
 mod overload;
 pub(super) mod pacing;
-pub(super) mod wake;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_pacing;
 #[cfg(test)]
 mod tests_record;
+pub(super) mod wake;
 
 /// The channel id of an attempt: the key of a call in memory.
 pub type Key = String;
