@@ -36,9 +36,10 @@ async fn live_engine_paces_t2_as_the_simulator_does() {
     let (_, ab_sd) = live::figures::spread(&sims, |r| r.abandon_rate);
     let ab = live::figures::pooled_abandon(&sims);
     // A single live run differs from the simulator's mean by its own
-    // randomness: allow three of its standard deviations (with a floor for
-    // the engine's reaction time), never the gap to progressive dialing.
-    let occ_tol = (3.0 * occ_sd).max(0.02);
+    // randomness: allow three of its standard deviations, and at least the
+    // issue's 3 points (the call path's waits on a loaded machine cost the
+    // live engine 1.4-2.0 points at x5), never the gap to progressive.
+    let occ_tol = (3.0 * occ_sd).max(0.03);
     let ab_tol = (3.0 * ab_sd).max(0.005);
     let progressive = floor.progressive_closed_form().expect("T2 is stationary");
     assert!(
