@@ -10,6 +10,7 @@ pub mod count;
 pub mod dist;
 pub mod error;
 pub mod fit;
+pub mod machine_rate;
 pub mod overrides;
 pub mod pacer;
 pub mod report;

@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::fit::LogNormalFit;
+use crate::machine_rate::MachineRate;
 
 /// z beyond which recent observations are taken to disagree with older ones.
 const CHANGE_Z: f64 = 4.0;
@@ -236,6 +237,7 @@ pub struct CallStats {
     fast_answered: f64,
     fast_attempts: f64,
     talks_total: u64,
+    machines: MachineRate,
 }
 
 impl Default for CallStats {
@@ -264,6 +266,7 @@ impl CallStats {
             fast_answered: 0.0,
             fast_attempts: 0.0,
             talks_total: 0,
+            machines: MachineRate::default(),
         }
     }
 
@@ -303,6 +306,28 @@ impl CallStats {
     /// A call attempt ended ringing: answered by a live person after `ring_s`
     /// seconds, or given up as not answered after `ring_s` seconds.
     pub fn record_attempt(&mut self, answered: bool, ring_s: f64) {
+        self.machines.observe(false);
+        self.record_outcome(answered, ring_s);
+    }
+
+    /// A call attempt was answered by an answering machine after `ring_s`
+    /// seconds (the AMD's verdict, or when the machine answered if the
+    /// verdict time is unknown). For the live-answer rate it is an attempt
+    /// nobody live answered, and its ring time joins those of the other
+    /// attempts that end without a live person (the chance that a ringing
+    /// call is live-answered stays right); the share of machines is learned
+    /// apart ([`CallStats::machine_rate`]).
+    pub fn record_machine(&mut self, ring_s: f64) {
+        self.machines.observe(true);
+        self.record_outcome(false, ring_s);
+    }
+
+    /// The share of recent attempts answered by a machine (0 until one is recorded).
+    pub fn machine_rate(&self) -> f64 {
+        self.machines.rate()
+    }
+
+    fn record_outcome(&mut self, answered: bool, ring_s: f64) {
         if self.outcomes.len() == self.outcome_cap {
             if let Some(true) = self.outcomes.pop_front() {
                 self.answered_in_window -= 1;
@@ -705,6 +730,31 @@ mod tests {
         }
         assert!(st.changes_detected() > seen);
         assert!(st.answer_rate() < 0.25, "{}", st.answer_rate());
+    }
+
+    #[test]
+    fn machines_are_learned_apart_from_the_live_answer_rate() {
+        let mut st = CallStats::default();
+        for i in 0..2000 {
+            match i % 10 {
+                0..=1 => st.record_attempt(true, 10.0), // 20 % live
+                2..=4 => st.record_machine(10.0),       // 30 % machines
+                _ => st.record_attempt(false, 25.0),    // 50 % not answered
+            }
+        }
+        assert!(
+            (st.answer_rate() - 0.2).abs() < 0.02,
+            "{}",
+            st.answer_rate()
+        );
+        assert!(
+            (st.machine_rate() - 0.3).abs() < 0.03,
+            "{}",
+            st.machine_rate()
+        );
+        // A call ringing for 12 s is past the live answers' 10 s and the
+        // machines': only a no-answer is left.
+        assert!(st.p_answer_given_ringing(12.0) < 0.05);
     }
 
     #[test]
