@@ -132,6 +132,7 @@ pub fn merge(mut published: Vec<LiveStatus>, now: i64) -> (Option<LiveStatus>, V
         servers: Vec::new(),
         campaigns: Vec::new(),
         reaction: Default::default(),
+        ami_events: running.iter().map(|l| l.ami_events).sum(),
     };
     for l in &running {
         out.reaction.add(&l.reaction);

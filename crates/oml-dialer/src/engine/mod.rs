@@ -119,6 +119,9 @@ impl Default for EngineConfig {
 pub struct Metrics {
     /// `Originate` actions accepted by a server.
     pub originates: AtomicU64,
+    /// AMI events received from every server (the scale benchmark's
+    /// fan-out figure).
+    pub ami_events: AtomicU64,
     /// Attempts ended.
     pub ended: AtomicU64,
     /// Write batches the database refused after every retry (their

@@ -27,6 +27,9 @@ pub struct LiveStatus {
     /// Reaction times since the engine started.
     #[serde(default)]
     pub reaction: ReactionSummary,
+    /// AMI events received since the engine started, from every server.
+    #[serde(default)]
+    pub ami_events: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -115,6 +118,10 @@ pub(super) fn snapshot(
         play: core.play,
         calls_in_flight: core.calls.len(),
         reaction: core.metrics.reaction.summary(),
+        ami_events: core
+            .metrics
+            .ami_events
+            .load(std::sync::atomic::Ordering::Relaxed),
         ..Default::default()
     };
     let mut servers: Vec<&ServerRt> = core.servers.values().collect();

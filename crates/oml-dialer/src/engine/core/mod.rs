@@ -386,6 +386,7 @@ impl Core {
     pub fn handle(&mut self, input: Input, now: Now) {
         match input {
             Input::Ami { server, msg, at } => {
+                self.metrics.ami_events.fetch_add(1, Ordering::Relaxed);
                 self.on_ami(server, &msg, at, now);
                 self.waited(server, now.at.saturating_duration_since(at), now);
             }
