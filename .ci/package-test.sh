@@ -7,8 +7,11 @@
 # database is untouched), an upgrade (the same binary packed under a
 # higher version: it runs the upgrade scripts without a second build), a
 # refused downgrade that leaves the installed package running, then
-# `apt-get remove` and `apt-get purge` and what each leaves. Every step
-# asserts; the first failure stops the script with its reason.
+# `apt-get remove` and `apt-get purge` and what each leaves; last, in a
+# second clean root, a real upgrade: the package of the previous commit
+# (built from its own tree, scripts and all) installed and used, then
+# upgraded to this one, its data kept. Every step asserts; the first failure
+# stops the script with its reason.
 #
 # The root: `debootstrap --variant=minbase bookworm` once per machine into
 # a cache folder (as .ci/asterisk-bench.sh does), with adduser installed;
@@ -26,7 +29,9 @@
 #                   release package.
 # Exit codes: 0 all steps passed; 1 a step failed; 2 missing prerequisite;
 #             75 Debian's archive unreachable (the root could not be built).
-# Environment: OML_PKG_CACHE (default /var/cache/oml-package-test),
+# Environment: OML_PKG_PREVIOUS (default HEAD~1: the commit whose package is
+#              upgraded from; "none" skips that step with a warning),
+#              OML_PKG_CACHE (default /var/cache/oml-package-test),
 #              OML_PKG_MIRROR (default http://deb.debian.org/debian),
 #              OML_PKG_PORT (default: a free port from 18080 up).
 set -euo pipefail
@@ -98,7 +103,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- the previous commit's package --------------------------------------------
+# Built first: its build overwrites target/debug/oml, which the current
+# package is packed from next. The tree comes from `git archive` (no work
+# tree, no .git changes); its workspace crates build into this target folder,
+# so only they compile (dependencies are shared), in the test run's profile.
+PREV_REF=${OML_PKG_PREVIOUS:-HEAD~1}
+PREV_DEB=
+build_previous() {
+    local src=$CACHE/prev-src saved=$CACHE/oml-current rev version
+    if [[ $PREV_REF == none ]]; then
+        log "WARNING: OML_PKG_PREVIOUS=none: the upgrade from a previous package is SKIPPED"
+        return 0
+    fi
+    if ! rev=$(git rev-parse --verify -q "$PREV_REF^{commit}"); then
+        log "WARNING: $PREV_REF is not in this clone (shallow?): the upgrade from a previous package is SKIPPED"
+        return 0
+    fi
+    rm -rf --one-file-system "$src"
+    mkdir -p "$src"
+    git archive "$rev" | tar -x -C "$src"
+    if [[ ! -f $src/packaging/build-deb.sh ]]; then
+        log "WARNING: $PREV_REF ($rev) has no packaging/build-deb.sh: the upgrade from a previous package is SKIPPED"
+        return 0
+    fi
+    [[ -x target/debug/oml ]] && cp -p target/debug/oml "$saved"
+    log "building the previous commit $PREV_REF (${rev:0:12}) (log $CACHE/prev-build.log)"
+    (cd "$src" && CARGO_TARGET_DIR="$PWD_TOP/target" cargo build --locked -p oml) >"$CACHE/prev-build.log" 2>&1 \
+        || { tail -n 30 "$CACHE/prev-build.log" >&2; fail "the previous commit $rev does not build"; }
+    mkdir -p "$src/target/package-ci"
+    strip -o "$src/target/package-ci/oml" target/debug/oml
+    # A new inode: target/debug/oml is a hard link into target/debug/deps.
+    if [[ -f $saved ]]; then rm -f target/debug/oml && cp -p "$saved" target/debug/oml; fi
+    version=$(cd "$src" && cargo metadata --no-deps --format-version 1 \
+        | sed -n 's/.*"name":"oml","version":"\([^"]*\)".*/\1/p')
+    PREV_DEB=$(cd "$src" && bash packaging/build-deb.sh --profile package-ci --no-build --fast \
+        --output "$OUT/prev" --deb-version "$version~prev-1" | tail -n1) \
+        || fail "the previous commit's build-deb.sh"
+    [[ -f $PREV_DEB ]] || fail "no previous package: $PREV_DEB"
+    log "previous package: $(basename "$PREV_DEB") ($(du -h "$PREV_DEB" | cut -f1))"
+}
+PWD_TOP=$PWD
+
 build_base
+build_previous
 log "building the packages"
 mapfile -t DEBS < <(bash packaging/build-deb.sh --profile package-ci "${build_args[@]}" --output "$OUT" \
     --deb-version "$(cargo metadata --no-deps --format-version 1 \
@@ -287,6 +335,45 @@ done
 [[ -f $ROOT/var/backups/oml/$archive ]] || fail "purge deleted a backup"
 grep -q "kept /var/backups/oml" "$CACHE/purge.log" || fail "purge did not say it kept the backups"
 grep -q "kept /var/lib/oml/recordings" "$CACHE/purge.log" || fail "purge did not say it kept the recordings"
+
+# --- a real upgrade: the previous commit's package, then this one --------------------
+if [[ -n $PREV_DEB ]]; then
+    PREV=$(basename "$PREV_DEB")
+    log "a clean copy of the root for the upgrade from $PREV"
+    cleanup
+    rm -rf --one-file-system "$ROOT"
+    cp -a "$BASE" "$ROOT"
+    mount -t proc proc "$ROOT/proc"
+    cp "$PREV_DEB" "${DEBS[0]}" "$ROOT/tmp/"
+    in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "/tmp/$PREV" \
+        >"$CACHE/prev-install.log" 2>&1 || { cat "$CACHE/prev-install.log" >&2; fail "apt-get install $PREV"; }
+    uid=$(in_root id -u oml) || fail "no user oml after installing $PREV"
+    printf 'package test password 1\n' >"$ROOT/tmp/pw"
+    chmod 644 "$ROOT/tmp/pw"
+    as_oml init --admin-password-file /tmp/pw >"$CACHE/prev-init.log" 2>&1 \
+        || { cat "$CACHE/prev-init.log" >&2; fail "oml init of $PREV"; }
+    sed -i "s|^listen = \"127.0.0.1:8080\"|listen = \"127.0.0.1:$PORT\"|" "$ROOT/etc/oml/oml.toml"
+    printf 'a second password 22\n' >"$ROOT/tmp/pw2"
+    chmod 644 "$ROOT/tmp/pw2"
+    as_oml users add kept --role admin --password-file /tmp/pw2 >&2
+    start_serve
+    login 'package test password 1'
+    stop_serve
+    log "upgrade from $PREV to $FIRST"
+    in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Use-Pty=0 "/tmp/$FIRST" \
+        >"$CACHE/prev-upgrade.log" 2>&1 || { cat "$CACHE/prev-upgrade.log" >&2; fail "the upgrade from $PREV"; }
+    grep -Eq 'nothing to migrate|pre-flight: ok' "$CACHE/prev-upgrade.log" \
+        || { cat "$CACHE/prev-upgrade.log" >&2; fail "postinst did not run oml migrate on the upgrade from $PREV"; }
+    first_version=${FIRST#oml_}
+    first_version=${first_version%_*.deb}
+    [[ $(in_root dpkg-query -W -f='${Version} ${db:Status-Abbrev}' oml) == "$first_version ii"* ]] \
+        || fail "after the upgrade from $PREV oml is not $first_version, installed"
+    as_oml users list | grep -q kept || fail "the upgrade from $PREV lost a user"
+    grep -q "^listen = \"127.0.0.1:$PORT\"" "$ROOT/etc/oml/oml.toml" || fail "the upgrade from $PREV lost the conffile edit"
+    start_serve
+    login 'package test password 1'
+    stop_serve
+fi
 
 cleanup
 rm -rf --one-file-system "$ROOT"
