@@ -91,6 +91,9 @@ pub struct AttemptRecord {
     /// The agent who took the call (the queue member's name as Asterisk
     /// gave it); `None` when no agent took it.
     pub agent: Option<String>,
+    /// The call's recording, a file name in the recordings folder (see
+    /// [`crate::recordings`]); `None` when it was not recorded.
+    pub recording: Option<String>,
 }
 
 /// A contact and every attempt to call it, oldest first.
@@ -270,7 +273,8 @@ impl Store {
     async fn with_attempts(&self, contact: ContactRecord) -> Result<ContactHistory> {
         let history = on_pool!(self, |p| sqlx::query_as::<_, AttemptRecord>(
             "SELECT a.attempt_no, a.placed_at, a.answered_at, a.connected_at, a.ended_at,
-                    a.outcome, a.hangup_cause, s.name AS server, a.node, a.channel_id, a.agent
+                    a.outcome, a.hangup_cause, s.name AS server, a.node, a.channel_id, a.agent,
+                    a.recording
              FROM call_attempts a LEFT JOIN asterisk_servers s ON s.id = a.server_id
              WHERE a.contact_id = $1 ORDER BY a.attempt_no"
         )

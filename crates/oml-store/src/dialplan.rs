@@ -34,6 +34,12 @@ pub const ABANDON_MESSAGE_EVENT: &str = "OmlAbandonMessage";
 /// `UserEvent` sent as recording starts, with `File` (its name under
 /// Asterisk's monitor folder).
 pub const RECORDING_EVENT: &str = "OmlRecording";
+/// Key of the call's AstDB record (`OML/CALL/<channel id>/RECFILE`) holding
+/// its recording's file name, written as recording starts.
+pub const RECFILE_KEY: &str = "RECFILE";
+/// Key of the call's AstDB record holding the agent who took it (the queue
+/// member's name, else its interface), written by the connected gosub.
+pub const AGENT_KEY: &str = "AGENT";
 /// The start of every recording's file name (OMniLeads' pattern):
 /// `dialer-<campaign id>-<YYYYMMDD>-<number>-<uniqueid>.<format>`.
 pub const RECORDING_PREFIX: &str = "dialer-";

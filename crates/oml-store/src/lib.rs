@@ -28,6 +28,7 @@ mod lockout;
 pub mod pacing_memory;
 pub mod phone;
 pub mod renormalise;
+pub mod recordings;
 mod reservations;
 mod settings;
 mod users;

@@ -1,7 +1,7 @@
 //! `oml contact show PHONE|ID [--json]`: the contact(s) a phone number or
 //! contact id names (a phone may be in several campaigns) and every attempt
 //! to call each, with its times, outcome, hangup cause, server, node and
-//! the agent who took it.
+//! the agent who took it, and the recordings of recorded calls.
 //! The phone is read as the import reads it (`[dialer] default_country`),
 //! so a national form finds the stored international number.
 
@@ -136,6 +136,15 @@ pub fn report(h: &ContactHistory) -> String {
         out.push_str(&attempt_line(a));
         out.push('\n');
     }
+    // Recorded calls: the file in the recordings folder (docs/recordings.md).
+    for a in &h.history {
+        if let Some(file) = &a.recording {
+            out.push_str(&format!(
+                "  recording of attempt {}: {file}\n",
+                a.attempt_no
+            ));
+        }
+    }
     out
 }
 
@@ -170,13 +179,18 @@ mod tests {
                 node: "node-a".into(),
                 channel_id: "oml-1-7-1".into(),
                 agent: Some("Ana Pérez".into()),
+                recording: Some("dialer-1-20261207-541140000001-1795999000.1.wav".into()),
             }],
         };
         let text = report(&h);
         assert!(text.starts_with("Contact 7 of campaign `sales` (list march.csv)"));
         assert!(text.contains("next try 2096-"), "{text}");
         let lines: Vec<&str> = text.lines().collect();
-        let (head, line) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+        assert_eq!(
+            lines[lines.len() - 1],
+            "  recording of attempt 1: dialer-1-20261207-541140000001-1795999000.1.wav"
+        );
+        let (head, line) = (lines[lines.len() - 3], lines[lines.len() - 2]);
         assert_eq!(
             head.find("ENDED").map(|i| i + 5),
             line.find("+4.5 s").map(|i| i + 6)
