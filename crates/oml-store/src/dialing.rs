@@ -195,22 +195,30 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let candidates = format!(
-            "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2
-             ORDER BY next_attempt_at, id LIMIT $3{lock}"
-        );
-        let dnc_sql = format!(
-            "UPDATE contacts SET state = 'dnc', claimed_by = NULL, updated_at = $4
-             WHERE id IN ({candidates})
-               AND EXISTS (SELECT 1 FROM dnc_numbers d WHERE {}
-                           AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))",
-            crate::phone::dnc_match_sql("contacts.phone")
-        );
-        let claim_sql = format!(
-            "UPDATE contacts SET state = 'hopper', claimed_by = $4, updated_at = $5
-             WHERE id IN ({candidates})
-             RETURNING id, campaign_id, phone, attempts"
-        );
+        // Two passes: contacts with a due callback first (issue 19), then
+        // the others; each pass's contacts by id.
+        let passes: Vec<(String, String)> = [crate::callbacks::DUE_CALLBACKS_FILTER, ""]
+            .iter()
+            .map(|filter| {
+                let candidates = format!(
+                    "SELECT id FROM contacts WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2{filter}
+                     ORDER BY next_attempt_at, id LIMIT $3{lock}"
+                );
+                let dnc_sql = format!(
+                    "UPDATE contacts SET state = 'dnc', claimed_by = NULL, updated_at = $4
+                     WHERE id IN ({candidates})
+                       AND EXISTS (SELECT 1 FROM dnc_numbers d WHERE {}
+                                   AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))",
+                    crate::phone::dnc_match_sql("contacts.phone")
+                );
+                let claim_sql = format!(
+                    "UPDATE contacts SET state = 'hopper', claimed_by = $4, updated_at = $5
+                     WHERE id IN ({candidates})
+                     RETURNING id, campaign_id, phone, attempts"
+                );
+                (dnc_sql, claim_sql)
+            })
+            .collect();
         // The running engine claims only under its campaign's lease.
         let key = crate::leader::campaign_key(campaign_id);
         let fence = match self.fence() {
@@ -226,38 +234,46 @@ impl Store {
             crate::leader::db_now(self.backend()),
             lock = lock.replace("UPDATE SKIP LOCKED", "SHARE")
         );
-        let mut rows = on_pool!(self, |p| {
+        let rows = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(&dnc_sql)
-                .bind(campaign_id)
-                .bind(now)
-                .bind(limit)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if let Some((holder, epoch)) = fence {
-                let valid: Option<i32> = sqlx::query_scalar(&fence_sql)
-                    .bind(&key)
-                    .bind(holder)
-                    .bind(epoch)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if valid.is_none() {
-                    return Err(crate::StoreError::NotLeader { key });
+            let mut rows: Vec<DueContact> = Vec::new();
+            for (i, (dnc_sql, claim_sql)) in passes.iter().enumerate() {
+                let left = limit - rows.len() as i64;
+                if left <= 0 {
+                    break;
                 }
+                sqlx::query(dnc_sql)
+                    .bind(campaign_id)
+                    .bind(now)
+                    .bind(left)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some((holder, epoch)) = fence.filter(|_| i == 0) {
+                    let valid: Option<i32> = sqlx::query_scalar(&fence_sql)
+                        .bind(&key)
+                        .bind(holder)
+                        .bind(epoch)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if valid.is_none() {
+                        return Err(crate::StoreError::NotLeader { key });
+                    }
+                }
+                let mut pass: Vec<DueContact> = sqlx::query_as(claim_sql)
+                    .bind(campaign_id)
+                    .bind(now)
+                    .bind(left)
+                    .bind(node)
+                    .bind(now)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                pass.sort_by_key(|r| r.id);
+                rows.extend(pass);
             }
-            let rows: Vec<DueContact> = sqlx::query_as(&claim_sql)
-                .bind(campaign_id)
-                .bind(now)
-                .bind(limit)
-                .bind(node)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
             tx.commit().await?;
             rows
         });
-        rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
 
