@@ -9,6 +9,9 @@
 //! | `QUEUED` | it joins the queue | before `Queue()` |
 //! | `CONNECTED` | an agent takes it | `Queue()`'s gosub on the agent |
 //! | `CAUSE`, `ENDED` | the customer's `;2` half hangs up | its hangup handler |
+//! | `AMD` | `AMD()`'s verdict (`UserEvent` `OmlAmd`'s `Status`) | campaign context |
+//! | `RECFILE` | recording starts (`OmlRecording`'s `File`) | campaign context |
+//! | `ABANDONMSG` | the abandon message starts (`OmlAbandonMessage`) | extension `abandon` |
 //!
 //! Values are the PBX's epoch seconds (`${EPOCH}`), the cause is the Q.850
 //! code (`${HANGUPCAUSE}`).
@@ -31,6 +34,14 @@ pub(super) fn record(db: &mut AstDb, events: &[Message], epoch: i64) {
             }
             Some("QueueCallerJoin") => (field("Linkedid"), &[("QUEUED", None)]),
             Some("AgentConnect") => (field("Linkedid"), &[("CONNECTED", None)]),
+            // The campaign's call path (`call_path.rs`): AMD()'s status,
+            // the recording's name, the abandon message's start.
+            Some("UserEvent") => match e.get("UserEvent") {
+                Some("OmlAmd") => (field("Linkedid"), &[("AMD", Some("Status"))]),
+                Some("OmlRecording") => (field("Linkedid"), &[("RECFILE", Some("File"))]),
+                Some("OmlAbandonMessage") => (field("Linkedid"), &[("ABANDONMSG", None)]),
+                _ => continue,
+            },
             Some("Hangup")
                 if e.get("Channel")
                     .is_some_and(|c| c.starts_with("Local/") && c.ends_with(";2")) =>
