@@ -33,10 +33,17 @@ pub enum Outcome {
     /// The call ended while the dialer had lost track of it (AMI link down,
     /// crash); rescheduled like `failed`.
     Unknown,
+    /// Answered by a machine (Asterisk's `AMD()` said `MACHINE`): hung up
+    /// or the machine message left. Not a live answer: outside the abandon
+    /// rate; retried by the `machine` rule, else like `no_answer`.
+    Machine,
+    /// Answered, no agent in time, and the abandon message played (the
+    /// FCC's and Ofcom's message): abandoned all the same for the rate.
+    AbandonedMessagePlayed,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Connected,
         Outcome::Abandoned,
         Outcome::NoAnswer,
@@ -44,6 +51,8 @@ impl Outcome {
         Outcome::Congestion,
         Outcome::Failed,
         Outcome::Unknown,
+        Outcome::Machine,
+        Outcome::AbandonedMessagePlayed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +64,8 @@ impl Outcome {
             Outcome::Congestion => "congestion",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Machine => "machine",
+            Outcome::AbandonedMessagePlayed => "abandoned_message_played",
         }
     }
 
@@ -137,6 +148,11 @@ pub enum CallEvent {
     QueueAbandon,
     /// `Hangup` of one leg, with its cause.
     Hangup { cause: u32, leg: Leg },
+    /// `UserEvent` `OmlAmd` (the campaign's context after `AMD()`):
+    /// whether its `Status` is `MACHINE`.
+    Amd { machine: bool },
+    /// `UserEvent` `OmlAbandonMessage`: the abandon message started.
+    AbandonMessage,
 }
 
 /// Where a call is.
@@ -193,6 +209,10 @@ pub struct Call {
     end_seen_at: Option<i64>,
     response_seen: bool,
     queue_abandoned: bool,
+    /// `AMD()` said a machine answered.
+    machine: bool,
+    /// The abandon message started (at this time).
+    pub abandon_message_at: Option<i64>,
     outcome: Option<Outcome>,
 }
 
@@ -223,6 +243,8 @@ impl Call {
             end_seen_at: None,
             response_seen: false,
             queue_abandoned: false,
+            machine: false,
+            abandon_message_at: None,
             outcome: None,
         }
     }
@@ -244,7 +266,24 @@ impl Call {
 
     /// Answered and not (yet) connected: waiting in the queue.
     pub fn is_waiting_for_agent(&self) -> bool {
-        self.phase == Phase::Answered
+        self.phase == Phase::Answered && !self.machine && self.abandon_message_at.is_none()
+    }
+
+    /// Answered by a machine, as `AMD()` said.
+    pub fn is_machine(&self) -> bool {
+        self.machine
+    }
+
+    /// The outcome of an answered call no agent took: `machine`, the
+    /// abandon message heard, or abandoned.
+    fn unconnected(&self) -> Outcome {
+        if self.machine {
+            Outcome::Machine
+        } else if self.abandon_message_at.is_some() {
+            Outcome::AbandonedMessagePlayed
+        } else {
+            Outcome::Abandoned
+        }
     }
 
     /// The agent who took the call, as the `AgentConnect` named it (the
@@ -334,6 +373,20 @@ impl Call {
                 self.queue_abandoned = true;
                 Change::Nothing
             }
+            CallEvent::Amd { machine } => {
+                let change = self.answer(now);
+                if self.phase == Phase::Answered {
+                    self.machine = machine;
+                }
+                change
+            }
+            CallEvent::AbandonMessage => {
+                let change = self.answer(now);
+                if self.phase == Phase::Answered {
+                    self.abandon_message_at.get_or_insert(now);
+                }
+                change
+            }
             CallEvent::Hangup { cause, leg } => {
                 if leg == Leg::Customer {
                     self.customer_gone = true;
@@ -343,7 +396,7 @@ impl Call {
                 }
                 let answered = match self.phase {
                     Phase::Connected => Some(Outcome::Connected),
-                    Phase::Answered => Some(Outcome::Abandoned),
+                    Phase::Answered => Some(self.unconnected()),
                     _ => None,
                 };
                 if let Some(o) = answered {
@@ -406,6 +459,9 @@ impl Call {
         }
         let o = match self.phase {
             Phase::Connected => Outcome::Connected,
+            Phase::Answered if self.machine || self.abandon_message_at.is_some() => {
+                self.unconnected()
+            }
             _ => self.pending_outcome.unwrap_or(Outcome::Unknown),
         };
         self.end(o, now)
@@ -430,11 +486,16 @@ impl Call {
         if let Some(c) = r.cause {
             self.hangup_cause = Some(c);
         }
+        self.machine |= r.machine;
+        if self.abandon_message_at.is_none() {
+            self.abandon_message_at = at(r.abandon_message_s);
+        }
         let outcome = if self.connected_at.is_some() {
             Outcome::Connected
         } else if self.answered_at.is_some() {
-            // Answered and no agent: counted abandoned (the safe side).
-            Outcome::Abandoned
+            // Answered and no agent: a machine, the abandon message, or
+            // counted abandoned (the safe side).
+            self.unconnected()
         } else if let Some(o) = self.pending_outcome {
             o
         } else if r.ended_s.is_some() {
@@ -460,8 +521,12 @@ impl Call {
     }
 
     /// Whether this call counts as abandoned for the regulatory rate:
-    /// answered and not connected within `abandon_ms`.
+    /// answered and not connected within `abandon_ms`. `None` when it is
+    /// no live answer (not answered, or a machine).
     pub fn counts_as_abandoned(&self, abandon_ms: i64) -> Option<bool> {
+        if self.machine && self.connected_at.is_none() {
+            return None;
+        }
         let answered = self.answered_at?;
         Some(match self.connected_at {
             Some(c) => c - answered > abandon_ms,
@@ -469,6 +534,10 @@ impl Call {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "call_path_tests.rs"]
+mod call_path_tests;
 
 #[cfg(test)]
 mod tests {
@@ -718,6 +787,7 @@ mod tests {
             connected_s: c,
             ended_s: e,
             cause,
+            ..PbxRecord::default()
         };
         // Connected and ended while no engine watched (placed at 1000 s).
         let mut c = Call::new(1_000_000);

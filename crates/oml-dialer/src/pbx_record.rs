@@ -3,9 +3,11 @@
 //! dialplan (`oml_extensions.conf.j2`; pbxsim emulates it) writes each
 //! attempt's milestones to AstDB under `OML/CALL/<channel id>`: `ANSWERED`,
 //! `QUEUED`, `CONNECTED` (epoch seconds) and, when the customer's leg hangs
-//! up, `ENDED` and its Q.850 `CAUSE`. Reconciliation reads the whole family
-//! with one `DBGetTree` and decides from it instead of storing `unknown`.
-//! Pure: messages in, records out.
+//! up, `ENDED` and its Q.850 `CAUSE`; the campaign's call path adds `AMD`
+//! (`AMD()`'s status) and `ABANDONMSG` (the abandon message started), so a
+//! machine or a message played keeps its outcome too. Reconciliation reads
+//! the whole family with one `DBGetTree` and decides from it instead of
+//! storing `unknown`. Pure: messages in, records out.
 
 use std::collections::HashMap;
 
@@ -23,11 +25,16 @@ pub struct PbxRecord {
     pub ended_s: Option<i64>,
     /// The customer leg's hangup cause.
     pub cause: Option<u32>,
+    /// `AMD()` said `MACHINE`.
+    pub machine: bool,
+    /// When the abandon message started.
+    pub abandon_message_s: Option<i64>,
 }
 
 /// The records in a `DBGetTree` answer (its `DBGetTreeResponse` events,
 /// `Key: /OML/CALL/<channel id>/<FIELD>`), by channel id. Entries outside
-/// the family or with values that are not numbers are left out.
+/// the family or with values that are not numbers (but `AMD`'s status)
+/// are left out.
 pub fn parse_tree(events: &[Message]) -> HashMap<String, PbxRecord> {
     let prefix = format!("/{FAMILY}/");
     let mut out: HashMap<String, PbxRecord> = HashMap::new();
@@ -41,6 +48,10 @@ pub fn parse_tree(events: &[Message]) -> HashMap<String, PbxRecord> {
         else {
             continue;
         };
+        if field == "AMD" {
+            out.entry(id.to_owned()).or_default().machine = val.trim() == "MACHINE";
+            continue;
+        }
         let Ok(n) = val.trim().parse::<i64>() else {
             continue;
         };
@@ -51,6 +62,7 @@ pub fn parse_tree(events: &[Message]) -> HashMap<String, PbxRecord> {
             "CONNECTED" => r.connected_s = Some(n),
             "ENDED" => r.ended_s = Some(n),
             "CAUSE" => r.cause = u32::try_from(n).ok(),
+            "ABANDONMSG" => r.abandon_message_s = Some(n),
             _ => {}
         }
     }
@@ -79,11 +91,17 @@ mod tests {
             entry("/OML/CALL/oml-1-3-1/CAUSE", "17"),
             entry("/OML/CALL/oml-1-3-1/ENDED", "1796655513"),
             entry("/OML/CALL/oml-1-4-1/CAUSE", "not a number"),
+            entry("/OML/CALL/oml-1-5-1/AMD", "MACHINE"),
+            entry("/OML/CALL/oml-1-6-1/AMD", "HUMAN"),
+            entry("/OML/CALL/oml-1-6-1/ABANDONMSG", "1796655520"),
             entry("/OML/CAMP/1/NAME", "sales"),
             Message::event("DBGetTreeComplete").with("ListItems", "9"),
         ];
         let r = parse_tree(&events);
-        assert_eq!(r.len(), 2, "{r:?}");
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert!(r["oml-1-5-1"].machine);
+        assert!(!r["oml-1-6-1"].machine);
+        assert_eq!(r["oml-1-6-1"].abandon_message_s, Some(1796655520));
         assert_eq!(
             r["oml-1-2-1"],
             PbxRecord {
@@ -92,6 +110,7 @@ mod tests {
                 connected_s: Some(1796655514),
                 ended_s: Some(1796655518),
                 cause: Some(16),
+                ..PbxRecord::default()
             }
         );
         assert_eq!(r["oml-1-3-1"].cause, Some(17));

@@ -16,11 +16,17 @@ pub struct Decision {
     pub next_attempt_at: i64,
 }
 
-/// The rule that applies to `outcome` (`unknown` follows the `failed` rule).
+/// The rule that applies to `outcome` (`unknown` follows the `failed`
+/// rule, `abandoned_message_played` the `abandoned` one, `machine` its own
+/// rule or else the `no_answer` one).
 pub fn rule_for(outcome: Outcome, rules: &[RescheduleRule]) -> Option<&RescheduleRule> {
     let key = match outcome {
         Outcome::Connected => return None,
-        Outcome::Abandoned => RetryOutcome::Abandoned,
+        Outcome::Machine => {
+            let own = rules.iter().find(|r| r.outcome == RetryOutcome::Machine);
+            return own.or_else(|| rules.iter().find(|r| r.outcome == RetryOutcome::NoAnswer));
+        }
+        Outcome::Abandoned | Outcome::AbandonedMessagePlayed => RetryOutcome::Abandoned,
         Outcome::NoAnswer => RetryOutcome::NoAnswer,
         Outcome::Busy => RetryOutcome::Busy,
         Outcome::Congestion => RetryOutcome::Congestion,
@@ -85,5 +91,27 @@ mod tests {
         assert_eq!(decide(Outcome::Unknown, 1, &r, 0).next_attempt_at, 10_000);
         assert_eq!(decide(Outcome::Unknown, 2, &r, 0).state, "exhausted");
         assert_eq!(r[1].backoff, Backoff::Fixed);
+    }
+
+    #[test]
+    fn machines_follow_their_rule_else_no_answer() {
+        let no_answer = RescheduleRule::parse("no_answer:5:600").unwrap();
+        let machine = RescheduleRule::parse("machine:2:3600").unwrap();
+        let r = vec![no_answer.clone()];
+        assert_eq!(decide(Outcome::Machine, 1, &r, 0).next_attempt_at, 600_000);
+        assert_eq!(decide(Outcome::Machine, 4, &r, 0).state, "pending");
+        let r = vec![no_answer, machine];
+        assert_eq!(
+            decide(Outcome::Machine, 1, &r, 0).next_attempt_at,
+            3_600_000
+        );
+        assert_eq!(decide(Outcome::Machine, 2, &r, 0).state, "exhausted");
+        assert_eq!(decide(Outcome::NoAnswer, 2, &r, 0).state, "pending");
+        let ab = vec![RescheduleRule::parse("abandoned:3:60").unwrap()];
+        assert_eq!(
+            decide(Outcome::AbandonedMessagePlayed, 1, &ab, 0).next_attempt_at,
+            60_000
+        );
+        assert_eq!(decide(Outcome::Machine, 1, &[], 0).state, "exhausted");
     }
 }

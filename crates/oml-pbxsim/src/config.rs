@@ -327,6 +327,12 @@ pub struct SimConfig {
     /// `Reload` and `Command: manager reload`, as Asterisk rereads its
     /// manager configuration.
     pub manager_file: Option<std::path::PathBuf>,
+    /// Answering machines and `AMD()` (for campaigns whose AstDB
+    /// settings ask for detection).
+    pub machines: crate::machines::MachineModel,
+    /// Where recording campaigns' calls leave their (empty) recording
+    /// files, named as `MixMonitor` names them; `None` writes none.
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 /// The users of a manager.conf-style text: every section but `[general]`
@@ -424,6 +430,8 @@ impl SimConfig {
             dial_contexts: vec!["from-oml".into()],
             users: Vec::new(),
             manager_file: None,
+            machines: crate::machines::MachineModel::default(),
+            recordings: None,
         }
     }
 }

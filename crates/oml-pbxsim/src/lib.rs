@@ -45,6 +45,7 @@
 
 pub mod config;
 pub mod ends;
+pub mod machines;
 pub mod rates;
 pub mod server;
 pub mod world;
@@ -54,6 +55,7 @@ pub use config::{
     QueueConfig, SimConfig, SimUser,
 };
 pub use ends::{ClientEnd, ClientEnds};
+pub use machines::{parse_fraction, MachineModel};
 pub use rates::parse_answer_rate;
 pub use server::{Fault, PbxSim};
 pub use world::{Session, Stats, World};

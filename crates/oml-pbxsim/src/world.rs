@@ -10,7 +10,8 @@
 //! `customers.rs` (who answers, how long they ring, what a failed leg
 //! reports), `ring.rs` (what the PBX reports when a ring ends), `order.rs`
 //! (the order of a failed call's events), `channels.rs` (channels, the `;1`/`;2` Local pair and their
-//! events), `queues.rs` (queues, agents, talk and wrap-up).
+//! events), `queues.rs` (queues, agents, talk and wrap-up), `call_path.rs`
+//! (a campaign's context: `AMD()`, recording, the abandon message).
 //!
 //! Event names and fields follow Asterisk's AMI documentation:
 //! `Newchannel`, `Newstate`, `OriginateResponse` (Response, Channel,
@@ -23,6 +24,7 @@
 
 mod actions;
 mod astdb;
+mod call_path;
 mod channels;
 mod customers;
 mod dialplan;
@@ -72,6 +74,10 @@ pub struct Stats {
     pub abandoned: u64,
     /// Calls an agent finished.
     pub completed: u64,
+    /// Answers `AMD()` called a machine (campaigns that detect them).
+    pub machines: u64,
+    /// Calls that heard the abandon message (no agent within `QUEUETIME`).
+    pub abandon_messages: u64,
     /// Actions handled (all kinds).
     pub actions: u64,
 }
@@ -86,6 +92,12 @@ enum Timer {
     TalkEnd(u64),
     /// Agent's wrap-up is over.
     WrapupEnd(usize),
+    /// `AMD()` gives its verdict (`call_path.rs`).
+    Amd(u64),
+    /// `Queue()` timed out (the campaign's `QUEUETIME`).
+    QueueTimeout(u64),
+    /// A message the campaign's context plays is over: it hangs up.
+    MessageEnd(u64),
 }
 
 /// The PBX state.
@@ -216,6 +228,9 @@ impl World {
                 Timer::Abandon(c) => self.abandon(c, at, events),
                 Timer::TalkEnd(c) => self.talk_end(c, 16, true, at, events),
                 Timer::WrapupEnd(a) => self.wrapup_end(a, at, events),
+                Timer::Amd(c) => self.amd_verdict(c, at, events),
+                Timer::QueueTimeout(c) => self.queue_timeout(c, at, events),
+                Timer::MessageEnd(c) => self.context_hangup(c, events),
             }
         }
     }

@@ -233,7 +233,7 @@ text_enum!(CampaignMode { Preview => "preview", Progressive => "progressive", Pr
 text_enum!(AbandonWindow { Us => "us", Uk => "uk" }, "abandon window");
 text_enum!(CampaignState { Stopped => "stopped", Running => "running", Paused => "paused", Finished => "finished" }, "campaign state");
 text_enum!(Backoff { Fixed => "fixed", Multiplied => "multiplied" }, "back-off");
-text_enum!(RetryOutcome { Busy => "busy", NoAnswer => "no_answer", Congestion => "congestion", Failed => "failed", Abandoned => "abandoned" }, "outcome");
+text_enum!(RetryOutcome { Busy => "busy", NoAnswer => "no_answer", Congestion => "congestion", Failed => "failed", Abandoned => "abandoned", Machine => "machine" }, "outcome");
 
 /// How the delay between retries grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -254,6 +254,9 @@ pub enum RetryOutcome {
     Congestion,
     Failed,
     Abandoned,
+    /// Answered by an answering machine (`AMD()`); without a rule of its
+    /// own, a machine follows the `no_answer` rule.
+    Machine,
 }
 
 /// What to do after an outcome: retry up to `max_attempts` in total.

@@ -416,7 +416,8 @@ impl Store {
 
     /// Abandoned and live-answered calls of a campaign answered since
     /// `since_ms`. Abandoned = answered and not connected to an agent
-    /// within `abandon_ms`.
+    /// within `abandon_ms`. Machines (outcome `machine`) are no live
+    /// answers: they count in neither.
     pub async fn abandon_tally(
         &self,
         campaign_id: i64,
@@ -429,7 +430,8 @@ impl Store {
                                        THEN 1 ELSE 0 END)
              FROM call_attempts
              WHERE campaign_id = $1 AND answered_at IS NOT NULL AND answered_at >= $2
-               AND (outcome IS NOT NULL OR connected_at IS NOT NULL)"
+               AND (outcome IS NOT NULL OR connected_at IS NOT NULL)
+               AND COALESCE(outcome, '') <> 'machine'"
         )
         .bind(campaign_id)
         .bind(since_ms)
@@ -657,27 +659,30 @@ mod tests {
     async fn abandon_tally_counts_late_connects() {
         for t in backends().await {
             let s = &t.store;
-            let cid = setup(s, &["1", "2", "3"]).await;
+            let cid = setup(s, &["1", "2", "3", "4", "5"]).await;
             let got = s.claim_due_contacts(cid, "n", now_ms(), 10).await.unwrap();
             let w: Vec<_> = got.iter().map(|c| begin(c, "n")).collect();
             s.apply_dialing_writes(&w).await.unwrap();
             let now = now_ms();
+            // Connected in time, connected late, abandoned, a machine, the
+            // abandon message played.
             let ends: Vec<_> = got
                 .iter()
-                .zip([Some(now + 500), Some(now + 5000), None])
-                .map(|(c, conn)| {
+                .zip([
+                    (Some(now + 500), "connected"),
+                    (Some(now + 5000), "connected"),
+                    (None, "abandoned"),
+                    (None, "machine"),
+                    (None, "abandoned_message_played"),
+                ])
+                .map(|(c, (conn, outcome))| {
                     DialingWrite::End(AttemptResult {
                         contact_id: c.id,
                         attempt_no: 1,
                         answered_at: Some(now),
                         connected_at: conn,
                         ended_at: now + 9000,
-                        outcome: if conn.is_some() {
-                            "connected"
-                        } else {
-                            "abandoned"
-                        }
-                        .into(),
+                        outcome: outcome.into(),
                         hangup_cause: Some(16),
                         agent: None,
                         contact_state: "done".into(),
@@ -686,8 +691,12 @@ mod tests {
                 })
                 .collect();
             s.apply_dialing_writes(&ends).await.unwrap();
+            // The machine is no live answer: in neither count.
             let a = s.abandon_tally(cid, now - 1000, 2000).await.unwrap();
-            assert_eq!((a.live_answered, a.abandoned), (3, 2), "{}", t.label);
+            assert_eq!((a.live_answered, a.abandoned), (4, 3), "{}", t.label);
+            let rows = s.answers_since(cid, now - 1000, 2000).await.unwrap();
+            let abandoned = rows.iter().filter(|r| r.abandoned).count();
+            assert_eq!((rows.len(), abandoned), (4, 3), "{}", t.label);
         }
     }
 }

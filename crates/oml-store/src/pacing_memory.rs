@@ -130,9 +130,9 @@ impl Store {
             .transpose()
     }
 
-    /// The live-answered calls of a campaign answered since `since_ms` whose
-    /// attempt is over, oldest first; abandoned = not connected to an agent
-    /// within `abandon_ms` of the answer (the rule of
+    /// The live-answered calls (machines left out) of a campaign answered
+    /// since `since_ms` whose attempt is over, oldest first; abandoned = not
+    /// connected to an agent within `abandon_ms` of the answer (the rule of
     /// [`Store::abandon_tally`]).
     pub async fn answers_since(
         &self,
@@ -146,7 +146,7 @@ impl Store {
                         (connected_at IS NULL OR connected_at - answered_at > $3) AS abandoned
                  FROM call_attempts
                  WHERE campaign_id = $1 AND answered_at IS NOT NULL AND answered_at >= $2
-                   AND outcome IS NOT NULL
+                   AND outcome IS NOT NULL AND outcome <> 'machine'
                  ORDER BY answered_at",
             )
             .bind(campaign_id)

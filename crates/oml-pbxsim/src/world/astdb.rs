@@ -25,6 +25,13 @@ impl AstDb {
             .insert(format!("/{family}/{key}"), value.to_owned());
     }
 
+    /// The value of `/family/key` (the dialplan's `${DB(family/key)}`).
+    pub(super) fn get(&self, family: &str, key: &str) -> Option<&str> {
+        self.entries
+            .get(&format!("/{family}/{key}"))
+            .map(String::as_str)
+    }
+
     /// Answers one of `dbput`, `dbget`, `dbgettree`, `dbdel`, `dbdeltree`
     /// (lower case).
     pub(super) fn handle(&mut self, action: &str, m: &Message) -> Vec<Message> {

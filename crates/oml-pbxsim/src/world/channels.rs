@@ -18,6 +18,9 @@ pub(super) enum CallState {
     Ringing,
     Queued,
     Talking,
+    /// Answered and in the campaign's context outside the queue: `AMD()`
+    /// listening, or a machine or abandon message playing.
+    InContext,
 }
 
 /// A channel's state as AMI reports it (`ChannelState`,
@@ -96,6 +99,8 @@ pub(super) struct Call {
     pub(super) chan_id_given: bool,
     /// The `;2` half of a `Local/` channel: the customer's side.
     pub(super) other: Option<Half>,
+    /// Answered by an answering machine (`machines.rs`).
+    pub(super) machine: bool,
 }
 
 /// The `;2` half of a Local channel pair: the side that runs the dial
@@ -229,6 +234,7 @@ impl World {
             dial: dial.to_owned(),
             chan_id_given: m.get("ChannelId").is_some(),
             other,
+            machine: false,
         };
         if outcome != NumberOutcome::Fail && !immediate {
             call.announced = true;
@@ -288,6 +294,7 @@ impl World {
             }
             CallState::Queued => self.abandon_queued(c, cause, false, now, events),
             CallState::Talking => self.talk_end(c, cause, false, now, events),
+            CallState::InContext => self.context_hangup_with(c, cause, events),
         }
     }
 
@@ -323,6 +330,7 @@ impl World {
             let app = match call.state {
                 CallState::Ringing => "AppDial",
                 CallState::Queued | CallState::Talking => "Queue",
+                CallState::InContext => "Playback",
             };
             e.push("Application", app);
             e.push("ApplicationData", call.queue.as_deref().unwrap_or(""));

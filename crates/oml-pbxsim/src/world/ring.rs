@@ -65,7 +65,7 @@ impl World {
         }
         let call = self.calls.get(&c).expect("present");
         events.push(self.originate_response(call, true, reason));
-        self.enqueue(c, now, events);
+        self.answered(c, now, events);
     }
 
     /// The end of a call that was never answered: its `Newchannel`s when

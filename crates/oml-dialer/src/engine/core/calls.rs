@@ -20,6 +20,10 @@ use crate::call::{leg_of, Call, CallEvent, Change, Outcome, Phase};
 use crate::pbx_record::PbxRecord;
 use crate::reschedule;
 
+#[cfg(test)]
+#[path = "tests_machine.rs"]
+mod tests_machine;
+
 impl Core {
     pub(super) fn on_ami(&mut self, server: i64, m: &Message, at: Instant, now: Now) {
         let Some(name) = m.event_name() else {
@@ -86,6 +90,14 @@ impl Core {
                 return;
             }
             "queuecallerabandon" => CallEvent::QueueAbandon,
+            // The campaign's call path (rendered dialplan, pbxsim alike).
+            "userevent" => match m.get("UserEvent") {
+                Some(dialplan::AMD_EVENT) => CallEvent::Amd {
+                    machine: m.get("Status").map(str::trim) == Some("MACHINE"),
+                },
+                Some(dialplan::ABANDON_MESSAGE_EVENT) => CallEvent::AbandonMessage,
+                _ => return,
+            },
             "hangup" => {
                 let Some(k) = self.key_of(m) else {
                     return;
@@ -163,11 +175,12 @@ impl Core {
                 let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
                 let secs = |ms: i64| ms.max(0) as f64 / 1000.0 * scale;
                 let ring_s = secs(f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at);
+                // A machine is no live answer: the pacer's answer rate
+                // counts people only.
+                let live = f.answered_at.is_some() && f.outcome != Outcome::Machine;
                 match f.outcome {
                     Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
-                    _ => c
-                        .memory
-                        .attempt(&mut c.stats, f.answered_at.is_some(), ring_s),
+                    _ => c.memory.attempt(&mut c.stats, live, ring_s),
                 }
                 if let (Some(conn), Outcome::Connected) = (f.connected_at, f.outcome) {
                     c.memory.talk(&mut c.stats, secs(f.ended_at - conn));

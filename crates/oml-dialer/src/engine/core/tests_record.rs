@@ -45,6 +45,7 @@ fn calls_that_ended_unseen_end_as_the_pbx_recorded_them() {
             connected_s: Some(s + 6),
             ended_s: Some(s + 30),
             cause: Some(16),
+            ..PbxRecord::default()
         },
     );
     // Busy: the customer leg's cause.

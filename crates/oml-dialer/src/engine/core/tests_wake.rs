@@ -92,6 +92,7 @@ fn after_a_freeze_the_pbx_is_read_again_before_times_are_recorded_or_calls_place
         connected_s: Some(s + 3),
         ended_s: Some(s + 40),
         cause: Some(16),
+        ..PbxRecord::default()
     };
     let a = h.feed(Input::Channels {
         server: SERVER,
