@@ -8,6 +8,8 @@
 //! `migrations/postgres` with the same version numbers and are applied when
 //! the store is opened.
 
+mod agent_calls;
+mod agent_states;
 mod agents;
 pub mod ami_values;
 mod api_tokens;
@@ -40,6 +42,8 @@ pub mod web;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use agent_calls::AgentCall;
+pub use agent_states::{validate_agent_state, AgentState, AGENT_STATES, MAX_REASON_LEN};
 pub use agents::{validate_extension, AgentSetup, EXTENSION_LEN};
 pub use api_tokens::ApiToken;
 pub use audit::{AuditEntry, AuditFilter};

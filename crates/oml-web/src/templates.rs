@@ -20,6 +20,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("blocked.html", include_str!("../templates/blocked.html")),
     ("users.html", include_str!("../templates/users.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("agent.html", include_str!("../templates/agent.html")),
 ];
 
 /// The style sheet, served at `/static/console.css`.

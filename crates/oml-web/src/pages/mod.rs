@@ -4,6 +4,11 @@
 
 mod account;
 mod admin;
+mod agent;
+mod agent_ami;
+mod agent_events;
+mod agent_queue;
+mod agent_view;
 mod agent_fields;
 mod agent_users;
 
@@ -43,6 +48,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/password", post(admin::user_password))
         .route("/admin/users/agent", post(agent_users::user_agent))
         .route("/admin/audit", get(admin::audit_page))
+        .route("/agent", get(agent::agent_page))
+        .route("/agent/login", post(agent::login))
+        .route("/agent/ready", post(agent::ready))
+        .route("/agent/pause", post(agent::pause))
+        .route("/agent/logout", post(agent::logout))
+        .route("/agent/events", get(agent::events))
+        .route("/static/agent.js", get(agent::script))
         .fallback(|| async { WebError::NotFound })
 }
 

@@ -1,0 +1,109 @@
+//! The agent page's live updates (issue 19 items 2 and 3): a server-sent
+//! event stream at `/agent/events` that watches the store every
+//! [`POLL`] and sends what changed:
+//!
+//! - `state`: the agent's state (logged out, ready, paused with a reason,
+//!   previewing), whoever changed it (this page, another tab, the wrap-up);
+//! - `call`: the screen pop, as soon as the engine stores a call as
+//!   connected to the agent (AgentConnect);
+//! - `call-ended`: that call ended (the wrap-up form shows on it).
+//!
+//! Reading the store rather than one node's memory makes the stream the
+//! same on every node serving the console.
+
+use super::agent_view::{call_ended, history_parts, screen_pop, state_view};
+use crate::AppState;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::{self, Stream, StreamExt};
+use oml_store::Store;
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// How often the stream looks at the store: a screen pop shows within
+/// this plus the engine's write of the connected call.
+pub const POLL: Duration = Duration::from_millis(300);
+
+/// What the stream has already sent.
+struct Watch {
+    store: Store,
+    user_id: i64,
+    names: Vec<String>,
+    state: Option<String>,
+    /// The call last shown: (attempt id, ended).
+    call: Option<(i64, bool)>,
+    first: bool,
+}
+
+fn event(name: &str, data: &impl serde::Serialize) -> Event {
+    Event::default()
+        .event(name)
+        .data(serde_json::to_string(data).unwrap_or_else(|_| "{}".into()))
+}
+
+impl Watch {
+    /// The events due now (none when nothing changed).
+    async fn step(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        match self.store.agent_state(self.user_id).await {
+            Ok(s) => {
+                let v = state_view(s.as_ref());
+                let text = serde_json::to_string(&v).unwrap_or_default();
+                if self.state.as_deref() != Some(text.as_str()) {
+                    out.push(event("state", &v));
+                    self.state = Some(text);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "agent events: cannot read the state"),
+        }
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        match self.store.agent_latest_call(&names).await {
+            Ok(Some(c)) => {
+                let key = (c.attempt_id, c.ended_at.is_some());
+                if self.call != Some(key) {
+                    if c.ended_at.is_none() {
+                        let h = self
+                            .store
+                            .contact_history(c.contact_id)
+                            .await
+                            .ok()
+                            .flatten();
+                        let (row, attempts) = history_parts(h.as_ref());
+                        out.push(event("call", &screen_pop(&c, &row, &attempts)));
+                    } else if !self.first {
+                        out.push(event("call-ended", &call_ended(&c)));
+                    }
+                    self.call = Some(key);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "agent events: cannot read the agent's call"),
+        }
+        self.first = false;
+        out
+    }
+}
+
+/// The stream for agent `user_id`, known to Asterisk as any of `names`.
+pub fn stream(
+    state: &AppState,
+    user_id: i64,
+    names: Vec<String>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let watch = Watch {
+        store: state.store().clone(),
+        user_id,
+        names,
+        state: None,
+        call: None,
+        first: true,
+    };
+    let s = stream::unfold(watch, |mut w| async move {
+        if !w.first {
+            tokio::time::sleep(POLL).await;
+        }
+        let events = w.step().await;
+        Some((stream::iter(events.into_iter().map(Ok)), w))
+    })
+    .flatten();
+    Sse::new(s).keep_alive(KeepAlive::default())
+}
