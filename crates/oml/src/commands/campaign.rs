@@ -41,6 +41,9 @@ pub enum CampaignCommand {
     Contacts(super::campaign_contacts::ContactsArgs),
     /// Upload a CSV contact list into a campaign.
     Import(ImportArgs),
+    /// A campaign's dispositions (the agents' wrap-up form) and wrap-up limit.
+    #[command(subcommand)]
+    Disposition(super::campaign_disposition::DispositionCommand),
     /// Let a campaign dial (when the dialer is started).
     Start { name: String },
     /// Pause a campaign: no new calls; calls in progress finish.
@@ -95,6 +98,7 @@ pub async fn run(g: &GlobalArgs, cmd: CampaignCommand) -> Result<ExitCode> {
         CampaignCommand::Show { name, json } => show(g, &name, json).await,
         CampaignCommand::Import(a) => super::campaign_import::import(g, a).await,
         CampaignCommand::Contacts(a) => super::campaign_contacts::run(g, a).await,
+        CampaignCommand::Disposition(c) => super::campaign_disposition::run(g, c).await,
         CampaignCommand::Delete { name, yes } => delete(g, &name, yes).await,
         CampaignCommand::Start { name } => {
             super::dialer_run::set_campaign_state(g, &name, CampaignState::Running).await

@@ -8,6 +8,7 @@ pub mod campaign_args;
 pub mod campaign_call_path;
 pub mod campaign_call_path_args;
 pub mod campaign_contacts;
+pub mod campaign_disposition;
 pub mod campaign_import;
 pub mod campaign_run;
 pub mod contact;
