@@ -5,7 +5,7 @@
 //! (scenarios, e.g. T1,B), FS (first seed), TF (target fraction), MSD (target
 //! margin sd), GAIN, WG (window gain), Z0 (initial tightening), HZ
 //! (answer-time points), MT (min talks), MA (min attempts), PM
-//! (print 15 minutes of pooled abandons from this minute).
+//! (print 15 minutes of pooled abandons from this minute), WU (warm-up minutes).
 use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -23,7 +23,10 @@ fn main() {
             .map(|v| v.split(',').any(|x| x == s.id()))
             .unwrap_or(true)
     }) {
-        let cfg = sc.config();
+        let mut cfg = sc.config();
+        if let Ok(w) = std::env::var("WU") {
+            cfg.warmup_s = w.parse::<f64>().unwrap() * 60.0;
+        }
         for m in &modes {
             let mut mode: ModeSpec = if let Some(k) = m.strip_prefix("fixed:") {
                 ModeSpec::Ratio(RatioConfig::fixed(k.parse().unwrap()))

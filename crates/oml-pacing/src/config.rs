@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::abandon::AbandonWindow;
+use crate::amd::Machines;
 use crate::dist::Dist;
 use crate::error::PacingError;
 use crate::pacer::PacingLimits;
@@ -51,6 +52,9 @@ pub struct SimConfig {
     /// pacer: their answer rates (the first campaign's is `answer_rate`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_campaigns: Vec<Schedule<f64>>,
+    /// Answering machines and their detection (none by default).
+    #[serde(default, skip_serializing_if = "Machines::is_none")]
+    pub machines: Machines,
 }
 
 /// Changes during the run; times are seconds after the start of the measured period.
@@ -196,6 +200,7 @@ impl SimConfig {
         if !(self.tick_s.is_finite() && self.tick_s > 0.0) {
             return Err(PacingError::invalid("tick", "must be more than 0 seconds"));
         }
+        self.machines.validate()?;
         self.limits().validate()
     }
 
@@ -226,7 +231,11 @@ impl SimConfig {
     }
 
     fn agent_paced_closed_form(&self, extra: f64) -> Option<f64> {
-        if self.answer_rate <= 0.0 || !self.changes.is_empty() || self.campaigns() > 1 {
+        if self.answer_rate <= 0.0
+            || !self.changes.is_empty()
+            || self.campaigns() > 1
+            || !self.machines.is_none()
+        {
             return None;
         }
         let talk = self.talk.mean();

@@ -5,6 +5,7 @@
 //! randomness through a seeded RNG, so every figure can be reproduced.
 
 pub mod abandon;
+pub mod amd;
 pub mod config;
 pub mod count;
 pub mod dist;

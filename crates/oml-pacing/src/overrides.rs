@@ -4,6 +4,7 @@
 //! simulate` command stays a thin argument parser.
 
 use crate::abandon::AbandonWindow;
+use crate::amd::Machines;
 use crate::config::SimConfig;
 use crate::dist::Dist;
 use crate::error::PacingError;
@@ -39,6 +40,44 @@ pub struct Overrides {
     pub max_abandon_rate: Option<String>,
     /// Regulatory window (`us`, `uk`).
     pub window: Option<String>,
+    /// Answering machines and their detection.
+    pub machines: MachineOverrides,
+}
+
+/// Answering machines as the user wrote them (`None` = none, AMD off, no mistakes).
+#[derive(Debug, Clone, Default)]
+pub struct MachineOverrides {
+    /// Share of answers that are machines: `30%`.
+    pub rate: Option<String>,
+    /// AMD decision time (turns AMD on): `const(3)`, `U(2,4)`.
+    pub amd_time: Option<String>,
+    /// Share of persons the AMD takes for machines.
+    pub false_positive: Option<String>,
+    /// Share of machines the AMD takes for persons.
+    pub false_negative: Option<String>,
+    /// Agent time on a machine put through.
+    pub machine_talk: Option<String>,
+}
+
+impl MachineOverrides {
+    fn apply(&self, m: &mut Machines) -> Result<(), PacingError> {
+        if let Some(r) = &self.rate {
+            m.rate = fraction("machine-rate", r)?;
+        }
+        if let Some(t) = &self.amd_time {
+            m.amd_time = Some(Dist::parse("amd-time", t)?);
+        }
+        if let Some(r) = &self.false_positive {
+            m.false_positive = fraction("amd-false-positive", r)?;
+        }
+        if let Some(r) = &self.false_negative {
+            m.false_negative = fraction("amd-false-negative", r)?;
+        }
+        if let Some(t) = &self.machine_talk {
+            m.machine_talk = Dist::parse("machine-talk", t)?;
+        }
+        Ok(())
+    }
 }
 
 impl Overrides {
@@ -50,6 +89,8 @@ impl Overrides {
             || self.time_to_answer.is_some()
             || self.no_answer_after.is_some()
             || self.talk.is_some()
+            || self.machines.rate.is_some()
+            || self.machines.amd_time.is_some()
     }
 
     /// Applies the parameters given to `cfg`; errors name the parameter.
@@ -117,6 +158,7 @@ impl Overrides {
         if let Some(w) = &self.window {
             cfg.window = w.parse::<AbandonWindow>()?;
         }
+        self.machines.apply(&mut cfg.machines)?;
         cfg.validate()
     }
 }

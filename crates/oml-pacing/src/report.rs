@@ -25,6 +25,10 @@ pub struct Summary {
     pub occupancy_mean: f64,
     /// Lowest occupancy over the seeds.
     pub occupancy_worst: f64,
+    /// Standard error of the mean occupancy (its standard deviation over the
+    /// seeds / √seeds; 0 for one seed).
+    #[serde(default)]
+    pub occupancy_se: f64,
     /// Mean talk minutes per agent-hour.
     pub talk_min_mean: f64,
     /// Lowest talk minutes per agent-hour.
@@ -48,6 +52,17 @@ pub struct Summary {
     /// Per campaign, when several share the agents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaigns: Vec<CampaignSummary>,
+}
+
+/// The standard error of the mean of `xs` (0 below two values).
+fn standard_error(xs: impl Iterator<Item = f64> + Clone) -> f64 {
+    let n = xs.clone().count();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = xs.clone().sum::<f64>() / n as f64;
+    let var = xs.map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (var / n as f64).sqrt()
 }
 
 /// One campaign's figures over the seeds, when several share the agents.
@@ -85,6 +100,7 @@ impl Summary {
             seeds: runs.len(),
             occupancy_mean: mean(&|r| r.occupancy),
             occupancy_worst: min(&|r| r.occupancy),
+            occupancy_se: standard_error(runs.iter().map(|r| r.occupancy)),
             talk_min_mean: mean(&|r| r.talk_min_per_agent_hour),
             talk_min_worst: min(&|r| r.talk_min_per_agent_hour),
             abandon_mean: mean(&|r| r.abandon_rate),
@@ -286,9 +302,11 @@ pub fn compare(
 
 mod bench;
 mod checks;
+mod machines;
 mod render;
 pub use bench::*;
 use checks::checks;
+pub use machines::*;
 pub use render::*;
 
 #[cfg(test)]

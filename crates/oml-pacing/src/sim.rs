@@ -71,12 +71,31 @@ pub struct CampaignResult {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    RingEnd { call: u64, answered: bool },
-    AbandonDeadline { call: u64 },
-    TalkEnd { agent: usize },
-    WrapEnd { agent: usize },
-    PreviewEnd { agent: usize },
-    Agents { step: usize },
+    RingEnd {
+        call: u64,
+        answered: bool,
+    },
+    /// The AMD decided (see [`crate::amd`]).
+    Detected {
+        call: u64,
+        machine: bool,
+        to_agent: bool,
+    },
+    AbandonDeadline {
+        call: u64,
+    },
+    TalkEnd {
+        agent: usize,
+    },
+    WrapEnd {
+        agent: usize,
+    },
+    PreviewEnd {
+        agent: usize,
+    },
+    Agents {
+        step: usize,
+    },
     Tick,
 }
 
@@ -136,7 +155,8 @@ struct Sim<'c> {
     agents: Vec<AgentState>,
     leaving: Vec<bool>,
     ready: VecDeque<usize>,
-    waiting: VecDeque<(u64, usize, f64)>,
+    /// Answered calls waiting for an agent: call, campaign, answered at, machine.
+    waiting: VecDeque<(u64, usize, f64, bool)>,
     campaigns: Vec<Campaign>,
     next_call: u64,
     preview_mode: bool,
@@ -214,15 +234,19 @@ impl<'c> Sim<'c> {
         self.schedule(self.now + ring, Kind::RingEnd { call, answered });
     }
 
-    fn connect(&mut self, agent: usize, campaign: usize, answered_at: f64) {
-        let talk = self
-            .cfg
-            .talk_schedule()
-            .at(self.rel())
-            .sample(&mut self.rng);
+    fn connect(&mut self, agent: usize, campaign: usize, answered_at: f64, machine: bool) {
+        let talk = if machine {
+            self.cfg.machines.machine_talk.sample(&mut self.rng)
+        } else {
+            self.cfg
+                .talk_schedule()
+                .at(self.rel())
+                .sample(&mut self.rng)
+        };
         let (start, end) = (self.now, self.now + talk);
         let overlap = end.min(self.m_end) - start.max(self.m_start);
-        if overlap > 0.0 {
+        // Occupancy counts talk with persons: time on a machine is lost.
+        if overlap > 0.0 && !machine {
             self.talk_time += overlap;
             self.campaigns[campaign].talk_time += overlap;
         }
@@ -274,8 +298,8 @@ impl<'c> Sim<'c> {
         if self.leaving[agent] {
             self.leaving[agent] = false;
             self.agents[agent] = AgentState::Gone;
-        } else if let Some((_, c, answered_at)) = self.waiting.pop_front() {
-            self.connect(agent, c, answered_at);
+        } else if let Some((_, c, answered_at, machine)) = self.waiting.pop_front() {
+            self.connect(agent, c, answered_at, machine);
         } else {
             self.agents[agent] = AgentState::Ready;
             self.ready.push_back(agent);
@@ -333,25 +357,45 @@ impl<'c> Sim<'c> {
                 else {
                     return;
                 };
-                let placed = self.campaigns[c].ringing.remove(&call).unwrap_or(self.now);
-                self.campaigns[c]
-                    .stats
-                    .record_attempt(answered, self.now - placed);
-                if answered {
-                    if let Some(agent) = self.ready.pop_front() {
-                        self.connect(agent, c, self.now);
+                if !answered {
+                    let placed = self.campaigns[c].ringing.remove(&call).unwrap_or(self.now);
+                    self.campaigns[c]
+                        .stats
+                        .record_attempt(false, self.now - placed);
+                } else if self.cfg.machines.is_none() {
+                    self.answered(c, call, false, true);
+                } else {
+                    let r = self.cfg.machines.route(&mut self.rng);
+                    if r.detect_s > 0.0 {
+                        // The line stays busy while the AMD listens.
+                        let (machine, to_agent) = (r.machine, r.to_agent);
+                        let kind = Kind::Detected {
+                            call,
+                            machine,
+                            to_agent,
+                        };
+                        self.schedule(self.now + r.detect_s, kind);
                     } else {
-                        self.waiting.push_back((call, c, self.now));
-                        self.schedule(
-                            self.now + self.cfg.abandon_after_s,
-                            Kind::AbandonDeadline { call },
-                        );
+                        self.answered(c, call, r.machine, r.to_agent);
                     }
+                }
+            }
+            Kind::Detected {
+                call,
+                machine,
+                to_agent,
+            } => {
+                if let Some(c) = self
+                    .campaigns
+                    .iter()
+                    .position(|c| c.ringing.contains_key(&call))
+                {
+                    self.answered(c, call, machine, to_agent);
                 }
             }
             Kind::AbandonDeadline { call } => {
                 if let Some(i) = self.waiting.iter().position(|w| w.0 == call) {
-                    if let Some((_, c, answered_at)) = self.waiting.remove(i) {
+                    if let Some((_, c, answered_at, _)) = self.waiting.remove(i) {
                         self.record_answer(c, answered_at, true);
                     }
                 }
@@ -392,6 +436,33 @@ impl<'c> Sim<'c> {
                     self.schedule(next, Kind::Tick);
                 }
             }
+        }
+    }
+
+    /// A call was answered (and, with AMD, its verdict given): the dialer
+    /// learns a live answer or a machine; a call for an agent takes a ready
+    /// one or waits for one until its abandon deadline. A person the AMD
+    /// hangs up on is an abandoned call.
+    fn answered(&mut self, c: usize, call: u64, machine: bool, to_agent: bool) {
+        let placed = self.campaigns[c].ringing.remove(&call).unwrap_or(self.now);
+        let st = &mut self.campaigns[c].stats;
+        if to_agent {
+            st.record_attempt(true, self.now - placed);
+        } else {
+            st.record_machine(self.now - placed);
+            if !machine {
+                self.record_answer(c, self.now, true);
+            }
+            return;
+        }
+        if let Some(agent) = self.ready.pop_front() {
+            self.connect(agent, c, self.now, machine);
+        } else {
+            self.waiting.push_back((call, c, self.now, machine));
+            self.schedule(
+                self.now + self.cfg.abandon_after_s,
+                Kind::AbandonDeadline { call },
+            );
         }
     }
 
@@ -629,6 +700,34 @@ mod tests {
                 cf
             );
         }
+    }
+
+    #[test]
+    fn amd_gives_agents_the_time_machines_took_and_its_mistakes_abandon() {
+        let mut cfg = Scenario::T1.config();
+        cfg.machines = crate::amd::Machines {
+            rate: 0.3,
+            machine_talk: Dist::constant(30.0),
+            ..Default::default()
+        };
+        let off = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        cfg.machines.amd_time = Some(Dist::constant(3.0));
+        let on = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        // Progressive: AMD costs each person 3 s and each machine holds the
+        // agent's line 3 s; off, an agent spends 30 s on each of the 0.43
+        // machines per person, against 50 s of talk.
+        assert!(
+            on.occupancy > off.occupancy + 0.03,
+            "AMD on {} off {}",
+            on.occupancy,
+            off.occupancy
+        );
+        assert_eq!(on.abandoned, 0, "progressive with a perfect AMD");
+        // A person taken for a machine is hung up on: an abandoned call.
+        cfg.machines.false_positive = 0.05;
+        let fp = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        let rate = fp.abandon_rate;
+        assert!((0.03..0.07).contains(&rate), "{rate}");
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct BenchReport {
     /// The predictive mode again on other seeds (first seed + 100 ...), per
     /// scenario: a check that the settings were not fitted to the seeds above.
     pub holdout: Vec<(String, Summary)>,
+    /// Predictive with answering machines, AMD on and off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machines: Option<MachineFigure>,
 }
 
 /// The predictive mode run with fixed risk thresholds: how much occupancy each
@@ -146,6 +149,17 @@ pub fn findings(b: &BenchReport) -> Vec<String> {
                     r.scenario, c.what, c.target, c.measured
                 ));
             }
+        }
+    }
+    if let Some(m) = &b.machines {
+        for c in m.checks().into_iter().filter(|c| !c.pass) {
+            out.push(format!(
+                "{}: {} — target {}, measured {}.",
+                MachineFigure::label(),
+                c.what,
+                c.target,
+                c.measured
+            ));
         }
     }
     out

@@ -10,6 +10,10 @@ use super::*;
 /// occupancy of 100 % would need every agent talking every second).
 pub const CEILING_GAP: f64 = 0.03;
 
+/// How far the progressive mode's mean occupancy may stand from its closed
+/// form (at least; see the standard error in [`checks`]).
+const CLOSED_FORM_POINT: f64 = 0.01;
+
 /// The occupancy the predictive mode must reach above a baseline's: `margin`
 /// more, capped at [`CEILING_GAP`] below 100 %; with the words saying which.
 pub(super) fn margin_target(baseline: f64, margin: f64) -> (f64, String) {
@@ -145,17 +149,31 @@ pub(super) fn checks(scenario: Option<Scenario>, rep: &ScenarioReport) -> Vec<Ch
         }
     }
     if let (Some(prog), Some(cf)) = (rep.mode("progressive"), rep.progressive_closed_form) {
+        // The seeds' mean is an estimate: on a heavy-tailed floor (N5) its
+        // standard error is over a third of a point, so the check allows
+        // 3 standard errors when that is more than the point.
+        let tolerance = CLOSED_FORM_POINT.max(3.0 * prog.occupancy_se);
+        let target = if tolerance > CLOSED_FORM_POINT {
+            format!(
+                "{} ± {:.2} points (3 standard errors of the {}-seed mean)",
+                pct(cf),
+                tolerance * 100.0,
+                prog.seeds
+            )
+        } else {
+            format!("{} ± 1 point", pct(cf))
+        };
         out.push(Check {
             what:
                 "progressive occupancy vs closed form talk/(talk + wrap-up + attempt/answer rate)"
                     .into(),
-            target: format!("{} ± 1 point", pct(cf)),
+            target,
             measured: format!(
                 "{} ({:+.2} points)",
                 pct(prog.occupancy_mean),
                 (prog.occupancy_mean - cf) * 100.0
             ),
-            pass: (prog.occupancy_mean - cf).abs() <= 0.01,
+            pass: (prog.occupancy_mean - cf).abs() <= tolerance,
         });
         out.push(Check {
             what: "progressive abandons".into(),

@@ -16,6 +16,8 @@ use oml_pacing::{ModeSpec, PacingError, PredictiveConfig, Scenario, SimConfig};
 
 use crate::cli::GlobalArgs;
 
+mod machines;
+
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum DialerCommand {
@@ -83,6 +85,8 @@ pub struct SimulateArgs {
     /// Regulatory window of the abandon rate: us (30 days) or uk (24 h).
     #[arg(long)]
     window: Option<String>,
+    #[command(flatten)]
+    machines: machines::MachineArgs,
     /// Mode(s), comma-separated: preview, progressive, predictive, ratio.
     #[arg(long, default_value = "predictive")]
     mode: String,
@@ -168,6 +172,7 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
             speed: Some(speed.clone()),
             tradeoffs,
             holdout,
+            machines: Some(report::machine_figure(predictive, a.first_seed, a.seeds)?),
         };
         std::fs::write(path, report::render_markdown(&bench))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
@@ -210,6 +215,7 @@ fn campaigns(a: &SimulateArgs) -> Result<Vec<(Option<Scenario>, SimConfig)>> {
         abandon_seconds: a.abandon_seconds.clone(),
         max_abandon_rate: a.max_abandon_rate.clone(),
         window: a.window.clone(),
+        machines: a.machines.overrides(),
     };
     Ok(floors(a.scenario.as_deref(), &o)?)
 }
