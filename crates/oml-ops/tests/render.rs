@@ -519,6 +519,8 @@ fn a_campaign_context_follows_its_call_path() {
         abandon_sound: "custom/abandon".into(),
         ..oml_store::CallPath::default()
     };
+    // The configured recordings folder, where backups and the console look.
+    ctx.oml.recordings_dir = PathBuf::from("/srv/oml/recordings/");
     render::plan_asterisk(&ctx, root.path())
         .unwrap()
         .apply()
@@ -527,7 +529,8 @@ fn a_campaign_context_follows_its_call_path() {
     let c3 = context(&ext, "oml-campaign-3");
     for want in [
         "Set(OMLRECFILE=dialer-3-${STRFTIME(${EPOCH},,%Y%m%d)}-${DB(OML/CALL/${CHANNEL(linkedid)}/NUMBER)}-${UNIQUEID}.gsm)",
-        "MixMonitor(${OMLRECFILE})",
+        "MixMonitor(/srv/oml/recordings/${OMLRECFILE})",
+        "Set(DB(OML/CALL/${CHANNEL(linkedid)}/RECFILE)=${OMLRECFILE})",
         "UserEvent(OmlRecording,File: ${OMLRECFILE})",
         "GotoIf($[${DB_EXISTS(OML/CALL/${CHANNEL(linkedid)}/CONNECTED)} = 0]?abandon,1)",
         "exten => abandon,1,Set(DB(OML/CALL/${CHANNEL(linkedid)}/ABANDONMSG)=${EPOCH})",
@@ -547,5 +550,17 @@ fn a_campaign_context_follows_its_call_path() {
     let c4 = context(&ext, "oml-campaign-4");
     for absent in ["AMD(", "MixMonitor", "Playback", "abandon"] {
         assert!(!c4.contains(absent), "{absent} in:\n{c4}");
+    }
+    // The agent who took the call, for a call that ends unseen (issue 15).
+    assert!(context(&ext, "oml-attempt-connected").contains(
+        "Set(DB(OML/CALL/${CHANNEL(linkedid)}/AGENT)=${IF($[\"${MEMBERNAME}\" != \"\"]?${MEMBERNAME}:${MEMBERINTERFACE})})"
+    ));
+    // A folder MixMonitor cannot take is refused, naming the setting.
+    for bad in ["recordings", "/srv/my recordings", "/srv/a,b"] {
+        ctx.oml.recordings_dir = PathBuf::from(bad);
+        let e = render::plan_asterisk(&ctx, root.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("paths.recordings_dir"), "{bad}: {e}");
     }
 }

@@ -198,6 +198,19 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         &["init", "--admin-password-file", pw.to_str().unwrap()],
         &[],
     );
+    // The recordings folder is oml.toml's paths.recordings_dir, rendered
+    // into MixMonitor: here a folder of the bench's chroot other than
+    // Asterisk's monitor folder (MixMonitor creates it).
+    let bench_dir = Path::new("/").join(bench.root.file_name().unwrap());
+    let toml = data.join("oml.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace(
+        "recordings_dir = \"recordings\"",
+        &format!(
+            "recordings_dir = \"{}\"",
+            bench_dir.join("spool/oml-recordings").display()
+        ),
+    );
+    std::fs::write(&toml, text).unwrap();
     let port = bench.port.to_string();
     oml(
         &data,
@@ -411,7 +424,7 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         "{seen:?}"
     );
     // alpha's calls were recorded under OMniLeads' name pattern, in the
-    // bench's monitor folder; beta records nothing.
+    // configured recordings folder; beta records nothing.
     let prefix = format!("dialer-{alpha_id}-");
     assert_eq!(seen.recordings.len(), 4, "{seen:?}");
     for f in &seen.recordings {
@@ -425,7 +438,7 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
                 && f.ends_with(".wav"),
             "{f}: {seen:?}"
         );
-        let path = bench.root.join("spool/monitor").join(f);
+        let path = bench.root.join("spool/oml-recordings").join(f);
         assert!(path.exists(), "{} missing", path.display());
     }
     // Each number was dialed once.

@@ -4,6 +4,9 @@
 //! every few seconds the attempts still open (on any node) are read and
 //! only the records of closed ones go, so a record outlives a database
 //! outage or a crash before the outcome was written. The newest go first.
+//! Before a record goes, what it holds that the attempt's row lacks is
+//! stored: the recording's file (`RECFILE`, issue 18) and, for a call
+//! that ended unseen after an agent took it, the agent (`AGENT`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -13,6 +16,7 @@ use oml_store::Store;
 use tokio::sync::mpsc;
 
 use crate::pbx_record::{parse_tree, PbxRecord, FAMILY};
+use oml_store::dialplan::{AGENT_KEY as AGENT, RECFILE_KEY as RECFILE};
 
 /// How often ended attempts' records are deleted.
 const FORGET_EVERY: Duration = Duration::from_secs(5);
@@ -71,6 +75,12 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
                 let Some((client, key)) = gone.pop() else {
                     break;
                 };
+                if let Err(e) = keep_facts(&store, &client, &key).await {
+                    // Not deleted: tried again next round.
+                    tracing::debug!(error = %e, channel = %key, "dialer: cannot store what the PBX recorded of an ended attempt");
+                    pending.push(client, key);
+                    continue;
+                }
                 if let Err(e) = client.db_deltree(FAMILY, Some(&key)).await {
                     tracing::debug!(error = %e, channel = %key, "dialer: cannot delete the PBX's record of an ended attempt");
                 }
@@ -79,6 +89,43 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
         }
     });
     tx
+}
+
+/// Stores what the record of the ended attempt `key` holds and its row
+/// lacks (see [`oml_store::recordings::RecordNeeds`]): one indexed query,
+/// and a `DBGet` only for a value the row needs.
+async fn keep_facts(store: &Store, client: &AmiClient, key: &str) -> Result<(), String> {
+    let needs = store
+        .record_needs(key)
+        .await
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let family = format!("{FAMILY}/{key}");
+    if needs.recording {
+        if let Some(file) = client
+            .db_get(&family, RECFILE)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            // A name that is no bare recording name is refused and left out.
+            if let Err(e) = store.set_attempt_recording(key, file.trim()).await {
+                tracing::warn!(error = %e, channel = %key, "dialer: the PBX's record names a recording oml does not accept");
+            }
+        }
+    }
+    if needs.agent {
+        let agent = client
+            .db_get(&family, AGENT)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(agent) = crate::agent_name::agent_name(None, agent.as_deref()) {
+            store
+                .fill_attempt_agent(key, &agent)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Records waiting to be deleted, each key once: every reconciliation
@@ -133,6 +180,93 @@ impl<C> Pending<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oml_pbxsim::{PbxSim, SimConfig};
+    use oml_store::testing::{backends, execute};
+    use oml_store::{CallPath, CampaignSpec, Recording, TrunkSpec, DEFAULT_DIAL_STRING};
+    use secrecy::SecretString;
+
+    /// A connected attempt of a recording campaign, its agent unseen, and
+    /// the PBX's record of it: both facts reach the row, once.
+    #[tokio::test]
+    async fn an_ended_record_gives_its_recording_and_agent_to_the_row() {
+        let sim = PbxSim::start(SimConfig::new("oml", SecretString::from("s"), 1))
+            .await
+            .unwrap();
+        let cfg = oml_ami::ClientConfig::new(
+            sim.local_addr().to_string(),
+            "oml",
+            SecretString::from("s"),
+        );
+        let client = AmiClient::connect(cfg).await.unwrap();
+        for t in backends().await {
+            let s = &t.store;
+            s.create_trunk(&TrunkSpec {
+                name: "t1".into(),
+                dial_string: DEFAULT_DIAL_STRING.into(),
+                max_channels: 10,
+                server: None,
+                caller_id: String::new(),
+            })
+            .await
+            .unwrap();
+            let path = CallPath {
+                recording: Recording::All,
+                abandon_sound: "custom/sorry".into(),
+                ..CallPath::default()
+            };
+            let c = s
+                .create_campaign_with(&CampaignSpec::new("rec", "t1"), Some(&path))
+                .await
+                .unwrap();
+            s.seed_contacts(c.id, &["+15550001".into()]).await.unwrap();
+            execute(
+                s,
+                &format!(
+                    "INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, channel_id, placed_at, answered_at, outcome)
+                     SELECT {0}, id, 1, 'oml-{0}-' || id || '-1', 1, 2, 'connected' FROM contacts",
+                    c.id
+                ),
+            )
+            .await
+            .unwrap();
+            let k = s.campaign_contacts(c.id, None, 0, 10).await.unwrap()[0].id;
+            let key = format!("oml-{}-{k}-1", c.id);
+            let file = format!("dialer-{}-20261207-15550001-1796655514.12.wav", c.id);
+            let family = format!("{FAMILY}/{key}");
+            client.db_put(&family, RECFILE, &file).await.unwrap();
+            client.db_put(&family, AGENT, "ana").await.unwrap();
+            keep_facts(s, &client, &key).await.unwrap();
+            let h = s.contact_history(k).await.unwrap().unwrap();
+            let a = &h.history[0];
+            assert_eq!(a.recording.as_deref(), Some(file.as_str()), "{}", t.label);
+            assert_eq!(a.agent.as_deref(), Some("ana"), "{}", t.label);
+            // Nothing more is asked of the PBX for this attempt.
+            assert_eq!(
+                s.record_needs(&key).await.unwrap(),
+                Some(oml_store::recordings::RecordNeeds::default())
+            );
+            // A name that would leave the recordings folder is not stored.
+            let other = format!("oml-{}-{k}-2", c.id);
+            execute(
+                s,
+                &format!(
+                    "INSERT INTO call_attempts (campaign_id, contact_id, attempt_no, channel_id, placed_at, answered_at, outcome)
+                     VALUES ({}, {k}, 2, '{other}', 3, 4, 'abandoned')",
+                    c.id
+                ),
+            )
+            .await
+            .unwrap();
+            let family = format!("{FAMILY}/{other}");
+            client
+                .db_put(&family, RECFILE, "../../etc/x.wav")
+                .await
+                .unwrap();
+            keep_facts(s, &client, &other).await.unwrap();
+            let h = s.contact_history(k).await.unwrap().unwrap();
+            assert_eq!(h.history[1].recording, None, "{}", t.label);
+        }
+    }
 
     #[test]
     fn a_record_sent_again_waits_once() {

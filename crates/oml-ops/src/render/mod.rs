@@ -45,6 +45,10 @@ pub struct OmlSettings {
     pub inventory_path: Option<PathBuf>,
     /// Folder of the default music-on-hold class (Debian's standard).
     pub moh_dir: PathBuf,
+    /// Where Asterisk writes call recordings (oml.toml's
+    /// `paths.recordings_dir`): the dialplan's MixMonitor writes there, the
+    /// console serves from there and `oml backup --with-recordings` reads it.
+    pub recordings_dir: PathBuf,
 }
 
 impl Default for OmlSettings {
@@ -59,6 +63,7 @@ impl Default for OmlSettings {
             postgres_from_inventory: false,
             inventory_path: None,
             moh_dir: PathBuf::from("/var/lib/asterisk/moh"),
+            recordings_dir: PathBuf::from("/var/lib/oml/recordings"),
         }
     }
 }
@@ -360,6 +365,7 @@ struct OmlView {
     tls_key: String,
     database_url: String,
     moh_dir: String,
+    recordings_dir: String,
 }
 
 /// The names the engine and the dialplan share ([`oml_store::dialplan`]).
@@ -378,6 +384,8 @@ struct ContractView {
     abandon_event: &'static str,
     recording_event: &'static str,
     recording_prefix: &'static str,
+    recfile_key: &'static str,
+    agent_key: &'static str,
 }
 
 #[derive(Serialize)]
@@ -465,6 +473,21 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             });
         }
     }
+    let rec_dir = ctx.oml.recordings_dir.display().to_string();
+    if !rec_dir.starts_with('/')
+        || !rec_dir
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
+    {
+        return Err(RenderError::Data {
+            what: "setting",
+            name: "paths.recordings_dir".into(),
+            message: format!(
+                "`{}` must be an absolute folder of letters, digits and / _ - . (MixMonitor writes there)",
+                one_line(&rec_dir)
+            ),
+        });
+    }
     let trunk_cid = |id: i64| {
         ctx.data
             .trunks
@@ -508,6 +531,8 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             abandon_event: dialplan::ABANDON_MESSAGE_EVENT,
             recording_event: dialplan::RECORDING_EVENT,
             recording_prefix: dialplan::RECORDING_PREFIX,
+            recfile_key: dialplan::RECFILE_KEY,
+            agent_key: dialplan::AGENT_KEY,
         },
         host: HostView {
             ip: inv.ip.to_string(),
@@ -534,6 +559,13 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             tls_key,
             database_url,
             moh_dir: ctx.oml.moh_dir.display().to_string(),
+            recordings_dir: ctx
+                .oml
+                .recordings_dir
+                .display()
+                .to_string()
+                .trim_end_matches('/')
+                .to_string(),
         },
         campaigns: ctx
             .data

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `ANSWERED` | the call enters the Originate's context | campaign context |
 //! | `QUEUED` | it joins the queue | before `Queue()` |
-//! | `CONNECTED` | an agent takes it | `Queue()`'s gosub on the agent |
+//! | `CONNECTED`, `AGENT` | an agent takes it | `Queue()`'s gosub on the agent |
 //! | `CAUSE`, `ENDED` | the customer's `;2` half hangs up | its hangup handler |
 //! | `AMD` | `AMD()`'s verdict (`UserEvent` `OmlAmd`'s `Status`) | campaign context |
 //! | `RECFILE` | recording starts (`OmlRecording`'s `File`) | campaign context |
@@ -19,6 +19,10 @@
 use oml_ami::Message;
 
 use super::astdb::AstDb;
+
+/// Key of the agent who took the call (`oml_store::dialplan::AGENT_KEY`;
+/// pbxsim depends on no oml crate but the AMI codec).
+const AGENT_KEY: &str = "AGENT";
 
 /// The AstDB family of all attempt records.
 pub(super) const FAMILY: &str = "OML/CALL";
@@ -33,7 +37,15 @@ pub(super) fn record(db: &mut AstDb, events: &[Message], epoch: i64) {
                 (field("Uniqueid"), &[("ANSWERED", None)])
             }
             Some("QueueCallerJoin") => (field("Linkedid"), &[("QUEUED", None)]),
-            Some("AgentConnect") => (field("Linkedid"), &[("CONNECTED", None)]),
+            Some("AgentConnect") => {
+                // The member's name, else its interface (as the gosub's
+                // ${IF(...)} in the rendered dialplan).
+                let agent = field("MemberName").or(field("Interface"));
+                if let (Some(key), Some(agent)) = (field("Linkedid"), agent) {
+                    db.put(&format!("{FAMILY}/{key}"), AGENT_KEY, agent);
+                }
+                (field("Linkedid"), &[("CONNECTED", None)])
+            }
             // The campaign's call path (`call_path.rs`): AMD()'s status,
             // the recording's name, the abandon message's start.
             Some("UserEvent") => match e.get("UserEvent") {
@@ -82,7 +94,10 @@ mod tests {
             ev("QueueCallerJoin")
                 .with("Uniqueid", "oml-1-2-1")
                 .with("Linkedid", "oml-1-2-1"),
-            ev("AgentConnect").with("Linkedid", "oml-1-2-1"),
+            ev("AgentConnect")
+                .with("Linkedid", "oml-1-2-1")
+                .with("MemberName", "ana")
+                .with("Interface", "Local/1001@agents"),
             // The ;1 half's end is not the customer's: not recorded.
             ev("Hangup")
                 .with("Channel", "Local/5551@from-oml-00000001;1")
@@ -110,6 +125,7 @@ mod tests {
         assert_eq!(
             got,
             [
+                "/OML/CALL/oml-1-2-1/AGENT=ana",
                 "/OML/CALL/oml-1-2-1/ANSWERED=1000",
                 "/OML/CALL/oml-1-2-1/CAUSE=16",
                 "/OML/CALL/oml-1-2-1/CONNECTED=1000",

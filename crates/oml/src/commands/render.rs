@@ -77,7 +77,9 @@ pub async fn context(g: &GlobalArgs, inventory: &InventoryArg) -> Result<RenderC
         .context("reading servers, trunks, campaigns and agents")?;
     store.close().await;
     let data_dir = std::path::absolute(&g.data_dir).unwrap_or_else(|_| g.data_dir.clone());
+    let recordings_dir = oml_config::Config::load(&g.data_dir)?.paths.recordings_dir;
     let oml = OmlSettings {
+        recordings_dir: std::path::absolute(&recordings_dir).unwrap_or(recordings_dir),
         data_dir,
         binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/oml")),
         postgres_from_inventory: g.database_url.is_some(),
