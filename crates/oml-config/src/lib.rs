@@ -131,6 +131,10 @@ pub struct Dialer {
     /// a flag or form field says otherwise: a calling code (`54`, `+54`) or
     /// a two-letter country (`AR`). None: such numbers are kept as written.
     pub default_country: Option<String>,
+    /// This node's share of the campaigns among the live dialer nodes: a
+    /// weight from 1 to 10,000 (e.g. its agents or CPU cores); a node with
+    /// twice the capacity leads about twice the campaigns.
+    pub capacity: u32,
 }
 
 impl Default for Dialer {
@@ -139,6 +143,7 @@ impl Default for Dialer {
             node_name: None,
             ami_rate_limit: 100,
             default_country: None,
+            capacity: 100,
         }
     }
 }
@@ -203,6 +208,12 @@ impl Config {
                 ));
             }
         }
+        if !(1..=10_000).contains(&self.dialer.capacity) {
+            return Err(invalid(
+                "dialer.capacity",
+                "must be a weight from 1 to 10000 (default 100)",
+            ));
+        }
         if self.web.session_idle_seconds == 0 {
             return Err(invalid("web.session_idle_seconds", "must be at least 1"));
         }
@@ -254,6 +265,10 @@ mod tests {
 
     #[test]
     fn typos_and_bad_values_name_the_key() {
+        let e = Config::parse("[dialer]\ncapacity = 0\n", "oml.toml").unwrap_err();
+        assert!(e.to_string().contains("dialer.capacity"), "{e}");
+        let c = Config::parse("[dialer]\ncapacity = 250\n", "oml.toml").unwrap();
+        assert_eq!(c.dialer.capacity, 250);
         let e = Config::parse("[dialer]\ndefault_country = \"Mars\"\n", "oml.toml").unwrap_err();
         assert!(e.to_string().contains("dialer.default_country"), "{e}");
         for ok in ["54", "+54", "AR", "us"] {

@@ -857,7 +857,15 @@ async fn one_engine_paces_a_campaign_and_another_takes_over() {
             "{}: node-a never dialed",
             t.label
         );
-        let b = Engine::spawn(t.store.clone(), engine_as("node-b"));
+        // A standby: with capacity 1 against node-a's 100, the campaign
+        // stays node-a's while it runs (see oml_dialer::assign).
+        let b = Engine::spawn(
+            t.store.clone(),
+            EngineConfig {
+                capacity: 1,
+                ..engine_as("node-b")
+            },
+        );
         tokio::time::sleep(Duration::from_secs(2)).await;
         let a_before = attempts_by(&t.store, c.id, "node-a").await;
         assert_eq!(

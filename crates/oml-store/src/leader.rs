@@ -21,20 +21,26 @@
 //! a data folder on a network file system takes one engine only (the key
 //! `engine:single`). A lease whose holder is a process of this machine
 //! that no longer runs is taken at once (`local.rs`).
+//!
+//! A node's row carries its capacity and a campaign's row why its holder
+//! leads it and which node asked for it (`survey.rs`): the engine's
+//! leadership task shares the campaigns out from them.
 
 mod adopt;
 mod fence;
 mod local;
 mod netfs;
+mod survey;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use fence::{campaign_key, Fence};
 pub(crate) use fence::{db_now, lease_valid};
+pub use survey::{LeaseRow, DEFAULT_CAPACITY, MAX_CAPACITY};
 
 use crate::{on_pool, Location, Result, Store, StoreError};
 
@@ -56,6 +62,10 @@ pub struct Leadership {
     network_fs: Option<(std::path::PathBuf, String)>,
     /// This process's space (see `local.rs`).
     scope: Option<String>,
+    /// The weight written on this node's row.
+    capacity: u32,
+    /// Key -> the node that asked for it, as of its last renewal.
+    asked: HashMap<String, String>,
 }
 
 impl std::fmt::Debug for Leadership {
@@ -83,6 +93,8 @@ impl Store {
             margin: TAKEOVER_MARGIN,
             network_fs,
             scope: local::scope(),
+            capacity: DEFAULT_CAPACITY,
+            asked: HashMap::new(),
         }
     }
 
@@ -122,6 +134,24 @@ impl Leadership {
         self
     }
 
+    /// How long a renewed lease lasts.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The capacity this node publishes on its `node:` row (the weight of
+    /// its share of the campaigns), at most [`MAX_CAPACITY`].
+    pub fn with_capacity(mut self, capacity: u32) -> Self {
+        self.capacity = capacity.min(MAX_CAPACITY);
+        self
+    }
+
+    /// The node that asked for `key` (held by this engine) at its last
+    /// renewal, if any.
+    pub fn asked_by(&self, key: &str) -> Option<&str> {
+        self.asked.get(key).map(String::as_str)
+    }
+
     /// The fence the engine's writes check (shared, renewed by [`hold`]).
     ///
     /// [`hold`]: Leadership::hold
@@ -133,6 +163,17 @@ impl Leadership {
     /// releases the others, and returns the keys held now. A key whose
     /// renewal fails stays held until its deadline, then lapses.
     pub async fn hold(&mut self, wanted: &BTreeSet<String>) -> Result<BTreeSet<String>> {
+        let wanted = wanted.iter().map(|k| (k.clone(), String::new())).collect();
+        self.hold_for(&wanted).await
+    }
+
+    /// [`hold`], each key with the reason written on its row ("" none).
+    ///
+    /// [`hold`]: Leadership::hold
+    pub async fn hold_for(
+        &mut self,
+        wanted: &BTreeMap<String, String>,
+    ) -> Result<BTreeSet<String>> {
         let limit = self.ttl / 3;
         if let Some((dir, fs)) = self.network_fs.clone() {
             if !self.acquire(SINGLE_KEY, limit).await? {
@@ -143,15 +184,16 @@ impl Leadership {
             }
         }
         for key in self.fence.all_keys() {
-            if !wanted.contains(&key) && key != SINGLE_KEY {
+            if !wanted.contains_key(&key) && key != SINGLE_KEY {
                 // Not writable from now on, whatever the database says.
                 self.fence.remove(&key);
+                self.asked.remove(&key);
                 let _ = timely(limit, self.release(&key)).await;
             }
         }
         let mut result = Ok(());
-        for key in wanted {
-            if let Err(e) = self.acquire(key, limit).await {
+        for (key, reason) in wanted {
+            if let Err(e) = self.acquire_for(key, reason, limit).await {
                 result = Err(e);
                 break;
             }
@@ -163,7 +205,13 @@ impl Leadership {
 
     /// Takes or renews `key`: `true` held, `false` another engine holds it
     /// (the fence forgets it).
-    async fn acquire(&self, key: &str, limit: Duration) -> Result<bool> {
+    async fn acquire(&mut self, key: &str, limit: Duration) -> Result<bool> {
+        self.acquire_for(key, "", limit).await
+    }
+
+    /// [`acquire`](Leadership::acquire), writing `reason` (a campaign's)
+    /// and this node's capacity (its name's row).
+    async fn acquire_for(&mut self, key: &str, reason: &str, limit: Duration) -> Result<bool> {
         let sent = Instant::now();
         let now = db_now(self.store.backend());
         // A holder that died on this machine is replaced at once.
@@ -174,39 +222,51 @@ impl Leadership {
                 .filter(|h| self.dead_here(h)),
         };
         let sql = format!(
-            "INSERT INTO dialer_leases (key, holder, node, epoch, expires_at)
-             VALUES ($1, $2, $3, 1, {now} + $4)
+            "INSERT INTO dialer_leases (key, holder, node, epoch, expires_at, capacity, reason)
+             VALUES ($1, $2, $3, 1, {now} + $4, $7, $8)
              ON CONFLICT (key) DO UPDATE SET
                  epoch = CASE WHEN dialer_leases.holder = excluded.holder
                                    AND dialer_leases.expires_at > {now}
                               THEN dialer_leases.epoch ELSE dialer_leases.epoch + 1 END,
-                 holder = excluded.holder, node = excluded.node, expires_at = excluded.expires_at
+                 asked_by = CASE WHEN dialer_leases.holder = excluded.holder
+                                 THEN dialer_leases.asked_by END,
+                 holder = excluded.holder, node = excluded.node, expires_at = excluded.expires_at,
+                 capacity = excluded.capacity, reason = excluded.reason
              WHERE dialer_leases.holder = excluded.holder OR dialer_leases.expires_at + $5 < {now}
                 OR dialer_leases.holder = $6
-             RETURNING epoch"
+             RETURNING epoch, asked_by"
         );
         let ttl = self.ttl.as_millis() as i64;
         let margin = self.margin.as_millis() as i64;
+        let capacity = key.starts_with("node:").then_some(i64::from(self.capacity));
+        let reason = (!reason.is_empty()).then_some(reason);
         let store = &self.store;
-        let epoch: Option<i64> = timely(limit, async {
-            Ok(on_pool!(store, |p| sqlx::query_scalar(&sql)
+        let row: Option<(i64, Option<String>)> = timely(limit, async {
+            Ok(on_pool!(store, |p| sqlx::query_as(&sql)
                 .bind(key)
                 .bind(self.fence.holder())
                 .bind(&self.node)
                 .bind(ttl)
                 .bind(margin)
                 .bind(&dead)
+                .bind(capacity)
+                .bind(reason)
                 .fetch_optional(p)
                 .await?))
         })
         .await?;
-        match epoch {
-            Some(e) => {
+        match row {
+            Some((e, asked)) => {
                 self.fence.set(key, e, sent + self.ttl);
+                match asked {
+                    Some(n) => self.asked.insert(key.to_owned(), n),
+                    None => self.asked.remove(key),
+                };
                 Ok(true)
             }
             None => {
                 self.fence.remove(key);
+                self.asked.remove(key);
                 Ok(false)
             }
         }
@@ -281,6 +341,7 @@ impl Leadership {
     /// Lets go of every lease.
     pub async fn release_all(&mut self) {
         self.fence.clear();
+        self.asked.clear();
         let store = &self.store;
         let _ = timely(self.ttl / 3, async {
             on_pool!(store, |p| sqlx::query(

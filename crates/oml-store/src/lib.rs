@@ -32,8 +32,8 @@ mod leader;
 mod lockout;
 pub mod pacing_memory;
 pub mod phone;
-pub mod renormalise;
 pub mod recordings;
+pub mod renormalise;
 mod reservations;
 mod settings;
 mod users;
@@ -51,7 +51,7 @@ pub use call_path::{AmdParams, CallPath, MachineHandling, Recording, RecordingFo
 pub use contacts::*;
 pub use dialer_config::*;
 pub use error::{Result, StoreError};
-pub use leader::{campaign_key, Fence, Leadership};
+pub use leader::{campaign_key, Fence, Leadership, LeaseRow, DEFAULT_CAPACITY, MAX_CAPACITY};
 pub use lockout::{Block, BlockKind};
 pub use reservations::{reservation_owner, RESERVED};
 pub use users::{

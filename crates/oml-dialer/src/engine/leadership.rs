@@ -8,8 +8,15 @@
 //! engine then stops pacing that campaign by itself, before any other node
 //! may take it. It also hands the core the open calls of nodes that
 //! stopped (see `orphans.rs`).
+//!
+//! Several nodes share the campaigns: each period the task reads the live
+//! lease rows and tries to lead only the campaigns the weighted assignment
+//! gives this node among the live ones (`share.rs`): one it holds for
+//! another node is let go when that node asks for it (the core then stops
+//! placing its calls; the calls already up end here), and one whose
+//! assigned node leaves it unled for a lease time is taken as runner-up.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use oml_store::Store;
@@ -20,6 +27,32 @@ use tokio_util::sync::CancellationToken;
 use super::core::Input;
 use super::msg::Msg;
 use super::orphans::orphans;
+use super::share::{Plan, Seen, Sharing};
+use crate::assign::Node;
+
+/// What the lease rows say, for the plan.
+fn seen_of(rows: &[oml_store::LeaseRow]) -> Seen {
+    let mut seen = Seen::default();
+    for r in rows {
+        if let (Some(name), Some(capacity)) = (r.node_name(), r.capacity) {
+            seen.nodes.push(Node {
+                name: name.to_owned(),
+                capacity,
+            });
+        } else if let Some(c) = r.campaign() {
+            seen.leaders.insert(c, (r.node.clone(), r.mine));
+        }
+    }
+    seen
+}
+
+/// The campaign ids of the core's wishes.
+fn ids(wanted: &BTreeSet<String>) -> BTreeSet<i64> {
+    wanted
+        .iter()
+        .filter_map(|k| k.strip_prefix("campaign:")?.parse().ok())
+        .collect()
+}
 
 /// The leadership task. A lease this node cannot get is another node's: it
 /// paces that campaign and this one does not dial for it. First of all it
@@ -39,15 +72,40 @@ pub(super) async fn lead(
     let mut last_error: Option<String> = None;
     let node_key = format!("node:{node}");
     let mut name_taken_logged = false;
+    let mut sharing = Sharing::new(&node, leadership.ttl());
+    // The last plan, kept while the lease rows cannot be read.
+    let mut last_plan = Plan::default();
     loop {
         let had_name = leadership.held().contains(&node_key);
-        let mut wanted = if had_name {
+        let wanted = if had_name {
             want.borrow_and_update().clone()
         } else {
             BTreeSet::new()
         };
-        wanted.insert(node_key.clone());
-        let held = match leadership.hold(&wanted).await {
+        let plan = match leadership.survey().await {
+            Ok(rows) if had_name => {
+                let asked = |k: &str| leadership.asked_by(k);
+                sharing.plan(
+                    &seen_of(&rows),
+                    &ids(&wanted),
+                    asked,
+                    std::time::Instant::now(),
+                )
+            }
+            Ok(_) => Plan::default(),
+            Err(_) => Plan {
+                hold: last_plan
+                    .hold
+                    .iter()
+                    .filter(|(k, _)| wanted.contains(*k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                ask: Vec::new(),
+            },
+        };
+        let mut hold: BTreeMap<String, String> = plan.hold.clone();
+        hold.insert(node_key.clone(), String::new());
+        let held = match leadership.hold_for(&hold).await {
             Ok(held) => {
                 if last_error.take().is_some() {
                     tracing::info!("dialer: campaign leadership works again");
@@ -64,6 +122,12 @@ pub(super) async fn lead(
                 leadership.held()
             }
         };
+        for key in plan.ask.iter().filter(|k| !held.contains(*k)) {
+            if let Err(e) = leadership.ask_for(key).await {
+                tracing::warn!(error = %e, %key, "dialer: cannot ask for an assigned campaign");
+            }
+        }
+        last_plan = plan;
         let named = held.contains(&node_key);
         if !named && last_error.is_none() && !name_taken_logged {
             tracing::error!(%node, "dialer: another engine runs as node {node} on this database; this one paces nothing until it has a name of its own (`oml dialer run --node NAME` or `[dialer] node_name` in oml.toml)");

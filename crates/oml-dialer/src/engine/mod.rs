@@ -49,6 +49,7 @@ mod msg;
 mod orphans;
 pub mod reaction_hist;
 mod record;
+mod share;
 mod shell;
 mod status;
 mod writer;
@@ -95,6 +96,9 @@ pub struct EngineConfig {
     /// (`<data>/dialer-journal`, see [`journal`]); `None`: kept in memory
     /// only (tests, benchmarks).
     pub journal_dir: Option<PathBuf>,
+    /// This node's share of the campaigns among the live nodes (a weight,
+    /// 1 to `oml_store::MAX_CAPACITY`; see `crate::assign`).
+    pub capacity: u32,
 }
 
 impl Default for EngineConfig {
@@ -110,6 +114,7 @@ impl Default for EngineConfig {
             lead_every: Duration::from_secs(1),
             minute_history: Some(Duration::from_secs(60)),
             journal_dir: None,
+            capacity: oml_store::DEFAULT_CAPACITY,
         }
     }
 }
@@ -195,7 +200,9 @@ impl Engine {
     pub fn spawn(store: oml_store::Store, config: EngineConfig) -> EngineHandle {
         let cancel = CancellationToken::new();
         // The writes that start calls need the campaign's lease (fencing).
-        let leadership = store.leadership(&config.node);
+        let leadership = store
+            .leadership(&config.node)
+            .with_capacity(config.capacity);
         let fenced = store.with_fence(leadership.fence());
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = mpsc::unbounded_channel();

@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// `[dialer] ami_rate_limit` in oml.toml, else 100).
     #[arg(long)]
     pub ami_rate: Option<u32>,
+    /// This node's share of the campaigns among the live nodes, a weight
+    /// from 1 to 10000 (default: `[dialer] capacity` in oml.toml, else 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub capacity: Option<u32>,
 }
 
 /// The engine's settings from oml.toml, with `node` / `ami_rate` overriding;
@@ -43,6 +47,7 @@ pub fn engine_config(
     data_dir: &std::path::Path,
     node: Option<String>,
     ami_rate: Option<u32>,
+    capacity: Option<u32>,
 ) -> EngineConfig {
     let node = node
         .or_else(|| config.dialer.node_name.clone())
@@ -55,6 +60,7 @@ pub fn engine_config(
             burst: rate.clamp(1, 50),
         }),
         journal_dir: Some(data_dir.join(oml_dialer::engine::journal::FOLDER)),
+        capacity: capacity.unwrap_or(config.dialer.capacity),
         ..EngineConfig::default()
     }
 }
@@ -106,12 +112,13 @@ pub async fn run(g: &GlobalArgs, a: RunArgs) -> Result<ExitCode> {
     let _running = crate::running::hold_shared(&g.data_dir, "oml dialer run")?;
     let store = g.open_store().await?;
     let config = oml_config::Config::load(&g.data_dir)?;
-    let cfg = engine_config(&config, &g.data_dir, a.node, a.ami_rate);
+    let cfg = engine_config(&config, &g.data_dir, a.node, a.ami_rate, a.capacity);
     let node = cfg.node.clone();
+    let capacity = cfg.capacity;
     let play = control::is_playing(&store).await?;
     let engine = Engine::spawn(store.clone(), cfg);
     outln!(
-        "dialer engine running as node {node} ({}); stop with Ctrl-C",
+        "dialer engine running as node {node}, capacity {capacity} ({}); stop with Ctrl-C",
         if play {
             "started: running campaigns dial"
         } else {

@@ -69,7 +69,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     }
 
     // The dialer engine (owner: engine): dials while `oml dialer start` is on.
-    let engine_config = super::dialer_run::engine_config(&config, &g.data_dir, None, None);
+    let engine_config = super::dialer_run::engine_config(&config, &g.data_dir, None, None, None);
     tracing::info!(node = %engine_config.node, "dialer engine starting");
     let dialer = oml_dialer::Engine::spawn(store.clone(), engine_config);
 

@@ -133,6 +133,14 @@ impl World {
     /// The same, reaching PostgreSQL at `url` (through a proxy the test
     /// can cut, in dialer_outage.rs).
     pub fn start_at(&self, name: &str, url: &str) -> Node {
+        // node-a leads, the others stand by: capacity 1 against 100
+        // leaves campaign 1 to node-a while it runs (oml_dialer::assign).
+        let capacity = if name == "node-a" { 100 } else { 1 };
+        self.start_with(name, url, capacity)
+    }
+
+    /// An engine of `capacity` (its share of the campaigns).
+    pub fn start_with(&self, name: &str, url: &str, capacity: u32) -> Node {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -144,6 +152,7 @@ impl World {
             .arg("--database-url")
             .arg(url)
             .args(["dialer", "run", "--ami-rate", "0", "--node", name])
+            .args(["--capacity", &capacity.to_string()])
             .env_remove("OML_DATABASE_URL")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
