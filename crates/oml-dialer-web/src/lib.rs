@@ -15,6 +15,7 @@ mod charts;
 mod common;
 mod contacts;
 mod contacts_api;
+mod dispositions_api;
 pub mod export;
 pub mod metrics;
 mod metrics_counters;
@@ -72,6 +73,7 @@ fn export_routes() -> Router<AppState> {
 /// The page's and the API's routes, for [`oml_web::build_router`].
 pub fn routes() -> Router<AppState> {
     export_routes()
+        .merge(dispositions_api::routes())
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))

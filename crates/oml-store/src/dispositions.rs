@@ -218,6 +218,18 @@ impl Store {
         Ok(row.and_then(|(d, by)| Some((d?, by.unwrap_or_default()))))
     }
 
+    /// The agent who took an attempt (`call_attempts.agent`: the queue
+    /// member's name or interface); `None` when there is no such attempt.
+    pub async fn attempt_agent(&self, attempt_id: i64) -> Result<Option<Option<String>>> {
+        let row: Option<(Option<String>,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT agent FROM call_attempts WHERE id = $1"
+        )
+        .bind(attempt_id)
+        .fetch_optional(p)
+        .await?);
+        Ok(row.map(|(a,)| a))
+    }
+
     /// How long an agent may stay in wrap-up after a call of the campaign.
     pub async fn wrapup_limit_s(&self, campaign_id: i64) -> Result<i64> {
         let v: Option<i64> = on_pool!(self, |p| sqlx::query_scalar(

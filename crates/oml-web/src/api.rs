@@ -170,6 +170,17 @@ impl FromRequestParts<AppState> for ApiSupervisor {
     }
 }
 
+/// [`ApiCaller`] of any role, agents included (calls that act on the
+/// caller's own work, such as disposing of their own calls).
+pub struct ApiAgent(pub ApiCaller);
+
+impl FromRequestParts<AppState> for ApiAgent {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        caller(parts, state, Role::Agent).await.map(ApiAgent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
