@@ -181,7 +181,7 @@ async fn contacts_and_histories_need_a_supervisor_token_and_match_the_document()
         for (url, says) in [
             (
                 "/api/v1/campaigns/sales/contacts?state=called",
-                "use one of pending, hopper, dialing, done, exhausted, dnc",
+                "use one of pending, reserved, hopper, dialing, done, exhausted, dnc",
             ),
             (
                 "/api/v1/campaigns/sales/contacts?limit=5000",

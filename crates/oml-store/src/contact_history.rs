@@ -11,8 +11,9 @@ use crate::{on_pool, Result, Store, StoreError};
 use serde::Serialize;
 
 /// Every state a contact can be in, in the order a contact goes through them.
-pub const CONTACT_STATES: [&str; 6] = [
+pub const CONTACT_STATES: [&str; 7] = [
     contact_state::PENDING,
+    crate::reservations::RESERVED,
     contact_state::HOPPER,
     contact_state::DIALING,
     contact_state::DONE,

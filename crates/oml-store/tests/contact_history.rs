@@ -163,7 +163,7 @@ async fn contacts_are_listed_by_page_and_state_with_every_attempt() {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("pending, hopper, dialing, done, exhausted, dnc"),
+            e.contains("pending, reserved, hopper, dialing, done, exhausted, dnc"),
             "{e}"
         );
         assert!(s.campaign_contacts(sales, None, 0, 0).await.is_err());

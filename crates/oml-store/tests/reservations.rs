@@ -89,6 +89,16 @@ async fn an_abandoned_reservation_returns_after_its_timeout_and_a_skip_at_once()
             .unwrap()
             .unwrap();
         assert_ne!(a.id, b.id);
+        let reserved = s
+            .campaign_contacts(
+                cid,
+                Some(oml_store::contact_history::parse_state("reserved").unwrap()),
+                0,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(reserved.len(), 2, "{}: listed as reserved", t.label);
         // Agent 1 closes the browser; agent 3 finds nothing until the timeout.
         let later = now + TIMEOUT_MS - 1;
         assert!(s

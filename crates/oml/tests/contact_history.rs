@@ -213,7 +213,7 @@ async fn contacts_and_their_history_from_the_command_line() {
 
         let err = e.fails(&["campaign", "contacts", "sales", "--state", "called"]);
         assert!(
-            err.contains("`called` is not a contact state: use one of pending, hopper, dialing, done, exhausted, dnc"),
+            err.contains("`called` is not a contact state: use one of pending, reserved, hopper, dialing, done, exhausted, dnc"),
             "{err}"
         );
         let err = e.fails(&["campaign", "contacts", "nope"]);

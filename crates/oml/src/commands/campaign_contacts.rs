@@ -18,8 +18,8 @@ pub const PAGE: i64 = 1000;
 pub struct ContactsArgs {
     /// The campaign.
     pub name: String,
-    /// Only contacts in this state: pending, hopper, dialing, done,
-    /// exhausted or dnc.
+    /// Only contacts in this state: pending, reserved (an agent is
+    /// previewing it), hopper, dialing, done, exhausted or dnc.
     #[arg(long)]
     pub state: Option<String>,
     /// One JSON array of objects (id, phone, state, attempts,
