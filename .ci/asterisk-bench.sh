@@ -406,10 +406,14 @@ rendered_up() {
     secret=$(random_secret)
     mkdir -p "$d/etc/asterisk" "$d/lib" "$d/spool" "$d/run" "$d/log"
     rm -f "$d/lib/astdb.sqlite3" "$d/run/"*
-    for f in asterisk.conf modules.conf extensions.conf queues.conf; do
+    for f in asterisk.conf modules.conf extensions.conf queues.conf amd.conf; do
         install -m 0644 "$RENDERED_SRC/$f" "$d/etc/asterisk/"
     done
     install -m 0644 "$CONF_SRC/logger.conf" "$d/etc/asterisk/"
+    # The customers' greetings (person, machine) for AMD() (issue 18).
+    mkdir -p "$d/sounds"
+    python3 "$RENDERED_SRC/greetings.py" "$d/sounds" ||
+        die "$EXIT_FAIL" "cannot write the customers' greetings into $d/sounds (python3)"
     sed -e "s/@PORT@/$port/g" -e "s/@SECRET@/$secret/g" "$RENDERED_SRC/manager.conf.in" \
         >"$d/etc/asterisk/manager.conf"
     chmod 0600 "$d/etc/asterisk/manager.conf"

@@ -13,122 +13,15 @@
 //! Prints SKIPPED when the bench is not up (`OML_TEST_ASTERISK_*` unset).
 
 mod common;
+mod rendered_bench;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use oml_ami::{AmiClient, ClientConfig, Event, Message};
+use rendered_bench::{inventory, json, oml, spawn_dialer, Rendered};
 use secrecy::SecretString;
-
-/// The bench script, from this crate's folder.
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.ci/asterisk-bench.sh")
-}
-
-/// The rendered bench, stopped when the test ends (also on a panic).
-struct Rendered {
-    port: u16,
-    secret: String,
-    root: PathBuf,
-}
-
-impl Rendered {
-    fn up() -> Rendered {
-        let out = Command::new("bash")
-            .arg(script())
-            .args(["rendered", "up"])
-            .output()
-            .expect("run .ci/asterisk-bench.sh");
-        assert!(
-            out.status.success(),
-            "rendered bench did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let path = Command::new("bash")
-            .arg(script())
-            .args(["rendered", "env-file"])
-            .output()
-            .unwrap();
-        let path = String::from_utf8(path.stdout).unwrap();
-        let env = std::fs::read_to_string(path.trim()).expect("rendered bench env file");
-        let get = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
-                .unwrap_or_else(|| panic!("{k} missing from the rendered bench env file"))
-                .to_string()
-        };
-        Rendered {
-            port: get("OML_TEST_RENDERED_ASTERISK_PORT").parse().unwrap(),
-            secret: get("OML_TEST_RENDERED_ASTERISK_SECRET"),
-            root: PathBuf::from(get("OML_TEST_RENDERED_ASTERISK_ROOT")),
-        }
-    }
-}
-
-impl Drop for Rendered {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .args(["rendered", "down"])
-            .output();
-    }
-}
-
-fn inventory() -> String {
-    format!(
-        "[omnileads-aio]\n\
-         {} ansible_connection=local ansible_user=root ansible_host=127.0.0.1\n\
-         \n\
-         [everyone:children]\n\
-         omnileads-aio\n\
-         \n\
-         [everyone:vars]\n\
-         postgres_password=pg-secret-1\n\
-         admin_pass=admin-secret-1\n\
-         ami_user=omnileadsami\n\
-         ami_password=ami-secret-1\n\
-         TZ=UTC\n",
-        common::hostname()
-    )
-}
-
-/// Runs `oml ARGS` on `data`, asserting success; returns stdout.
-fn oml(data: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut c = common::oml(data);
-    c.args(args);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "oml {}: {}{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(data: &Path, args: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&oml(data, args, &[])).unwrap()
-}
-
-fn spawn_dialer(data: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_oml"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["dialer", "run", "--ami-rate", "0"])
-        .env_remove("OML_DATABASE_URL")
-        .env_remove("OML_HOME")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start oml dialer run")
-}
 
 /// What the listener saw, per queue.
 #[derive(Default, Debug)]

@@ -19,6 +19,8 @@ use secrecy::SecretString;
 
 use crate::cli::{self, GlobalArgs};
 
+mod machines;
+
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// Address to listen on (AMI port). Use 127.0.0.1:0 for any free port.
@@ -93,6 +95,8 @@ pub struct Args {
     /// `[user]` sections are further AMI users, reread on `manager reload`.
     #[arg(long, value_name = "FILE")]
     manager_file: Option<PathBuf>,
+    #[command(flatten)]
+    machines: machines::MachineArgs,
 }
 
 fn read_secret(a: &Args) -> Result<SecretString> {
@@ -140,6 +144,7 @@ pub fn sim_config(a: &Args, secret: SecretString) -> Result<SimConfig> {
     c.time_scale = a.time_scale;
     c.seed = a.seed;
     c.numbers = a.numbers.iter().cloned().collect();
+    a.machines.apply(&mut c)?;
     if let Some(f) = &a.manager_file {
         std::fs::read_to_string(f).with_context(|| format!("--manager-file {}", f.display()))?;
         c.manager_file = Some(f.clone());
