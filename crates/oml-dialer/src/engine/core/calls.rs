@@ -175,12 +175,14 @@ impl Core {
                 let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
                 let secs = |ms: i64| ms.max(0) as f64 / 1000.0 * scale;
                 let ring_s = secs(f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at);
-                // A machine is no live answer: the pacer's answer rate
-                // counts people only.
-                let live = f.answered_at.is_some() && f.outcome != Outcome::Machine;
+                // A machine is no live answer: the pacer learns the
+                // machine share apart from the live answer rate.
                 match f.outcome {
                     Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
-                    _ => c.memory.attempt(&mut c.stats, live, ring_s),
+                    Outcome::Machine => c.memory.machine(&mut c.stats, ring_s),
+                    _ => c
+                        .memory
+                        .attempt(&mut c.stats, f.answered_at.is_some(), ring_s),
                 }
                 if let (Some(conn), Outcome::Connected) = (f.connected_at, f.outcome) {
                     c.memory.talk(&mut c.stats, secs(f.ended_at - conn));

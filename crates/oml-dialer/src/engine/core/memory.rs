@@ -112,6 +112,15 @@ impl Memory {
         self.dirty = true;
     }
 
+    /// An attempt an answering machine answered after `ring_s`: `stats`
+    /// learns the machine share apart ([`CallStats::record_machine`]); it
+    /// is saved as an attempt nobody live answered.
+    pub fn machine(&mut self, stats: &mut CallStats, ring_s: f64) {
+        stats.record_machine(ring_s);
+        push(&mut self.attempts, KEEP_ATTEMPTS, (false, ring_s));
+        self.dirty = true;
+    }
+
     pub fn talk(&mut self, stats: &mut CallStats, talk_s: f64) {
         stats.record_talk(talk_s);
         push(&mut self.talks, KEEP_TIMES, talk_s);

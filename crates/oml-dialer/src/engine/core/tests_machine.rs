@@ -77,6 +77,9 @@ fn machines_leave_the_abandon_rate_and_messages_stay_in_it() {
         (2, 1),
         "the machine is no live answer"
     );
+    // The pacer learned one machine in three attempts.
+    let rate = c.stats.machine_rate();
+    assert!((rate - 1.0 / 3.0).abs() < 0.01, "machine share {rate}");
 }
 
 #[test]
