@@ -32,6 +32,23 @@ pub fn pause_reasons(text: Option<&str>) -> Vec<String> {
     out
 }
 
+/// Pause reasons as an administrator gives them (comma-separated): each 1
+/// to [`oml_store::MAX_REASON_LEN`] characters, at least one; the list to
+/// store, or what to fix.
+pub fn checked_pause_reasons(text: &str) -> Result<Vec<String>, String> {
+    let list = pause_reasons(Some(text));
+    if list.is_empty() {
+        return Err("give at least one pause reason, e.g. \"Break, Lunch\"".into());
+    }
+    let max = oml_store::MAX_REASON_LEN;
+    if let Some(long) = list.iter().find(|r| r.chars().count() > max) {
+        return Err(format!(
+            "pause reason \"{long}\" is longer than {max} characters"
+        ));
+    }
+    Ok(list)
+}
+
 /// `QueueAdd` of the agent to `queue`, paused with [`LOGIN_REASON`] until
 /// they say they are ready.
 pub fn queue_add(queue: &str, iface: &str, member: &str) -> Message {
@@ -79,6 +96,21 @@ mod tests {
             vec!["Lunch", "Break"]
         );
         assert_eq!(pause_reasons(None).len(), 4);
+    }
+
+    #[test]
+    fn reasons_given_are_checked() {
+        assert_eq!(
+            checked_pause_reasons("Break, Coffee").unwrap(),
+            vec!["Break", "Coffee"]
+        );
+        assert!(checked_pause_reasons(" , ")
+            .unwrap_err()
+            .contains("at least one"));
+        let long = "x".repeat(41);
+        assert!(checked_pause_reasons(&long)
+            .unwrap_err()
+            .contains("longer than 40"));
     }
 
     #[test]

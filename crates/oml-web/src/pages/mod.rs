@@ -7,7 +7,7 @@ mod admin;
 mod agent;
 mod agent_ami;
 mod agent_events;
-mod agent_queue;
+pub mod agent_queue;
 mod agent_view;
 mod agent_fields;
 mod agent_users;

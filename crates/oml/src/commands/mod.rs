@@ -35,5 +35,6 @@ pub mod uninstall;
 pub mod update;
 pub mod users;
 pub mod users_agent;
+pub mod users_pause_reasons;
 pub mod users_token;
 pub mod version;

@@ -33,6 +33,12 @@ pub enum UsersCommand {
         #[command(flatten)]
         agent: AgentArgs,
     },
+    /// Show the reasons agents choose from when they pause on the agent
+    /// page, or replace them.
+    PauseReasons {
+        /// The new reasons, comma-separated (e.g. "Break, Lunch, Training").
+        list: Option<String>,
+    },
     /// Set an agent's SIP extension and/or the campaigns they work.
     Agent {
         name: String,
@@ -119,6 +125,9 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
                 Some(x) => outln!("User `{name}` added with role {role}, extension {x}.")?,
                 None => outln!("User `{name}` added with role {role}.")?,
             }
+        }
+        UsersCommand::PauseReasons { list } => {
+            super::users_pause_reasons::run(&store, &actor, now, list).await?
         }
         UsersCommand::Agent { name, agent } => {
             super::users_agent::set(&store, &actor, now, &name, agent).await?
