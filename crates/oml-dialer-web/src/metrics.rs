@@ -1,7 +1,8 @@
 //! `GET /metrics`: the dialer's figures for Prometheus (OpenMetrics text),
-//! read from the same status the page and the API show. Every value is a
-//! gauge of "now" (the abandon figures are over each campaign's regulatory
-//! window), so a scrape needs no state kept between scrapes. Scrapers
+//! read from the same status the page and the API show: gauges of "now"
+//! (the abandon figures are over each campaign's regulatory window), and
+//! the counters of `metrics_counters.rs`, whose running totals are kept
+//! between scrapes (one [`TotalsCache`] per database). Scrapers
 //! authenticate like any API caller (`authorization: credentials` in the
 //! Prometheus job).
 
@@ -9,14 +10,16 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use oml_dialer::control::{self, DialerStatus};
-use oml_store::call_totals::CallTotals;
+use oml_store::call_totals::{CallTotals, TotalsCache};
 use oml_web::api::{ApiError, ApiSupervisor};
 use oml_web::AppState;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::LazyLock;
 
 use crate::view;
 
@@ -26,12 +29,25 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 /// The content type of the OpenMetrics text format.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The counters' running totals, by database (its description).
+static TOTALS: LazyLock<tokio::sync::Mutex<HashMap<String, TotalsCache>>> =
+    LazyLock::new(Default::default);
+
 pub async fn metrics(
     State(state): State<AppState>,
     _caller: ApiSupervisor,
 ) -> Result<Response, ApiError> {
     let s = control::status(state.store()).await?;
-    let totals = state.store().call_totals().await?;
+    let totals = {
+        let mut caches = TOTALS.lock().await;
+        let cache = caches
+            .entry(state.store().location().describe())
+            .or_default();
+        state
+            .store()
+            .call_totals(cache, oml_store::now_ms())
+            .await?
+    };
     let body = exposition(&s, &totals).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
