@@ -79,7 +79,10 @@ pub async fn status(store: &Store) -> oml_store::Result<DialerStatus> {
         .collect();
     let now = now_ms();
     let seen = published.iter().map(|l| l.updated_at).max();
-    let (live, nodes) = merge(published, now);
+    let (mut live, nodes) = merge(published, now);
+    if let Some(l) = live.as_mut() {
+        l.sharing = Some(crate::sharing_view::read(store).await?);
+    }
     let engine_running = !nodes.is_empty();
     let mut campaigns = Vec::new();
     for c in store.campaigns().await? {
@@ -133,6 +136,9 @@ pub fn merge(mut published: Vec<LiveStatus>, now: i64) -> (Option<LiveStatus>, V
         campaigns: Vec::new(),
         reaction: Default::default(),
         ami_events: running.iter().map(|l| l.ami_events).sum(),
+        journal_waiting: running.iter().map(|l| l.journal_waiting).sum(),
+        journal_waiting_since: running.iter().filter_map(|l| l.journal_waiting_since).min(),
+        sharing: None,
     };
     for l in &running {
         out.reaction.add(&l.reaction);

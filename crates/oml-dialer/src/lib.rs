@@ -30,6 +30,7 @@ pub mod control;
 pub mod engine;
 pub mod pbx_record;
 pub mod reschedule;
+pub mod sharing_view;
 pub mod status_text;
 pub mod window;
 

@@ -24,6 +24,18 @@ pub fn text(s: &DialerStatus) -> String {
     );
     if let Some(live) = s.live.as_ref().filter(|_| s.engine_running) {
         let _ = writeln!(w, "calls in flight: {}", live.calls_in_flight);
+        if let Some(since) = live.journal_waiting_since {
+            let _ = writeln!(
+                w,
+                "outcomes waiting in the journal: {} (waiting since {}; the database does not take them, no call is placed meanwhile)",
+                live.journal_waiting,
+                oml_store::format_ms(since)
+            );
+        }
+        if let Some(sharing) = live.sharing.as_ref().filter(|s| !s.nodes.is_empty()) {
+            w.push('\n');
+            w.push_str(&crate::sharing_view::text(sharing));
+        }
         w.push('\n');
         let _ = writeln!(
             w,
@@ -202,6 +214,46 @@ mod tests {
         assert!(
             !line.contains("open") && line.ends_with("120 contacts left"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn who_leads_what_and_the_journal() {
+        let mut st = status(true);
+        assert!(!text(&st).contains("journal") && !text(&st).contains("CAPACITY"));
+        let live = st.live.as_mut().unwrap();
+        live.journal_waiting = 7;
+        live.journal_waiting_since = Some(4_000);
+        live.sharing = Some(crate::sharing_view::Sharing {
+            nodes: vec![crate::sharing_view::NodeShare {
+                name: "n1".into(),
+                capacity: 100,
+                campaigns: vec!["sales".into()],
+            }],
+            campaigns: vec![crate::sharing_view::CampaignLead {
+                campaign: "sales".into(),
+                node: "n1".into(),
+                reason: "only live node".into(),
+            }],
+        });
+        let t = text(&st);
+        let at = oml_store::format_ms(4_000);
+        assert!(
+            t.contains(&format!(
+                "outcomes waiting in the journal: 7 (waiting since {at};"
+            )),
+            "{t}"
+        );
+        assert!(t.contains("n1                    100  sales\n"), "{t}");
+        assert!(
+            t.contains("sales            n1               only live node\n"),
+            "{t}"
+        );
+        let json = serde_json::to_value(&st).unwrap();
+        assert_eq!(json["live"]["journal_waiting"], 7);
+        assert_eq!(
+            json["live"]["sharing"]["campaigns"][0]["reason"],
+            "only live node"
         );
     }
 

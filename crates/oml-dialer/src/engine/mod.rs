@@ -135,6 +135,9 @@ pub struct Metrics {
     /// Writes decided but not stored yet (the database did not take them;
     /// they wait in the journal). No call is placed while there are any.
     pub unrecorded: AtomicU64,
+    /// Since when (ms since 1970) writes have been waiting without a break;
+    /// 0 while none waits (kept by the status every second).
+    pub unrecorded_since_ms: std::sync::atomic::AtomicI64,
     /// Microseconds from the receipt of an AMI event that freed an agent to
     /// the `Originate` it caused being handed to the AMI client.
     reaction_us: Mutex<Vec<u64>>,

@@ -30,6 +30,17 @@ pub struct LiveStatus {
     /// AMI events received since the engine started, from every server.
     #[serde(default)]
     pub ami_events: u64,
+    /// Outcomes and other writes this node decided that the database has
+    /// not taken yet (in its journal), and since when some have waited
+    /// without a break (ms since 1970).
+    #[serde(default)]
+    pub journal_waiting: u64,
+    #[serde(default)]
+    pub journal_waiting_since: Option<i64>,
+    /// Which node leads which campaign and why (`oml dialer status` reads
+    /// it from the lease rows; engines publish none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<crate::sharing_view::Sharing>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
@@ -100,6 +111,20 @@ fn pacing_note(core: &Core, servers: &[&ServerRt]) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
+/// The writes waiting for the database, and since when.
+fn waiting(m: &super::Metrics, now_ms: i64) -> (u64, Option<i64>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let n = m.unrecorded.load(Relaxed);
+    if n == 0 {
+        m.unrecorded_since_ms.store(0, Relaxed);
+        return (0, None);
+    }
+    let _ = m
+        .unrecorded_since_ms
+        .compare_exchange(0, now_ms, Relaxed, Relaxed);
+    (n, Some(m.unrecorded_since_ms.load(Relaxed)))
+}
+
 /// The core's figures at `now_ms` / `inst`; `None` while this node does not
 /// hold its name.
 pub(super) fn snapshot(
@@ -124,6 +149,7 @@ pub(super) fn snapshot(
             .load(std::sync::atomic::Ordering::Relaxed),
         ..Default::default()
     };
+    (st.journal_waiting, st.journal_waiting_since) = waiting(&core.metrics, now_ms);
     let mut servers: Vec<&ServerRt> = core.servers.values().collect();
     servers.sort_by(|a, b| a.conf.name.cmp(&b.conf.name));
     for s in &servers {
