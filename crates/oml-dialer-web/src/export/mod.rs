@@ -151,11 +151,12 @@ async fn respond(
         .into_response())
 }
 
-/// Where the next page starts.
+/// Where the next page starts: after this key (attempts: placed at, id;
+/// contacts: id; minutes: the minute, and 0).
 #[derive(Clone, Copy)]
 enum Cursor {
     Header,
-    After(i64),
+    After((i64, i64)),
     Done,
 }
 
@@ -180,7 +181,7 @@ fn pages(
                         Kind::Contacts => rows::contact_header(),
                         _ => rows::minute_header(),
                     };
-                    (vec![h], Cursor::After(i64::MIN))
+                    (vec![h], Cursor::After((i64::MIN, i64::MIN)))
                 }
                 Cursor::After(after) => {
                     match page(&store, campaign, kind, tz, from, to, after).await {
@@ -212,14 +213,14 @@ async fn page(
     tz: Tz,
     from: i64,
     to: i64,
-    after: i64,
-) -> oml_store::Result<(Vec<Vec<String>>, Option<i64>)> {
+    after: (i64, i64),
+) -> oml_store::Result<(Vec<Vec<String>>, Option<(i64, i64)>)> {
     Ok(match kind {
         Kind::Attempts => {
             let p = store
-                .export_attempts(campaign, from, to, after.max(0), EXPORT_PAGE)
+                .export_attempts(campaign, from, to, after, EXPORT_PAGE)
                 .await?;
-            let last = p.last().map(|a| a.id);
+            let last = p.last().map(|a| (a.placed_at, a.id));
             (
                 p.iter().map(|a| rows::attempt_record(a, tz)).collect(),
                 last,
@@ -227,20 +228,20 @@ async fn page(
         }
         Kind::Contacts => {
             let p = store
-                .campaign_contacts(campaign, None, after.max(0), EXPORT_PAGE)
+                .campaign_contacts(campaign, None, after.0.max(0), EXPORT_PAGE)
                 .await?;
-            let last = p.last().map(|c| c.id);
+            let last = p.last().map(|c| (c.id, 0));
             (
                 p.iter().map(|c| rows::contact_record(c, tz)).collect(),
                 last,
             )
         }
         _ => {
-            let after = (after != i64::MIN).then_some(after);
+            let after = (after.0 != i64::MIN).then_some(after.0);
             let p = store
                 .export_minutes(campaign, from, to, after, EXPORT_PAGE)
                 .await?;
-            let last = p.last().map(|m| m.minute_at);
+            let last = p.last().map(|m| (m.minute_at, 0));
             (p.iter().map(|m| rows::minute_record(m, tz)).collect(), last)
         }
     })

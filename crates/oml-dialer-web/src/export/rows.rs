@@ -2,7 +2,7 @@
 //! text fields, every time twice (ISO 8601 in the campaign's time zone,
 //! with its offset, and in UTC), and a page of records written as CSV bytes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use oml_store::contact_history::ContactSummary;
 use oml_store::exports::ExportAttempt;
@@ -13,11 +13,11 @@ use crate::report::Report;
 /// A time as `[local, utc]`: `2026-12-07T18:00:00-03:00`, `2026-12-07T21:00:00Z`.
 pub fn times(ms: Option<i64>, tz: Tz) -> [String; 2] {
     match ms.and_then(DateTime::<Utc>::from_timestamp_millis) {
+        // RFC 3339 to the second (no format string to read at each call).
         Some(t) => [
             t.with_timezone(&tz)
-                .format("%Y-%m-%dT%H:%M:%S%:z")
-                .to_string(),
-            t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                .to_rfc3339_opts(SecondsFormat::Secs, false),
+            t.to_rfc3339_opts(SecondsFormat::Secs, true),
         ],
         None => [String::new(), String::new()],
     }
