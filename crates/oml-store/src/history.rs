@@ -43,6 +43,11 @@ pub struct CampaignMinute {
     pub risk_threshold: Option<f64>,
     pub window_abandon_rate: f64,
     pub max_abandon_rate: f64,
+    /// Its gauges were sampled (a node paced the campaign in the minute);
+    /// a row of counts only does not replace a stored minute's gauges.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub sampled: bool,
 }
 
 /// Every column of `campaign_minutes`, in [`CampaignMinute`]'s order.
@@ -52,8 +57,10 @@ pub(crate) const MINUTE_COLUMNS: &str =
      agents_wrap_up, occupancy, answer_rate, avg_talk_s, avg_wait_s, calls_in_flight, \
      dial_ahead, risk_threshold, window_abandon_rate, max_abandon_rate";
 
-/// A second writer of the same minute (another node paced part of it) adds
-/// its counts; the gauges are the last writer's.
+/// A second writer of the same minute (another node paced part of it, or
+/// ended calls it adopted) adds its counts; the answer rate and the
+/// average times are those of the sum; the gauges are the last writer's
+/// that sampled them (`$23`: a node that paced the campaign in the minute).
 const UPSERT: &str = "INSERT INTO campaign_minutes (campaign_id, minute_at, calls_placed, \
      live_answers, machines, abandons, connected, ended, agents_logged_in, agents_ready, \
      agents_talking, agents_paused, agents_wrap_up, occupancy, answer_rate, avg_talk_s, \
@@ -68,14 +75,28 @@ const UPSERT: &str = "INSERT INTO campaign_minutes (campaign_id, minute_at, call
      abandons = campaign_minutes.abandons + excluded.abandons, \
      connected = campaign_minutes.connected + excluded.connected, \
      ended = campaign_minutes.ended + excluded.ended, \
-     agents_logged_in = excluded.agents_logged_in, agents_ready = excluded.agents_ready, \
-     agents_talking = excluded.agents_talking, agents_paused = excluded.agents_paused, \
-     agents_wrap_up = excluded.agents_wrap_up, occupancy = excluded.occupancy, \
-     answer_rate = excluded.answer_rate, avg_talk_s = excluded.avg_talk_s, \
-     avg_wait_s = excluded.avg_wait_s, calls_in_flight = excluded.calls_in_flight, \
-     dial_ahead = excluded.dial_ahead, risk_threshold = excluded.risk_threshold, \
-     window_abandon_rate = excluded.window_abandon_rate, \
-     max_abandon_rate = excluded.max_abandon_rate";
+     answer_rate = CASE WHEN campaign_minutes.ended + excluded.ended > 0 THEN \
+       CAST(campaign_minutes.live_answers + excluded.live_answers AS DOUBLE PRECISION) \
+       / (campaign_minutes.ended + excluded.ended) END, \
+     avg_talk_s = COALESCE((campaign_minutes.avg_talk_s * campaign_minutes.connected \
+       + excluded.avg_talk_s * excluded.connected) \
+       / NULLIF(campaign_minutes.connected + excluded.connected, 0), \
+       campaign_minutes.avg_talk_s, excluded.avg_talk_s), \
+     avg_wait_s = COALESCE((campaign_minutes.avg_wait_s * campaign_minutes.connected \
+       + excluded.avg_wait_s * excluded.connected) \
+       / NULLIF(campaign_minutes.connected + excluded.connected, 0), \
+       campaign_minutes.avg_wait_s, excluded.avg_wait_s), \
+     agents_logged_in = CASE WHEN $23 THEN excluded.agents_logged_in ELSE campaign_minutes.agents_logged_in END, \
+     agents_ready = CASE WHEN $23 THEN excluded.agents_ready ELSE campaign_minutes.agents_ready END, \
+     agents_talking = CASE WHEN $23 THEN excluded.agents_talking ELSE campaign_minutes.agents_talking END, \
+     agents_paused = CASE WHEN $23 THEN excluded.agents_paused ELSE campaign_minutes.agents_paused END, \
+     agents_wrap_up = CASE WHEN $23 THEN excluded.agents_wrap_up ELSE campaign_minutes.agents_wrap_up END, \
+     occupancy = CASE WHEN $23 THEN excluded.occupancy ELSE campaign_minutes.occupancy END, \
+     calls_in_flight = CASE WHEN $23 THEN excluded.calls_in_flight ELSE campaign_minutes.calls_in_flight END, \
+     dial_ahead = CASE WHEN $23 THEN excluded.dial_ahead ELSE campaign_minutes.dial_ahead END, \
+     risk_threshold = CASE WHEN $23 THEN excluded.risk_threshold ELSE campaign_minutes.risk_threshold END, \
+     window_abandon_rate = CASE WHEN $23 THEN excluded.window_abandon_rate ELSE campaign_minutes.window_abandon_rate END, \
+     max_abandon_rate = CASE WHEN $23 THEN excluded.max_abandon_rate ELSE campaign_minutes.max_abandon_rate END";
 
 impl Store {
     /// Stores these minutes in one transaction (see [`UPSERT`] for a
@@ -110,6 +131,7 @@ impl Store {
                     .bind(r.risk_threshold)
                     .bind(r.window_abandon_rate)
                     .bind(r.max_abandon_rate)
+                    .bind(r.sampled)
                     .execute(&mut *tx)
                     .await?;
             }

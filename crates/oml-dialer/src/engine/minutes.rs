@@ -1,6 +1,8 @@
 //! The per-minute history of each campaign this node paces (issue 20):
-//! [`MinuteBook`] counts the minute's calls from the core's actions and
-//! averages its one-second samples of the live figures (pure, tested
+//! [`MinuteBook`] counts the minute's calls from the core's actions (the
+//! ends of calls it adopted from another node, or recovered from a previous
+//! run, included: their placing was counted by the run that placed them)
+//! and averages its one-second samples of the live figures (pure, tested
 //! alone); [`Recorder`] hands each finished minute to a task of its own
 //! that stores it and prunes old minutes daily, so neither the decisions
 //! nor the writer ever wait for it.
@@ -13,7 +15,7 @@ use oml_store::history::{CampaignMinute, MINUTE_MS};
 use oml_store::Store;
 use tokio::sync::mpsc;
 
-use super::core::{Action, Core};
+use super::core::{Action, Core, Input};
 use super::status::{snapshot, CampaignLive, LiveStatus};
 
 /// How often old minutes are pruned.
@@ -69,6 +71,16 @@ impl MinuteBook {
         self.acc(attempt.campaign_id).row.calls_placed += 1;
     }
 
+    /// Follows the calls the core takes over: attempts a stopped node (or a
+    /// previous run under this node's name) left open.
+    pub(super) fn input(&mut self, i: &Input) {
+        if let Input::Adopt(open) | Input::NameRecovered(open) = i {
+            for a in open {
+                self.campaign_of.insert(a.contact_id, a.campaign_id);
+            }
+        }
+    }
+
     /// Counts what an action of the core says happened.
     pub(super) fn see(&mut self, a: &Action) {
         match a {
@@ -79,13 +91,14 @@ impl MinuteBook {
             }
             Action::Write(DialingWrite::End(r)) => {
                 let Some(campaign) = self.campaign_of.remove(&r.contact_id) else {
-                    // Followed after a restart or a take-over: counted by
-                    // the node that placed it, or not at all.
                     return;
                 };
                 let acc = self.acc(campaign);
                 acc.row.ended += 1;
-                if r.answered_at.is_some() {
+                if r.outcome == "machine" {
+                    // Known only where the PBX detects machines.
+                    *acc.row.machines.get_or_insert(0) += 1;
+                } else if r.answered_at.is_some() {
                     acc.row.live_answers += 1;
                 }
                 if r.outcome == "abandoned" {
@@ -152,6 +165,7 @@ impl MinuteBook {
             } = acc;
             row.campaign_id = campaign;
             row.minute_at = minute_at;
+            row.sampled = samples > 0;
             if samples > 0 {
                 let n = f64::from(samples);
                 for g in [
@@ -224,6 +238,13 @@ impl Recorder {
     pub(super) fn see(&mut self, a: &Action) {
         if self.tx.is_some() {
             self.book.see(a);
+        }
+    }
+
+    /// Sees an input before the core does (the calls it takes over).
+    pub(super) fn input(&mut self, i: &Input) {
+        if self.tx.is_some() {
+            self.book.input(i);
         }
     }
 

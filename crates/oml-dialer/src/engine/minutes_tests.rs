@@ -100,3 +100,40 @@ fn campaigns_paced_elsewhere_get_no_row() {
     b.sample(&status(t0, 2, false));
     assert!(b.sample(&status(t0 + MINUTE_MS, 2, false)).is_empty());
 }
+
+#[test]
+fn adopted_calls_count_when_they_end_and_machines_apart() {
+    use super::super::core::Input;
+    use oml_store::dialing::OpenAttempt;
+    let mut b = MinuteBook::default();
+    let t0 = 9 * MINUTE_MS;
+    b.sample(&status(t0, 1, true));
+    let open = |contact: i64| OpenAttempt {
+        id: contact,
+        campaign_id: 7,
+        contact_id: contact,
+        attempt_no: 1,
+        server_id: Some(1),
+        channel_id: format!("c{contact}"),
+        placed_at: 0,
+        answered_at: None,
+        connected_at: None,
+        node: "gone".into(),
+    };
+    // Left open by a node that stopped, and by this node's previous run.
+    b.input(&Input::Adopt(vec![open(50)]));
+    b.input(&Input::NameRecovered(vec![open(51)]));
+    b.placed(&attempt(7, 1));
+    b.see(&end(50, "connected", Some(10_000), Some(12_000)));
+    b.see(&end(51, "abandoned", Some(20_000), None));
+    b.see(&end(1, "machine", Some(5_000), None));
+    let rows = b.sample(&status(t0 + MINUTE_MS, 0, true));
+    let r = &rows[0];
+    assert_eq!(r.calls_placed, 1, "placed by the node that placed them");
+    assert_eq!(
+        (r.ended, r.live_answers, r.abandons, r.connected),
+        (3, 2, 1, 1)
+    );
+    assert_eq!(r.machines, Some(1), "a machine is no live answer");
+    assert!(r.sampled);
+}

@@ -197,6 +197,7 @@ impl Shell {
                 None => return,
             },
         };
+        self.minutes.input(&input);
         self.core.handle(input, Now::system());
         self.carry_out();
     }
