@@ -10,6 +10,7 @@
 //! the same figures to Prometheus.
 
 mod api;
+mod board;
 mod campaign_form;
 mod charts;
 mod common;
@@ -17,11 +18,14 @@ mod contacts;
 mod contacts_api;
 mod dispositions_api;
 pub mod export;
+mod live;
+mod live_data;
 pub mod metrics;
 mod metrics_counters;
 mod page;
 pub mod report;
 mod setup;
+mod sparkline;
 pub mod view;
 
 pub use contacts::MAX_UPLOAD_BYTES;
@@ -38,6 +42,18 @@ use oml_web::{AppState, NavItem, WebError};
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
     builder
         .template("dialer.html", include_str!("../templates/dialer.html"))
+        .template(
+            "dialer_live.html",
+            include_str!("../templates/dialer_live.html"),
+        )
+        .template(
+            "dialer_wall.html",
+            include_str!("../templates/dialer_wall.html"),
+        )
+        .template(
+            "dialer_wall_tiles.html",
+            include_str!("../templates/dialer_wall_tiles.html"),
+        )
         .template("contacts.html", include_str!("../templates/contacts.html"))
         .template(
             "dialer_setup.html",
@@ -75,6 +91,10 @@ pub fn routes() -> Router<AppState> {
     export_routes()
         .merge(dispositions_api::routes())
         .route("/dialer", get(page::dialer_page))
+        .route("/dialer/live", get(live::live))
+        .route("/dialer/live.js", get(live::script))
+        .route("/dialer/live.css", get(live::style))
+        .route("/dialer/wall", get(live::wall_page))
         .route("/dialer/play", post(page::play))
         .route("/dialer/campaign", post(page::campaign_state))
         .route(

@@ -1,7 +1,8 @@
 //! The console's Dialer page (supervisors and admins): the play/stop
 //! button, the Asterisk links and agents, and every campaign with its live
-//! figures and its start/pause/stop buttons. The page refreshes itself
-//! every few seconds; the buttons are plain forms (no JavaScript).
+//! figures and its start/pause/stop buttons. Its live part updates itself
+//! from server-sent events (`live.rs`; without scripts it reloads every few
+//! seconds); the buttons are plain forms.
 
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Response};
@@ -16,32 +17,26 @@ use serde::Deserialize;
 
 use crate::view;
 
-/// Seconds between the page's automatic refreshes.
+/// Seconds between the page's reloads when the browser runs no script.
 const REFRESH_SECONDS: u32 = 5;
 
 pub async fn dialer_page(
     State(state): State<AppState>,
     u: SupervisorUser,
 ) -> Result<Response, WebError> {
-    let s = control::status(state.store()).await?;
-    let live = s.live.as_ref().filter(|_| s.engine_running);
-    Ok(render(
+    let live = crate::live::part(&state, &u.ctx, crate::live::View::Page).await?;
+    let page = render(
         &state,
         &u.ctx,
         "dialer.html",
         context! {
             title => "Dialer",
             refresh_seconds => REFRESH_SECONDS,
-            play => s.play,
-            engine_running => s.engine_running,
-            engine_seen_at => s.engine_seen_at,
-            nodes => s.nodes.clone(),
-            calls_in_flight => live.map(|l| l.calls_in_flight),
-            servers => live.map(|l| l.servers.clone()),
-            campaigns => view::campaigns(&s),
+            live_since => crate::live::digest(&live),
+            live_html => live,
         },
-    )?
-    .into_response())
+    )?;
+    Ok(crate::live::with_live_csp(page.into_response()))
 }
 
 #[derive(Deserialize, Default)]

@@ -294,7 +294,10 @@ async fn rendered_asterisk_files_load_in_real_asterisk() {
         "Dial(PJSIP/${EXTEN}@carrier",
         // Campaign 3's call path (issue 18): AMD, recording, messages.
         "AMD(2500,1500,800,5000,100,50,2,256,5000)",
-        "MixMonitor(${OMLRECFILE})",
+        "MixMonitor(/var/lib/oml/recordings/${OMLRECFILE})",
+        // The agent for the record, as the answered channel hangs up.
+        "'oml-attempt-agent'",
+        "Set(CHANNEL(hangup_handler_push)=oml-attempt-agent,s,1)",
         "Playback(custom/welcome)",
         "UserEvent(OmlAbandonMessage)",
         "Playback(custom/abandon)",

@@ -552,9 +552,9 @@ fn a_campaign_context_follows_its_call_path() {
         assert!(!c4.contains(absent), "{absent} in:\n{c4}");
     }
     // The agent who took the call, for a call that ends unseen (issue 15).
-    assert!(context(&ext, "oml-attempt-connected").contains(
-        "Set(DB(OML/CALL/${CHANNEL(linkedid)}/AGENT)=${IF($[\"${MEMBERNAME}\" != \"\"]?${MEMBERNAME}:${MEMBERINTERFACE})})"
-    ));
+    assert!(c3.contains("Set(CHANNEL(hangup_handler_push)=oml-attempt-agent,s,1)"));
+    assert!(context(&ext, "oml-attempt-agent")
+        .contains(" same => n(name),Set(DB(OML/CALL/${CHANNEL(linkedid)}/AGENT)=${MEMBERNAME})"));
     // A folder MixMonitor cannot take is refused, naming the setting.
     for bad in ["recordings", "/srv/my recordings", "/srv/a,b"] {
         ctx.oml.recordings_dir = PathBuf::from(bad);
