@@ -163,10 +163,13 @@ pub async fn login(State(state): State<AppState>, u: AnyUser) -> Result<Response
             "You work no campaign yet: ask an administrator to give you some (Users page).",
         ));
     }
-    let actions: Vec<Message> = campaigns
+    let mut actions: Vec<Message> = campaigns
         .iter()
         .map(|c| queue_add(&dialplan::queue(c), &iface, &user.username))
         .collect();
+    // A member already there (logged in before) keeps its pause state:
+    // pause it too, so Asterisk and the stored state agree.
+    actions.push(queue_pause(&iface, Some(LOGIN_REASON)));
     let undo_iface = iface.clone();
     let undo = move |a: &Message| a.get("Queue").map(|q| queue_remove(q, &undo_iface));
     change(
