@@ -274,6 +274,20 @@ mod tests {
             assert_eq!(got[0].abandons, 2, "{}", t.label);
             assert_eq!(got[0].occupancy, 0.75, "{}", t.label);
             assert_eq!(got[0].machines, None, "{}", t.label);
+            // Counts only (a node ending calls it adopted): the answer rate
+            // is the sum's, the gauges stay; a node that paced replaces them.
+            let mut counts = minute(c, now - MINUTE_MS, 0);
+            (counts.occupancy, counts.live_answers, counts.ended) = (0.0, 0, 2);
+            let mut paced = minute(c, now - MINUTE_MS, 0);
+            (paced.occupancy, paced.ended, paced.sampled) = (0.5, 0, true);
+            for (row, occupancy, answer_rate) in
+                [(counts, 0.75, 6.0 / 14.0), (paced, 0.5, 9.0 / 14.0)]
+            {
+                s.record_minutes(&[row]).await.unwrap();
+                let got = &s.campaign_minutes(c, now - day, now).await.unwrap()[0];
+                assert_eq!(got.occupancy, occupancy, "{}", t.label);
+                assert_eq!(got.answer_rate, Some(answer_rate), "{}", t.label);
+            }
             assert_eq!(s.history_keep_days().await.unwrap(), DEFAULT_KEEP_DAYS);
             assert_eq!(s.prune_minutes(now).await.unwrap(), 0, "{}", t.label);
             s.set_history_keep_days("5").await.unwrap();
