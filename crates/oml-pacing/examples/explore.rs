@@ -5,7 +5,7 @@
 //! (scenarios, e.g. T1,B), FS (first seed), TF (target fraction), MSD (target
 //! margin sd), GAIN, WG (window gain), Z0 (initial tightening), HZ
 //! (answer-time points), MT (min talks), MA (min attempts), PM
-//! (print 15 minutes of pooled abandons from this minute), WU (warm-up minutes).
+//! (print 15 minutes of pooled abandons from this minute), WU (warm-up minutes), AMD (on|off: 30 % machines, AMD 3 s or off).
 use oml_pacing::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -24,6 +24,10 @@ fn main() {
             .unwrap_or(true)
     }) {
         let mut cfg = sc.config();
+        if let Ok(m) = std::env::var("AMD") {
+            // AMD=on|off: T2-style floor with 30 % machines, AMD 3 s or off.
+            cfg.machines = oml_pacing::report::machine_floor(m == "on").machines;
+        }
         if let Ok(w) = std::env::var("WU") {
             cfg.warmup_s = w.parse::<f64>().unwrap() * 60.0;
         }
