@@ -9,6 +9,7 @@
 //! `openapi.json` (served at `/api/v1/openapi.json`), and `/metrics` gives
 //! the same figures to Prometheus.
 
+mod agents_section;
 mod api;
 mod board;
 mod campaign_form;
@@ -40,7 +41,7 @@ use oml_web::{AppState, NavItem, WebError};
 /// Adds the Dialer page's template and navigation entry, and lets the API
 /// through the login redirect (it authenticates with its own tokens).
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
-    builder
+    agents_section::register(builder)
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template(
             "dialer_live.html",
@@ -90,6 +91,7 @@ fn export_routes() -> Router<AppState> {
 pub fn routes() -> Router<AppState> {
     export_routes()
         .merge(dispositions_api::routes())
+        .merge(agents_section::routes())
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/live", get(live::live))
         .route("/dialer/live.js", get(live::script))

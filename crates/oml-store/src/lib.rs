@@ -9,6 +9,7 @@
 //! the store is opened.
 
 mod agent_calls;
+pub mod agent_overview;
 mod agent_states;
 mod agents;
 pub mod ami_values;
