@@ -116,6 +116,16 @@ fn options(a: &Args) -> Result<run::Options, String> {
     })
 }
 
+/// When `path` was last written, UTC.
+fn built(path: &std::path::Path) -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC", "-r"])
+        .arg(path)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// The date, commit and machine lines of the report.
 fn header(o: &run::Options) -> Vec<String> {
     let git = |args: &[&str]| {
@@ -134,14 +144,15 @@ fn header(o: &run::Options) -> Vec<String> {
         .unwrap_or_default();
     vec![
         format!(
-            "Run {date} at commit {}{} with `{}`.",
+            "Run {date} at commit {}{} with `{}` (built {}).",
             git(&["rev-parse", "--short", "HEAD"]),
             if dirty {
                 " (with uncommitted changes in the work tree)"
             } else {
                 ""
             },
-            o.oml.display()
+            o.oml.display(),
+            built(&o.oml)
         ),
         format!(
             "Load average (1 min) before the start: {:.1}.",
