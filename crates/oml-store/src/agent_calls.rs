@@ -24,29 +24,25 @@ pub struct AgentCall {
 }
 
 impl Store {
-    /// The newest call stored as taken by an agent known as any of `names`
-    /// (the member name the agent page gives Asterisk, and the interface
-    /// `PJSIP/<extension>`), ended or not; `None` before their first.
-    pub async fn agent_latest_call(&self, names: &[&str]) -> Result<Option<AgentCall>> {
-        let mut best: Option<AgentCall> = None;
-        for name in names {
-            let row: Option<AgentCall> = on_pool!(self, |p| sqlx::query_as(
-                "SELECT a.id AS attempt_id, a.campaign_id, c.name AS campaign, a.contact_id,
-                        a.attempt_no, k.phone, a.connected_at, a.ended_at, a.outcome
-                 FROM call_attempts a
-                 JOIN campaigns c ON c.id = a.campaign_id
-                 JOIN contacts k ON k.id = a.contact_id
-                 WHERE a.agent = $1 ORDER BY a.id DESC LIMIT 1"
-            )
-            .bind(*name)
-            .fetch_optional(p)
-            .await?);
-            if let Some(r) = row {
-                if best.as_ref().is_none_or(|b| r.attempt_id > b.attempt_id) {
-                    best = Some(r);
-                }
-            }
-        }
-        Ok(best)
+    /// The newest call stored as taken by the agent known to Asterisk as
+    /// `member` (the member name the agent page gives it) or `interface`
+    /// (`PJSIP/<extension>`), ended or not; `None` before their first.
+    pub async fn agent_latest_call(
+        &self,
+        member: &str,
+        interface: &str,
+    ) -> Result<Option<AgentCall>> {
+        Ok(on_pool!(self, |p| sqlx::query_as(
+            "SELECT a.id AS attempt_id, a.campaign_id, c.name AS campaign, a.contact_id,
+                    a.attempt_no, k.phone, a.connected_at, a.ended_at, a.outcome
+             FROM call_attempts a
+             JOIN campaigns c ON c.id = a.campaign_id
+             JOIN contacts k ON k.id = a.contact_id
+             WHERE a.agent = $1 OR a.agent = $2 ORDER BY a.id DESC LIMIT 1"
+        )
+        .bind(member)
+        .bind(interface)
+        .fetch_optional(p)
+        .await?))
     }
 }

@@ -85,7 +85,7 @@ async fn spans_open_close_and_measure() {
         );
         assert_eq!(s.agent_states().await.unwrap().len(), 1);
         assert_eq!(
-            s.agent_latest_call(&["ana", "PJSIP/1001"]).await.unwrap(),
+            s.agent_latest_call("ana", "PJSIP/1001").await.unwrap(),
             None
         );
     }

@@ -278,7 +278,7 @@ pub async fn logout(State(state): State<AppState>, u: AnyUser) -> Result<Respons
 
 pub async fn events(State(state): State<AppState>, u: AnyUser) -> Result<Response, WebError> {
     let (user, ext) = agent_of(&u)?;
-    let names = vec![user.username.clone(), interface(ext)];
+    let names = (user.username.clone(), interface(ext));
     Ok(super::agent_events::stream(&state, user.id, names).into_response())
 }
 

@@ -27,7 +27,8 @@ pub const POLL: Duration = Duration::from_millis(300);
 struct Watch {
     store: Store,
     user_id: i64,
-    names: Vec<String>,
+    /// (member name, interface): how Asterisk names the agent.
+    names: (String, String),
     state: Option<String>,
     /// The call last shown: (attempt id, ended).
     call: Option<(i64, bool)>,
@@ -55,8 +56,8 @@ impl Watch {
             }
             Err(e) => tracing::warn!(error = %e, "agent events: cannot read the state"),
         }
-        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
-        match self.store.agent_latest_call(&names).await {
+        let (member, interface) = (&self.names.0, &self.names.1);
+        match self.store.agent_latest_call(member, interface).await {
             Ok(Some(c)) => {
                 let key = (c.attempt_id, c.ended_at.is_some());
                 if self.call != Some(key) {
@@ -83,11 +84,12 @@ impl Watch {
     }
 }
 
-/// The stream for agent `user_id`, known to Asterisk as any of `names`.
+/// The stream for agent `user_id`, known to Asterisk by `names` (member
+/// name, interface).
 pub fn stream(
     state: &AppState,
     user_id: i64,
-    names: Vec<String>,
+    names: (String, String),
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watch = Watch {
         store: state.store().clone(),
