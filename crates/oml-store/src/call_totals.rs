@@ -43,7 +43,11 @@ impl Counts {
     fn add_row(&mut self, r: &AttemptRow) {
         self.placed += 1;
         self.answered += i64::from(r.answered_at.is_some());
-        self.abandoned += i64::from(r.outcome.as_deref() == Some("abandoned"));
+        // A call that heard the abandon message is abandoned all the same.
+        self.abandoned += i64::from(matches!(
+            r.outcome.as_deref(),
+            Some("abandoned" | "abandoned_message_played")
+        ));
         self.failed += i64::from(r.outcome.as_deref() == Some("failed"));
     }
 
@@ -175,7 +179,8 @@ impl Store {
         .await?);
         let done: Vec<(i64, i64, i64, i64, i64)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT campaign_id, COUNT(*), COUNT(answered_at),
-                    COALESCE(SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN outcome IN ('abandoned', 'abandoned_message_played')
+                                      THEN 1 ELSE 0 END), 0),
                     COALESCE(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END), 0)
                FROM call_attempts WHERE id <= $1 AND outcome IS NOT NULL
               GROUP BY campaign_id"

@@ -70,7 +70,8 @@ pub struct Fields {
     #[arg(long)]
     pub priority: Option<i64>,
     /// Reschedule rule OUTCOME:MAX_ATTEMPTS:RETRY_AFTER_S[:fixed|multiplied]
-    /// for busy, no_answer, congestion, failed or abandoned; repeat for
+    /// for busy, no_answer, congestion, failed, abandoned or machine (a
+    /// machine without its own rule follows no_answer's); repeat for
     /// several outcomes. Replaces that outcome's rule only
     /// [create: busy:3:300 no_answer:3:1800 congestion:3:600 failed:2:1800 abandoned:2:3600].
     #[arg(long = "retry", value_name = "RULE")]
