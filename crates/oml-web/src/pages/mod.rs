@@ -7,10 +7,10 @@ mod admin;
 mod agent;
 mod agent_ami;
 mod agent_events;
-pub mod agent_queue;
-mod agent_view;
 mod agent_fields;
+pub mod agent_queue;
 mod agent_users;
+mod agent_view;
 
 use crate::auth::AnyUser;
 use crate::error::ErrorPage;
