@@ -342,6 +342,10 @@ async fn the_api_takes_supervisor_tokens_only() {
 /// when a required parameter needs data this walk cannot make up (a contact
 /// id, a phone number: contacts_api.rs calls those).
 fn fill(doc: &Value, path: &str, op: &Value) -> Option<String> {
+    // A call that needs a body is tried by its own test: the walk sends none.
+    if op["requestBody"]["required"] == true {
+        return None;
+    }
     let mut out = path.to_string();
     for p in op["parameters"].as_array().cloned().unwrap_or_default() {
         let p = match p["$ref"].as_str() {
