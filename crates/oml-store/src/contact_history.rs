@@ -75,6 +75,8 @@ pub struct ContactRecord {
 /// One attempt to call a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AttemptRecord {
+    /// The attempt's id (`GET /api/v1/attempts/{id}/recording`).
+    pub id: i64,
     pub attempt_no: i64,
     pub placed_at: i64,
     pub answered_at: Option<i64>,
@@ -95,6 +97,8 @@ pub struct AttemptRecord {
     /// The call's recording, a file name in the recordings folder (see
     /// [`crate::recordings`]); `None` when it was not recorded.
     pub recording: Option<String>,
+    /// When retention deleted the recording (Unix ms); `None` while kept.
+    pub recording_deleted_at: Option<i64>,
 }
 
 /// A contact and every attempt to call it, oldest first.
@@ -273,9 +277,9 @@ impl Store {
 
     async fn with_attempts(&self, contact: ContactRecord) -> Result<ContactHistory> {
         let history = on_pool!(self, |p| sqlx::query_as::<_, AttemptRecord>(
-            "SELECT a.attempt_no, a.placed_at, a.answered_at, a.connected_at, a.ended_at,
+            "SELECT a.id, a.attempt_no, a.placed_at, a.answered_at, a.connected_at, a.ended_at,
                     a.outcome, a.hangup_cause, s.name AS server, a.node, a.channel_id, a.agent,
-                    a.recording
+                    a.recording, a.recording_deleted_at
              FROM call_attempts a LEFT JOIN asterisk_servers s ON s.id = a.server_id
              WHERE a.contact_id = $1 ORDER BY a.attempt_no"
         )

@@ -35,6 +35,7 @@ pub mod pacing_memory;
 pub mod phone;
 pub mod recordings;
 pub mod renormalise;
+pub mod retention;
 mod reservations;
 mod settings;
 mod users;

@@ -65,6 +65,8 @@ pub struct RecordNeeds {
 /// One recorded attempt, as a campaign report or a download shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct RecordingRow {
+    /// The attempt's id (its download: `/dialer/attempts/{id}/recording`).
+    pub attempt_id: i64,
     pub campaign: String,
     pub contact_id: i64,
     pub phone: String,
@@ -74,10 +76,13 @@ pub struct RecordingRow {
     pub agent: Option<String>,
     /// The file's name in the recordings folder.
     pub file: String,
+    /// When retention deleted the file (Unix ms); `None` while kept.
+    pub deleted_at: Option<i64>,
 }
 
-const ROW_SELECT: &str = "SELECT c.name AS campaign, a.contact_id, k.phone, a.attempt_no,
-        a.placed_at, a.outcome, a.agent, a.recording AS file
+const ROW_SELECT: &str = "SELECT a.id AS attempt_id, c.name AS campaign, a.contact_id, k.phone,
+        a.attempt_no, a.placed_at, a.outcome, a.agent, a.recording AS file,
+        a.recording_deleted_at AS deleted_at
     FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id
     JOIN contacts k ON k.id = a.contact_id";
 
@@ -187,7 +192,7 @@ impl Store {
     }
 
     /// Sets the days recordings are kept: a whole number from 1 to 36500,
-    /// or `forever`. Refused values store nothing.
+    /// or `forever` (also `0`). Refused values store nothing.
     pub async fn set_recordings_keep_days(&self, value: &str) -> Result<Option<i64>> {
         let days = parse_keep_days(value)?;
         let text = days.map_or("forever".to_string(), |d| d.to_string());
@@ -208,14 +213,14 @@ fn campaign_of_recording(file: &str) -> Option<i64> {
 /// A kept-days value as stored or typed: `forever` or 1 to 36500.
 fn parse_keep_days(v: &str) -> Result<Option<i64>> {
     let t = v.trim();
-    if t.eq_ignore_ascii_case("forever") {
+    if t.eq_ignore_ascii_case("forever") || t == "0" {
         return Ok(None);
     }
     match t.parse::<i64>() {
         Ok(d) if (1..=36_500).contains(&d) => Ok(Some(d)),
         _ => Err(StoreError::invalid(
             KEEP_DAYS_KEY,
-            format!("{v:?}: give a whole number of days from 1 to 36500, or `forever`"),
+            format!("{v:?}: give a whole number of days from 1 to 36500, or `forever` (or 0)"),
         )),
     }
 }
@@ -252,7 +257,8 @@ mod tests {
     fn keep_days_are_days_or_forever() {
         assert_eq!(parse_keep_days(" 30 ").unwrap(), Some(30));
         assert_eq!(parse_keep_days("Forever").unwrap(), None);
-        for bad in ["0", "-1", "36501", "1.5", "never", ""] {
+        assert_eq!(parse_keep_days("0").unwrap(), None, "0 keeps for ever");
+        for bad in ["-1", "36501", "1.5", "never", ""] {
             let e = parse_keep_days(bad).unwrap_err().to_string();
             assert!(e.contains(KEEP_DAYS_KEY) && e.contains("1 to 36500"), "{e}");
         }
@@ -342,7 +348,7 @@ mod tests {
             assert_eq!(h.history[0].recording.as_deref(), Some(file.as_str()));
             assert_eq!(s.recordings_keep_days().await.unwrap(), None);
             assert_eq!(s.set_recordings_keep_days("30").await.unwrap(), Some(30));
-            assert!(s.set_recordings_keep_days("0").await.is_err());
+            assert!(s.set_recordings_keep_days("-1").await.is_err());
             assert_eq!(s.recordings_keep_days().await.unwrap(), Some(30));
         }
     }

@@ -139,8 +139,14 @@ pub fn report(h: &ContactHistory) -> String {
     // Recorded calls: the file in the recordings folder (docs/recordings.md).
     for a in &h.history {
         if let Some(file) = &a.recording {
+            let deleted = a.recording_deleted_at.map_or(String::new(), |at| {
+                format!(
+                    " (deleted by retention on {})",
+                    oml_store::retention::recordings_day(at)
+                )
+            });
             out.push_str(&format!(
-                "  recording of attempt {}: {file}\n",
+                "  recording of attempt {}: {file}{deleted}\n",
                 a.attempt_no
             ));
         }
@@ -168,6 +174,7 @@ mod tests {
                 list: "march.csv".into(),
             },
             history: vec![AttemptRecord {
+                id: 1,
                 attempt_no: 1,
                 placed_at: 1_795_999_000_000,
                 answered_at: None,
@@ -180,6 +187,7 @@ mod tests {
                 channel_id: "oml-1-7-1".into(),
                 agent: Some("Ana Pérez".into()),
                 recording: Some("dialer-1-20261207-541140000001-1795999000.1.wav".into()),
+                recording_deleted_at: None,
             }],
         };
         let text = report(&h);
