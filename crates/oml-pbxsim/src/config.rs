@@ -333,6 +333,12 @@ pub struct SimConfig {
     /// Where recording campaigns' calls leave their (empty) recording
     /// files, named as `MixMonitor` names them; `None` writes none.
     pub recordings: Option<std::path::PathBuf>,
+    /// Preview calls (agent-first, an Originate into context
+    /// `oml-preview`): how long the agent's extension rings before they
+    /// answer (simulated seconds).
+    pub agent_answer_time: Dist,
+    /// Agents' interfaces (`PJSIP/1001`) that never answer a preview call.
+    pub agents_not_answering: Vec<String>,
 }
 
 /// The users of a manager.conf-style text: every section but `[general]`
@@ -432,6 +438,8 @@ impl SimConfig {
             manager_file: None,
             machines: crate::machines::MachineModel::default(),
             recordings: None,
+            agent_answer_time: Dist::Fixed(2.0),
+            agents_not_answering: Vec::new(),
         }
     }
 }

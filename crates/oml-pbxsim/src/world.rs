@@ -23,6 +23,7 @@
 //! `Hangup` (Cause, Cause-txt), each with the channel snapshot fields.
 
 mod actions;
+mod agent_first;
 mod astdb;
 mod call_path;
 mod channels;
@@ -31,6 +32,7 @@ mod dialplan;
 mod members;
 mod order;
 mod queues;
+mod redirect;
 mod reply;
 mod ring;
 mod session;
@@ -98,6 +100,13 @@ enum Timer {
     QueueTimeout(u64),
     /// A message the campaign's context plays is over: it hangs up.
     MessageEnd(u64),
+    /// A preview call's agent answers, or their ring ran out
+    /// (`agent_first.rs`).
+    PreviewAgent(u64),
+    /// A preview call's customer answers or their leg ends.
+    PreviewCustomer(u64),
+    /// A preview call's talk is over.
+    PreviewEnd(u64),
 }
 
 /// The PBX state.
@@ -107,7 +116,11 @@ pub struct World {
     start: Instant,
     epoch_at_start: i64,
     db: AstDb,
+    /// Where each call's AstDB record goes (`dialplan.rs`).
+    records: dialplan::Records,
     calls: HashMap<u64, Call>,
+    /// Preview calls, agent-first (`agent_first.rs`).
+    previews: HashMap<u64, agent_first::Preview>,
     by_channel: HashMap<String, u64>,
     queues: BTreeMap<String, Queue>,
     agents: Vec<Agent>,
@@ -136,7 +149,9 @@ impl World {
             start: now,
             epoch_at_start: epoch,
             db: AstDb::default(),
+            records: dialplan::Records::default(),
             calls: HashMap::new(),
+            previews: HashMap::new(),
             by_channel: HashMap::new(),
             queues,
             agents,
@@ -162,7 +177,7 @@ impl World {
 
     /// Calls in progress (ringing, queued or talking).
     pub fn active_calls(&self) -> usize {
-        self.calls.len()
+        self.calls.len() + self.preview_calls()
     }
 
     /// Agents neither talking nor in wrap-up.
@@ -212,7 +227,7 @@ impl World {
     /// The AstDB writes of oml's dialplan for `events` (see `dialplan.rs`).
     fn run_dialplan(&mut self, events: &[Message], now: Instant) {
         let epoch = self.sim_epoch(now);
-        dialplan::record(&mut self.db, events, epoch);
+        dialplan::record(&mut self.db, &mut self.records, events, epoch);
     }
 
     fn fire_timers(&mut self, now: Instant, events: &mut Vec<Message>) {
@@ -231,6 +246,9 @@ impl World {
                 Timer::Amd(c) => self.amd_verdict(c, at, events),
                 Timer::QueueTimeout(c) => self.queue_timeout(c, at, events),
                 Timer::MessageEnd(c) => self.context_hangup(c, events),
+                Timer::PreviewAgent(c) => self.preview_agent(c, at, events),
+                Timer::PreviewCustomer(c) => self.preview_customer(c, at, events),
+                Timer::PreviewEnd(c) => self.preview_end(c, 16, events),
             }
         }
     }

@@ -141,6 +141,10 @@ impl World {
         }
         if has_exten {
             let ctx = m.get("Context").unwrap_or("default");
+            // A preview call rings the agent first (`agent_first.rs`).
+            if ctx == super::agent_first::PREVIEW_CONTEXT {
+                return self.originate_agent_first(m, now, events);
+            }
             if !self.context_exists(ctx) {
                 return vec![reply("Error", id).with("Message", "Extension does not exist.")];
             }
@@ -209,6 +213,7 @@ impl World {
         // Busy and congestion come at once (Busy()/Congestion(), a trunk's
         // 486/503): their Newchannels go out with the rest of the call.
         let immediate = matches!(outcome, NumberOutcome::Busy | NumberOutcome::Congestion);
+        self.records.placed(&uniqueid, m);
         let mut call = Call {
             channel: channel.clone(),
             uniqueid,
@@ -301,6 +306,7 @@ impl World {
     pub(super) fn remove_call(&mut self, c: u64) -> Option<Call> {
         let call = self.calls.remove(&c)?;
         self.by_channel.remove(&call.channel);
+        self.records.removed(&call.uniqueid);
         Some(call)
     }
 
