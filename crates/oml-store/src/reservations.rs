@@ -11,10 +11,15 @@
 //!
 //! One statement picks and reserves (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
 //! SQLite: one writer), so agents asking at the same moment never get the
-//! same contact.
+//! same contact. Due callbacks come first: the agent's own (or anyone's)
+//! callbacks due now, then the other due contacts.
+//!
+//! "Call" and the engine's side of it are in `preview_call.rs`.
 
 use crate::dialing::DueContact;
 use crate::{on_pool, Backend, Result, Store};
+
+mod preview_call;
 
 /// The state of a contact an agent is previewing.
 pub const RESERVED: &str = "reserved";
@@ -40,7 +45,7 @@ impl Store {
         self.expire_reservations(campaign_id, now).await?;
         let owner = reservation_owner(user_id);
         let held: Option<DueContact> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT id, campaign_id, phone, attempts FROM contacts
+            "SELECT id, campaign_id, phone, attempts, FALSE AS callback FROM contacts
              WHERE campaign_id = $1 AND state = 'reserved' AND claimed_by = $2
              ORDER BY id LIMIT 1"
         )
@@ -55,25 +60,44 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE contacts SET state = 'reserved', claimed_by = $3, next_attempt_at = $4, updated_at = $2
-             WHERE id = (
-               SELECT id FROM contacts
-               WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2
-                 AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE {}
-                                 AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))
-               ORDER BY next_attempt_at, id LIMIT 1{lock})
-               AND state = 'pending'
-             RETURNING id, campaign_id, phone, attempts",
-            crate::phone::dnc_match_sql("contacts.phone")
-        );
-        Ok(on_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(campaign_id)
-            .bind(now)
-            .bind(&owner)
-            .bind(now + timeout_ms)
-            .fetch_optional(p)
-            .await?))
+        // Two passes: the due callbacks for this agent or for anyone, then
+        // every due contact.
+        let callbacks = " AND id IN (SELECT contact_id FROM callbacks
+             WHERE campaign_id = $1 AND closed_at IS NULL AND due_at <= $2
+               AND (user_id IS NULL OR user_id = $5))";
+        for filter in [callbacks, ""] {
+            let callback = if filter.is_empty() { "FALSE" } else { "TRUE" };
+            let sql = format!(
+                "UPDATE contacts SET state = 'reserved', claimed_by = $3, next_attempt_at = $4, updated_at = $2
+                 WHERE id = (
+                   SELECT id FROM contacts
+                   WHERE campaign_id = $1 AND state = 'pending' AND next_attempt_at <= $2{filter}
+                     AND NOT EXISTS (SELECT 1 FROM dnc_numbers d WHERE {}
+                                     AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))
+                   ORDER BY next_attempt_at, id LIMIT 1{lock})
+                   AND state = 'pending'
+                 RETURNING id, campaign_id, phone, attempts, {callback} AS callback",
+                crate::phone::dnc_match_sql("contacts.phone")
+            );
+            let got: Option<DueContact> = on_pool!(self, |p| {
+                let q = sqlx::query_as(&sql)
+                    .bind(campaign_id)
+                    .bind(now)
+                    .bind(&owner)
+                    .bind(now + timeout_ms);
+                // Only the callbacks' pass reads the agent ($5).
+                let q = if filter.is_empty() {
+                    q
+                } else {
+                    q.bind(user_id)
+                };
+                q.fetch_optional(p).await?
+            });
+            if got.is_some() {
+                return Ok(got);
+            }
+        }
+        Ok(None)
     }
 
     /// Gives a reserved contact back to the due contacts (the agent skipped
@@ -103,16 +127,19 @@ impl Store {
     }
 
     /// Puts the campaign's reservations whose time ran out back to
-    /// `pending` (due at once). Returns how many.
+    /// `pending` (due at once), and the calls asked for that no engine took
+    /// in time (state `preview_call`). Returns how many.
     pub async fn expire_reservations(&self, campaign_id: i64, now: i64) -> Result<u64> {
-        Ok(on_pool!(self, |p| sqlx::query(
+        Ok(on_pool!(self, |p| {
+            sqlx::query(
             "UPDATE contacts SET state = 'pending', claimed_by = NULL, updated_at = $2
-             WHERE campaign_id = $1 AND state = 'reserved' AND next_attempt_at <= $2"
+             WHERE campaign_id = $1 AND state IN ('reserved', 'preview_call') AND next_attempt_at <= $2"
         )
         .bind(campaign_id)
         .bind(now)
         .execute(p)
         .await?
-        .rows_affected()))
+        .rows_affected()
+        }))
     }
 }

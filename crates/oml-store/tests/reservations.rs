@@ -157,3 +157,87 @@ async fn do_not_call_numbers_are_not_reserved() {
         assert!(got.is_none(), "{}: {got:?}", t.label);
     }
 }
+
+async fn agent(s: &Store, name: &str) -> i64 {
+    let pw = secrecy::SecretString::from("agent-password-1".to_string());
+    s.create_user(&oml_store::NewUser {
+        username: name,
+        password: &pw,
+        role: oml_store::Role::Agent,
+        must_change_password: false,
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+#[tokio::test]
+async fn a_call_asked_for_is_taken_by_one_engine_once_or_returns() {
+    for t in backends().await {
+        let s = &t.store;
+        let cid = campaign_with(s, 3).await;
+        let ana = agent(s, "ana").await;
+        let now = now_ms();
+        let c = s
+            .reserve_preview_contact(cid, ana, now, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        let held = s.held_preview_contact(ana).await.unwrap().unwrap();
+        assert_eq!((held.id, held.state.as_str()), (c.id, "reserved"));
+        // Another agent cannot ask for the call of ana's contact.
+        assert!(!s
+            .request_preview_call(c.id, ana + 1000, "PJSIP/9", now, 30_000)
+            .await
+            .unwrap());
+        assert!(s
+            .request_preview_call(c.id, ana, "PJSIP/1001", now, 30_000)
+            .await
+            .unwrap());
+        // Asked once: a second Call finds no reservation.
+        assert!(!s
+            .request_preview_call(c.id, ana, "PJSIP/1001", now, 30_000)
+            .await
+            .unwrap());
+        let held = s.held_preview_contact(ana).await.unwrap().unwrap();
+        assert_eq!(held.state, "preview_call", "{}", t.label);
+        // Neither the hopper nor another agent gets it meanwhile.
+        let claimed = s.claim_due_contacts(cid, "n2", now, 10).await.unwrap();
+        assert!(claimed.iter().all(|d| d.id != c.id), "{}", t.label);
+        s.release_hopper("n2", None).await.unwrap();
+        // The engine takes it once, into its hopper, with the interface.
+        let got = s.take_preview_calls(cid, "n1", now + 400).await.unwrap();
+        assert_eq!(got.len(), 1, "{}", t.label);
+        assert_eq!(
+            (got[0].0.id, got[0].1, got[0].2.as_str()),
+            (c.id, ana, "PJSIP/1001")
+        );
+        assert!(s
+            .take_preview_calls(cid, "n1", now + 800)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(s.held_preview_contact(ana).await.unwrap().is_none());
+        // A call no engine takes in time returns to the due contacts.
+        let d = s
+            .reserve_preview_contact(cid, ana, now, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(d.id, c.id);
+        assert!(s
+            .request_preview_call(d.id, ana, "PJSIP/1001", now, 30_000)
+            .await
+            .unwrap());
+        assert!(s
+            .take_preview_calls(cid, "n1", now + 30_000)
+            .await
+            .unwrap()
+            .is_empty());
+        let again = s
+            .claim_due_contacts(cid, "n1", now + 30_000, 10)
+            .await
+            .unwrap();
+        assert!(again.iter().any(|x| x.id == d.id), "{}: {again:?}", t.label);
+    }
+}
