@@ -87,6 +87,13 @@ pub trait Pacer: Send {
         let own = self.calls_to_place(snap) as i64;
         (own - OtherCalls::in_flight(others)).max(0) as u32
     }
+    /// The risk threshold this pacer would use now with the regulatory
+    /// window's counts `window` (the largest chance that a call placed now
+    /// is abandoned it accepts); `None` for pacers without one. Shown in
+    /// the campaign's per-minute history.
+    fn risk_threshold_now(&self, _window: AbandonCounts) -> Option<f64> {
+        None
+    }
 }
 
 /// One call per free agent, minus the calls already placed for them.
@@ -381,6 +388,10 @@ impl Predictive {
 impl Pacer for Predictive {
     fn label(&self) -> String {
         "predictive".into()
+    }
+
+    fn risk_threshold_now(&self, window: AbandonCounts) -> Option<f64> {
+        Some(self.risk_threshold(window))
     }
 
     fn calls_to_place(&mut self, snap: &Snapshot<'_>) -> u32 {

@@ -178,6 +178,7 @@ pub(super) fn snapshot(
             max_abandon_rate: c.conf.max_abandon_rate,
             problem: c.problem.clone(),
             paced_here: core.leading.contains(&c.conf.id),
+            risk_threshold: c.risk_threshold(),
             ..Default::default()
         };
         if live.paced_here {

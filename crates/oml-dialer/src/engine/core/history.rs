@@ -21,6 +21,19 @@ pub(super) fn ledger_of(c: &Campaign) -> AbandonLedger {
     })
 }
 
+impl super::CampaignRt {
+    /// The risk threshold the campaign's predictive pacers use now (the
+    /// lowest of its servers' pacers, with the regulatory window's counts of
+    /// the last pacing round); `None` when no pacer of it has one. The
+    /// status, hence the per-minute history, shows it.
+    pub(in crate::engine) fn risk_threshold(&self) -> Option<f64> {
+        self.pacers
+            .values()
+            .filter_map(|p| p.risk_threshold_now(self.abandons))
+            .reduce(f64::min)
+    }
+}
+
 impl Core {
     /// The history asked for with [`Action::LoadHistory`]. The answers were
     /// read after every write asked for before the request; the calls that
