@@ -24,6 +24,7 @@ mod live_data;
 pub mod metrics;
 mod metrics_counters;
 mod page;
+mod recordings;
 pub mod report;
 mod setup;
 mod sparkline;
@@ -41,6 +42,7 @@ use oml_web::{AppState, NavItem, WebError};
 /// Adds the Dialer page's template and navigation entry, and lets the API
 /// through the login redirect (it authenticates with its own tokens).
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
+    let builder = recordings::register(builder);
     agents_section::register(builder)
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template(
@@ -92,6 +94,7 @@ pub fn routes() -> Router<AppState> {
     export_routes()
         .merge(dispositions_api::routes())
         .merge(agents_section::routes())
+        .merge(recordings::routes())
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/live", get(live::live))
         .route("/dialer/live.js", get(live::script))

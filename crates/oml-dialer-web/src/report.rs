@@ -76,6 +76,9 @@ pub async fn report(store: &Store, c: &Campaign, now: i64) -> oml_store::Result<
     })
 }
 
+/// Recorded calls the report page lists (the newest).
+const SHOWN_RECORDINGS: i64 = 50;
+
 /// The report page's query: the day whose curves it shows (today by default).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DayQuery {
@@ -109,6 +112,20 @@ pub async fn report_page(
     let minutes = state.store().campaign_minutes(c.id, from, to).await?;
     let charts = crate::charts::campaign_charts(&minutes, from, to, tz);
     let r = report(state.store(), &c, now).await?;
+    let recordings: Vec<minijinja::Value> = state
+        .store()
+        .campaign_recordings(c.id, SHOWN_RECORDINGS)
+        .await?
+        .into_iter()
+        .map(|x| {
+            let day = x.deleted_at.map(oml_store::retention::recordings_day);
+            minijinja::Value::from_serialize(serde_json::json!({
+                "attempt_id": x.attempt_id, "contact_id": x.contact_id, "phone": x.phone,
+                "attempt_no": x.attempt_no, "placed_at": x.placed_at, "outcome": x.outcome,
+                "agent": x.agent, "file": x.file, "deleted_day": day,
+            }))
+        })
+        .collect();
     Ok(render(
         &state,
         &u.ctx,
@@ -119,6 +136,7 @@ pub async fn report_page(
             day => day,
             minutes => minutes.len(),
             charts => charts,
+            recordings => recordings,
         },
     )?
     .into_response())

@@ -42,6 +42,8 @@ pub struct Resp {
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
     pub body: String,
+    /// Every header of the response.
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Resp {
@@ -180,6 +182,7 @@ impl Client {
             .headers()
             .get(header::LOCATION)
             .map(|v| v.to_str().unwrap().to_string());
+        let headers = resp.headers().clone();
         let set_cookies: Vec<String> = resp
             .headers()
             .get_all(header::SET_COOKIE)
@@ -205,6 +208,7 @@ impl Client {
             location,
             set_cookies,
             body,
+            headers,
         }
     }
 
