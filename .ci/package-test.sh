@@ -181,6 +181,13 @@ uid=$(in_root id -u oml) || fail "no user oml"
 [[ $(in_root stat -c %U /var/lib/oml) == oml && $(in_root stat -c %U /var/backups/oml) == oml ]] \
     || fail "/var/lib/oml and /var/backups/oml are not oml's"
 [[ $(readlink "$ROOT/var/lib/oml/oml.toml") == /etc/oml/oml.toml ]] || fail "no link to /etc/oml/oml.toml"
+# Asterisk writes the recordings: group oml, group-writable, setgid.
+[[ $(in_root stat -c '%U:%G %a' /var/lib/oml/recordings) == "oml:oml 2770" ]] \
+    || fail "/var/lib/oml/recordings is $(in_root stat -c '%U:%G %a' /var/lib/oml/recordings), not oml:oml 2770"
+[[ $(in_root stat -c '%U:%G %a' /var/lib/oml/sounds) == "oml:oml 750" ]] || fail "/var/lib/oml/sounds is not oml:oml 750"
+if in_root getent passwd asterisk >/dev/null; then
+    in_root id -nG asterisk | tr ' ' '\n' | grep -qx oml || fail "user asterisk is not in group oml"
+fi
 in_root dpkg-query -W -f='${Conffiles}\n' oml | grep -q '/etc/oml/oml.toml' || fail "oml.toml is not a conffile"
 for f in usr/lib/systemd/system/oml.service usr/share/man/man1/oml.1.gz usr/share/man/man1/oml-serve.1.gz \
     usr/share/bash-completion/completions/oml usr/share/zsh/vendor-completions/_oml \
