@@ -104,6 +104,15 @@ pub fn login_plain(username: &str, secret: &str) -> Message {
         .with("Secret", secret)
 }
 
+/// `Filter` adding one event filter to this session (Asterisk >= 10): a
+/// regular expression matched against each event's text, `!` first to
+/// exclude what it matches.
+pub fn filter_add(regex: &str) -> Message {
+    Message::action("Filter")
+        .with("Operation", "Add")
+        .with("Filter", regex)
+}
+
 /// `Challenge` for MD5 login.
 pub fn challenge() -> Message {
     Message::action("Challenge").with("AuthType", "MD5")

@@ -84,6 +84,16 @@ pub struct ClientConfig {
     pub max_frame: usize,
     /// Events buffered per subscriber before it lags. Default 65 536.
     pub event_capacity: usize,
+    /// The `Events` header of the `Login`: `None` (Asterisk's default, every
+    /// class the user may read), `"off"`, or the classes wanted, e.g.
+    /// `"call,agent,user"`.
+    pub events: Option<String>,
+    /// `Filter` actions sent after each login (on reconnects too): Asterisk
+    /// regular expressions matched against each event's text (`!` first
+    /// excludes); with at least one, only matching events are sent. A
+    /// server that refuses one (the user lacks the `system` class, or an
+    /// Asterisk before 10) is logged and the link stays up, unfiltered.
+    pub filters: Vec<String>,
 }
 
 impl ClientConfig {
@@ -101,6 +111,8 @@ impl ClientConfig {
             action_timeout: Duration::from_secs(30),
             max_frame: DEFAULT_MAX_FRAME,
             event_capacity: 65_536,
+            events: None,
+            filters: Vec::new(),
         }
     }
 }
@@ -469,6 +481,10 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
             actions::login_md5(&cfg.username, ch, secret)
         }
     };
+    let login = match &cfg.events {
+        Some(mask) => login.with("Events", mask.as_str()),
+        None => login,
+    };
     tracing::debug!(addr = %cfg.addr, action = %login, "AMI login");
     let r = exchange(&mut reader, &mut writer, login, "oml-login", step)
         .await
@@ -486,6 +502,24 @@ async fn open(cfg: &ClientConfig) -> Result<Conn, AmiError> {
     // Debug, not info: one-shot commands (`oml asterisk check`) print their
     // own result, and the dialer's links say when a server comes up.
     tracing::debug!(addr = %cfg.addr, user = %cfg.username, "AMI logged in");
+    for (i, f) in cfg.filters.iter().enumerate() {
+        let action = actions::filter_add(f);
+        let r = exchange(
+            &mut reader,
+            &mut writer,
+            action,
+            &format!("oml-filter-{i}"),
+            step,
+        )
+        .await
+        .map_err(|e| lost(&e))?;
+        if !r
+            .response_status()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Success"))
+        {
+            tracing::warn!(addr = %cfg.addr, user = %cfg.username, filter = %f, answer = r.get("Message").unwrap_or("no message"), "AMI server refused an event filter (the user needs the system class); receiving its events unfiltered");
+        }
+    }
 
     let (wtx, mut wrx) = mpsc::unbounded_channel::<WriterCmd>();
     let writer_task = tokio::spawn(async move {
