@@ -97,6 +97,7 @@ impl World {
         match action.as_str() {
             "originate" => self.originate(m, now, events),
             "hangup" => self.hangup_action(m, now, events),
+            "redirect" => self.redirect_action(m, now, events),
             "dbput" | "dbget" | "dbgettree" | "dbdel" | "dbdeltree" => self.db.handle(&action, m),
             "queuestatus" => self.queue_status(m, now),
             "queuesummary" => self.queue_summary(m, now),

@@ -76,7 +76,8 @@ impl World {
         let Some(call) = self.calls.get(&c) else {
             return;
         };
-        if call.state != CallState::InContext {
+        // Still in AMD() (a Redirect may have taken the call elsewhere).
+        if call.state != CallState::InContext || call.at_exten != "s" {
             return;
         }
         let machine = call.machine;
@@ -170,9 +171,6 @@ impl World {
             }
             count = q.waiting.len();
         }
-        let call = self.calls.get_mut(&c).expect("present");
-        call.state = CallState::InContext;
-        call.at_exten = "abandon".into();
         let call = self.calls.get(&c).expect("present");
         events.push(
             self.channel_event("QueueCallerLeave", call)
@@ -180,6 +178,24 @@ impl World {
                 .with("Count", count.to_string())
                 .with("Position", position.to_string()),
         );
+        self.play_abandon_message(c, now, events);
+    }
+
+    /// Whether the call's campaign plays an abandon message (its context
+    /// has the `abandon` extension).
+    pub(super) fn plays_abandon_message(&self, c: u64) -> bool {
+        self.path_of(c).is_some_and(|(_, p)| p.abandon_message)
+    }
+
+    /// The context's `abandon` extension: `OmlAbandonMessage`, the message,
+    /// then the hang-up (after `Queue()` gave up, or an AMI `Redirect`).
+    pub(super) fn play_abandon_message(&mut self, c: u64, now: Instant, events: &mut Vec<Message>) {
+        let Some(call) = self.calls.get_mut(&c) else {
+            return;
+        };
+        call.state = CallState::InContext;
+        call.at_exten = "abandon".into();
+        let call = self.calls.get(&c).expect("present");
         events.push(
             self.channel_event("UserEvent", call)
                 .with("UserEvent", "OmlAbandonMessage"),

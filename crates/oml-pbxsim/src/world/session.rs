@@ -98,6 +98,7 @@ pub(super) const ACTIONS: &[(&str, &str, &str)] = &[
     ("QueueRemove", "Remove interface from queue.", "agent,all"),
     ("QueueStatus", "Show queue status.", "<none>"),
     ("QueueSummary", "Show queue summary.", "<none>"),
+    ("Redirect", "Redirect (transfer) a call.", "call,all"),
     ("Reload", "Send a reload event.", "system,config,all"),
     (
         "Status",
