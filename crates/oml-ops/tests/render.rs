@@ -509,6 +509,12 @@ fn context<'a>(ext: &'a str, name: &str) -> &'a str {
     &ext[start..start + 1 + rest.find("\n[").unwrap_or(rest.len())]
 }
 
+/// The family of a call's AstDB record as the rendered dialplan writes it:
+/// under the placing database's instance (`OML/CALL/<instance>/<channel
+/// id>`), or the older `OML/CALL/<channel id>` for a call without one.
+const REC: &str =
+    "OML/CALL${IF($[\"${OMLINSTANCE}\" = \"\"]?:/${OMLINSTANCE})}/${CHANNEL(linkedid)}";
+
 #[test]
 fn a_campaign_context_follows_its_call_path() {
     let root = tempfile::tempdir().unwrap();
@@ -528,15 +534,17 @@ fn a_campaign_context_follows_its_call_path() {
     let ext = read(root.path(), "etc/asterisk/oml_extensions.conf");
     let c3 = context(&ext, "oml-campaign-3");
     for want in [
-        "Set(OMLRECFILE=dialer-3-${STRFTIME(${EPOCH},,%Y%m%d)}-${DB(OML/CALL/${CHANNEL(linkedid)}/NUMBER)}-${UNIQUEID}.gsm)",
+        "Set(OMLRECFILE=dialer-3-${STRFTIME(${EPOCH},,%Y%m%d)}-${DB(@REC/NUMBER)}-${UNIQUEID}.gsm)",
         "MixMonitor(/srv/oml/recordings/${OMLRECFILE})",
-        "Set(DB(OML/CALL/${CHANNEL(linkedid)}/RECFILE)=${OMLRECFILE})",
+        "Set(DB(@REC/RECFILE)=${OMLRECFILE})",
         "UserEvent(OmlRecording,File: ${OMLRECFILE})",
-        "GotoIf($[${DB_EXISTS(OML/CALL/${CHANNEL(linkedid)}/CONNECTED)} = 0]?abandon,1)",
-        "exten => abandon,1,Set(DB(OML/CALL/${CHANNEL(linkedid)}/ABANDONMSG)=${EPOCH})",
+        "GotoIf($[${DB_EXISTS(@REC/CONNECTED)} = 0]?abandon,1)",
+        "exten => abandon,1,Set(DB(@REC/ABANDONMSG)=${EPOCH})",
         " same => n,UserEvent(OmlAbandonMessage)\n same => n,Playback(custom/abandon)",
-    ] {
-        assert!(c3.contains(want), "{want} in:\n{c3}");
+    ]
+    .map(|w| w.replace("@REC", REC))
+    {
+        assert!(c3.contains(&want), "{want} in:\n{c3}");
     }
     assert!(
         !c3.contains("AMD(") && !c3.contains("machine"),
@@ -544,7 +552,8 @@ fn a_campaign_context_follows_its_call_path() {
     );
     // Recording needs the number, written in from-oml for recording campaigns.
     assert!(context(&ext, "from-oml").contains(
-        "ExecIf($[\"${DB(OML/CAMP/${OMLCAMPID}/REC)}\" = \"yes\"]?Set(DB(OML/CALL/${CHANNEL(linkedid)}/NUMBER)=${EXTEN}))"
+        &"ExecIf($[\"${DB(OML/CAMP/${OMLCAMPID}/REC)}\" = \"yes\"]?Set(DB(@REC/NUMBER)=${EXTEN}))"
+            .replace("@REC", REC)
     ));
     // A campaign with nothing set plays and records nothing.
     let c4 = context(&ext, "oml-campaign-4");
@@ -553,8 +562,9 @@ fn a_campaign_context_follows_its_call_path() {
     }
     // The agent who took the call, for a call that ends unseen (issue 15).
     assert!(c3.contains("Set(CHANNEL(hangup_handler_push)=oml-attempt-agent,s,1)"));
-    assert!(context(&ext, "oml-attempt-agent")
-        .contains(" same => n(name),Set(DB(OML/CALL/${CHANNEL(linkedid)}/AGENT)=${MEMBERNAME})"));
+    assert!(context(&ext, "oml-attempt-agent").contains(&format!(
+        " same => n(name),Set(DB({REC}/AGENT)=${{MEMBERNAME}})"
+    )));
     // A folder MixMonitor cannot take is refused, naming the setting.
     for bad in ["recordings", "/srv/my recordings", "/srv/a,b"] {
         ctx.oml.recordings_dir = PathBuf::from(bad);

@@ -40,9 +40,45 @@ pub const RECFILE_KEY: &str = "RECFILE";
 /// Key of the call's AstDB record holding the agent who took it (the queue
 /// member's name, else its interface), written by the connected gosub.
 pub const AGENT_KEY: &str = "AGENT";
+/// Channel variable naming the oml database that placed the call: its
+/// instance id ([`crate::Store::instance_id`]). The Originate sends it
+/// inherited (`__OMLINSTANCE`, so the queue's agent channel has it too) and
+/// the dialplan keeps the call's record under
+/// `OML/CALL/<instance>/<channel id>` ([`RECORD_FAMILY_EXPR`]), so two oml
+/// databases dialing through one Asterisk never read or delete each
+/// other's records.
+pub const INSTANCE_VAR: &str = "OMLINSTANCE";
+/// The AstDB family under which every attempt's record lives.
+pub const RECORD_ROOT: &str = "OML/CALL";
+/// The family of the running call's record as the dialplan names it:
+/// `OML/CALL/${OMLINSTANCE}/${CHANNEL(linkedid)}`, or the older
+/// `OML/CALL/${CHANNEL(linkedid)}` when the call carries no instance (an
+/// Originate of a dialer before instances, or of a hand-written script).
+/// Asterisk substitutes it before `Set` splits at its `=`.
+pub const RECORD_FAMILY_EXPR: &str =
+    "OML/CALL${IF($[\"${OMLINSTANCE}\" = \"\"]?:/${OMLINSTANCE})}/${CHANNEL(linkedid)}";
+
+/// The AstDB family holding the records of the calls placed by the
+/// database with instance id `instance` (`OML/CALL/<instance>`; the older
+/// shared `OML/CALL` for an empty one).
+pub fn record_family(instance: &str) -> String {
+    match instance.trim() {
+        "" => RECORD_ROOT.to_string(),
+        i => format!("{RECORD_ROOT}/{i}"),
+    }
+}
+
 /// The start of every recording's file name (OMniLeads' pattern):
 /// `dialer-<campaign id>-<YYYYMMDD>-<number>-<uniqueid>.<format>`.
 pub const RECORDING_PREFIX: &str = "dialer-";
+
+/// The context a preview call (issue 19 item 4, agent-first) enters once
+/// the agent answers the `Originate` of their interface: it dials
+/// [`PREVIEW_DIAL_VAR`] (the customer through the campaign's trunk).
+pub const PREVIEW_CONTEXT: &str = "oml-preview";
+/// Channel variable of a preview call with the customer's dial string (the
+/// trunk's, e.g. `Local/<number>@from-oml/n`).
+pub const PREVIEW_DIAL_VAR: &str = "OMLPREVIEWDIAL";
 
 /// The context oml renders for campaign `id`: it marks the call with the
 /// campaign and puts it in the campaign's queue (or hands it to the
@@ -147,7 +183,8 @@ pub fn parse_delivery(text: &str) -> Result<(String, String), String> {
 }
 
 /// The channel variables of an Originate for `attempt` of `contact` in
-/// `campaign`, in the order they are sent.
+/// `campaign`, in the order they are sent. The dialer's writer adds
+/// [`INSTANCE_VAR_INHERITED`] to every Originate it sends.
 pub fn variables(campaign: i64, contact: i64, attempt: i64) -> [(&'static str, String); 3] {
     [
         (CAMPAIGN_VAR, campaign.to_string()),
@@ -155,6 +192,10 @@ pub fn variables(campaign: i64, contact: i64, attempt: i64) -> [(&'static str, S
         (ATTEMPT_VAR, attempt.to_string()),
     ]
 }
+
+/// [`INSTANCE_VAR`] as the Originate sets it: inherited by every channel
+/// the call creates (the Local pair's other half, the agent's channel).
+pub const INSTANCE_VAR_INHERITED: &str = "__OMLINSTANCE";
 
 #[cfg(test)]
 mod tests {
@@ -233,5 +274,14 @@ mod tests {
         assert_eq!(v[0], ("OMLCAMPID", "7".to_string()));
         assert_eq!(v[1], ("OMLCONTACTID", "42".to_string()));
         assert_eq!(v[2], ("OMLATTEMPT", "2".to_string()));
+        assert_eq!(INSTANCE_VAR_INHERITED, format!("__{INSTANCE_VAR}"));
+    }
+
+    #[test]
+    fn each_instance_has_its_own_record_family() {
+        assert_eq!(record_family("a1b2c3d4e5f6"), "OML/CALL/a1b2c3d4e5f6");
+        assert_eq!(record_family(""), "OML/CALL");
+        assert!(RECORD_FAMILY_EXPR.starts_with(RECORD_ROOT));
+        assert!(RECORD_FAMILY_EXPR.contains(&format!("${{{INSTANCE_VAR}}}")));
     }
 }

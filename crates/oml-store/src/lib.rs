@@ -35,8 +35,8 @@ pub mod pacing_memory;
 pub mod phone;
 pub mod recordings;
 pub mod renormalise;
-pub mod retention;
 mod reservations;
+pub mod retention;
 mod settings;
 mod users;
 pub mod web;
@@ -284,6 +284,9 @@ pub struct Store {
     location: Location,
     /// The leases the dialer's writes that start calls must hold.
     fence: Option<leader::Fence>,
+    /// This database's instance id, read when it was opened (see
+    /// [`Store::instance_id`]).
+    instance: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -308,11 +311,14 @@ impl Store {
             pool,
             location: location.clone(),
             fence: None,
+            instance: Default::default(),
         };
         if mode == OpenMode::AsIs {
             store.refuse_too_new().await?;
         } else {
             store.migrate().await?;
+            let id = store.instance_id().await?;
+            let _ = store.instance.set(id);
         }
         Ok(store)
     }
@@ -323,6 +329,13 @@ impl Store {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// This database's instance id as read when it was opened (empty for
+    /// a store opened [`OpenMode::AsIs`]): what the dialer's calls carry as
+    /// `OMLINSTANCE` (see [`dialplan::INSTANCE_VAR`]).
+    pub fn instance(&self) -> &str {
+        self.instance.get().map_or("", String::as_str)
     }
 
     pub fn location(&self) -> &Location {
@@ -365,7 +378,7 @@ impl Store {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
-        Ok(())
+        self.ensure_instance_id().await
     }
 
     /// The newest migration applied to this database, `None` before the first.
@@ -484,8 +497,12 @@ async fn open_postgres(url: &str) -> Result<PgPool> {
         })?
         .map_err(connect_error)?;
     first.close().await.ok();
+    // Connections a burst opened (claims of many campaigns at once) close
+    // after 30 s unused instead of sqlx's 10 minutes: an idle engine holds
+    // the few its periodic work needs (issue 17: idle cost).
     PgPoolOptions::new()
         .max_connections(16)
+        .idle_timeout(Duration::from_secs(30))
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

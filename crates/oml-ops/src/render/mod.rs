@@ -386,6 +386,13 @@ struct ContractView {
     recording_prefix: &'static str,
     recfile_key: &'static str,
     agent_key: &'static str,
+    /// The AstDB family of the call's record,
+    /// `OML/CALL/<instance>/<channel id>` (`RECORD_FAMILY_EXPR`).
+    record: &'static str,
+    instance_var: &'static str,
+    /// Preview calls (agent-first): the context and the dial variable.
+    preview_context: &'static str,
+    preview_dial_var: &'static str,
 }
 
 #[derive(Serialize)]
@@ -533,6 +540,10 @@ fn view(ctx: &RenderContext) -> Result<View, RenderError> {
             recording_prefix: dialplan::RECORDING_PREFIX,
             recfile_key: dialplan::RECFILE_KEY,
             agent_key: dialplan::AGENT_KEY,
+            record: dialplan::RECORD_FAMILY_EXPR,
+            instance_var: dialplan::INSTANCE_VAR,
+            preview_context: dialplan::PREVIEW_CONTEXT,
+            preview_dial_var: dialplan::PREVIEW_DIAL_VAR,
         },
         host: HostView {
             ip: inv.ip.to_string(),
