@@ -45,6 +45,8 @@ pub enum View {
     Page,
     /// The wall's tiles.
     Wall,
+    /// The agents section (`/dialer/agents`).
+    Agents,
 }
 
 impl View {
@@ -52,6 +54,7 @@ impl View {
         match self {
             View::Page => "dialer_live.html",
             View::Wall => "dialer_wall_tiles.html",
+            View::Agents => "dialer_agents.html",
         }
     }
 }
@@ -82,11 +85,23 @@ pub fn with_live_csp(mut resp: Response) -> Response {
 
 /// The HTML of `view`'s live part now.
 pub async fn part(state: &AppState, ctx: &RequestCtx, view: View) -> Result<String, WebError> {
+    if let View::Agents = view {
+        let page = crate::agents_section::context(state, oml_store::now_ms()).await?;
+        return Ok(render(state, ctx, view.template(), page)?.0);
+    }
     let data = LiveData::load(state.store()).await?;
-    Ok(render(state, ctx, view.template(), data.context())?.0)
+    let page = if let View::Page = view {
+        // The Dialer page also shows the agents section (the same rows as
+        // /dialer/agents), updated by the same events.
+        let agents = crate::agents_section::context(state, oml_store::now_ms()).await?;
+        context! { ..data.context(), ..agents }
+    } else {
+        data.context()
+    };
+    Ok(render(state, ctx, view.template(), page)?.0)
 }
 
-/// `GET /dialer/live?view=page|wall`: the event stream.
+/// `GET /dialer/live?view=page|wall|agents`: the event stream.
 pub async fn live(
     State(state): State<AppState>,
     u: SupervisorUser,

@@ -117,6 +117,7 @@ impl LiveData {
             nodes => s.nodes.clone(),
             calls_in_flight => live.map(|l| l.calls_in_flight),
             servers => live.map(|l| l.servers.clone()),
+            sharing => live.and_then(|l| l.sharing.clone()),
             campaigns => self.campaigns.clone(),
             boards => self.boards.clone(),
             alerts => self.boards.values().filter(|b| b.alert.is_some()).count(),

@@ -4,7 +4,9 @@
 //! chart has one point per stored row); the wall shows today's figures
 //! from it, and both the wall and the Dialer page show a change (the
 //! campaign paused and its abandon rate over 80 % of its limit) within
-//! 2 s, without reloading.
+//! 2 s, without reloading. The Dialer page also shows the agents section
+//! (an agent pausing shows within 2 s, without reloading) and, while an
+//! engine runs, which node leads the campaign and why.
 
 mod browser;
 
@@ -28,6 +30,7 @@ async fn setup(store: &Store, port: u16) -> i64 {
     // An administrator exists: the console is past its first-run setup.
     oml_web::testing::add_user(store, "admin", PW, Role::Admin, false).await;
     oml_web::testing::add_user(store, "sup", PW, Role::Supervisor, false).await;
+    oml_web::testing::add_user(store, "ana", PW, Role::Agent, false).await;
     store
         .create_server(&ServerSpec {
             name: "pbx1".into(),
@@ -124,9 +127,20 @@ async fn attr(c: &Client, css: &str, name: &str) -> String {
 /// Waits up to 2 s for `css`'s text to contain `want`, on the page loaded
 /// before (`page` must still be the same document: nothing reloaded).
 async fn within_2s(c: &Client, page: &fantoccini::elements::Element, css: &str, want: &str) {
+    within(c, page, css, want, Duration::from_secs(2)).await
+}
+
+/// [`within_2s`] with another limit.
+async fn within(
+    c: &Client,
+    page: &fantoccini::elements::Element,
+    css: &str,
+    want: &str,
+    limit: Duration,
+) {
     let start = Instant::now();
     let mut seen = String::new();
-    while start.elapsed() < Duration::from_secs(2) {
+    while start.elapsed() < limit {
         if let Ok(el) = c.find(Locator::Css(css)).await {
             seen = el.text().await.unwrap_or_default();
             if seen.contains(want) {
@@ -140,7 +154,7 @@ async fn within_2s(c: &Client, page: &fantoccini::elements::Element, css: &str, 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{css} did not show {want:?} within 2 s: {seen}");
+    panic!("{css} did not show {want:?} within {limit:?}: {seen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,6 +223,32 @@ async fn charts_of_a_run_and_the_wall_updating_live() {
         within_2s(c, &page, "#campaign-sales .state", "running").await;
         assert!(text_of(c, "#alert-sales").await.contains("abandon rate"));
         shot(c, ts.label, "live-04-dialer-page").await;
+
+        // The agents section is on the Dialer page, live too: an agent
+        // pausing for lunch shows within 2 s without a reload.
+        let ana = r#"#agents tr[data-agent="ana"] .agent-state"#;
+        assert_eq!(text_of(c, ana).await, "logged out", "{}", ts.label);
+        let id = store.user_by_name("ana").await.unwrap().unwrap().id;
+        store
+            .set_agent_state(id, Some(("paused", Some("Lunch"))), oml_store::now_ms())
+            .await
+            .unwrap();
+        within_2s(c, &page, ana, "Lunch").await;
+        shot(c, ts.label, "live-05-dialer-page-agents").await;
+
+        // While an engine runs, which node leads the campaign and why
+        // (the sharing of `GET /api/v1/dialer`), again without a reload.
+        let engine = Engine::spawn(
+            store.clone(),
+            EngineConfig {
+                node: "node-e2e".into(),
+                ..EngineConfig::default()
+            },
+        );
+        within(c, &page, "#lead-sales", "node-e2e", Duration::from_secs(15)).await;
+        within_2s(c, &page, "#node-node-e2e", "sales").await;
+        shot(c, ts.label, "live-06-dialer-page-sharing").await;
+        engine.shutdown().await;
         session.finish().await;
     }
 }
