@@ -17,7 +17,7 @@
 //!   no answer 19, unplaceable 1), or 16 when the talk ends;
 //! - then the agent's `Hangup` (16: the dialplan's `Hangup()`).
 //!
-//! The attempt record (`OML/CALL/<channel id>`) gets `ANSWERED` and
+//! The attempt record (`OML/CALL/[<instance>/]<channel id>`) gets `ANSWERED` and
 //! `CONNECTED` when the customer answers (`oml-preview-answered`) and the
 //! customer's `CAUSE`/`ENDED` from its `;2` half's hangup (`dialplan.rs`).
 
@@ -102,6 +102,7 @@ impl World {
             outcome: NumberOutcome::NoAnswer,
             answered: false,
         };
+        self.records.placed(&p.key, m);
         events.push(self.agent_leg_event("Newchannel", &p, 0, "Down"));
         events.push(self.agent_leg_event("Newstate", &p, 5, "Ringing"));
         let after = if self.cfg.agents_not_answering.contains(&interface) {
@@ -191,6 +192,7 @@ impl World {
         };
         if self.cfg.agents_not_answering.contains(&p.interface) {
             let p = self.previews.remove(&n).expect("present");
+            self.records.removed(&p.key);
             events.push(self.agent_hangup(&p, 19, 5));
             events.push(self.originate_reply(&p, false, 3));
             return;
@@ -239,7 +241,7 @@ impl World {
             NumberOutcome::Answer => {
                 events.extend(self.customer_event("Newstate", p, 1, 6));
                 events.extend(self.customer_event("Newstate", p, 0, 6));
-                let family = format!("OML/CALL/{}", p.key);
+                let family = self.records.family(&p.key);
                 let at = self.sim_epoch(now).to_string();
                 self.db.put(&family, "ANSWERED", &at);
                 self.db.put(&family, "CONNECTED", &at);
@@ -287,6 +289,7 @@ impl World {
         if p.answered {
             self.stats.completed += 1;
         }
+        self.records.removed(&p.key);
         events.push(self.agent_hangup(&p, 16, 6));
     }
 

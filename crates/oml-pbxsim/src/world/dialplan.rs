@@ -82,7 +82,7 @@ impl Records {
         self.ended.push(linkedid.to_owned());
     }
 
-    fn family(&self, linkedid: &str) -> String {
+    pub(super) fn family(&self, linkedid: &str) -> String {
         match self.calls.get(linkedid) {
             Some(c) => c.family.clone(),
             None => format!("{FAMILY}/{linkedid}"),
