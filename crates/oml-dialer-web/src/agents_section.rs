@@ -1,10 +1,11 @@
 //! The supervisor's view of agents (issue 19 item 7) in the console and the
 //! API: `/dialer/agents` (the section `dialer_agents.html`, which the Dialer
 //! page's live part can include with [`context`]) and `GET /api/v1/agents`.
-//! The day starts at midnight UTC.
+//! "Today" starts at midnight in each campaign's time zone (a call counts
+//! in its campaign's day); the page updates live (`/dialer/live?view=agents`).
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use minijinja::context;
 use oml_store::agent_overview::AgentOverview;
@@ -13,6 +14,7 @@ use oml_web::auth::SupervisorUser;
 use oml_web::pages::render;
 use oml_web::{AppState, WebError};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Midnight UTC of the day of `now` (Unix ms).
 pub fn day_start(now: i64) -> i64 {
@@ -40,13 +42,60 @@ pub struct Row {
     pub talk_today: String,
 }
 
-/// The section's template context at `now`: `agents` and `day_start`.
-pub async fn context(state: &AppState, now: i64) -> Result<minijinja::Value, WebError> {
-    let start = day_start(now);
-    let rows: Vec<Row> = state
+/// Midnight in time zone `zone` (an IANA name; UTC when unknown) of the
+/// day of `now` (Unix ms).
+pub fn zone_day_start(now: i64, zone: &str) -> i64 {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    let Some(t) = chrono::DateTime::from_timestamp_millis(now) else {
+        return day_start(now);
+    };
+    let midnight = t
+        .with_timezone(&tz)
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN);
+    // A zone whose clocks skip midnight starts its day at the first
+    // moment after it.
+    (0..=4)
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::minutes(30 * h)))
+                .earliest()
+        })
+        .map_or_else(|| day_start(now), |d| d.timestamp_millis())
+}
+
+/// Each campaign's day start at `now` (midnight in its time zone), and
+/// the zones in words (`sales: America/Argentina/Buenos_Aires`).
+async fn day_starts(
+    state: &AppState,
+    now: i64,
+) -> Result<(HashMap<i64, i64>, Vec<String>), oml_store::StoreError> {
+    let mut starts = HashMap::new();
+    let mut zones = Vec::new();
+    for c in state.store().campaigns().await? {
+        starts.insert(c.id, zone_day_start(now, &c.time_zone));
+        zones.push(format!("{}: {}", c.name, c.time_zone));
+    }
+    Ok((starts, zones))
+}
+
+/// Every agent's overview at `now`, today in each campaign's zone.
+pub async fn overview(
+    state: &AppState,
+    now: i64,
+) -> Result<(Vec<AgentOverview>, Vec<String>), oml_store::StoreError> {
+    let (starts, zones) = day_starts(state, now).await?;
+    let rows = state
         .store()
-        .agents_overview(start)
-        .await?
+        .agents_overview_zoned(day_start(now), &starts)
+        .await?;
+    Ok((rows, zones))
+}
+
+/// The section's template context at `now`: `agents` and `day_zones`.
+pub async fn context(state: &AppState, now: i64) -> Result<minijinja::Value, WebError> {
+    let (agents, zones) = overview(state, now).await?;
+    let rows: Vec<Row> = agents
         .into_iter()
         .map(|a| Row {
             for_: a.since.map(|t| duration((now - t) / 1000)),
@@ -54,21 +103,23 @@ pub async fn context(state: &AppState, now: i64) -> Result<minijinja::Value, Web
             agent: a,
         })
         .collect();
-    Ok(context! { agents => rows, day_start => oml_store::format_ms(start) })
+    Ok(context! { agents => rows, day_zones => zones })
 }
 
 /// `GET /dialer/agents`: the section on a page of its own.
-pub async fn page(
-    State(state): State<AppState>,
-    u: SupervisorUser,
-) -> Result<Html<String>, WebError> {
-    let ctx = context(&state, oml_store::now_ms()).await?;
-    render(
+pub async fn page(State(state): State<AppState>, u: SupervisorUser) -> Result<Response, WebError> {
+    let live = crate::live::part(&state, &u.ctx, crate::live::View::Agents).await?;
+    let page = render(
         &state,
         &u.ctx,
         "dialer_agents_page.html",
-        context! { title => "Agents", ..ctx },
-    )
+        context! {
+            title => "Agents",
+            live_since => crate::live::digest(&live),
+            live_html => live,
+        },
+    )?;
+    Ok(crate::live::with_live_csp(page.into_response()))
 }
 
 /// `GET /api/v1/agents`: every active agent's state and day.
@@ -76,8 +127,7 @@ pub async fn api(
     State(state): State<AppState>,
     _caller: ApiSupervisor,
 ) -> Result<Json<Vec<AgentOverview>>, ApiError> {
-    let now = oml_store::now_ms();
-    Ok(Json(state.store().agents_overview(day_start(now)).await?))
+    Ok(Json(overview(&state, oml_store::now_ms()).await?.0))
 }
 
 /// The routes of this file, merged into [`crate::routes`].
@@ -110,5 +160,15 @@ mod tests {
         assert_eq!(duration(185), "3 min 05 s");
         assert_eq!(duration(3720), "1 h 02 min");
         assert_eq!(day_start(86_400_000 * 3 + 5), 86_400_000 * 3);
+        // 2026-12-08 02:00 UTC is still 2026-12-07 in Buenos Aires (UTC-3):
+        // its day began at 2026-12-07 03:00 UTC.
+        let now = 1_796_695_200_000; // 2026-12-08 02:00 UTC
+        assert_eq!(day_start(now), 1_796_688_000_000);
+        let ba = zone_day_start(now, "America/Argentina/Buenos_Aires");
+        assert_eq!(ba, 1_796_612_400_000);
+        assert_eq!(zone_day_start(now, "UTC"), day_start(now));
+        assert_eq!(zone_day_start(now, "nowhere"), day_start(now));
+        // Tokyo (UTC+9): 2026-12-08 11:00 there, its day began 2026-12-07 15:00 UTC.
+        assert_eq!(zone_day_start(now, "Asia/Tokyo"), 1_796_655_600_000);
     }
 }

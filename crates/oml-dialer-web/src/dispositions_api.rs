@@ -135,6 +135,9 @@ pub struct Dispose {
     /// `me` (default: the caller) or `anyone`.
     #[serde(default)]
     callback_for: Option<String>,
+    /// The agent's note.
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// The names Asterisk may have recorded for `user` as the call's agent:
@@ -187,6 +190,7 @@ pub async fn dispose(
             by: &caller.user.username,
             callback_local: b.callback_at.as_deref(),
             callback_for,
+            note: b.note.as_deref(),
             now: oml_store::now_ms(),
         })
         .await?;

@@ -18,6 +18,7 @@ mod common;
 mod contacts;
 mod contacts_api;
 mod dispositions_api;
+mod dispositions_page;
 pub mod export;
 mod live;
 mod live_data;
@@ -42,6 +43,7 @@ use oml_web::{AppState, NavItem, WebError};
 /// Adds the Dialer page's template and navigation entry, and lets the API
 /// through the login redirect (it authenticates with its own tokens).
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
+    let builder = dispositions_page::register(builder);
     let builder = recordings::register(builder);
     agents_section::register(builder)
         .template("dialer.html", include_str!("../templates/dialer.html"))
@@ -93,6 +95,7 @@ fn export_routes() -> Router<AppState> {
 pub fn routes() -> Router<AppState> {
     export_routes()
         .merge(dispositions_api::routes())
+        .merge(dispositions_page::routes())
         .merge(agents_section::routes())
         .merge(recordings::routes())
         .route("/dialer", get(page::dialer_page))

@@ -21,6 +21,8 @@ pub struct AgentCall {
     /// `None` while the call goes on.
     pub ended_at: Option<i64>,
     pub outcome: Option<String>,
+    /// The disposition given to it (the wrap-up form), `None` until then.
+    pub disposition: Option<String>,
 }
 
 impl Store {
@@ -34,7 +36,7 @@ impl Store {
     ) -> Result<Option<AgentCall>> {
         Ok(on_pool!(self, |p| sqlx::query_as(
             "SELECT a.id AS attempt_id, a.campaign_id, c.name AS campaign, a.contact_id,
-                    a.attempt_no, k.phone, a.connected_at, a.ended_at, a.outcome
+                    a.attempt_no, k.phone, a.connected_at, a.ended_at, a.outcome, a.disposition
              FROM call_attempts a
              JOIN campaigns c ON c.id = a.campaign_id
              JOIN contacts k ON k.id = a.contact_id

@@ -41,6 +41,9 @@ pub struct AgentOverview {
     pub calls_today: i64,
     /// Their talk time (ended calls), in seconds.
     pub talk_s_today: i64,
+    /// Of those, ended calls of campaigns with dispositions that have none
+    /// (the wrap-up time passed without the form being sent).
+    pub undisposed_today: i64,
 }
 
 /// What the agent is doing, from their open span and the call they are on.
@@ -61,6 +64,17 @@ impl Store {
     /// Every active agent, by name, with their state now and their calls
     /// since `day_start` (Unix ms).
     pub async fn agents_overview(&self, day_start: i64) -> Result<Vec<AgentOverview>> {
+        self.agents_overview_zoned(day_start, &HashMap::new()).await
+    }
+
+    /// Every active agent with their calls "today", where campaign `id`'s
+    /// day starts at `day_starts[id]` (midnight in its time zone) and any
+    /// other's at `default_start`.
+    pub async fn agents_overview_zoned(
+        &self,
+        default_start: i64,
+        day_starts: &HashMap<i64, i64>,
+    ) -> Result<Vec<AgentOverview>> {
         let agents: Vec<(i64, String, Option<String>)> = on_pool!(self, |p| sqlx::query_as(
             "SELECT id, username, extension FROM users
              WHERE role = 'agent' AND active ORDER BY username"
@@ -82,24 +96,42 @@ impl Store {
         )
         .fetch_all(p)
         .await?);
-        let totals: Vec<(String, i64, Option<i64>)> = on_pool!(self, |p| sqlx::query_as(
-            "SELECT agent, COUNT(*), CAST(SUM(ended_at - connected_at) AS BIGINT)
+        // Each campaign's start, written into the query as numbers.
+        let earliest = day_starts.values().copied().fold(default_start, i64::min);
+        let mut cases = String::new();
+        for (id, start) in day_starts {
+            cases.push_str(&format!(" WHEN {id} THEN {start}"));
+        }
+        let since = if cases.is_empty() {
+            "$1".to_string()
+        } else {
+            format!("CASE campaign_id{cases} ELSE $1 END")
+        };
+        let sql = format!(
+            "SELECT agent, COUNT(*), CAST(SUM(ended_at - connected_at) AS BIGINT),
+                    CAST(SUM(CASE WHEN ended_at IS NOT NULL AND disposition IS NULL
+                              AND campaign_id IN (SELECT campaign_id FROM campaign_dispositions)
+                         THEN 1 ELSE 0 END) AS BIGINT)
                FROM call_attempts
-              WHERE connected_at >= $1 AND agent IS NOT NULL
+              WHERE connected_at >= $2 AND connected_at >= {since} AND agent IS NOT NULL
               GROUP BY agent"
-        )
-        .bind(day_start)
-        .fetch_all(p)
-        .await?);
+        );
+        let totals: Vec<(String, i64, Option<i64>, i64)> = on_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(default_start)
+            .bind(earliest)
+            .fetch_all(p)
+            .await?);
         let mut out = Vec::with_capacity(agents.len());
         for (id, username, extension) in agents {
             let iface = extension.as_ref().map(|e| format!("PJSIP/{e}"));
             let mine = |name: &str| name == username || Some(name) == iface.as_deref();
             let call = calls.iter().rev().find(|c| mine(&c.agent)).cloned();
-            let (calls_today, talk_ms) = totals
+            let (calls_today, talk_ms, undisposed_today) = totals
                 .iter()
-                .filter(|(a, _, _)| mine(a))
-                .fold((0, 0), |(n, t), (_, c, ms)| (n + c, t + ms.unwrap_or(0)));
+                .filter(|(a, ..)| mine(a))
+                .fold((0, 0, 0), |(n, t, u), (_, c, ms, un)| {
+                    (n + c, t + ms.unwrap_or(0), u + un)
+                });
             let span = spans.get(&id);
             let (state, reason) = display_state(span, call.as_ref());
             out.push(AgentOverview {
@@ -114,6 +146,7 @@ impl Store {
                 call,
                 calls_today,
                 talk_s_today: talk_ms / 1000,
+                undisposed_today,
             });
         }
         Ok(out)

@@ -58,6 +58,15 @@ pub fn local_to_utc(local: &str, zone: &str) -> Result<i64> {
         })
 }
 
+/// Epoch milliseconds `ms` as a wall-clock time in `zone` (`2026-12-09
+/// 10:30`), the way the agent chose it; in UTC when `zone` is unknown.
+pub fn utc_to_local(ms: i64, zone: &str) -> String {
+    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 /// An open callback, for the agent's page and the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Callback {
@@ -127,6 +136,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn utc_back_to_the_chosen_zone() {
+        let zone = "America/Argentina/Buenos_Aires";
+        let t = local_to_utc("2026-12-09 10:30", zone).unwrap();
+        assert_eq!(utc_to_local(t, zone), "2026-12-09 10:30");
+        assert_eq!(utc_to_local(t, "UTC"), "2026-12-09 13:30");
+        assert_eq!(utc_to_local(t, "nowhere"), "2026-12-09 13:30");
     }
 
     #[test]

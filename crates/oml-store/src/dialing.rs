@@ -37,6 +37,11 @@ pub struct DueContact {
     pub phone: String,
     /// Attempts made so far (the next one is `attempts + 1`).
     pub attempts: i64,
+    /// Claimed for a due callback (issue 19): the hopper dials it before
+    /// the ordinary contacts it already holds. Queries that do not return
+    /// it read `false`.
+    #[sqlx(default)]
+    pub callback: bool,
 }
 
 /// An attempt about to be originated.
@@ -211,10 +216,11 @@ impl Store {
                                    AND (d.campaign_id IS NULL OR d.campaign_id = contacts.campaign_id))",
                     crate::phone::dnc_match_sql("contacts.phone")
                 );
+                let callback = if filter.is_empty() { "FALSE" } else { "TRUE" };
                 let claim_sql = format!(
                     "UPDATE contacts SET state = 'hopper', claimed_by = $4, updated_at = $5
                      WHERE id IN ({candidates})
-                     RETURNING id, campaign_id, phone, attempts"
+                     RETURNING id, campaign_id, phone, attempts, {callback} AS callback"
                 );
                 (dnc_sql, claim_sql)
             })

@@ -29,8 +29,13 @@ pub struct DisposeRequest<'a> {
     pub callback_local: Option<&'a str>,
     /// For a callback: the agent (user id) it is for; `None`: anyone.
     pub callback_for: Option<i64>,
+    /// The agent's note (up to [`MAX_NOTE_LEN`] characters); blank: none.
+    pub note: Option<&'a str>,
     pub now: i64,
 }
+
+/// The longest note a disposition may carry, in characters.
+pub const MAX_NOTE_LEN: usize = 1000;
 
 /// What the disposition did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -99,6 +104,13 @@ impl Store {
                 ),
             ));
         }
+        let note = r.note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > MAX_NOTE_LEN) {
+            return Err(StoreError::invalid(
+                "note",
+                format!("the note is longer than {MAX_NOTE_LEN} characters: shorten it"),
+            ));
+        }
         if let Some(had) = &t.disposition {
             return Err(StoreError::invalid(
                 "attempt",
@@ -140,13 +152,15 @@ impl Store {
         let marked = on_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let n = sqlx::query(
-                "UPDATE call_attempts SET disposition = $1, disposed_by = $2, disposed_at = $3
+                "UPDATE call_attempts SET disposition = $1, disposed_by = $2, disposed_at = $3,
+                        disposition_note = $5
                  WHERE id = $4 AND disposition IS NULL",
             )
             .bind(&d.name)
             .bind(r.by)
             .bind(r.now)
             .bind(r.attempt_id)
+            .bind(note)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -218,6 +218,17 @@ impl Store {
         Ok(row.and_then(|(d, by)| Some((d?, by.unwrap_or_default()))))
     }
 
+    /// The note stored with an attempt's disposition; `None` without one.
+    pub async fn attempt_disposition_note(&self, attempt_id: i64) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT disposition_note FROM call_attempts WHERE id = $1"
+        )
+        .bind(attempt_id)
+        .fetch_optional(p)
+        .await?);
+        Ok(row.and_then(|(n,)| n))
+    }
+
     /// The agent who took an attempt (`call_attempts.agent`: the queue
     /// member's name or interface); `None` when there is no such attempt.
     pub async fn attempt_agent(&self, attempt_id: i64) -> Result<Option<Option<String>>> {

@@ -126,5 +126,36 @@ async fn supervisors_see_each_agents_state_and_day() {
         // The day started after Ana's first call: only the one going on.
         let later = s.agents_overview(now - 50_000).await.unwrap();
         assert_eq!((later[0].calls_today, later[0].talk_s_today), (1, 0));
+        // Each campaign's own day (midnight in its zone): the day of
+        // `sales` started after Ana's first call, another campaign's does
+        // not matter to her calls.
+        let starts = std::collections::HashMap::from([(cid, now - 50_000)]);
+        let zoned = s
+            .agents_overview_zoned(now - 3_600_000, &starts)
+            .await
+            .unwrap();
+        assert_eq!(zoned[0].calls_today, 1, "{}", t.label);
+        let other = std::collections::HashMap::from([(cid + 1000, now - 50_000)]);
+        let zoned = s
+            .agents_overview_zoned(now - 3_600_000, &other)
+            .await
+            .unwrap();
+        assert_eq!(zoned[0].calls_today, 2, "{}", t.label);
+        // Calls without disposition count once the campaign has dispositions.
+        assert_eq!(v[0].undisposed_today, 0);
+        s.add_disposition(
+            cid,
+            &oml_store::dispositions::Disposition {
+                name: "sale".into(),
+                is_final: true,
+                callback: false,
+                dnc: oml_store::dispositions::DncTarget::No,
+                retry_after_s: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let v = s.agents_overview(now - 3_600_000).await.unwrap();
+        assert_eq!(v[0].undisposed_today, 1, "{}: the ended call only", t.label);
     }
 }

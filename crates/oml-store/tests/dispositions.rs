@@ -98,6 +98,7 @@ fn req<'a>(attempt_id: i64, disposition: &'a str, now: i64) -> DisposeRequest<'a
         by: "ana",
         callback_local: None,
         callback_for: None,
+        note: None,
         now,
     }
 }
@@ -219,7 +220,27 @@ async fn each_disposition_moves_its_contact() {
         assert_eq!(mine[0].time_zone, "America/Argentina/Buenos_Aires");
         assert_eq!(mine[0].agent.as_deref(), Some("ana"));
 
-        let dnc = s.dispose(&req(a_dnc, "do not call", now)).await.unwrap();
+        let too_long = "n".repeat(oml_store::dispose::MAX_NOTE_LEN + 1);
+        let refused = s
+            .dispose(&DisposeRequest {
+                note: Some(&too_long),
+                ..req(a_dnc, "do not call", now)
+            })
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("note"), "{refused}");
+        let dnc = s
+            .dispose(&DisposeRequest {
+                note: Some("  asked twice not to be called  "),
+                ..req(a_dnc, "do not call", now)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            s.attempt_disposition_note(a_dnc).await.unwrap().as_deref(),
+            Some("asked twice not to be called")
+        );
+        assert_eq!(s.attempt_disposition_note(a_cb).await.unwrap(), None);
         assert_eq!(dnc.contact_state, "dnc");
         assert_eq!(state_of(s, cid, c_dnc).await.0, "dnc");
         assert!(s.dnc_contains(cid, "+15550000003").await.unwrap());
@@ -257,5 +278,8 @@ async fn due_callbacks_are_claimed_before_ordinary_contacts() {
         assert_eq!(got.len(), 3, "{}", t.label);
         assert_eq!(got[0].id, called_back, "{}: {got:?}", t.label);
         assert!(got[1].id < got[2].id);
+        // Marked, so the engine's hopper puts it before what it holds.
+        assert!(got[0].callback && !got[1].callback && !got[2].callback);
+        assert!(!early[0].callback);
     }
 }

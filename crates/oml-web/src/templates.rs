@@ -21,6 +21,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("users.html", include_str!("../templates/users.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("agent.html", include_str!("../templates/agent.html")),
+    (
+        "agent_wrapup.html",
+        include_str!("../templates/agent_wrapup.html"),
+    ),
 ];
 
 /// The style sheet, served at `/static/console.css`.

@@ -2,7 +2,8 @@
 // (server-sent events) and draws the state and the screen pop. Text only
 // (textContent), so nothing from a contact's row can run as code. Each
 // event is also re-sent as a DOM event (oml:state, oml:call,
-// oml:call-ended) for the page's other parts (the wrap-up form).
+// oml:call-ended, oml:wrapup) for the page's other parts; the wrap-up
+// form is filled here from the `wrapup` event.
 (function () {
   "use strict";
   var box = document.getElementById("agent-state");
@@ -48,6 +49,62 @@
   function relay(name, data) {
     document.dispatchEvent(new CustomEvent("oml:" + name, { detail: data }));
   }
+  // The wrap-up form (agent_wrapup.html): filled from the `wrapup` event,
+  // hidden when it is null; the callback fields show only for a
+  // disposition that schedules one.
+  var wrapDeadline = 0;
+  function toggleCallback() {
+    var sel = document.getElementById("f-disposition");
+    var opt = sel && sel.options[sel.selectedIndex];
+    var wants = !!opt && opt.getAttribute("data-callback") === "true";
+    var cb = document.getElementById("wrapup-callback");
+    cb.hidden = !wants;
+    document.getElementById("f-callback-at").required = wants;
+  }
+  function tickWrapup() {
+    var left = document.getElementById("wrapup-left");
+    if (!left || !wrapDeadline) { return; }
+    var s = Math.max(0, Math.round((wrapDeadline - Date.now()) / 1000));
+    left.textContent = s + " s left";
+  }
+  function wrapup(w) {
+    var card = document.getElementById("wrapup-card");
+    if (!card) { return; }
+    if (!w) { card.hidden = true; wrapDeadline = 0; return; }
+    var fresh = card.getAttribute("data-attempt") !== String(w.attempt_id);
+    card.setAttribute("data-attempt", String(w.attempt_id));
+    document.getElementById("wrapup-attempt").value = String(w.attempt_id);
+    document.getElementById("wrapup-call").textContent = String(w.attempt_id);
+    document.getElementById("wrapup-campaign").textContent = w.campaign;
+    document.getElementById("wrapup-phone").textContent = w.phone;
+    document.getElementById("wrapup-zone").textContent = w.time_zone;
+    document.getElementById("wrapup-until").textContent = w.deadline_label;
+    wrapDeadline = w.deadline;
+    if (fresh) {
+      var sel = document.getElementById("f-disposition");
+      sel.textContent = "";
+      var blank = document.createElement("option");
+      blank.value = "";
+      blank.textContent = "Choose…";
+      sel.appendChild(blank);
+      w.dispositions.forEach(function (d) {
+        var o = document.createElement("option");
+        o.value = d.name;
+        o.textContent = d.name + (d.callback ? " (callback)" : "");
+        o.setAttribute("data-callback", d.callback ? "true" : "false");
+        sel.appendChild(o);
+      });
+      document.getElementById("f-callback-at").value = w.callback_default;
+      document.getElementById("f-note").value = "";
+      document.getElementById("f-callback-me").checked = true;
+    }
+    toggleCallback();
+    tickWrapup();
+    card.hidden = false;
+  }
+  var dispSelect = document.getElementById("f-disposition");
+  if (dispSelect) { dispSelect.addEventListener("change", toggleCallback); }
+  window.setInterval(tickWrapup, 1000);
   var es = new EventSource("/agent/events");
   es.onopen = function () { live.textContent = "Live updates: on"; };
   es.onerror = function () { live.textContent = "Live updates: reconnecting…"; };
@@ -56,6 +113,9 @@
   });
   es.addEventListener("call", function (ev) {
     var d = JSON.parse(ev.data); pop(d); relay("call", d);
+  });
+  es.addEventListener("wrapup", function (ev) {
+    var d = JSON.parse(ev.data); wrapup(d); relay("wrapup", d);
   });
   es.addEventListener("call-ended", function (ev) {
     var d = JSON.parse(ev.data);

@@ -7,12 +7,12 @@
 //! a refused action is undone on the servers that took it and the page
 //! says which server refused what.
 //!
-//! Seam for the wrap-up form (engineer E): `agent.html` includes
-//! `agent_wrapup.html` when a crate registers it (`ignore missing`), inside
-//! `<section id="wrapup">`; the stream's `call-ended` event (attempt id,
-//! campaign, contact, outcome) is re-sent in the page as the DOM event
-//! `oml:call-ended` (and a screen pop as `oml:call`) for its script. A
-//! wrap-up pause is stored as state `paused`, reason `wrap-up`.
+//! The wrap-up form after each call (`agent_wrapup.rs`, template
+//! `agent_wrapup.html`) is filled by the script from the stream's `wrapup`
+//! event; the stream's events are also re-sent in the page as DOM events
+//! (`oml:call`, `oml:call-ended`, `oml:wrapup`). A wrap-up pause is stored
+//! as state `paused`, reason `wrap-up`. "My callbacks" lists the agent's
+//! open callbacks at the time chosen, in the contact's time zone.
 
 use super::agent_ami::send_all;
 use super::agent_queue::{
@@ -96,12 +96,30 @@ pub async fn agent_page(State(state): State<AppState>, u: AnyUser) -> Result<Res
             }
         })
         .collect();
+    let now = oml_store::now_ms();
+    let callbacks: Vec<_> = state
+        .store()
+        .agent_callbacks(user.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            context! {
+                campaign => c.campaign,
+                phone => c.phone,
+                due => oml_store::callbacks::utc_to_local(c.due_at, &c.time_zone),
+                zone => c.time_zone,
+                due_utc => oml_store::format_ms(c.due_at),
+                is_due => c.due_at <= now,
+            }
+        })
+        .collect();
     let page = render(
         &state,
         &u.ctx,
         "agent.html",
         context! {
             title => "Agent",
+            callbacks => callbacks,
             extension => ext,
             state => super::agent_view::state_view(current.as_ref()),
             reasons => reasons(&state).await?,

@@ -152,6 +152,7 @@ mod tests {
             connected_at: Some(5),
             ended_at: None,
             outcome: None,
+            disposition: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod agent_fields;
 pub mod agent_queue;
 mod agent_users;
 mod agent_view;
+mod agent_wrapup;
 
 use crate::auth::AnyUser;
 use crate::error::ErrorPage;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/pause", post(agent::pause))
         .route("/agent/logout", post(agent::logout))
         .route("/agent/events", get(agent::events))
+        .route("/agent/wrapup", post(agent_wrapup::submit))
         .route("/static/agent.js", get(agent::script))
         .fallback(|| async { WebError::NotFound })
 }

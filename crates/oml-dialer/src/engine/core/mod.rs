@@ -541,7 +541,14 @@ impl Core {
                 "dialer: claimed contacts already in the hopper or being dialed"
             );
         }
-        c.hopper.extend(contacts);
+        // Due callbacks go before the ordinary contacts the hopper holds
+        // (in the order claimed); the others after them.
+        let (callbacks, ordinary): (Vec<_>, Vec<_>) =
+            contacts.into_iter().partition(|d| d.callback);
+        for d in callbacks.into_iter().rev() {
+            c.hopper.push_front(d);
+        }
+        c.hopper.extend(ordinary);
     }
 
     /// The writer refused to begin these attempts: nothing was dialed.

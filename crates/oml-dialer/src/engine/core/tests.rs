@@ -84,6 +84,7 @@ pub(super) fn contact(id: i64) -> DueContact {
         campaign_id: CAMPAIGN,
         phone: format!("555{id:04}"),
         attempts: 0,
+        callback: false,
     }
 }
 
@@ -299,6 +300,29 @@ fn a_free_agent_gets_a_call_placed_at_once() {
         "the reaction is measured from the event"
     );
     assert_eq!(originate.timeout, Some(Duration::from_secs(8)));
+}
+
+/// Issue 19: a due callback claimed while the hopper holds ordinary
+/// contacts is dialed before them.
+#[test]
+fn a_due_callback_goes_before_the_contacts_the_hopper_holds() {
+    let mut h = Harness::new(10);
+    h.feed(member("PJSIP/a1", "2")); // in use: nothing is placed yet
+    assert!(placed(&h.claimed(&[1, 2, 3])).is_empty());
+    let a = h.feed(Input::Claimed {
+        campaign: CAMPAIGN,
+        contacts: vec![
+            DueContact {
+                callback: true,
+                ..contact(9)
+            },
+            contact(4),
+        ],
+        left: 1,
+    });
+    assert!(placed(&a).is_empty(), "still no free agent");
+    let a = h.feed(member("PJSIP/a1", "1"));
+    assert_eq!(placed(&a), ["oml-7-9-1"], "the callback first: {a:?}");
 }
 
 /// The core never sends an `Originate` itself: each comes with its attempt
