@@ -18,11 +18,7 @@ pub fn sparkline(title: &str, points: &[(i64, f64)], from_ms: i64, to_ms: i64, m
         let y = H - 1.0 - (v / max).clamp(0.0, 1.0) * (H - 2.0);
         let _ = write!(pts, "{}{x:.1},{y:.1}", if i == 0 { "" } else { " " });
     }
-    let t = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
+    let t = oml_charts::esc(title);
     format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="spark" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img" aria-label="{t}"><title>{t}</title><polyline fill="none" stroke="currentColor" stroke-width="1.5" points="{pts}"/></svg>"#
     )

@@ -74,6 +74,7 @@ async fn the_report_page_charts_the_stored_minutes_of_a_day() {
                 answer_rate: Some(0.4),
                 window_abandon_rate: 0.01,
                 max_abandon_rate: 0.03,
+                risk_threshold: (i >= 2).then_some(0.02),
                 ..Default::default()
             })
             .collect();
@@ -87,6 +88,11 @@ async fn the_report_page_charts_the_stored_minutes_of_a_day() {
         assert!(r.body.contains("7 minutes stored"), "{}", ts.label);
         assert_eq!(points(&r.body, "chart-occupancy", "occupancy"), 7);
         assert_eq!(points(&r.body, "chart-abandon", "limit"), 7);
+        // The predictive pacer's risk threshold, where stored.
+        assert_eq!(
+            points(&r.body, "chart-abandon", "risk threshold (predictive)"),
+            5
+        );
         assert_eq!(points(&r.body, "chart-agents", "talking"), 7);
         assert_eq!(points(&r.body, "chart-answer", "answer rate"), 7);
         // Hours of the day in the campaign's zone, from its midnight.

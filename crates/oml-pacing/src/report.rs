@@ -52,6 +52,46 @@ pub struct Summary {
     /// Per campaign, when several share the agents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaigns: Vec<CampaignSummary>,
+    /// Each minute of the measured period pooled over the seeds (the
+    /// report's charts; not in the JSON output).
+    #[serde(skip)]
+    pub per_minute: Vec<MinutePoint>,
+}
+
+/// One minute of the measured period, pooled over the seeds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinutePoint {
+    /// Agent time talking / agent time logged in, all seeds' minutes together.
+    pub occupancy: f64,
+    /// Abandoned / live-answered among the calls answered in the minute
+    /// (`None` without answers).
+    pub abandon_rate: Option<f64>,
+}
+
+/// The runs' minutes pooled: sums of times and counts, then ratios.
+fn pooled_minutes(runs: &[SimResult]) -> Vec<MinutePoint> {
+    let n = runs
+        .iter()
+        .map(|r| r.per_minute_time.len())
+        .min()
+        .unwrap_or(0);
+    (0..n)
+        .map(|m| {
+            let (mut agent, mut talk, mut answered, mut abandoned) = (0.0, 0.0, 0u64, 0u64);
+            for r in runs {
+                agent += r.per_minute_time[m][0];
+                talk += r.per_minute_time[m][1];
+                if let Some(c) = r.per_minute.get(m) {
+                    answered += u64::from(c[0]);
+                    abandoned += u64::from(c[1]);
+                }
+            }
+            MinutePoint {
+                occupancy: if agent > 0.0 { talk / agent } else { 0.0 },
+                abandon_rate: (answered > 0).then(|| abandoned as f64 / answered as f64),
+            }
+        })
+        .collect()
 }
 
 /// The standard error of the mean of `xs` (0 below two values).
@@ -111,6 +151,7 @@ impl Summary {
             abandon_worst_window: windows::worst_window(runs),
             abandon_after_change: Vec::new(),
             campaigns: campaign_summaries(runs),
+            per_minute: pooled_minutes(runs),
         }
     }
 }
@@ -301,10 +342,12 @@ pub fn compare(
 }
 
 mod bench;
+mod charts;
 mod checks;
 mod machines;
 mod render;
 pub use bench::*;
+pub use charts::*;
 use checks::checks;
 pub use machines::*;
 pub use render::*;
@@ -326,6 +369,7 @@ mod tests {
             calls_placed: placed,
             events: 1,
             per_minute: Vec::new(),
+            per_minute_time: Vec::new(),
             campaigns: Vec::new(),
         };
         let s = Summary::of("x", &[r(0.9, 0.01, 10), r(0.8, 0.03, 20)]);

@@ -49,6 +49,11 @@ pub struct SimResult {
     /// Live-answered and abandoned calls in each minute of the measured period.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_minute: Vec<[u32; 2]>,
+    /// Agent seconds logged in and agent seconds talking with a person in
+    /// each minute of the measured period (their ratio is the minute's
+    /// occupancy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_minute_time: Vec<[f64; 2]>,
     /// Figures of each campaign, when several share the agents.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaigns: Vec<CampaignResult>,
@@ -172,9 +177,25 @@ struct Sim<'c> {
     abandoned: u64,
     processed: u64,
     per_minute: Vec<[u32; 2]>,
+    per_minute_time: Vec<[f64; 2]>,
     // snapshot buffers
     buf_talk: Vec<f64>,
     buf_wrap: Vec<f64>,
+}
+
+/// Adds `weight` × the seconds of `[from, to)` (seconds after the start of
+/// the measured period) to column `k` of the minutes they fall in.
+fn by_minute(minutes: &mut [[f64; 2]], k: usize, from: f64, to: f64, weight: f64) {
+    let end = to.min(minutes.len() as f64 * 60.0);
+    let mut t = from.max(0.0);
+    while t < end {
+        let m = (t / 60.0) as usize;
+        let next = ((m + 1) as f64 * 60.0).min(end);
+        if let Some(x) = minutes.get_mut(m) {
+            x[k] += (next - t) * weight;
+        }
+        t = next;
+    }
 }
 
 impl<'c> Sim<'c> {
@@ -211,7 +232,10 @@ impl<'c> Sim<'c> {
     fn advance(&mut self, t: f64) {
         let overlap = t.min(self.m_end) - self.clock.max(self.m_start);
         if overlap > 0.0 {
-            self.agent_time += overlap * self.present() as f64;
+            let present = self.present() as f64;
+            self.agent_time += overlap * present;
+            let (from, to) = (self.clock - self.m_start, t - self.m_start);
+            by_minute(&mut self.per_minute_time, 0, from, to, present);
         }
         self.clock = t;
     }
@@ -249,6 +273,8 @@ impl<'c> Sim<'c> {
         if overlap > 0.0 && !machine {
             self.talk_time += overlap;
             self.campaigns[campaign].talk_time += overlap;
+            let (from, to) = (start - self.m_start, end - self.m_start);
+            by_minute(&mut self.per_minute_time, 1, from, to, 1.0);
         }
         self.agents[agent] = AgentState::Talking {
             since: start,
@@ -593,6 +619,7 @@ pub fn run_campaigns(
         abandoned: 0,
         processed: 0,
         per_minute: vec![[0, 0]; (cfg.duration_s / 60.0).ceil() as usize],
+        per_minute_time: vec![[0.0, 0.0]; (cfg.duration_s / 60.0).ceil() as usize],
         buf_talk: Vec::with_capacity(n),
         buf_wrap: Vec::with_capacity(n),
     };
@@ -664,6 +691,7 @@ pub fn run_campaigns(
         calls_placed: sim.placed,
         events: sim.processed,
         per_minute: sim.per_minute,
+        per_minute_time: sim.per_minute_time,
         campaigns,
     }
 }
@@ -772,6 +800,33 @@ mod tests {
             let r = simulate(&cfg, &m.parse().unwrap(), 1).unwrap();
             assert_eq!(r.calls_placed, 0, "{m}");
         }
+    }
+
+    #[test]
+    fn per_minute_times_add_up_to_the_occupancy() {
+        let cfg = Scenario::T1.config();
+        let r = simulate(&cfg, &"predictive".parse().unwrap(), 3).unwrap();
+        assert_eq!(
+            r.per_minute_time.len(),
+            (cfg.duration_s / 60.0).ceil() as usize
+        );
+        let agent: f64 = r.per_minute_time.iter().map(|m| m[0]).sum();
+        let talk: f64 = r.per_minute_time.iter().map(|m| m[1]).sum();
+        assert!(
+            (talk / agent - r.occupancy).abs() < 1e-9,
+            "{} vs {}",
+            talk / agent,
+            r.occupancy
+        );
+        let full = f64::from(cfg.agents) * 60.0;
+        assert!(r
+            .per_minute_time
+            .iter()
+            .all(|m| m[1] <= m[0] + 1e-6 && m[0] <= full + 1e-6));
+        assert!(
+            (r.per_minute_time[0][0] - full).abs() < 1e-6,
+            "every agent logged in all minute"
+        );
     }
 
     #[test]

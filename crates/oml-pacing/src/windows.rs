@@ -142,6 +142,7 @@ mod tests {
             calls_placed: 0,
             events: 0,
             per_minute,
+            per_minute_time: Vec::new(),
             campaigns: Vec::new(),
         }
     }

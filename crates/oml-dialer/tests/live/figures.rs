@@ -40,6 +40,7 @@ pub fn measured(floor: &Floor, attempts: &[AttemptRow], clock: Clock, seed: u64)
         calls_placed: 0,
         events: 0,
         per_minute: vec![[0, 0]; (floor.duration_s / 60.0).ceil() as usize],
+        per_minute_time: Vec::new(),
         campaigns: Vec::new(),
     };
     let mut talk = 0.0;

@@ -39,6 +39,10 @@ pub struct BenchReport {
     /// Predictive with answering machines, AMD on and off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machines: Option<MachineFigure>,
+    /// The folder (relative to the report) holding the pictures of
+    /// [`report_charts`]; the Markdown links them when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charts_folder: Option<String>,
 }
 
 /// The predictive mode run with fixed risk thresholds: how much occupancy each

@@ -131,6 +131,19 @@ fn render_campaigns(s: &mut String, r: &ScenarioReport) {
     }
 }
 
+/// Links scenario `r`'s pictures (see `charts.rs`), when the report has
+/// a charts folder.
+fn render_charts(s: &mut String, b: &BenchReport, r: &ScenarioReport) {
+    let Some(folder) = &b.charts_folder else {
+        return;
+    };
+    let t = b.tradeoffs.iter().find(|t| t.scenario == r.scenario);
+    let _ = writeln!(s);
+    for c in scenario_charts(r, t) {
+        let _ = writeln!(s, "![{}]({folder}/{})", c.title, c.name);
+    }
+}
+
 /// Renders the benchmark report as Markdown.
 pub fn render_markdown(b: &BenchReport) -> String {
     let mut s = String::new();
@@ -270,6 +283,7 @@ pub fn render_markdown(b: &BenchReport) -> String {
                 m.calls_placed_mean
             );
         }
+        render_charts(&mut s, b, r);
         render_after_changes(&mut s, r);
         render_campaigns(&mut s, r);
         if let (Some(p), Some(v)) = (r.progressive_closed_form, r.preview_closed_form) {

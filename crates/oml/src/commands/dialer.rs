@@ -173,16 +173,22 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
             tradeoffs,
             holdout,
             machines: Some(report::machine_figure(predictive, a.first_seed, a.seeds)?),
+            charts_folder: Some(report::charts_folder_name(
+                &path.file_stem().unwrap_or_default().to_string_lossy(),
+            )),
         };
+        let charts = write_charts(path, &bench)?;
         std::fs::write(path, report::render_markdown(&bench))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
         if !a.json {
             say(&format!(
-                "simulator speed: {} in {:.1} ms ({:.0}x real time)\nreport written to {}",
+                "simulator speed: {} in {:.1} ms ({:.0}x real time)\nreport written to {}, its {} charts to {}",
                 speed.what,
                 speed.wall_s * 1000.0,
                 speed.simulated_s / speed.wall_s.max(1e-9),
-                path.display()
+                path.display(),
+                charts.1,
+                charts.0.display()
             ))?;
         }
     }
@@ -190,6 +196,22 @@ fn simulate(a: SimulateArgs) -> Result<ExitCode> {
         say(&serde_json::to_string_pretty(&reports)?)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the report's SVG charts into their folder beside `report` (made
+/// if missing; the charts of an earlier run are replaced); the folder and
+/// how many.
+fn write_charts(report: &std::path::Path, bench: &BenchReport) -> Result<(PathBuf, usize)> {
+    let folder = report.with_file_name(bench.charts_folder.as_deref().unwrap_or("charts"));
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot make the charts folder {}", folder.display()))?;
+    let charts = report::report_charts(bench);
+    for c in &charts {
+        let file = folder.join(&c.name);
+        std::fs::write(&file, &c.svg)
+            .with_context(|| format!("cannot write the chart {}", file.display()))?;
+    }
+    Ok((folder, charts.len()))
 }
 
 /// Prints a block to standard output; a closed pipe is an error, not a panic.
@@ -247,4 +269,59 @@ fn command_line() -> String {
     let _ = args.next();
     let rest: Vec<String> = args.collect();
     format!("oml {}", rest.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report links every chart it writes, and each link resolves to
+    /// a file beside the report whose time charts have one point per
+    /// simulated minute.
+    #[test]
+    fn the_report_links_the_charts_it_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("PACING.md");
+        let mut cfg = Scenario::T1.config();
+        cfg.duration_s = 7.0 * 60.0;
+        let predictive = PredictiveConfig::default();
+        let modes = report::compare_modes(predictive);
+        let rep = report::compare(Some(Scenario::T1), &cfg, &modes, 0, 1).unwrap();
+        let bench = BenchReport {
+            command: "test".into(),
+            seeds: 1,
+            first_seed: 0,
+            predictive,
+            scenarios: vec![rep],
+            speed: None,
+            tradeoffs: Vec::new(),
+            holdout: Vec::new(),
+            machines: None,
+            charts_folder: Some(report::charts_folder_name("PACING")),
+        };
+        let (folder, n) = write_charts(&path, &bench).unwrap();
+        assert_eq!(folder, dir.path().join("PACING-charts"));
+        assert_eq!(n, 3);
+        let md = report::render_markdown(&bench);
+        let links: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("!["))
+            .filter_map(|l| l.split("](").nth(1)?.strip_suffix(')'))
+            .collect();
+        assert_eq!(links.len(), n, "{md}");
+        for link in links {
+            let svg = std::fs::read_to_string(dir.path().join(link))
+                .unwrap_or_else(|e| panic!("{link} does not resolve: {e}"));
+            assert!(svg.starts_with("<svg"), "{link}");
+            if link.ends_with("occupancy.svg") {
+                let pts = svg
+                    .split("data-label=\"predictive\"")
+                    .nth(1)
+                    .and_then(|l| l.split("points=\"").nth(1))
+                    .and_then(|l| l.split('"').next())
+                    .map(|p| p.split_whitespace().count());
+                assert_eq!(pts, Some(7), "{link}: one point per minute");
+            }
+        }
+    }
 }
