@@ -100,6 +100,8 @@ pub struct Paths {
     pub backup_dir: PathBuf,
     /// Call recordings (default `<data-dir>/recordings`).
     pub recordings_dir: PathBuf,
+    /// Uploaded sounds (default `<data-dir>/sounds`), see docs/sounds.md.
+    pub sounds_dir: PathBuf,
     /// The OMniLeads-format inventory file, when there is one.
     pub inventory: Option<PathBuf>,
     /// Root under which generated configuration is written (`/` on a real
@@ -112,6 +114,7 @@ impl Default for Paths {
         Paths {
             backup_dir: PathBuf::from("backup"),
             recordings_dir: PathBuf::from("recordings"),
+            sounds_dir: PathBuf::from("sounds"),
             inventory: None,
             config_root: PathBuf::from("/"),
         }
@@ -223,7 +226,11 @@ impl Config {
 
 impl Paths {
     fn resolve(&mut self, data_dir: &Path) {
-        for p in [&mut self.backup_dir, &mut self.recordings_dir] {
+        for p in [
+            &mut self.backup_dir,
+            &mut self.recordings_dir,
+            &mut self.sounds_dir,
+        ] {
             if p.is_relative() {
                 *p = data_dir.join(&*p);
             }

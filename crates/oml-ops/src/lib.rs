@@ -19,6 +19,7 @@ pub mod network;
 pub mod plan;
 pub mod regenerate;
 pub mod render;
+pub mod sounds;
 
 pub use inventory::{Edit, Inventory, InventoryConfig, InventoryError};
 pub use plan::{Plan, Step};

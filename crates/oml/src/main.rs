@@ -78,6 +78,14 @@ enum Command {
     /// campaign that has the number, and every attempt to call it.
     #[command(subcommand)]
     Contact(commands::contact::ContactCommand),
+    /// Call recordings: `keep DAYS` sets how long they are kept, `prune`
+    /// deletes older ones now (shows the plan, asks or takes --yes).
+    #[command(subcommand)]
+    Recordings(commands::recordings::RecordingsCommand),
+    /// Sounds campaigns play (welcome, abandon, machine messages): add NAME
+    /// FILE (WAV 8 kHz or GSM, checked and converted), list, remove.
+    #[command(subcommand)]
+    Sound(commands::sound::SoundCommand),
     /// The do-not-call list, global or per campaign: add, remove, list, import.
     #[command(subcommand)]
     Dnc(commands::dnc::DncCommand),
@@ -146,6 +154,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Campaign(c) => commands::campaign::run(g, c).await,
         Command::Contact(c) => commands::contact::run(g, c).await,
         Command::Dnc(c) => commands::dnc::run(g, c).await,
+        Command::Recordings(c) => commands::recordings::run(g, c).await,
+        Command::Sound(c) => commands::sound::run(g, c).await,
         Command::Serve(a) => commands::serve::run(g, a).await,
         Command::Backup(a) => commands::backup::run(g, a).await,
         Command::Restore(a) => commands::restore::run(g, a).await,

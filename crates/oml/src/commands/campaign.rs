@@ -137,7 +137,8 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<ExitCode> {
     spec.queue_name = a.name.clone();
     a.fields.apply(&mut spec)?;
     spec.validate()?;
-    let cp = call_path::wanted(&store, &a.fields.call_path, None).await?;
+    let sounds = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
+    let cp = call_path::wanted(&store, &a.fields.call_path, None, &sounds).await?;
     let dnc = a.fields.dnc_numbers(g)?;
     let c = store.create_campaign_with(&spec, cp.as_ref()).await?;
     store
@@ -176,7 +177,8 @@ async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
     }
     a.fields.apply(&mut spec)?;
     spec.validate()?;
-    let cp = call_path::wanted(&store, &a.fields.call_path, Some(&old)).await?;
+    let sounds = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
+    let cp = call_path::wanted(&store, &a.fields.call_path, Some(&old), &sounds).await?;
     let dnc = a.fields.dnc_numbers(g)?;
     let c = store
         .update_campaign_with(&a.name, &spec, cp.as_ref())

@@ -10,11 +10,14 @@ use oml_store::{CallPath, Campaign, MachineHandling, Recording, Store};
 /// The call path to store with a create (`campaign` `None`) or an edit:
 /// `None` when no flag is given and the campaign has none stored (it stays
 /// without), else the stored settings (or the defaults) with the flags
-/// applied, which the store checks against the campaign's rule set.
+/// applied, which the store checks against the campaign's rule set. A
+/// message naming an uploaded sound (in `sounds_dir`) is stored as
+/// `oml/NAME`; `oml/NAME` of no uploaded sound is refused.
 pub async fn wanted(
     store: &Store,
     fields: &CallPathFields,
     campaign: Option<&Campaign>,
+    sounds_dir: &std::path::Path,
 ) -> Result<Option<CallPath>> {
     let stored = match campaign {
         Some(c) => store.call_path(c.id).await?,
@@ -25,6 +28,15 @@ pub async fn wanted(
     }
     let mut cp = stored.unwrap_or_default();
     fields.apply(&mut cp)?;
+    // An uploaded sound's name becomes oml/NAME; oml/NAME must exist.
+    for (flag, value) in [
+        ("--machine-message", &mut cp.machine_sound),
+        ("--welcome-message", &mut cp.welcome_sound),
+        ("--abandon-message", &mut cp.abandon_sound),
+    ] {
+        *value = oml_ops::sounds::campaign_sound(sounds_dir, value)
+            .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+    }
     Ok(Some(cp))
 }
 

@@ -13,8 +13,9 @@ pub struct CallPathFields {
     /// --machine-message, then hang up) [create: off].
     #[arg(long, value_name = "off|hangup|message")]
     pub machine: Option<MachineHandling>,
-    /// Sound left on answering machines with --machine message, a name
-    /// under Asterisk's sounds folder without extension (custom/machine).
+    /// Sound left on answering machines with --machine message: an
+    /// uploaded sound (`oml sound add`; stored as oml/NAME) or a name under
+    /// Asterisk's sounds folder without extension (custom/machine).
     #[arg(long, value_name = "SOUND")]
     pub machine_message: Option<String>,
     /// Asterisk AMD() settings in milliseconds by amd.conf's names, e.g.
@@ -28,12 +29,14 @@ pub struct CallPathFields {
     /// format_mp3) [create: wav].
     #[arg(long, value_name = "wav|gsm|mp3")]
     pub recording_format: Option<RecordingFormat>,
-    /// Sound played to a person before the queue; "" for none.
+    /// Sound played to a person before the queue (an uploaded sound or an
+    /// Asterisk sound, as --machine-message); "" for none.
     #[arg(long, value_name = "SOUND")]
     pub welcome_message: Option<String>,
     /// Sound played when no agent takes the call within the abandon
     /// seconds, then the call hangs up; required by the FCC and Ofcom rules
-    /// for progressive and predictive campaigns.
+    /// for progressive and predictive campaigns (an uploaded sound or an
+    /// Asterisk sound, as --machine-message).
     #[arg(long, value_name = "SOUND")]
     pub abandon_message: Option<String>,
 }

@@ -24,6 +24,33 @@ pub struct Args {
     pub inventory: InventoryArg,
 }
 
+/// Copies the uploaded sounds into Asterisk's sounds folder under `root`
+/// (`oml/NAME.wav|gsm`, only new or changed files) and removes the copies
+/// of removed sounds; says what it did (or would do).
+fn show_sounds(g: &GlobalArgs, root: &std::path::Path, dry_run: bool) -> Result<()> {
+    let dir = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
+    let done = oml_ops::sounds::install(&dir, root, dry_run)?;
+    let verb = if dry_run { "would copy" } else { "copied" };
+    outln!("Sounds ({}):", done.folder.display())?;
+    for f in &done.copied {
+        outln!("  {verb} {f}")?;
+    }
+    for f in &done.removed {
+        outln!(
+            "  {} {f} (its sound was removed)",
+            if dry_run { "would remove" } else { "removed" }
+        )?;
+    }
+    outln!(
+        "  {} sound(s) unchanged, {} to copy, {} to remove",
+        done.unchanged,
+        done.copied.len(),
+        done.removed.len()
+    )?;
+    outln!()?;
+    Ok(())
+}
+
 pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let ctx = context(g, &a.inventory).await?;
     let root = root(g, &a.root)?;
@@ -31,6 +58,7 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
     let plan = render::plan_asterisk(&ctx, &root)?;
     let files_changed = show_and_apply(&plan, &root, a.dry_run)?;
     outln!()?;
+    show_sounds(g, &root, a.dry_run)?;
     let enabled = ctx.data.servers.iter().filter(|s| s.enabled).count();
     if enabled == 0 {
         outln!("AstDB: no enabled Asterisk server is configured; nothing to rewrite")?;

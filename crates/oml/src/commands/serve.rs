@@ -88,8 +88,13 @@ pub async fn run(g: &GlobalArgs, a: Args) -> Result<ExitCode> {
         }
     });
 
+    // Recordings older than recordings.keep_days, daily (docs/recordings.md).
+    let retention =
+        super::recordings::spawn_daily(store.clone(), config.paths.recordings_dir.clone());
+
     oml_web::server::serve(listener, app, tls, shutdown_signal()).await?;
     purger.abort();
+    retention.abort();
     dialer.shutdown().await;
     store.close().await;
     tracing::info!("web console stopped");
