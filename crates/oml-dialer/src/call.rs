@@ -382,6 +382,16 @@ impl Call {
             }
             CallEvent::AbandonMessage => {
                 let change = self.answer(now);
+                if self.phase == Phase::Connected && !self.machine {
+                    // The engine's Redirect to the message crossed an
+                    // agent's answer (core/abandon_deadline.rs): Asterisk
+                    // took the person out of the agent's bridge into the
+                    // message. The person heard the message, not an agent:
+                    // abandoned, whatever the AgentConnect said.
+                    self.phase = Phase::Answered;
+                    self.connected_at = None;
+                    self.agent = None;
+                }
                 if self.phase == Phase::Answered {
                     self.abandon_message_at.get_or_insert(now);
                 }
@@ -757,6 +767,24 @@ mod tests {
         // Never placed: no channel, nothing follows.
         let n = run(&[(failure(0), 5)]);
         assert_eq!(n.finish().unwrap().outcome, Outcome::Failed);
+    }
+
+    #[test]
+    fn a_redirect_that_crossed_the_agents_answer_counts_as_abandoned() {
+        // AgentConnect, then the message the Redirect started: abandoned.
+        let c = run(&[
+            (Up, 1000),
+            (AgentConnect, 2700),
+            (AbandonMessage, 2710),
+            (cust(16), 9000),
+        ]);
+        let f = c.finish().unwrap();
+        assert_eq!(f.outcome, Outcome::AbandonedMessagePlayed);
+        assert_eq!((f.connected_at, f.agent), (None, None));
+        assert_eq!(c.counts_as_abandoned(2000), Some(true));
+        // A call that stayed connected is no abandon.
+        let k = run(&[(Up, 1000), (AgentConnect, 2700), (cust(16), 9000)]);
+        assert_eq!(k.finish().unwrap().outcome, Outcome::Connected);
     }
 
     #[test]

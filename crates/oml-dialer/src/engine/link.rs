@@ -48,6 +48,37 @@ pub(super) fn query_members(tx: mpsc::UnboundedSender<Msg>, server: i64, client:
     });
 }
 
+/// Sends AMI `Redirect` of the call `key`'s `channel` to `context`,
+/// `exten`, priority 1 (the abandon message: `core/abandon_deadline.rs`).
+/// A refusal (the channel gone, its call over) is logged and changes
+/// nothing: the call's events tell how it ended.
+pub(super) fn redirect(
+    client: AmiClient,
+    key: String,
+    channel: String,
+    context: String,
+    exten: String,
+) {
+    tokio::spawn(async move {
+        let m = Message::action("Redirect")
+            .with("Channel", &channel)
+            .with("Context", &context)
+            .with("Exten", &exten)
+            .with("Priority", "1");
+        match client.send(m).await {
+            Ok(r) if r.is_success() => {
+                tracing::debug!(call = %key, "dialer: abandon message asked for (Redirect)")
+            }
+            Ok(r) => {
+                tracing::info!(call = %key, reply = r.get("Message").unwrap_or(""), "dialer: Redirect to the abandon message refused (the call ended or an agent took it)")
+            }
+            Err(e) => {
+                tracing::warn!(call = %key, error = %e, "dialer: Redirect to the abandon message not sent; the dialplan's queue time-out plays it")
+            }
+        }
+    });
+}
+
 /// How often the PBX's clock is read.
 pub(super) const PING_EVERY: Duration = Duration::from_secs(2);
 

@@ -19,11 +19,13 @@ pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
         let rules = store.reschedule_rules(c.id).await?;
         campaigns.push((c, rules));
     }
+    let call_paths = store.call_paths().await?.into_iter().collect();
     Ok(Loaded {
         play,
         servers,
         trunks,
         campaigns,
+        call_paths,
     })
 }
 

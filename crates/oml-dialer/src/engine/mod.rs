@@ -129,6 +129,9 @@ pub struct Metrics {
     pub ami_events: AtomicU64,
     /// Attempts ended.
     pub ended: AtomicU64,
+    /// AMI `Redirect`s sent to start the abandon message before the FCC's
+    /// deadline (see `core/abandon_deadline.rs`).
+    pub abandon_redirects: AtomicU64,
     /// Write batches the database refused after every retry (their
     /// outcomes are kept and written again).
     pub failed_commits: AtomicU64,

@@ -124,6 +124,12 @@ impl Shell {
                         self.pace(now);
                     }
                 }
+                // The abandon message's deadline (core/abandon_deadline.rs),
+                // to the millisecond rather than at the next tick.
+                _ = deadline(self.core.next_abandon_deadline()) => {
+                    self.core.on_abandon_deadlines(Now::system());
+                    self.carry_out();
+                }
                 _ = reload.tick() => self.reload(),
                 _ = status.tick() => {
                     self.publish_status(false);
@@ -260,6 +266,17 @@ impl Shell {
                         let _ = self.forget.send((c, key));
                     }
                 }
+                Action::Redirect {
+                    server,
+                    key,
+                    channel,
+                    context,
+                    exten,
+                } => {
+                    if let Some(c) = self.client(server) {
+                        super::link::redirect(c, key, channel, context, exten);
+                    }
+                }
                 Action::QueryMembers { server } => {
                     if let Some(c) = self.client(server) {
                         query_members(self.tx.clone(), server, c);
@@ -391,5 +408,13 @@ impl Shell {
         if let Some(json) = st.and_then(|s| serde_json::to_string(&s).ok()) {
             let _ = self.wtx.send(WriterOp::Status(json));
         }
+    }
+}
+
+/// Sleeps until `at`; forever when there is nothing to wait for.
+async fn deadline(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }

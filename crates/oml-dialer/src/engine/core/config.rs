@@ -85,6 +85,8 @@ impl Core {
             );
         }
         // Campaigns.
+        self.deadlines
+            .configure(l.campaigns.iter().map(|(c, _)| c), &l.call_paths);
         let seen: HashSet<i64> = l.campaigns.iter().map(|(c, _)| c.id).collect();
         let dropped: Vec<i64> = self
             .campaigns

@@ -23,7 +23,7 @@ use oml_ami::{Message, Originate};
 use oml_pacing::{AbandonCounts, AbandonLedger, CallStats, ModeSpec, Pacer};
 use oml_store::dialing::{DialingWrite, DueContact, NewAttempt, OpenAttempt};
 use oml_store::pacing_memory::{AnswerRow, PacingMemory, StartingPoints};
-use oml_store::{AsteriskServer, Campaign, CampaignState, RescheduleRule, Trunk};
+use oml_store::{AsteriskServer, CallPath, Campaign, CampaignState, RescheduleRule, Trunk};
 
 use super::{EngineConfig, Metrics};
 use crate::agents::Agents;
@@ -31,6 +31,7 @@ use crate::call::{Call, CallEvent};
 use crate::pbx_record::PbxRecord;
 use crate::window::CallingWindow;
 
+pub(super) mod abandon_deadline;
 mod calls;
 mod clock;
 mod config;
@@ -169,6 +170,9 @@ pub struct Loaded {
     pub trunks: Vec<Trunk>,
     /// Each campaign with its reschedule rules.
     pub campaigns: Vec<(Campaign, Vec<RescheduleRule>)>,
+    /// The call path settings of the campaigns that have any (AMD, the
+    /// abandon message: see `abandon_deadline.rs`).
+    pub call_paths: HashMap<i64, CallPath>,
 }
 
 /// One call to place: its attempt row, the `Originate` to send once the
@@ -241,6 +245,15 @@ pub enum Action {
     /// The attempt of channel id `key` ended: delete the server's record of
     /// it once its outcome is stored.
     Forget { server: i64, key: String },
+    /// AMI `Redirect` of the call `key`'s channel to `context`, `exten`:
+    /// the abandon message before the FCC's deadline (`abandon_deadline.rs`).
+    Redirect {
+        server: i64,
+        key: Key,
+        channel: String,
+        context: String,
+        exten: String,
+    },
 }
 
 /// The leadership key of a campaign (see `oml_store::Leadership`).
@@ -341,6 +354,8 @@ pub struct Core {
     pub(super) overload: overload::Overload,
     /// Rotates which campaign of a queue is served first.
     turn: usize,
+    /// When the abandon message of each waiting call is due.
+    deadlines: abandon_deadline::Deadlines,
     actions: Vec<Action>,
 }
 
@@ -364,6 +379,7 @@ impl Core {
             wanted: BTreeSet::new(),
             overload: overload::Overload::default(),
             turn: 0,
+            deadlines: abandon_deadline::Deadlines::default(),
             actions: Vec::new(),
         }
     }
@@ -387,6 +403,7 @@ impl Core {
         match input {
             Input::Ami { server, msg, at } => {
                 self.metrics.ami_events.fetch_add(1, Ordering::Relaxed);
+                self.watch_abandon(&msg, at);
                 self.on_ami(server, &msg, at, now);
                 self.waited(server, now.at.saturating_duration_since(at), now);
             }
@@ -438,6 +455,7 @@ impl Core {
             Input::Adopt(open) => self.adopt(open, now),
             Input::Tick => {
                 self.on_tick(now);
+                self.on_abandon_deadlines(now);
                 self.save_memories(now, false);
             }
             Input::PbxTime { server, pbx_s, at } => self.on_pbx_time(server, pbx_s, at),

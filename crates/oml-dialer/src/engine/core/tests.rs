@@ -43,6 +43,11 @@ fn trunk(max_channels: i64) -> Trunk {
     }
 }
 
+/// The harness's server and trunk, for a `Loaded` of a test's own.
+pub(super) fn server_and_trunk(max_channels: i64) -> (Vec<AsteriskServer>, Vec<Trunk>) {
+    (vec![server()], vec![trunk(max_channels)])
+}
+
 pub(super) fn campaign(state: CampaignState) -> Campaign {
     Campaign {
         id: CAMPAIGN,
@@ -75,6 +80,7 @@ fn loaded(play: bool, state: CampaignState, max_channels: i64) -> Input {
         servers: vec![server()],
         trunks: vec![trunk(max_channels)],
         campaigns: vec![(campaign(state), Vec::new())],
+        call_paths: Default::default(),
     }))
 }
 
@@ -143,6 +149,7 @@ impl Harness {
             servers: vec![server()],
             trunks: vec![trunk(max_channels)],
             campaigns: campaigns.into_iter().map(|c| (c, Vec::new())).collect(),
+            call_paths: Default::default(),
         })));
         h.feed(Input::LinkUp { server: SERVER });
         h.feed(Input::Channels {
