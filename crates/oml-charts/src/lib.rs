@@ -16,8 +16,8 @@ const TOP: f64 = 24.0;
 const BOTTOM: f64 = 40.0;
 /// Height of each legend row after the first.
 const LEGEND_ROW: f64 = 14.0;
-/// Legend entries per row.
-const LEGEND_PER_ROW: usize = 4;
+/// The least room of a legend entry; a longer name takes more.
+const LEGEND_ENTRY: f64 = 150.0;
 /// Dash patterns, one per series (solid first).
 pub const DASHES: [&str; 5] = ["", "6 3", "2 3", "10 3 2 3", "1 1"];
 
@@ -83,6 +83,24 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A marker of shape `i` (circle, square, triangle, diamond, cross) at (x, y).
+/// Where each legend entry goes: (column x, row), entries flowing left to
+/// right and onto a new row when the next name would not fit; and the rows.
+fn legend_layout(series: &[Series]) -> (Vec<(f64, usize)>, usize) {
+    let mut out = Vec::with_capacity(series.len());
+    let (mut x, mut row) = (LEFT, 0);
+    for s in series {
+        // 28 px of sample line, about 6 px per character of 10 px text.
+        let text = 28.0 + 6.0 * s.label.chars().count() as f64;
+        if x > LEFT && x + text > W - RIGHT {
+            x = LEFT;
+            row += 1;
+        }
+        out.push((x, row));
+        x += LEGEND_ENTRY.max(text + 12.0);
+    }
+    (out, row + 1)
+}
+
 fn marker(svg: &mut String, i: usize, x: f64, y: f64) {
     let _ = match i % 5 {
         0 => write!(
@@ -142,7 +160,7 @@ impl Chart {
             (y_top - self.y_from) * 1.1
         };
         let y_max = self.y_from + y_span;
-        let legend_rows = self.series.len().div_ceil(LEGEND_PER_ROW).max(1);
+        let (legend, legend_rows) = legend_layout(&self.series);
         let h = H + (legend_rows - 1) as f64 * LEGEND_ROW;
         let bottom = h - BOTTOM - (legend_rows - 1) as f64 * LEGEND_ROW;
         let span = (self.x_to - self.x_from).max(f64::MIN_POSITIVE);
@@ -201,7 +219,7 @@ impl Chart {
         for r in &self.rules {
             let (x1, y1, x2, y2, tx, ty, anchor) = if r.vertical {
                 let v = x(r.at);
-                (v, TOP, v, bottom, v - 3.0, TOP + 10.0, "end")
+                (v, TOP, v, bottom, v + 3.0, bottom - 4.0, "start")
             } else {
                 let v = y(r.at);
                 (LEFT, v, W - RIGHT, v, W - RIGHT, v - 3.0, "end")
@@ -245,8 +263,8 @@ impl Chart {
                 );
             }
             // Legend: a sample of the line (and marker) and its name.
-            let lx = LEFT + ((i % LEGEND_PER_ROW) as f64) * 150.0;
-            let ly = h - 8.0 - ((legend_rows - 1 - i / LEGEND_PER_ROW) as f64) * LEGEND_ROW;
+            let (lx, row) = legend[i];
+            let ly = h - 8.0 - ((legend_rows - 1 - row) as f64) * LEGEND_ROW;
             let _ = write!(
                 svg,
                 r#"<line x1="{lx}" y1="{ly}" x2="{}" y2="{ly}" stroke="currentColor" stroke-width="1.5"{dash_attr}/><text x="{}" y="{}" font-size="10">{}</text>"#,
