@@ -22,6 +22,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
     ("agent.html", include_str!("../templates/agent.html")),
     (
+        "agent_preview.html",
+        include_str!("../templates/agent_preview.html"),
+    ),
+    (
         "agent_wrapup.html",
         include_str!("../templates/agent_wrapup.html"),
     ),

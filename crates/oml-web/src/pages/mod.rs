@@ -8,6 +8,7 @@ mod agent;
 mod agent_ami;
 mod agent_events;
 mod agent_fields;
+mod agent_preview;
 pub mod agent_queue;
 mod agent_users;
 mod agent_view;
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/agent/pause", post(agent::pause))
         .route("/agent/logout", post(agent::logout))
         .route("/agent/events", get(agent::events))
+        .route("/agent/preview", get(agent_preview::page))
+        .route("/agent/preview/next", post(agent_preview::next))
+        .route("/agent/preview/call", post(agent_preview::call))
+        .route("/agent/preview/skip", post(agent_preview::skip))
         .route("/agent/wrapup", post(agent_wrapup::submit))
         .route("/static/agent.js", get(agent::script))
         .fallback(|| async { WebError::NotFound })
