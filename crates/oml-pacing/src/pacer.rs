@@ -400,7 +400,8 @@ impl Pacer for Predictive {
 
     fn calls_to_place_among(&mut self, snap: &Snapshot<'_>, others: &[OtherCalls<'_>]) -> u32 {
         self.update_controller_at(snap.abandons, Some(snap.now_s));
-        let changes = snap.stats.changes_detected();
+        // A confirmed change, or a rise of the answer rate suspected.
+        let changes = snap.stats.changes_detected() + snap.stats.rises_suspected();
         let left = self
             .departures
             .observe(snap.agents_logged_in, snap.stats.talks_total());

@@ -38,8 +38,94 @@ const FAST_ANSWER_MIN: f64 = 20.0;
 /// Standard deviations the fast estimate must stand above the window's to count.
 const FAST_ANSWER_SD: f64 = 1.0;
 
+/// Odds ratio of the rise of the answer rate the CUSUM watches for.
+const RISE_ODDS: f64 = 3.0;
+/// Log-likelihood ratio at which the CUSUM takes the rise as real.
+const RISE_ALARM: f64 = 4.0;
+/// Standard deviations the stretch that raised the CUSUM must stand above the old rate.
+const RISE_CONFIRM_SD: f64 = 1.0;
+/// Attempts the stretch that raised the CUSUM is counted at least as.
+const RISE_MIN_LEN: usize = 10;
+/// Attempts after an alarm during which the pacing estimate is at least
+/// the rate since the rise began (less [`RISE_CONFIRM_SD`] standard
+/// deviations): long enough for the window's own test to confirm a real
+/// change, short enough that a false alarm costs little.
+const RISE_HOLD: u32 = 150;
+
 fn ln1(x: f64) -> f64 {
     x.max(0.1).ln()
+}
+
+/// A one-sided Bernoulli CUSUM for a rise of the answer rate: each attempt
+/// adds the log-likelihood ratio of the answer rate at [`RISE_ODDS`] times
+/// the odds of the current estimate against the estimate itself; past
+/// [`RISE_ALARM`] (and when the stretch since the sum last stood at zero
+/// confirms it, [`RISE_CONFIRM_SD`]) the rise is believed: for the next
+/// [`RISE_HOLD`] attempts the pacing estimate is at least the rate since
+/// the stretch began. A rise of the answer rate is what makes a predictive
+/// dialer abandon (every call in flight is answered more often than it
+/// was placed for); a fall only makes it dial less for a while, which the
+/// window's two-sample test follows.
+#[derive(Debug, Clone, Default)]
+struct Rise {
+    sum: f64,
+    len: usize,
+    alarms: u64,
+    /// Since the last alarm's stretch began: attempts, answered, attempts left to hold.
+    since: (f64, f64, u32),
+}
+
+impl Rise {
+    fn observe(&mut self, answered: bool, p0: f64) {
+        let p0 = p0.clamp(0.01, 0.99);
+        let odds = RISE_ODDS * p0 / (1.0 - p0);
+        let p1 = odds / (1.0 + odds);
+        self.sum += if answered {
+            (p1 / p0).ln()
+        } else {
+            ((1.0 - p1) / (1.0 - p0)).ln()
+        };
+        if self.sum <= 0.0 {
+            self.sum = 0.0;
+            self.len = 0;
+        } else {
+            self.len += 1;
+        }
+        if self.since.2 > 0 {
+            self.since.0 += 1.0;
+            self.since.1 += answered as u8 as f64;
+            self.since.2 -= 1;
+        }
+    }
+
+    /// After an attempt is pushed onto `outcomes`: raises the alarm when the sum is past its level.
+    fn check(&mut self, outcomes: &VecDeque<bool>, p0: f64) {
+        if self.sum <= RISE_ALARM {
+            return;
+        }
+        let k = self.len.max(RISE_MIN_LEN).min(outcomes.len()).max(1);
+        let a = outcomes.iter().rev().take(k).filter(|&&x| x).count() as f64;
+        let p = a / k as f64;
+        // A short lucky stretch on a steady floor does not count.
+        if p - RISE_CONFIRM_SD * (p * (1.0 - p) / k as f64).sqrt() <= p0 {
+            return;
+        }
+        self.since = (k as f64, a, RISE_HOLD);
+        self.sum = 0.0;
+        self.len = 0;
+        self.alarms += 1;
+    }
+
+    /// The answer rate since the rise began, less [`RISE_CONFIRM_SD`]
+    /// standard deviations, while the alarm holds (else 0).
+    fn rate_since(&self) -> f64 {
+        let (n, a, left) = self.since;
+        if left == 0 || n <= 0.0 {
+            return 0.0;
+        }
+        let p = a / n;
+        p - RISE_CONFIRM_SD * (p * (1.0 - p) / n).sqrt()
+    }
 }
 
 /// A sliding sample of the last `cap` observations, kept sorted for fast
@@ -236,6 +322,7 @@ pub struct CallStats {
     changes: u64,
     fast_answered: f64,
     fast_attempts: f64,
+    rise: Rise,
     talks_total: u64,
     machines: MachineRate,
 }
@@ -265,6 +352,7 @@ impl CallStats {
             changes: 0,
             fast_answered: 0.0,
             fast_attempts: 0.0,
+            rise: Rise::default(),
             talks_total: 0,
             machines: MachineRate::default(),
         }
@@ -274,6 +362,14 @@ impl CallStats {
     /// the older observations (answer rate, ring, talk or wrap-up times).
     pub fn changes_detected(&self) -> u64 {
         self.changes
+    }
+
+    /// How many times the answer rate was seen rising (a CUSUM over the
+    /// recent attempts, see [`Rise`]): the pacing estimate then follows the
+    /// attempts since the rise began at once, before the window's own test
+    /// ([`CallStats::changes_detected`]) can tell.
+    pub fn rises_suspected(&self) -> u64 {
+        self.rise.alarms
     }
 
     /// The shortest recent stretch of attempts whose answer rate differs from
@@ -333,7 +429,9 @@ impl CallStats {
                 self.answered_in_window -= 1;
             }
         }
+        let p0 = self.answer_rate();
         self.outcomes.push_back(answered);
+        self.rise.observe(answered, p0);
         let keep = 1.0 - 1.0 / FAST_ANSWER_MEMORY;
         self.fast_answered = self.fast_answered * keep + answered as u8 as f64;
         self.fast_attempts = self.fast_attempts * keep + 1.0;
@@ -345,16 +443,22 @@ impl CallStats {
         };
         self.changes += forgot as u64;
         self.attempts_total += 1;
+        self.rise.check(&self.outcomes, p0);
         self.since_answer_test += 1;
         if self.since_answer_test >= TEST_EVERY {
             self.since_answer_test = 0;
             if let Some(k) = self.answer_shift() {
-                while self.outcomes.len() > k {
-                    if let Some(true) = self.outcomes.pop_front() {
-                        self.answered_in_window -= 1;
-                    }
-                }
+                self.forget_outcomes(k);
                 self.changes += 1;
+            }
+        }
+    }
+
+    /// Keeps only the last `k` attempts' outcomes.
+    fn forget_outcomes(&mut self, k: usize) {
+        while self.outcomes.len() > k {
+            if let Some(true) = self.outcomes.pop_front() {
+                self.answered_in_window -= 1;
             }
         }
     }
@@ -405,6 +509,7 @@ impl CallStats {
     /// the recent attempts are believed on the side of caution only.
     pub fn cautious_answer_rate(&self) -> f64 {
         let p = self.answer_rate();
+        let p = p.max(self.rise.rate_since());
         if self.fast_attempts < FAST_ANSWER_MIN {
             return p;
         }
@@ -784,6 +889,41 @@ mod tests {
             st.record_attempt(false, 10.0);
         }
         assert!(st.cautious_answer_rate() >= st.answer_rate());
+    }
+
+    #[test]
+    fn a_rise_of_the_answer_rate_is_suspected_within_a_few_dozen_attempts() {
+        let x = |i: u64| (i.wrapping_mul(2654435761) % 1000) as f64 / 1000.0;
+        let mut st = CallStats::default();
+        for i in 0..3000u64 {
+            st.record_attempt(x(i) < 0.15, 10.0);
+        }
+        let (before, rises) = (st.cautious_answer_rate(), st.rises_suspected());
+        assert!((before - 0.15).abs() < 0.05, "{before}");
+        // 15 % -> 40 %: within 60 attempts the rise is suspected and the
+        // pacing estimate follows it.
+        let mut at = None;
+        for i in 3000..3060u64 {
+            st.record_attempt(x(i) < 0.40, 10.0);
+            if at.is_none() && st.rises_suspected() > rises {
+                at = Some(i - 3000);
+            }
+        }
+        assert!(at.is_some(), "no rise suspected");
+        assert!(
+            st.cautious_answer_rate() > 0.27,
+            "{}",
+            st.cautious_answer_rate()
+        );
+        // Once the hold is over and the window agrees, the estimate is the window's.
+        for i in 3060..4000u64 {
+            st.record_attempt(x(i) < 0.40, 10.0);
+        }
+        assert!(
+            (st.cautious_answer_rate() - 0.4).abs() < 0.06,
+            "{}",
+            st.cautious_answer_rate()
+        );
     }
 
     #[test]
