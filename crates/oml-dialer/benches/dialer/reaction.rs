@@ -31,32 +31,78 @@ pub struct Reaction {
 /// least one minute while it is measured.
 pub const MEASURED_S: u64 = 65;
 
-/// Rounds of the side-by-side comparison: off and on alternate, so the
-/// machine's other load falls on both alike; each side's samples are pooled.
+/// Rounds of the side-by-side comparison by default
+/// (`DIALER_BENCH_REACTION_ROUNDS` changes it): off and on alternate, so the
+/// machine's other load falls on both alike.
 pub const ROUNDS: usize = 3;
 
-/// [`ROUNDS`] runs without and with the per-minute history, alternating.
-pub async fn side_by_side() -> Vec<Reaction> {
-    let mut pooled: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
-    for _ in 0..ROUNDS {
-        for (i, history) in [false, true].into_iter().enumerate() {
-            pooled[i].extend(samples(history).await);
+/// The rounds run: `DIALER_BENCH_REACTION_ROUNDS`, else [`ROUNDS`].
+pub fn rounds() -> usize {
+    super::env_num("DIALER_BENCH_REACTION_ROUNDS", ROUNDS).max(1)
+}
+
+/// Both sides of the comparison: each side's samples pooled over the
+/// rounds, and each round's p99 (off, on) for the paired differences.
+pub struct SideBySide {
+    pub pooled: Vec<Reaction>,
+    pub rounds: Vec<(f64, f64)>,
+}
+
+impl SideBySide {
+    /// The median over the rounds of (p99 with the history − p99 without),
+    /// ms: the other load of a loaded machine shifts both runs of a round
+    /// alike, so the pair's difference is steadier than pooled p99s.
+    pub fn median_paired_difference(&self) -> Option<f64> {
+        let mut d: Vec<f64> = self.rounds.iter().map(|(off, on)| on - off).collect();
+        if d.is_empty() {
+            return None;
         }
-    }
-    pooled
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut s)| {
-            s.sort_unstable();
-            Reaction {
-                minute_history: i == 1,
-                samples: s.len(),
-                p50_ms: pct(&s, 0.5),
-                p99_ms: pct(&s, 0.99),
-                max_ms: s.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
-            }
+        d.sort_by(f64::total_cmp);
+        let n = d.len();
+        Some(if n % 2 == 1 {
+            d[n / 2]
+        } else {
+            (d[n / 2 - 1] + d[n / 2]) / 2.0
         })
-        .collect()
+    }
+}
+
+fn summary(minute_history: bool, mut s: Vec<u64>) -> Reaction {
+    s.sort_unstable();
+    Reaction {
+        minute_history,
+        samples: s.len(),
+        p50_ms: pct(&s, 0.5),
+        p99_ms: pct(&s, 0.99),
+        max_ms: s.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
+    }
+}
+
+/// [`rounds`] runs without and with the per-minute history, alternating.
+pub async fn side_by_side() -> SideBySide {
+    let mut pooled: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+    let mut per_round = Vec::new();
+    for round in 0..rounds() {
+        let mut p99 = [0.0; 2];
+        for (i, history) in [false, true].into_iter().enumerate() {
+            let s = samples(history).await;
+            p99[i] = summary(history, s.clone()).p99_ms;
+            pooled[i].extend(s);
+        }
+        eprintln!(
+            "reaction round {}: p99 without the history {:.2} ms, with it {:.2} ms ({:+.2} ms)",
+            round + 1,
+            p99[0],
+            p99[1],
+            p99[1] - p99[0]
+        );
+        per_round.push((p99[0], p99[1]));
+    }
+    let [off, on] = pooled;
+    SideBySide {
+        pooled: vec![summary(false, off), summary(true, on)],
+        rounds: per_round,
+    }
 }
 
 /// One run's reaction samples (µs), `minute_history` on or off.
