@@ -40,10 +40,14 @@ pub enum Outcome {
     /// Answered, no agent in time, and the abandon message played (the
     /// FCC's and Ofcom's message): abandoned all the same for the rate.
     AbandonedMessagePlayed,
+    /// A preview call (agent-first) whose agent did not answer their
+    /// extension: the customer was never dialed; the contact is due again
+    /// at once.
+    AgentNoAnswer,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 9] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Connected,
         Outcome::Abandoned,
         Outcome::NoAnswer,
@@ -53,6 +57,7 @@ impl Outcome {
         Outcome::Unknown,
         Outcome::Machine,
         Outcome::AbandonedMessagePlayed,
+        Outcome::AgentNoAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +71,7 @@ impl Outcome {
             Outcome::Unknown => "unknown",
             Outcome::Machine => "machine",
             Outcome::AbandonedMessagePlayed => "abandoned_message_played",
+            Outcome::AgentNoAnswer => "agent_no_answer",
         }
     }
 
@@ -214,6 +220,9 @@ pub struct Call {
     /// The abandon message started (at this time).
     pub abandon_message_at: Option<i64>,
     outcome: Option<Outcome>,
+    /// A preview call (agent-first, see [`AgentFirst`]): when the agent
+    /// answered their extension.
+    pub agent_up_at: Option<i64>,
 }
 
 /// A finished attempt.
@@ -246,6 +255,7 @@ impl Call {
             machine: false,
             abandon_message_at: None,
             outcome: None,
+            agent_up_at: None,
         }
     }
 
@@ -544,6 +554,10 @@ impl Call {
         })
     }
 }
+
+#[path = "call_agent_first.rs"]
+mod agent_first;
+pub use agent_first::AgentFirst;
 
 #[cfg(test)]
 #[path = "call_path_tests.rs"]

@@ -93,5 +93,5 @@ fn outcome_names() {
         Outcome::AbandonedMessagePlayed.to_string(),
         "abandoned_message_played"
     );
-    assert_eq!(Outcome::ALL.len(), 9);
+    assert_eq!(Outcome::ALL.len(), 10);
 }

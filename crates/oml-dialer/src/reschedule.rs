@@ -21,7 +21,7 @@ pub struct Decision {
 /// rule or else the `no_answer` one).
 pub fn rule_for(outcome: Outcome, rules: &[RescheduleRule]) -> Option<&RescheduleRule> {
     let key = match outcome {
-        Outcome::Connected => return None,
+        Outcome::Connected | Outcome::AgentNoAnswer => return None,
         Outcome::Machine => {
             let own = rules.iter().find(|r| r.outcome == RetryOutcome::Machine);
             return own.or_else(|| rules.iter().find(|r| r.outcome == RetryOutcome::NoAnswer));
@@ -46,6 +46,13 @@ pub fn decide(
         return Decision {
             state: contact_state::DONE,
             next_attempt_at: 0,
+        };
+    }
+    // The preview agent did not answer: the customer was not called.
+    if outcome == Outcome::AgentNoAnswer {
+        return Decision {
+            state: contact_state::PENDING,
+            next_attempt_at: now_ms,
         };
     }
     match rule_for(outcome, rules).and_then(|r| r.delay_after(attempts_made)) {

@@ -287,6 +287,7 @@ impl Shell {
                     now_ms,
                     limit,
                 } => self.claim(campaign, now_ms, limit),
+                Action::TakePreviews { campaign, now_ms } => self.take_previews(campaign, now_ms),
                 Action::Place { server, items } => match self.client(server) {
                     Some(client) => {
                         let _ = self.wtx.send(WriterOp::Place { client, items });
@@ -393,6 +394,24 @@ impl Shell {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "dialer: cannot claim contacts");
+                    Input::ClaimFailed { campaign }
+                }
+            };
+            let _ = tx.send(Msg::Input(input));
+        });
+    }
+
+    /// The calls the agents of a preview campaign asked for (see
+    /// `core/preview.rs`).
+    fn take_previews(&self, campaign: i64, now_ms: i64) {
+        let store = self.store.clone();
+        let tx = self.tx.clone();
+        let node = self.cfg.node.clone();
+        tokio::spawn(async move {
+            let input = match store.take_preview_calls(campaign, &node, now_ms).await {
+                Ok(calls) => Input::PreviewCalls { campaign, calls },
+                Err(e) => {
+                    tracing::warn!(error = %e, "dialer: cannot take the preview calls agents asked for");
                     Input::ClaimFailed { campaign }
                 }
             };

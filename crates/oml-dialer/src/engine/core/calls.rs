@@ -47,6 +47,12 @@ impl Core {
                 }
             }
         }
+        // Preview calls (agent-first) read their legs apart (preview.rs).
+        if let Some(k) = self.key_of(m) {
+            if lname != "originateresponse" && self.on_preview_ami(&k, &lname, m, now) {
+                return;
+            }
+        }
         let ev = match lname.as_str() {
             "newchannel" => CallEvent::Created,
             "newstate" if m.get("ChannelState") == Some("6") => CallEvent::Up,
@@ -138,6 +144,9 @@ impl Core {
     }
 
     pub(super) fn apply(&mut self, key: &str, ev: CallEvent, now: Now) {
+        if super::preview::is_preview(key) {
+            return self.preview_response(key, ev, now);
+        }
         let Some(l) = self.calls.get_mut(key) else {
             return;
         };
@@ -170,7 +179,14 @@ impl Core {
         // Durations in the PBX's seconds (see `clock.rs`).
         let scale = self.servers.get(&l.server).map_or(1.0, |s| s.clock.scale());
         let mut answer = None;
+        // A preview call (agent-first) is never an abandon and teaches the
+        // pacer nothing: outside the ledger and the statistics.
+        let preview = super::preview::is_preview(key);
         let (state, next) = match self.campaigns.get_mut(&l.campaign) {
+            Some(c) if preview => {
+                let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
+                (d.state, d.next_attempt_at)
+            }
             Some(c) => {
                 let d = reschedule::decide(f.outcome, l.attempt_no, &c.rules, now.ms);
                 let secs = |ms: i64| ms.max(0) as f64 / 1000.0 * scale;
@@ -266,6 +282,11 @@ impl Core {
         for k in keys {
             let l = self.calls.get_mut(&k).expect("present");
             match alive.get(k.as_str()) {
+                Some(ch) if super::preview::is_preview(&k) => {
+                    let bridged = ch.get("BridgeId").is_some_and(|b| !b.is_empty());
+                    let up = ch.get("ChannelState") == Some("6");
+                    self.preview_alive(&k, up, bridged, now);
+                }
                 Some(ch) => {
                     // Catch up on what was missed while the link was down.
                     let app = ch.get("Application").unwrap_or("");
@@ -278,6 +299,10 @@ impl Core {
                     }
                 }
                 None => match records.get(k.as_str()) {
+                    Some(r) if super::preview::is_preview(&k) => {
+                        l.call.recorded(&super::preview::as_preview(r), now.ms);
+                        from_record += 1;
+                    }
                     Some(r) => {
                         l.call.recorded(r, now.ms);
                         from_record += 1;

@@ -39,6 +39,7 @@ mod history;
 mod memory;
 mod overload;
 pub(super) mod pacing;
+pub(super) mod preview;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -109,6 +110,13 @@ pub enum Input {
     },
     ClaimFailed {
         campaign: i64,
+    },
+    /// The answer to [`Action::TakePreviews`]: the calls agents asked for
+    /// (contact, agent's user id, agent's interface), now in this node's
+    /// hopper. A failure comes back as [`Input::ClaimFailed`].
+    PreviewCalls {
+        campaign: i64,
+        calls: Vec<(DueContact, i64, String)>,
     },
     /// The writer refused these attempts (not originated).
     Refused(Vec<Key>),
@@ -208,6 +216,10 @@ pub enum Action {
         now_ms: i64,
         limit: i64,
     },
+    /// Take the calls the agents of preview campaign `campaign` asked for
+    /// (returning its expired reservations first), answer with
+    /// [`Input::PreviewCalls`] or [`Input::ClaimFailed`] (see `preview.rs`).
+    TakePreviews { campaign: i64, now_ms: i64 },
     /// Commit these attempts, then send the `Originate` of each one
     /// committed through this server; the refused ones come back as
     /// [`Input::Refused`], the sent ones as [`Input::Originated`].
@@ -431,6 +443,7 @@ impl Core {
                     c.idle_until = Some(now.at + Duration::from_secs(2));
                 }
             }
+            Input::PreviewCalls { campaign, calls } => self.on_preview_calls(campaign, calls, now),
             Input::Refused(keys) => self.on_refused(keys),
             Input::Originated { key, result } => self.on_originated(key, result, now),
             Input::Config(loaded) => self.on_config(*loaded, now),
@@ -577,6 +590,10 @@ impl Core {
             if self.calls.get(&k).is_some_and(|l| !l.originated) {
                 if let Some(l) = self.calls.remove(&k) {
                     self.release_trunk(l.trunk);
+                    // A preview call's contact came out of no hopper.
+                    if preview::is_preview(&k) {
+                        self.act(Action::Release(vec![l.contact_id]));
+                    }
                 }
             }
         }

@@ -75,7 +75,7 @@ impl Core {
     }
 
     /// The servers a trunk's calls may go through now, in order.
-    fn servers_for(&self, trunk: &Trunk) -> Vec<i64> {
+    pub(super) fn servers_for(&self, trunk: &Trunk) -> Vec<i64> {
         let mut servers: Vec<i64> = self
             .servers
             .iter()
@@ -98,6 +98,11 @@ impl Core {
         }
         if !c.window.is_some_and(|w| w.is_open(now.ms)) {
             c.trigger = None;
+            return None;
+        }
+        // Preview campaigns are not paced: their agents ask for each call.
+        if c.conf.mode == oml_store::CampaignMode::Preview {
+            self.prepare_preview(id, now);
             return None;
         }
         // The abandons of the window and what was learned come first.
