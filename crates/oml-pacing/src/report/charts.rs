@@ -69,34 +69,59 @@ fn limit_rule(limit: f64, vertical: bool) -> Rule {
     }
 }
 
-/// Occupancy per minute, one line per mode.
-pub fn occupancy_chart(r: &ScenarioReport) -> ChartFile {
-    let modes = time_modes(r);
+/// A chart of scenario `r` over the minutes of the measured period: one
+/// line per mode of `modes`, the value `f` of each pooled minute; file
+/// `<scenario>-<kind>.svg`. `y_from` 0 starts the scale at 0, else it
+/// starts just under the smallest value.
+fn minute_chart(
+    r: &ScenarioReport,
+    kind: &str,
+    what: &str,
+    modes: &[&Summary],
+    f: impl Fn(&MinutePoint) -> Option<f64> + Copy,
+    rules: Vec<Rule>,
+) -> ChartFile {
     let minutes = modes.iter().map(|m| m.per_minute.len()).max().unwrap_or(0);
-    let series: Vec<Series> = modes
-        .iter()
-        .map(|m| minute_series(m, |p| Some(p.occupancy)))
-        .collect();
+    let series: Vec<Series> = modes.iter().map(|m| minute_series(m, f)).collect();
     let seeds = modes.first().map_or(0, |m| m.seeds);
     let title = format!(
-        "Scenario {}: occupancy per minute, {seeds} seeds pooled",
+        "Scenario {}: {what} per minute, {seeds} seeds pooled",
         r.scenario
     );
+    let y_from = if rules.is_empty() {
+        floor_tenth(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)))
+    } else {
+        0.0
+    };
     let chart = Chart {
         title: title.clone(),
         x_to: minutes.max(1) as f64,
         x_marks: minute_marks(minutes),
         x_name: "minutes after the warm-up".into(),
         percent: true,
-        y_from: floor_tenth(series.iter().flat_map(|s| s.points.iter().map(|p| p.1))),
+        y_from,
         series,
+        rules,
         ..Chart::default()
     };
     ChartFile {
-        name: format!("{}-occupancy.svg", r.scenario),
+        name: format!("{}-{kind}.svg", r.scenario),
         title,
         svg: chart.svg(),
     }
+}
+
+/// Occupancy per minute, one line per mode.
+pub fn occupancy_chart(r: &ScenarioReport) -> ChartFile {
+    let modes = time_modes(r);
+    minute_chart(
+        r,
+        "occupancy",
+        "occupancy",
+        &modes,
+        |p| Some(p.occupancy),
+        Vec::new(),
+    )
 }
 
 /// Abandoned / live-answered per minute for the modes that abandon, with
@@ -106,30 +131,9 @@ pub fn abandon_chart(r: &ScenarioReport) -> ChartFile {
         .into_iter()
         .filter(|m| m.abandon_mean > 0.0)
         .collect();
-    let minutes = modes.iter().map(|m| m.per_minute.len()).max().unwrap_or(0);
-    let seeds = modes.first().map_or(0, |m| m.seeds);
-    let title = format!(
-        "Scenario {}: abandoned / live-answered per minute, {seeds} seeds pooled",
-        r.scenario
-    );
-    let chart = Chart {
-        title: title.clone(),
-        x_to: minutes.max(1) as f64,
-        x_marks: minute_marks(minutes),
-        x_name: "minutes after the warm-up".into(),
-        percent: true,
-        series: modes
-            .iter()
-            .map(|m| minute_series(m, |p| p.abandon_rate))
-            .collect(),
-        rules: vec![limit_rule(r.config.max_abandon_rate, false)],
-        ..Chart::default()
-    };
-    ChartFile {
-        name: format!("{}-abandon.svg", r.scenario),
-        title,
-        svg: chart.svg(),
-    }
+    let limit = limit_rule(r.config.max_abandon_rate, false);
+    let what = "abandoned / live-answered";
+    minute_chart(r, "abandon", what, &modes, |p| p.abandon_rate, vec![limit])
 }
 
 /// A group of modes as one line of the trade-off chart: (worst-seed
