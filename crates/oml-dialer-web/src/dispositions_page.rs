@@ -151,7 +151,7 @@ pub async fn add(
         }
     };
     if let Err(e) = state.store().add_disposition(c.id, &d).await {
-        let msg = refusal(e)?;
+        let msg = format!("{}.", refusal(e)?);
         return page(
             &state,
             &u,

@@ -300,12 +300,14 @@ async fn an_agent_takes_a_call_and_schedules_a_callback() {
         submit(a, "#btn-wrapup").await;
         let flash = text_of(a, "#flash").await;
         assert!(flash.contains("call later saved"), "{label}: {flash}");
+        eprintln!("{label}: the page said: {flash}");
         assert_eq!(text_of(a, "#state-label").await, "Ready", "{label}");
         let mine = text_of(a, "#my-callbacks").await;
         assert!(
             mine.contains(&format!("{tomorrow} 10:30")) && mine.contains(CONTACT_ZONE),
             "{label}: {mine}"
         );
+        eprintln!("{label}: My callbacks:\n{mine}");
         shot(a, label, "agent-03-my-callbacks").await;
         let t = shows(
             s,
