@@ -217,9 +217,11 @@ pub async fn create(
     if form.queue.trim().is_empty() && form.deliver_to.trim().is_empty() {
         form.queue = form.name.trim().to_string();
     }
+    let sounds_dir = &state.config().paths.sounds_dir;
     let (spec, cp) = match form
         .apply(&defaults(""))
         .and_then(|s| Ok((s, form.call_path.apply(false)?)))
+        .and_then(|(s, cp)| Ok((s, call_path::uploaded_sounds(cp, sounds_dir)?)))
     {
         Ok(s) => s,
         Err(msg) => return page(&state, &u, None, &form, Some(msg)).await,
@@ -262,9 +264,11 @@ pub async fn edit(
     let c = campaign_or_404(&state, &name).await?;
     let base = state.store().campaign_spec(&c).await?;
     let stored = state.store().call_path(c.id).await?.is_some();
+    let sounds_dir = &state.config().paths.sounds_dir;
     let (spec, cp) = match form
         .apply(&base)
         .and_then(|s| Ok((s, form.call_path.apply(stored)?)))
+        .and_then(|(s, cp)| Ok((s, call_path::uploaded_sounds(cp, sounds_dir)?)))
     {
         Ok(s) => s,
         Err(msg) => return page(&state, &u, Some(&c.name), &form, Some(msg)).await,

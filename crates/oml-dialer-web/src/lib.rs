@@ -28,6 +28,7 @@ mod page;
 mod recordings;
 pub mod report;
 mod setup;
+mod sounds_page;
 mod sparkline;
 pub mod view;
 
@@ -45,6 +46,7 @@ use oml_web::{AppState, NavItem, WebError};
 pub fn register(builder: AppStateBuilder) -> AppStateBuilder {
     let builder = dispositions_page::register(builder);
     let builder = recordings::register(builder);
+    let builder = sounds_page::register(builder);
     agents_section::register(builder)
         .template("dialer.html", include_str!("../templates/dialer.html"))
         .template(
@@ -98,6 +100,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dispositions_page::routes())
         .merge(agents_section::routes())
         .merge(recordings::routes())
+        .merge(sounds_page::routes())
         .route("/dialer", get(page::dialer_page))
         .route("/dialer/live", get(live::live))
         .route("/dialer/live.js", get(live::script))

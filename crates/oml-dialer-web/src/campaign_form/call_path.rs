@@ -61,6 +61,25 @@ impl CallPathForm {
     }
 }
 
+/// The messages of `cp` with uploaded sounds resolved (a bare name of an
+/// uploaded sound becomes `oml/NAME`; `oml/NAME` of none is refused), as
+/// `oml campaign create|edit` does.
+pub fn uploaded_sounds(
+    cp: Option<CallPath>,
+    dir: &std::path::Path,
+) -> Result<Option<CallPath>, String> {
+    let Some(mut cp) = cp else { return Ok(None) };
+    for (field, value) in [
+        ("Machine message", &mut cp.machine_sound),
+        ("Welcome message", &mut cp.welcome_sound),
+        ("Abandon message", &mut cp.abandon_sound),
+    ] {
+        *value =
+            oml_ops::sounds::campaign_sound(dir, value).map_err(|e| format!("{field}: {e}"))?;
+    }
+    Ok(Some(cp))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
