@@ -32,7 +32,7 @@
 //! answer / fail), queues of agents with talk and wrap-up times, customer
 //! patience in queue, `Hangup` (with its `Cause`), AstDB, `QueueStatus`,
 //! `QueueSummary`, `CoreShowChannels`, `Status`, `Command`, `Reload`,
-//! `Events`, `ListCommands`, `CoreSettings`, `Logoff`; any other action
+//! `Events` (and `Login`'s `Events` mask), `Filter`, `ListCommands`, `CoreSettings`, `Logoff`; any other action
 //! gets Asterisk 22's `Invalid/unknown command: X. Use Action: ListCommands
 //! ...`. A `Local/NUMBER@CONTEXT` channel is a `;1` / `;2` pair as in
 //! Asterisk: the customer's hangup cause is on `;2` (`OtherChannelId`),
@@ -57,5 +57,5 @@ pub use config::{
 pub use ends::{ClientEnd, ClientEnds};
 pub use machines::{parse_fraction, MachineModel};
 pub use rates::parse_answer_rate;
-pub use server::{Fault, PbxSim};
+pub use server::{Fault, PbxSim, SessionInfo};
 pub use world::{Session, Stats, World};

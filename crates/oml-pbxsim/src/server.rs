@@ -5,8 +5,9 @@
 //! logged reason; the simulator goes on. How each session ended is
 //! classified and counted in `ends.rs`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,8 +40,28 @@ pub enum Fault {
 /// session's read classes) and its bytes.
 type Batch = Arc<Vec<(String, Bytes)>>;
 
+/// One connected AMI session, as [`PbxSim::sessions`] reports it (what
+/// Asterisk's `manager show connected` lists, plus the events sent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The user logged in (empty before the login).
+    pub user: String,
+    /// Events written to this session so far (after its read classes,
+    /// event mask and filters).
+    pub events_sent: u64,
+    /// Events that passed its read classes but not its event mask or
+    /// filters (not sent).
+    pub events_filtered: u64,
+    /// `Filter`s the session added.
+    pub filters: usize,
+}
+
 struct Shared {
     world: Mutex<World>,
+    sessions: Mutex<BTreeMap<u64, SessionInfo>>,
+    next_session: AtomicU64,
     events: broadcast::Sender<Batch>,
     faults: broadcast::Sender<Fault>,
     wake: Notify,
@@ -97,6 +118,8 @@ impl PbxSim {
         let greeting = Bytes::from(format!("Asterisk Call Manager/{}\r\n", cfg.ami_version));
         let shared = Arc::new(Shared {
             world: Mutex::new(World::new(cfg, Instant::now())),
+            sessions: Mutex::new(BTreeMap::new()),
+            next_session: AtomicU64::new(1),
             events,
             faults,
             wake: Notify::new(),
@@ -138,6 +161,17 @@ impl PbxSim {
     /// Clients connected now.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// The AMI sessions connected now, oldest first.
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        self.shared
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// One line with every counter, for `oml pbxsim`'s periodic report.
@@ -190,11 +224,23 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                     let s = shared.clone();
                     tokio::spawn(async move {
                         s.connections.fetch_add(1, Ordering::Relaxed);
-                        let (end, detail) = match serve(stream, peer, &s).await {
+                        let sid = s.next_session.fetch_add(1, Ordering::Relaxed);
+                        s.sessions.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                            sid,
+                            SessionInfo {
+                                peer,
+                                user: String::new(),
+                                events_sent: 0,
+                                events_filtered: 0,
+                                filters: 0,
+                            },
+                        );
+                        let (end, detail) = match serve(stream, peer, sid, &s).await {
                             Ok(end) => end,
                             // A write failed: the client went away.
                             Err(e) => (ClientEnd::Disconnected, Some(e.to_string())),
                         };
+                        s.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&sid);
                         s.ends.record(peer, end, detail.as_deref());
                         s.connections.fetch_sub(1, Ordering::Relaxed);
                     });
@@ -241,6 +287,7 @@ async fn recv_events(
 async fn serve(
     stream: TcpStream,
     peer: SocketAddr,
+    sid: u64,
     shared: &Shared,
 ) -> std::io::Result<(ClientEnd, Option<String>)> {
     let _ = stream.set_nodelay(true);
@@ -274,6 +321,12 @@ async fn serve(
                     if session.authenticated && events.is_none() {
                         events = Some(shared.events.subscribe());
                     }
+                    if action == "login" || action == "filter" {
+                        if let Some(info) = shared.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&sid) {
+                            info.user = m.get("Username").map_or(info.user.clone(), str::to_owned);
+                            info.filters = session.filters.len();
+                        }
+                    }
                     for r in &replies {
                         if let Err(e) = encode_message(r, &mut out) {
                             tracing::error!(error = %e, "pbxsim built an unsendable reply");
@@ -294,11 +347,26 @@ async fn serve(
             },
             ev = recv_events(&mut events) => match ev {
                 Ok(batch) => {
-                    // Only the classes the user may read, like Asterisk.
+                    // Only the classes the user may read and asked for,
+                    // through its filters, like Asterisk.
+                    let (mut sent, mut filtered) = (0u64, 0u64);
                     for (privilege, bytes) in batch.iter() {
-                        if session.may_read(privilege) {
-                            out.extend_from_slice(bytes);
+                        if !session.may_read_class(privilege) {
+                            continue;
                         }
+                        if session.may_read(privilege) && session.passes(bytes) {
+                            out.extend_from_slice(bytes);
+                            sent += 1;
+                        } else {
+                            filtered += 1;
+                        }
+                    }
+                    if let Some(info) = shared.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&sid) {
+                        info.events_sent += sent;
+                        info.events_filtered += filtered;
+                    }
+                    if out.is_empty() {
+                        continue;
                     }
                     w.write_all(&out).await?;
                     out.clear();

@@ -140,8 +140,14 @@ impl World {
                 .with("CoreHTTPenabled", "No")
                 .with("SoundsSearchCustomDir", "No")],
             "events" => {
-                vec![reply("Success", id).with("Events", m.get("EventMask").unwrap_or("On"))]
+                let mask = m.get("EventMask").unwrap_or("On");
+                session.set_event_mask(mask);
+                vec![reply("Success", id).with("Events", mask)]
             }
+            "filter" => match session.add_filter(m) {
+                Ok(msg) => vec![ok(msg)],
+                Err(e) => err(&e),
+            },
             _ => err(&format!(
                 "Invalid/unknown command: {}. Use Action: ListCommands to show available commands.",
                 m.action_name().unwrap_or("")

@@ -21,16 +21,89 @@ pub struct Session {
     /// The logged-in user's (read, write) classes when it is one of
     /// `SimConfig::users`; `None` means every class.
     pub perms: Option<(Vec<String>, Vec<String>)>,
+    /// The classes asked for with `Login`'s or the `Events` action's
+    /// `Events`/`EventMask`: `None` = every class (`on`), empty = `off`.
+    pub event_mask: Option<Vec<String>>,
+    /// `Filter` actions of this session: (include?, regular expression
+    /// matched against the event's text), as Asterisk keeps them.
+    pub filters: Vec<(bool, regex::bytes::Regex)>,
 }
 
 impl Session {
     /// Whether this session receives an event whose `Privilege` header is
     /// `privilege` (e.g. `call,all`).
     pub fn may_read(&self, privilege: &str) -> bool {
+        let mask_ok = match &self.event_mask {
+            None => true,
+            Some(mask) => has_class(mask, privilege),
+        };
+        mask_ok
+            && match &self.perms {
+                None => true,
+                Some((read, _)) => has_class(read, privilege),
+            }
+    }
+
+    /// Whether the user's read classes (alone, without the session's
+    /// event mask) let it see an event of `privilege`.
+    pub fn may_read_class(&self, privilege: &str) -> bool {
         match &self.perms {
             None => true,
             Some((read, _)) => has_class(read, privilege),
         }
+    }
+
+    /// Whether an event (its encoded text) passes the session's filters:
+    /// with include filters it must match one of them, and it must match
+    /// no exclude filter (Asterisk's `match_filter`).
+    pub fn passes(&self, event: &[u8]) -> bool {
+        if self.filters.is_empty() {
+            return true;
+        }
+        let mut includes = self.filters.iter().filter(|(inc, _)| *inc).peekable();
+        let included = includes.peek().is_none() || includes.any(|(_, re)| re.is_match(event));
+        included
+            && !self
+                .filters
+                .iter()
+                .any(|(inc, re)| !*inc && re.is_match(event))
+    }
+
+    /// Sets the event mask from a `Login`'s `Events` or an `Events`
+    /// action's `EventMask` (`on`, `off` or a list of classes).
+    pub(super) fn set_event_mask(&mut self, mask: &str) {
+        let m = mask.trim();
+        self.event_mask = if m.eq_ignore_ascii_case("on") || m.eq_ignore_ascii_case("yes") {
+            None
+        } else if m.eq_ignore_ascii_case("off") || m.eq_ignore_ascii_case("no") {
+            Some(Vec::new())
+        } else {
+            Some(
+                m.split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            )
+        };
+    }
+
+    /// `Filter` (`Operation: Add`): adds one filter; the answer's status
+    /// and message.
+    pub(super) fn add_filter(&mut self, m: &Message) -> Result<&'static str, String> {
+        let op = m.get("Operation").unwrap_or("Add").trim();
+        if !op.eq_ignore_ascii_case("add") {
+            return Err(format!("Unknown operation '{op}'"));
+        }
+        let Some(f) = m.get("Filter").filter(|f| !f.is_empty()) else {
+            return Err("Filter parameter is required".into());
+        };
+        let (include, re) = match f.strip_prefix('!') {
+            Some(r) => (false, r),
+            None => (true, f),
+        };
+        let re = regex::bytes::Regex::new(re).map_err(|_| "Filter Not Added".to_owned())?;
+        self.filters.push((include, re));
+        Ok("Filter Added")
     }
 
     /// Whether this session may send an action of classes `privs`
@@ -83,6 +156,11 @@ pub(super) const ACTIONS: &[(&str, &str, &str)] = &[
     ),
     ("DBPut", "Put DB entry.", "system,all"),
     ("Events", "Control Event Flow.", "<none>"),
+    (
+        "Filter",
+        "Dynamically add filters for the current manager session.",
+        "system,all",
+    ),
     ("Hangup", "Hangup channel.", "system,call,all"),
     ("ListCommands", "List available manager commands.", "<none>"),
     ("Login", "Login Manager.", "<none>"),
@@ -155,6 +233,9 @@ impl World {
         if user_ok && pass_ok {
             session.authenticated = true;
             session.perms = perms;
+            if let Some(mask) = m.get("Events") {
+                session.set_event_mask(mask);
+            }
             reply("Success", id).with("Message", "Authentication accepted")
         } else {
             // Asterisk closes the connection after a failed login.
@@ -316,5 +397,48 @@ mod tests {
         assert!(s.may_read("system,all"));
         assert!(!s.may_read("call,all"));
         assert!(logged_in().may_read("call,all"));
+    }
+
+    #[test]
+    fn filters_and_event_masks_choose_the_events_sent() {
+        let (mut w, now) = crate::world::testkit::world(1);
+        let mut s = logged_in();
+        let ev = |name: &str| format!("Event: {name}\r\nPrivilege: call,all\r\n\r\n");
+        assert!(s.passes(ev("VarSet").as_bytes()));
+        let add = |w: &mut World, s: &mut Session, f: &str| {
+            w.handle(s, &oml_ami::actions::filter_add(f), now, &mut Vec::new())[0]
+                .response_status()
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            add(&mut w, &mut s, "Event: (Newchannel|Hangup)").as_deref(),
+            Some("Success")
+        );
+        assert_eq!(
+            add(&mut w, &mut s, "!Event: Hangup[A-Za-z]").as_deref(),
+            Some("Success")
+        );
+        assert!(s.passes(ev("Newchannel").as_bytes()));
+        assert!(s.passes(ev("Hangup").as_bytes()));
+        assert!(!s.passes(ev("HangupRequest").as_bytes()));
+        assert!(!s.passes(ev("VarSet").as_bytes()));
+        // Like Asterisk, Filter needs the system class.
+        let mut limited = Session {
+            authenticated: true,
+            perms: Some((vec!["call".into()], vec!["call".into()])),
+            ..Session::default()
+        };
+        assert_eq!(
+            add(&mut w, &mut limited, "Event: X").as_deref(),
+            Some("Error")
+        );
+        // Login's Events mask: only the classes asked for.
+        let mut m = Session::default();
+        m.set_event_mask("agent,user");
+        assert!(m.may_read("agent,all") && !m.may_read("call,all"));
+        m.set_event_mask("off");
+        assert!(!m.may_read("agent,all"));
+        m.set_event_mask("on");
+        assert!(m.may_read("call,all"));
     }
 }
