@@ -353,3 +353,209 @@ async fn an_agent_takes_a_call_and_schedules_a_callback() {
         sup.finish().await;
     }
 }
+
+/// A preview campaign with two contacts that answer, its dispositions and
+/// the agent `bea` (extension 1002) working it.
+async fn preview_setup(store: &Store, port: u16) -> i64 {
+    oml_web::testing::add_user(store, "admin", PW, Role::Admin, false).await;
+    store
+        .create_server(&ServerSpec {
+            name: "pbx1".into(),
+            host: "127.0.0.1".into(),
+            ami_port: port,
+            ami_user: "oml".into(),
+            ami_secret: SecretString::from(SECRET),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    store
+        .create_trunk(&TrunkSpec {
+            name: "t1".into(),
+            dial_string: DEFAULT_DIAL_STRING.into(),
+            max_channels: 5,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut spec = CampaignSpec::new("look", "t1");
+    spec.mode = CampaignMode::Preview;
+    spec.queue_name = "look-q".into();
+    spec.window_start_minute = 0;
+    spec.window_end_minute = 24 * 60;
+    spec.days_mask = 127;
+    let c = store.create_campaign(&spec).await.unwrap();
+    let csv = format!("phone,name\n{FIRST},Carla Gómez\n{SECOND},Dario Ruiz\n");
+    let opts = ImportOptions {
+        list_name: "preview.csv".into(),
+        ..ImportOptions::default()
+    };
+    let mut sink = FirstRejections::default();
+    let out = import_contacts(store, c.id, csv.as_bytes(), &opts, &mut sink)
+        .await
+        .unwrap();
+    assert_eq!(out.summary.imported, 2, "{:?}", sink.rows);
+    store
+        .add_disposition(
+            c.id,
+            &Disposition {
+                name: "sale".into(),
+                is_final: true,
+                callback: false,
+                dnc: DncTarget::No,
+                retry_after_s: 3600,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .create_user_with(
+            &NewUser {
+                username: "bea",
+                password: &AGENT_PW.to_string().into(),
+                role: Role::Agent,
+                must_change_password: false,
+            },
+            &AgentSetup {
+                extension: Some("1002".into()),
+                campaigns: Some(vec!["look".into()]),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_campaign_state("look", CampaignState::Running)
+        .await
+        .unwrap();
+    store.set_setting(PLAY_KEY, "on").await.unwrap();
+    c.id
+}
+
+const FIRST: &str = "+541155550101";
+const SECOND: &str = "+541155550102";
+
+/// The state of the contact with number `phone`.
+async fn contact_state(store: &Store, campaign: i64, phone: &str) -> String {
+    store
+        .campaign_contact_states(campaign)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.phone == phone)
+        .map(|c| c.state)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_agent_skips_one_contact_and_calls_another() {
+    let Some((chromium, chromedriver)) = browser::tools("agent preview page test") else {
+        return;
+    };
+    for ts in oml_store::testing::backends().await {
+        let store = &ts.store;
+        let label = ts.label;
+        let mut cfg = SimConfig::new("oml", SecretString::from(SECRET), 0);
+        cfg.queues = vec![QueueConfig {
+            name: "look-q".into(),
+            agents: 0,
+        }];
+        cfg.agent_answer_time = Dist::Fixed(0.5);
+        cfg.customers.answer_rate = 1.0;
+        cfg.customers.busy_rate = 0.0;
+        cfg.customers.time_to_answer = Dist::Fixed(0.5);
+        cfg.customers.patience = Dist::Fixed(60.0);
+        cfg.talk_time = Dist::Fixed(3.0);
+        cfg.wrapup_time = Dist::Fixed(0.0);
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let campaign = preview_setup(store, sim.local_addr().port()).await;
+        let engine = Engine::spawn(
+            store.clone(),
+            EngineConfig {
+                tick: Duration::from_millis(50),
+                reload_every: Duration::from_millis(200),
+                queue_poll_every: Duration::from_secs(1),
+                ami_rate_limit: None,
+                ..EngineConfig::default()
+            },
+        );
+
+        let agent = browser::Session::start(store, &chromium, &chromedriver).await;
+        let (a, base) = (&agent.client, agent.base.as_str());
+        login(a, base, "bea", AGENT_PW).await;
+        a.goto(&format!("{base}/agent")).await.unwrap();
+        submit(a, "#btn-login").await;
+        submit(a, "#btn-ready").await;
+        assert_eq!(text_of(a, "#state-label").await, "Ready", "{label}");
+
+        // Ask for a contact: it is reserved for Bea; skip it.
+        submit(a, "#link-preview").await;
+        submit(a, "#btn-preview-next").await;
+        let first = text_of(a, "#preview-phone").await;
+        assert!(
+            text_of(a, "#preview-fields").await.contains("Carla Gómez")
+                || text_of(a, "#preview-fields").await.contains("Dario Ruiz"),
+            "{label}"
+        );
+        assert_eq!(contact_state(store, campaign, &first).await, "reserved");
+        shot(a, label, "preview-01-reserved").await;
+        browser::fill(a, "reason", "asked for a later time").await;
+        submit(a, "#btn-preview-skip").await;
+        // Skipped: back with the others, not reserved by anyone.
+        assert_eq!(
+            contact_state(store, campaign, &first).await,
+            "pending",
+            "{label}"
+        );
+        assert_eq!(
+            a.find(Locator::Css("#preview"))
+                .await
+                .unwrap()
+                .attr("data-state")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("none"),
+            "{label}"
+        );
+
+        // The next contact: Call rings Bea's extension, then the customer.
+        submit(a, "#btn-preview-next").await;
+        let second = text_of(a, "#preview-phone").await;
+        submit(a, "#btn-preview-call").await;
+        // Back on the agent page, which shows the call when it connects.
+        let flash = text_of(a, "#flash").await;
+        assert!(flash.contains("Calling"), "{label}: {flash}");
+        shows(a, None, "#pop-phone", &second, Duration::from_secs(30)).await;
+        shot(a, label, "preview-02-screen-pop").await;
+
+        // The customer answered; when the call ends Bea dispositions it.
+        let page = a.find(Locator::Css("html")).await.unwrap();
+        shows(
+            a,
+            Some(&page),
+            "#wrapup-card h2",
+            "Wrap-up: call",
+            Duration::from_secs(30),
+        )
+        .await;
+        click(a, "#f-disposition option[value='sale']").await;
+        submit(a, "#btn-wrapup").await;
+        let flash = text_of(a, "#flash").await;
+        assert!(flash.contains("sale saved"), "{label}: {flash}");
+        eprintln!("{label}: preview: skipped {first}, called {second}: {flash}");
+        let call = store
+            .agent_latest_call("bea", "PJSIP/1002")
+            .await
+            .unwrap()
+            .expect("bea's call");
+        assert_eq!(call.phone, second);
+        assert_eq!(call.outcome.as_deref(), Some("connected"), "{label}");
+        assert_eq!(call.disposition.as_deref(), Some("sale"), "{label}");
+        assert_eq!(contact_state(store, campaign, &second).await, "done");
+
+        engine.shutdown().await;
+        sim.shutdown().await;
+        agent.finish().await;
+    }
+}
