@@ -274,4 +274,9 @@ async fn a_preview_call_rings_the_agent_then_the_customer_on_asterisk() {
     let states = store.campaign_contact_states(campaign).await.unwrap();
     let ciro = states.iter().find(|c| c.id == results[2].0).unwrap();
     assert_eq!(ciro.state, "pending", "{ciro:?}");
+    // What an administrator sees (docs/agents.md shows it).
+    for (id, _) in &results {
+        let shown = oml(&data, &["contact", "show", &id.to_string()], &[]);
+        eprintln!("$ oml contact show {id}\n{shown}");
+    }
 }

@@ -154,3 +154,20 @@ impl Store {
         .await?))
     }
 }
+
+impl Store {
+    /// How long each preview lasted (ms): the agents' closed `preview` state
+    /// spans (from "Next contact" to Call, Skip or another state) that
+    /// started at or after `since_ms`, oldest first. What the simulator's
+    /// preview time (`oml dialer simulate --preview`) models.
+    pub async fn preview_durations(&self, since_ms: i64) -> Result<Vec<i64>> {
+        Ok(on_pool!(self, |p| sqlx::query_scalar(
+            "SELECT ended_at - started_at FROM agent_states
+             WHERE state = 'preview' AND ended_at IS NOT NULL AND started_at >= $1
+             ORDER BY started_at, id"
+        )
+        .bind(since_ms)
+        .fetch_all(p)
+        .await?))
+    }
+}

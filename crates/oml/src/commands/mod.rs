@@ -38,5 +38,6 @@ pub mod update;
 pub mod users;
 pub mod users_agent;
 pub mod users_pause_reasons;
+pub mod users_preview_time;
 pub mod users_token;
 pub mod version;

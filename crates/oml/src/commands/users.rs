@@ -39,6 +39,13 @@ pub enum UsersCommand {
         /// The new reasons, comma-separated (e.g. "Break, Lunch, Training").
         list: Option<String>,
     },
+    /// How long agents spent previewing contacts (preview campaigns), in
+    /// the form `oml dialer simulate --preview` takes.
+    PreviewTime {
+        /// Previews of the last DAYS days.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
     /// Set an agent's SIP extension and/or the campaigns they work.
     Agent {
         name: String,
@@ -128,6 +135,9 @@ pub async fn run(g: &GlobalArgs, cmd: UsersCommand) -> Result<ExitCode> {
         }
         UsersCommand::PauseReasons { list } => {
             super::users_pause_reasons::run(&store, &actor, now, list).await?
+        }
+        UsersCommand::PreviewTime { days } => {
+            super::users_preview_time::run(&store, now, days).await?
         }
         UsersCommand::Agent { name, agent } => {
             super::users_agent::set(&store, &actor, now, &name, agent).await?
