@@ -54,6 +54,9 @@ mod shell;
 mod status;
 mod writer;
 
+pub use self::core::links::{
+    EVENT_CLASSES as AMI_EVENT_CLASSES, EVENT_FILTERS as AMI_EVENT_FILTERS,
+};
 pub use self::core::pacing::channel_id;
 pub use status::{CampaignLive, LiveStatus, ServerStatus};
 

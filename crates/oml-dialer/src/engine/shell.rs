@@ -229,6 +229,12 @@ impl Shell {
                         conf.ami_secret.clone(),
                     );
                     cc.rate_limit = self.cfg.ami_rate_limit;
+                    // Only the events the core reads (issue 17 item 5).
+                    cc.events = Some(super::core::links::EVENT_CLASSES.into());
+                    cc.filters = super::core::links::EVENT_FILTERS
+                        .iter()
+                        .map(|f| f.to_string())
+                        .collect();
                     cc.reconnect = oml_ami::Backoff {
                         initial: Duration::from_millis(200),
                         max: Duration::from_secs(10),

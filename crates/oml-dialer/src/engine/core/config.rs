@@ -10,8 +10,7 @@ use secrecy::ExposeSecret;
 
 use super::history::ledger_of;
 use super::memory::Memory;
-use super::{Action, CampaignRt, Core, History, Key, Loaded, Now, ServerRt};
-use crate::agents::Agents;
+use super::{Action, CampaignRt, Core, History, Key, Loaded, Now};
 use crate::window::CallingWindow;
 
 fn mode_spec(mode: CampaignMode) -> ModeSpec {
@@ -44,7 +43,7 @@ impl Core {
         }
         self.play = l.play;
         self.trunks = l.trunks.into_iter().map(|t| (t.id, t)).collect();
-        // Servers: start links for new or changed ones, stop removed ones.
+        // Servers: stop the links of removed, disabled or changed ones.
         let wanted: HashMap<i64, AsteriskServer> = l
             .servers
             .into_iter()
@@ -61,29 +60,9 @@ impl Core {
             self.servers.remove(&id);
             self.act(Action::Disconnect { server: id });
         }
-        let mut wanted: Vec<(i64, AsteriskServer)> = wanted.into_iter().collect();
-        wanted.sort_by_key(|(id, _)| *id);
-        for (id, conf) in wanted {
-            if self.servers.contains_key(&id) {
-                continue;
-            }
-            self.act(Action::Connect {
-                server: id,
-                conf: conf.clone(),
-            });
-            self.servers.insert(
-                id,
-                ServerRt {
-                    conf,
-                    up: false,
-                    last_error: None,
-                    agents: Agents::default(),
-                    reconciling: true,
-                    last_poll: now.at,
-                    clock: Default::default(),
-                },
-            );
-        }
+        // Links are opened for the servers this node's work needs
+        // (`links.rs`), after the campaigns below.
+        self.links.known = wanted;
         // Campaigns.
         self.deadlines
             .configure(l.campaigns.iter().map(|(c, _)| c), &l.call_paths);
@@ -182,7 +161,7 @@ impl Core {
             let orphaned: Vec<Key> = self
                 .calls
                 .iter()
-                .filter(|(_, l)| !self.servers.contains_key(&l.server))
+                .filter(|(_, l)| !self.links.known.contains_key(&l.server))
                 .map(|(k, _)| k.clone())
                 .collect();
             for k in orphaned {
@@ -215,7 +194,7 @@ impl Core {
             return Some("its time window ends before it starts".into());
         }
         if let Some(sid) = t.server_id {
-            if !self.servers.contains_key(&sid) {
+            if !self.links.known.contains_key(&sid) {
                 return Some(format!(
                     "trunk `{}` is on a server that is disabled or removed",
                     t.name

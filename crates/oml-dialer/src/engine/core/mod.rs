@@ -36,6 +36,7 @@ mod calls;
 mod clock;
 mod config;
 mod history;
+pub(super) mod links;
 mod memory;
 mod overload;
 pub(super) mod pacing;
@@ -344,7 +345,10 @@ pub struct Core {
     cfg: EngineConfig,
     pub(super) metrics: Arc<Metrics>,
     pub(super) play: bool,
+    /// The servers this node is linked to (see `links.rs`).
     pub(super) servers: HashMap<i64, ServerRt>,
+    /// Every enabled server, and the links to close.
+    links: links::Links,
     pub(super) campaigns: HashMap<i64, CampaignRt>,
     trunks: HashMap<i64, Trunk>,
     pub(super) calls: HashMap<Key, Live>,
@@ -378,6 +382,7 @@ impl Core {
             metrics,
             play: false,
             servers: HashMap::new(),
+            links: links::Links::default(),
             campaigns: HashMap::new(),
             trunks: HashMap::new(),
             calls: HashMap::new(),
@@ -412,6 +417,22 @@ impl Core {
     /// Reacts to one input. Call [`Core::pace_all`] once the inputs at hand
     /// are handled.
     pub fn handle(&mut self, input: Input, now: Now) {
+        // What may change the servers this node needs a link to.
+        let relink = matches!(
+            input,
+            Input::Config(_)
+                | Input::Leading { .. }
+                | Input::Adopt(_)
+                | Input::NameRecovered(_)
+                | Input::Tick
+        );
+        self.on_input(input, now);
+        if relink {
+            self.sync_links(now);
+        }
+    }
+
+    fn on_input(&mut self, input: Input, now: Now) {
         match input {
             Input::Ami { server, msg, at } => {
                 self.metrics.ami_events.fetch_add(1, Ordering::Relaxed);

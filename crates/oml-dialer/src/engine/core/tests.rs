@@ -151,16 +151,17 @@ impl Harness {
             campaigns: campaigns.into_iter().map(|c| (c, Vec::new())).collect(),
             call_paths: Default::default(),
         })));
+        // Leading first: a node links only to the servers its campaigns use.
+        h.feed(Input::Leading {
+            named: true,
+            campaigns: ids.clone(),
+        });
         h.feed(Input::LinkUp { server: SERVER });
         h.feed(Input::Channels {
             server: SERVER,
             asked_at: h.now.at,
             channels: Vec::new(),
             records: Default::default(),
-        });
-        h.feed(Input::Leading {
-            named: true,
-            campaigns: ids.clone(),
         });
         let a = h.feed(Input::NameRecovered(Vec::new()));
         for id in ids {
