@@ -245,6 +245,9 @@ fn outage_phones(prefix: &str, n: usize) -> Vec<String> {
 async fn calls_ended_during_an_outage_keep_their_outcome_on_pbxsim() {
     for t in backends().await {
         let phones = outage_phones("55571", 15);
+        // A second oml database on the same PBX (issue 15 item 2).
+        let n = oml_store::testing::sqlite().await;
+        let n_phones = outage_phones(outage::NEIGHBOUR_PREFIX, 10);
         let mut cfg = SimConfig::new("oml", SecretString::from("s"), 3);
         // Ten times faster than real time: a customer rings 1–1.5 s and
         // talks 2–4 s of the test's time.
@@ -260,7 +263,7 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_pbxsim() {
             max: 40.0,
         };
         cfg.wrapup_time = Dist::Fixed(0.0);
-        for p in &phones {
+        for p in phones.iter().chain(&n_phones) {
             let forced = match outage::truth(p).0 {
                 "busy" => NumberOutcome::Busy,
                 "congestion" => NumberOutcome::Congestion,
@@ -288,6 +291,11 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_pbxsim() {
             // 20 s of the PBX's time.
             outage: Duration::from_secs(2),
             finish_within: Duration::from_secs(60),
+            neighbour: Some(outage::Neighbour {
+                store: &n.store,
+                data: n.dir.as_ref().unwrap().path(),
+                phones: n_phones,
+            }),
         })
         .await;
         sim.shutdown().await;
@@ -311,6 +319,8 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_asterisk() {
     };
     let t = oml_store::testing::sqlite().await;
     let data = t.dir.as_ref().unwrap().path().to_path_buf();
+    // A second oml database on the same PBX (issue 15 item 2).
+    let n = oml_store::testing::sqlite().await;
     outage::run(outage::Outage {
         label: "asterisk/sqlite".into(),
         store: &t.store,
@@ -330,6 +340,11 @@ async fn calls_ended_during_an_outage_keep_their_outcome_on_asterisk() {
         kill_after_final: 2,
         outage: Duration::from_secs(20),
         finish_within: Duration::from_secs(40),
+        neighbour: Some(outage::Neighbour {
+            store: &n.store,
+            data: n.dir.as_ref().unwrap().path(),
+            phones: outage_phones(outage::NEIGHBOUR_PREFIX, 8),
+        }),
     })
     .await;
 }

@@ -17,14 +17,19 @@ use super::record;
 
 /// Asks a server for its channels and attempt records; the answer goes to
 /// the core.
-pub(super) fn query_channels(tx: mpsc::UnboundedSender<Msg>, server: i64, client: AmiClient) {
+pub(super) fn query_channels(
+    tx: mpsc::UnboundedSender<Msg>,
+    server: i64,
+    client: AmiClient,
+    records: record::Records,
+) {
     let asked_at = Instant::now();
     tokio::spawn(async move {
         match client.core_show_channels().await {
             Ok(channels) => {
                 // After the channels: a call that ends in between is seen
                 // alive (and followed), never missing from both.
-                let records = record::read(&client).await;
+                let records = records.read(&client).await;
                 let _ = tx.send(Msg::Input(Input::Channels {
                     server,
                     asked_at,

@@ -9,30 +9,78 @@
 //! that ended unseen after an agent took it, the agent (`AGENT`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oml_ami::{actions, AmiClient};
 use oml_store::Store;
 use tokio::sync::mpsc;
 
-use crate::pbx_record::{parse_tree, PbxRecord, FAMILY};
-use oml_store::dialplan::{AGENT_KEY as AGENT, RECFILE_KEY as RECFILE};
+use crate::pbx_record::{parse_instance, PbxRecord, FAMILY};
+use oml_store::dialplan::{record_family, AGENT_KEY as AGENT, RECFILE_KEY as RECFILE};
 
 /// How often ended attempts' records are deleted.
 const FORGET_EVERY: Duration = Duration::from_secs(5);
 
-/// Every attempt record the server holds (empty when it cannot say: an
-/// Asterisk before 16.28 has no `DBGetTree`, or the AMI user may not read).
-pub(super) async fn read(client: &AmiClient) -> HashMap<String, PbxRecord> {
-    match client.send(actions::db_get_tree(FAMILY, None)).await {
-        Ok(r) if r.is_success() => parse_tree(&r.events),
-        Ok(r) => {
-            tracing::warn!(message = %r.text(), "dialer: the PBX did not list its attempt records (DBGetTree); calls that ended unseen count as unknown");
-            HashMap::new()
+/// Where this engine's attempt records live on the PBX: the family of its
+/// database's instance (`OML/CALL/<instance>`), and which records read
+/// were of the older family without one (`OML/CALL/<channel id>`, calls
+/// placed before instances), so that each is deleted where it is.
+#[derive(Clone, Debug)]
+pub(super) struct Records {
+    family: Arc<str>,
+    instance: Arc<str>,
+    legacy: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Records {
+    pub(super) fn new(instance: &str) -> Records {
+        Records {
+            family: record_family(instance).into(),
+            instance: instance.into(),
+            legacy: Arc::default(),
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "dialer: cannot read the PBX's attempt records (DBGetTree); calls that ended unseen count as unknown");
-            HashMap::new()
+    }
+
+    /// Every attempt record of this instance (and the older ones without
+    /// an instance) the server holds; other oml databases' records are
+    /// neither returned nor ever deleted. Empty when it cannot say: an
+    /// Asterisk before 16.28 has no `DBGetTree`, or the AMI user may not
+    /// read.
+    pub(super) async fn read(&self, client: &AmiClient) -> HashMap<String, PbxRecord> {
+        // The whole tree: the older records sit beside the instances.
+        match client.send(actions::db_get_tree(FAMILY, None)).await {
+            Ok(r) if r.is_success() => {
+                let tree = parse_instance(&r.events, &self.instance);
+                if !tree.legacy.is_empty() {
+                    let mut legacy = self.legacy.lock().unwrap_or_else(|e| e.into_inner());
+                    legacy.extend(tree.legacy);
+                }
+                tree.records
+            }
+            Ok(r) => {
+                tracing::warn!(message = %r.text(), "dialer: the PBX did not list its attempt records (DBGetTree); calls that ended unseen count as unknown");
+                HashMap::new()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "dialer: cannot read the PBX's attempt records (DBGetTree); calls that ended unseen count as unknown");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// The family under which `key`'s record lives (`OML/CALL/<instance>`,
+    /// or `OML/CALL` for an older record: then `true`).
+    fn parent_of(&self, key: &str) -> (&str, bool) {
+        let legacy = self
+            .legacy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        if legacy {
+            (FAMILY, true)
+        } else {
+            (&self.family, false)
         }
     }
 }
@@ -40,7 +88,10 @@ pub(super) async fn read(client: &AmiClient) -> HashMap<String, PbxRecord> {
 /// Starts the task deleting records of ended attempts; send it
 /// `(client, channel id)` for each. It ends when every sender is dropped,
 /// after one last round.
-pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, String)> {
+pub(super) fn forgetter(
+    store: Store,
+    records: Records,
+) -> mpsc::UnboundedSender<(AmiClient, String)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(AmiClient, String)>();
     tokio::spawn(async move {
         let mut pending: Pending<AmiClient> = Pending::default();
@@ -75,13 +126,28 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
                 let Some((client, key)) = gone.pop() else {
                     break;
                 };
-                if let Err(e) = keep_facts(&store, &client, &key).await {
-                    // Not deleted: tried again next round.
-                    tracing::debug!(error = %e, channel = %key, "dialer: cannot store what the PBX recorded of an ended attempt");
-                    pending.push(client, key);
-                    continue;
+                let (parent, legacy) = records.parent_of(&key);
+                let family = format!("{parent}/{key}");
+                match keep_facts(&store, &client, &key, &family).await {
+                    // An older record of an attempt this database does not
+                    // have: another oml database's, left alone.
+                    Ok(false) if legacy => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        // Not deleted: tried again next round.
+                        tracing::debug!(error = %e, channel = %key, "dialer: cannot store what the PBX recorded of an ended attempt");
+                        if legacy {
+                            records
+                                .legacy
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(key.clone());
+                        }
+                        pending.push(client, key);
+                        continue;
+                    }
                 }
-                if let Err(e) = client.db_deltree(FAMILY, Some(&key)).await {
+                if let Err(e) = client.db_deltree(parent, Some(&key)).await {
                     tracing::debug!(error = %e, channel = %key, "dialer: cannot delete the PBX's record of an ended attempt");
                 }
             }
@@ -91,19 +157,23 @@ pub(super) fn forgetter(store: Store) -> mpsc::UnboundedSender<(AmiClient, Strin
     tx
 }
 
-/// Stores what the record of the ended attempt `key` holds and its row
-/// lacks (see [`oml_store::recordings::RecordNeeds`]): one indexed query,
-/// and a `DBGet` only for a value the row needs.
-async fn keep_facts(store: &Store, client: &AmiClient, key: &str) -> Result<(), String> {
-    let needs = store
-        .record_needs(key)
-        .await
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
-    let family = format!("{FAMILY}/{key}");
+/// Stores what the record of the ended attempt `key` (AstDB family
+/// `family`) holds and its row lacks (see
+/// [`oml_store::recordings::RecordNeeds`]): one indexed query, and a
+/// `DBGet` only for a value the row needs. Whether this database has the
+/// attempt.
+async fn keep_facts(
+    store: &Store,
+    client: &AmiClient,
+    key: &str,
+    family: &str,
+) -> Result<bool, String> {
+    let Some(needs) = store.record_needs(key).await.map_err(|e| e.to_string())? else {
+        return Ok(false);
+    };
     if needs.recording {
         if let Some(file) = client
-            .db_get(&family, RECFILE)
+            .db_get(family, RECFILE)
             .await
             .map_err(|e| e.to_string())?
         {
@@ -115,7 +185,7 @@ async fn keep_facts(store: &Store, client: &AmiClient, key: &str) -> Result<(), 
     }
     if needs.agent {
         let agent = client
-            .db_get(&family, AGENT)
+            .db_get(family, AGENT)
             .await
             .map_err(|e| e.to_string())?;
         if let Some(agent) = crate::agent_name::agent_name(None, agent.as_deref()) {
@@ -125,7 +195,7 @@ async fn keep_facts(store: &Store, client: &AmiClient, key: &str) -> Result<(), 
                 .map_err(|e| e.to_string())?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Records waiting to be deleted, each key once: every reconciliation
@@ -232,10 +302,10 @@ mod tests {
             let k = s.campaign_contacts(c.id, None, 0, 10).await.unwrap()[0].id;
             let key = format!("oml-{}-{k}-1", c.id);
             let file = format!("dialer-{}-20261207-15550001-1796655514.12.wav", c.id);
-            let family = format!("{FAMILY}/{key}");
+            let family = format!("{}/{key}", record_family(s.instance()));
             client.db_put(&family, RECFILE, &file).await.unwrap();
             client.db_put(&family, AGENT, "ana").await.unwrap();
-            keep_facts(s, &client, &key).await.unwrap();
+            assert!(keep_facts(s, &client, &key, &family).await.unwrap());
             let h = s.contact_history(k).await.unwrap().unwrap();
             let a = &h.history[0];
             assert_eq!(a.recording.as_deref(), Some(file.as_str()), "{}", t.label);
@@ -257,15 +327,51 @@ mod tests {
             )
             .await
             .unwrap();
-            let family = format!("{FAMILY}/{other}");
+            let family = format!("{}/{other}", record_family(s.instance()));
             client
                 .db_put(&family, RECFILE, "../../etc/x.wav")
                 .await
                 .unwrap();
-            keep_facts(s, &client, &other).await.unwrap();
+            keep_facts(s, &client, &other, &family).await.unwrap();
             let h = s.contact_history(k).await.unwrap().unwrap();
             assert_eq!(h.history[1].recording, None, "{}", t.label);
+            // An attempt this database never had: nothing stored.
+            assert!(!keep_facts(s, &client, "oml-99-1-1", &family).await.unwrap());
         }
+    }
+
+    /// Two oml databases on one PBX: each engine reads its own records and
+    /// the older ones without an instance, never the other's; an older
+    /// record is deleted from where it is.
+    #[tokio::test]
+    async fn each_database_reads_its_own_records() {
+        let sim = PbxSim::start(SimConfig::new("oml", SecretString::from("s"), 1))
+            .await
+            .unwrap();
+        let cfg = oml_ami::ClientConfig::new(
+            sim.local_addr().to_string(),
+            "oml",
+            SecretString::from("s"),
+        );
+        let client = AmiClient::connect(cfg).await.unwrap();
+        let (a, b) = (Records::new("aaaaaaaaaaaa"), Records::new("bbbbbbbbbbbb"));
+        for (family, cause) in [
+            ("OML/CALL/aaaaaaaaaaaa/oml-1-1-1", "16"),
+            ("OML/CALL/bbbbbbbbbbbb/oml-1-1-1", "17"),
+            ("OML/CALL/oml-1-2-1", "34"),
+        ] {
+            client.db_put(family, "CAUSE", cause).await.unwrap();
+        }
+        let ra = a.read(&client).await;
+        let rb = b.read(&client).await;
+        assert_eq!(ra["oml-1-1-1"].cause, Some(16));
+        assert_eq!(rb["oml-1-1-1"].cause, Some(17));
+        assert_eq!((ra.len(), rb.len()), (2, 2));
+        assert_eq!(ra["oml-1-2-1"].cause, Some(34));
+        assert_eq!(a.parent_of("oml-1-1-1"), ("OML/CALL/aaaaaaaaaaaa", false));
+        assert_eq!(a.parent_of("oml-1-2-1"), ("OML/CALL", true));
+        // Once: a record deleted is not older any more.
+        assert_eq!(a.parent_of("oml-1-2-1"), ("OML/CALL/aaaaaaaaaaaa", false));
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub(super) struct Shell {
     links: HashMap<i64, Link>,
     /// Deletes the PBX records of ended attempts (see `record.rs`).
     forget: mpsc::UnboundedSender<(AmiClient, String)>,
+    /// This database's records on the PBX (its instance's family).
+    records: record::Records,
     /// The campaigns' per-minute history (see `minutes.rs`).
     minutes: super::minutes::Recorder,
     metrics: Arc<Metrics>,
@@ -65,7 +67,8 @@ impl Shell {
         cancel: CancellationToken,
         metrics: Arc<Metrics>,
     ) -> Shell {
-        let forget = record::forgetter(store.clone());
+        let records = record::Records::new(store.instance());
+        let forget = record::forgetter(store.clone(), records.clone());
         let minutes = super::minutes::Recorder::new(store.clone(), cfg.minute_history);
         let waking = Waking::new(cfg.tick);
         Shell {
@@ -78,6 +81,7 @@ impl Shell {
             cancel,
             links: HashMap::new(),
             forget,
+            records,
             minutes,
             metrics,
             waking,
@@ -264,7 +268,7 @@ impl Shell {
                 }
                 Action::QueryChannels { server } => {
                     if let Some(c) = self.client(server) {
-                        query_channels(self.tx.clone(), server, c);
+                        query_channels(self.tx.clone(), server, c, self.records.clone());
                     }
                 }
                 Action::Forget { server, key } => {

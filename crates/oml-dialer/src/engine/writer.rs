@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use oml_ami::{AmiClient, AmiError, Originate};
 use oml_store::dialing::DialingWrite;
+use oml_store::dialplan::INSTANCE_VAR_INHERITED;
 use oml_store::pacing_memory::PacingMemory;
 use oml_store::Store;
 use tokio::sync::mpsc;
@@ -165,6 +166,12 @@ pub(super) async fn writer(
                         let worst = slowest.entry(server).or_default();
                         *worst = worst.max(took.as_secs_f64());
                     }
+                    // The call's PBX record goes under this database's
+                    // instance (`OML/CALL/<instance>/<channel id>`).
+                    let o = match store.instance() {
+                        "" => o,
+                        i => o.variable(INSTANCE_VAR_INHERITED, i),
+                    };
                     sending.spawn(originate(client.clone(), o, key, tx.clone()));
                 }
             }

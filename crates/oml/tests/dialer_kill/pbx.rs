@@ -2,14 +2,15 @@
 //! Asterisk bench: an AMI listener of the test's own that counts every call
 //! the dialer placed (by number and by channel id) and the customer legs
 //! still up, and can fire when an answering number starts ringing; and the
-//! attempt records the dialplan keeps in AstDB (`OML/CALL/<channel id>`).
+//! attempt records the dialplan keeps in AstDB
+//! (`OML/CALL/<instance>/<channel id>`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oml_ami::{actions, AmiClient, ClientConfig, Event, Message};
-use oml_dialer::pbx_record::{parse_tree, PbxRecord, FAMILY};
+use oml_dialer::pbx_record::{parse_instance, PbxRecord, FAMILY};
 use secrecy::SecretString;
 use tokio::sync::mpsc;
 
@@ -93,15 +94,31 @@ impl Watch {
         rx
     }
 
-    /// Every attempt record the PBX holds, by channel id.
-    pub async fn records(&self) -> HashMap<String, PbxRecord> {
+    /// The records of the calls of the oml database with instance id
+    /// `instance` (and the older ones without an instance), by channel id:
+    /// a shared PBX may hold other runs' records under the same ids.
+    pub async fn records_of(&self, instance: &str) -> HashMap<String, PbxRecord> {
         let r = self
             .client
             .send(actions::db_get_tree(FAMILY, None))
             .await
             .expect("DBGetTree");
         assert!(r.is_success(), "DBGetTree {FAMILY}: {:?}", r.message);
-        parse_tree(&r.events)
+        parse_instance(&r.events, instance).records
+    }
+
+    /// The full key of every attempt record's entry the PBX holds
+    /// (`/OML/CALL/[<instance>/]<channel id>/<FIELD>`).
+    pub async fn keys(&self) -> Vec<String> {
+        let r = self
+            .client
+            .send(actions::db_get_tree(FAMILY, None))
+            .await
+            .expect("DBGetTree");
+        r.events
+            .iter()
+            .filter_map(|e| e.get("Key").map(str::to_owned))
+            .collect()
     }
 
     /// The interfaces of `queue`'s members.
