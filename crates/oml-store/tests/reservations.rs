@@ -241,3 +241,126 @@ async fn a_call_asked_for_is_taken_by_one_engine_once_or_returns() {
         assert!(again.iter().any(|x| x.id == d.id), "{}: {again:?}", t.label);
     }
 }
+
+#[tokio::test]
+async fn due_callbacks_are_reserved_first_the_agents_own_or_anyones() {
+    use oml_store::dialing::{AttemptResult, DialingWrite, NewAttempt};
+    use oml_store::dispose::DisposeRequest;
+    use oml_store::dispositions::{Disposition, DncTarget};
+    for t in backends().await {
+        let s = &t.store;
+        s.create_trunk(&TrunkSpec {
+            name: "carrier".into(),
+            dial_string: oml_store::DEFAULT_DIAL_STRING.into(),
+            max_channels: 30,
+            server: None,
+            caller_id: String::new(),
+        })
+        .await
+        .unwrap();
+        let mut spec = CampaignSpec::new("preview", "carrier");
+        spec.time_zone = "America/Argentina/Buenos_Aires".into();
+        let cid = s.create_campaign(&spec).await.unwrap().id;
+        s.add_disposition(
+            cid,
+            &Disposition {
+                name: "call later".into(),
+                is_final: false,
+                callback: true,
+                dnc: DncTarget::No,
+                retry_after_s: 600,
+            },
+        )
+        .await
+        .unwrap();
+        let phones: Vec<String> = (0..2).map(|i| format!("+1777{i:07}")).collect();
+        s.seed_contacts(cid, &phones).await.unwrap();
+        let (ana, bob, carl) = (
+            agent(s, "ana").await,
+            agent(s, "bob").await,
+            agent(s, "carl").await,
+        );
+        // Both contacts called once and connected (as the engine does).
+        let now = now_ms();
+        let due = s.claim_due_contacts(cid, "n1", now, 10).await.unwrap();
+        let begins: Vec<DialingWrite> = due
+            .iter()
+            .map(|c| {
+                DialingWrite::Begin(NewAttempt {
+                    campaign_id: cid,
+                    contact_id: c.id,
+                    attempt_no: 1,
+                    server_id: None,
+                    channel_id: format!("ch-{}", c.id),
+                    placed_at: now,
+                    node: "n1".into(),
+                })
+            })
+            .collect();
+        s.apply_dialing_writes(&begins).await.unwrap();
+        let open = s.open_attempts(Some("n1")).await.unwrap();
+        let ends: Vec<DialingWrite> = open
+            .iter()
+            .map(|a| {
+                DialingWrite::End(AttemptResult {
+                    contact_id: a.contact_id,
+                    attempt_no: 1,
+                    answered_at: Some(now + 1),
+                    connected_at: Some(now + 2),
+                    ended_at: now + 60_000,
+                    outcome: "connected".into(),
+                    hangup_cause: Some(16),
+                    agent: Some("ana".into()),
+                    contact_state: "done".into(),
+                    next_attempt_at: 0,
+                })
+            })
+            .collect();
+        s.apply_dialing_writes(&ends).await.unwrap();
+        let mut calls: Vec<(i64, i64)> = open.iter().map(|a| (a.contact_id, a.id)).collect();
+        calls.sort();
+        // Call back in 2 minutes: the first for anyone, the second for bob.
+        let soon = chrono::DateTime::from_timestamp_millis(now + 120_000)
+            .unwrap()
+            .with_timezone(&chrono_tz::America::Argentina::Buenos_Aires)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        for ((_, attempt), whom) in calls.iter().zip([None, Some(bob)]) {
+            s.dispose(&DisposeRequest {
+                attempt_id: *attempt,
+                disposition: "call later",
+                by: "ana",
+                callback_local: Some(&soon),
+                callback_for: whom,
+                note: None,
+                now,
+            })
+            .await
+            .unwrap();
+        }
+        let more: Vec<String> = (0..3).map(|i| format!("+1888{i:07}")).collect();
+        s.seed_contacts(cid, &more).await.unwrap();
+        // Before their time: an ordinary contact.
+        let early = s
+            .reserve_preview_contact(cid, ana, now, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(calls.iter().all(|(c, _)| *c != early.id), "{}", t.label);
+        // At their time, before the ordinary ones due longer: carl gets the
+        // callback for anyone (not bob's), bob gets his own.
+        let at = now + 121_000;
+        let c = s
+            .reserve_preview_contact(cid, carl, at, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id, calls[0].0, "{}: {c:?}", t.label);
+        let b = s
+            .reserve_preview_contact(cid, bob, at, TIMEOUT_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.id, calls[1].0, "{}: {b:?}", t.label);
+    }
+}
