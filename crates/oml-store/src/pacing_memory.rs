@@ -23,10 +23,59 @@ pub use start::{age_text, PacingStart, StartSource};
 pub struct LearnedCalls {
     /// Each attempt that rang: answered by a person, and after how many seconds.
     pub attempts: Vec<(bool, f64)>,
+    /// Which of `attempts` an answering machine answered: their positions,
+    /// ascending (their flag is `false`: no person answered). Kept apart so
+    /// that memories saved before machines were kept still load (with
+    /// none), and an older engine reading a newer memory takes its machines
+    /// for attempts nobody answered, as it always did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<u32>,
     /// Talk times, seconds.
     pub talks: Vec<f64>,
     /// Wrap-up times, seconds.
     pub wrap_ups: Vec<f64>,
+}
+
+/// One attempt as the pacer learned it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnedAttempt {
+    /// A person answered.
+    pub answered: bool,
+    /// Seconds from the dialing to the answer (or to the end when nobody answered).
+    pub ring_s: f64,
+    /// An answering machine answered (then `answered` is false).
+    pub machine: bool,
+}
+
+impl LearnedCalls {
+    /// The attempts, oldest first, each with whether a machine answered it.
+    pub fn learned_attempts(&self) -> impl Iterator<Item = LearnedAttempt> + '_ {
+        let mut machines = self.machines.iter().copied().peekable();
+        self.attempts
+            .iter()
+            .enumerate()
+            .map(move |(i, &(answered, ring_s))| {
+                while machines.next_if(|&m| (m as usize) < i).is_some() {}
+                let machine = machines.next_if_eq(&(i as u32)).is_some();
+                LearnedAttempt {
+                    answered: answered && !machine,
+                    ring_s,
+                    machine,
+                }
+            })
+    }
+
+    /// Replaces the attempts with `attempts`, oldest first.
+    pub fn set_attempts(&mut self, attempts: impl IntoIterator<Item = LearnedAttempt>) {
+        self.attempts.clear();
+        self.machines.clear();
+        for a in attempts {
+            if a.machine {
+                self.machines.push(self.attempts.len() as u32);
+            }
+            self.attempts.push((a.answered && !a.machine, a.ring_s));
+        }
+    }
 }
 
 /// A campaign's saved observations and when (and by which node) they were saved.
@@ -251,10 +300,54 @@ mod tests {
     }
 
     #[test]
+    fn machines_are_kept_apart_and_older_memories_load_without_them() {
+        let a = |answered, ring_s, machine| LearnedAttempt {
+            answered,
+            ring_s,
+            machine,
+        };
+        let seen = [
+            a(true, 4.5, false),
+            a(false, 3.0, true),
+            a(false, 30.0, false),
+            a(false, 2.5, true),
+        ];
+        let mut l = LearnedCalls::default();
+        l.set_attempts(seen);
+        assert_eq!(l.machines, [1, 3]);
+        let out = DataOut {
+            learned: &l,
+            started: None,
+        };
+        let json = serde_json::to_string(&out).unwrap();
+        let back = decode(3, 9, "n1".into(), &json).unwrap().learned;
+        assert_eq!(back.learned_attempts().collect::<Vec<_>>(), seen);
+        // Saved before machines were kept: no machine, every attempt loads.
+        let old = r#"{"attempts":[[true,4.5],[false,3.0]],"talks":[],"wrap_ups":[]}"#;
+        let old = decode(3, 9, "n1".into(), old).unwrap().learned;
+        assert_eq!(
+            old.learned_attempts().collect::<Vec<_>>(),
+            [a(true, 4.5, false), a(false, 3.0, false)]
+        );
+        // Without machines the saved form is the old one.
+        let mut plain = LearnedCalls::default();
+        plain.set_attempts([a(true, 4.5, false)]);
+        let out = DataOut {
+            learned: &plain,
+            started: None,
+        };
+        assert!(!serde_json::to_string(&out).unwrap().contains("machines"));
+    }
+
+    #[test]
     fn a_memory_saved_before_starts_were_kept_reads_back() {
         let old = r#"{"attempts":[[true,4.5]],"talks":[120.0],"wrap_ups":[]}"#;
         let m = decode(3, 9, "n1".into(), old).unwrap();
         assert_eq!((m.learned.attempts.len(), m.started), (1, None));
+        assert!(
+            m.learned.machines.is_empty(),
+            "saved before machines were kept"
+        );
         let bad = decode(3, 9, "n1".into(), "{").unwrap_err().to_string();
         assert!(
             bad.contains("campaign 3") && bad.contains("priors"),
@@ -276,6 +369,7 @@ mod tests {
                     attempts: vec![(true, 4.5), (false, 30.0)],
                     talks: vec![120.0],
                     wrap_ups: vec![8.0, 9.5],
+                    ..LearnedCalls::default()
                 },
                 started: None,
             };
@@ -284,6 +378,9 @@ mod tests {
             m.saved_at = 9;
             m.node = "n2".into();
             m.learned.talks.push(60.0);
+            // A machine answered after 6 s: kept as a machine.
+            m.learned.attempts.push((false, 6.0));
+            m.learned.machines.push(2);
             m.started = Some(PacingStart {
                 at: 8,
                 source: StartSource::Priors,

@@ -107,6 +107,7 @@ mod tests {
                     attempts: vec![(true, 4.0); 3],
                     talks: vec![60.0],
                     wrap_ups: Vec::new(),
+                    ..LearnedCalls::default()
                 },
                 started: None,
             })

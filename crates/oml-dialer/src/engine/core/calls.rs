@@ -24,6 +24,10 @@ use crate::reschedule;
 #[path = "tests_machine.rs"]
 mod tests_machine;
 
+#[cfg(test)]
+#[path = "tests_learn.rs"]
+mod tests_learn;
+
 impl Core {
     pub(super) fn on_ami(&mut self, server: i64, m: &Message, at: Instant, now: Now) {
         let Some(name) = m.event_name() else {
@@ -151,6 +155,21 @@ impl Core {
             return;
         };
         let change = l.call.on_event(ev, now.ms);
+        // Who answered is known once the AMD spoke or the call reached the
+        // queue (without AMD, right after the answer): the pacer learns the
+        // attempt now, as the simulator does, not when the call ends.
+        if matches!(
+            ev,
+            CallEvent::Amd { .. }
+                | CallEvent::QueueJoin
+                | CallEvent::AgentConnect
+                | CallEvent::AbandonMessage
+        ) {
+            self.learn_answer(key);
+        }
+        let Some(l) = self.calls.get_mut(key) else {
+            return;
+        };
         if let Change::Answered | Change::Connected = change {
             let w = DialingWrite::Progress {
                 contact_id: l.contact_id,
@@ -162,6 +181,32 @@ impl Core {
             self.act(Action::Write(w));
         }
         self.finish_if_over(key, now);
+    }
+
+    /// The pacer learns an answered attempt (a live answer or a machine,
+    /// with its ring time in the PBX's seconds) once, when who answered is
+    /// known; [`Core::finish_if_over`] then adds only the talk.
+    fn learn_answer(&mut self, key: &str) {
+        let Some(l) = self.calls.get_mut(key) else {
+            return;
+        };
+        let Some(answered_at) = l.call.answered_at else {
+            return;
+        };
+        if l.learned || l.call.phase == Phase::Ended {
+            return;
+        }
+        let Some(c) = self.campaigns.get_mut(&l.campaign) else {
+            return;
+        };
+        l.learned = true;
+        let scale = self.servers.get(&l.server).map_or(1.0, |s| s.clock.scale());
+        let ring_s = (answered_at - l.call.placed_at).max(0) as f64 / 1000.0 * scale;
+        if l.call.is_machine() {
+            c.memory.machine(&mut c.stats, ring_s);
+        } else {
+            c.memory.attempt(&mut c.stats, true, ring_s);
+        }
     }
 
     /// A call that is over leaves memory; its result and the contact's next
@@ -192,8 +237,10 @@ impl Core {
                 let secs = |ms: i64| ms.max(0) as f64 / 1000.0 * scale;
                 let ring_s = secs(f.answered_at.unwrap_or(f.ended_at) - l.call.placed_at);
                 // A machine is no live answer: the pacer learns the
-                // machine share apart from the live answer rate.
+                // machine share apart from the live answer rate. Attempts
+                // learned at their answer are not learned again.
                 match f.outcome {
+                    _ if l.learned => {}
                     Outcome::Failed | Outcome::Unknown | Outcome::Congestion => {}
                     Outcome::Machine => c.memory.machine(&mut c.stats, ring_s),
                     _ => c
@@ -354,6 +401,7 @@ impl Core {
                     call: Call::adopted(a.placed_at, phase, a.answered_at, a.connected_at),
                     originated: true,
                     placed: now.at,
+                    learned: false,
                 },
             );
         }

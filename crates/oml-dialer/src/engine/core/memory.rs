@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use oml_pacing::CallStats;
-use oml_store::pacing_memory::{LearnedCalls, PacingStart};
+use oml_store::pacing_memory::{LearnedAttempt, LearnedCalls, PacingStart};
 
 pub(super) mod start;
 #[cfg(test)]
@@ -31,7 +31,7 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(60);
 /// The recent observations of one campaign.
 #[derive(Debug, Clone, Default)]
 pub struct Memory {
-    attempts: VecDeque<(bool, f64)>,
+    attempts: VecDeque<LearnedAttempt>,
     talks: VecDeque<f64>,
     wrap_ups: VecDeque<f64>,
     /// Observations since the last save.
@@ -76,24 +76,29 @@ pub(super) fn replayed(
     cap_times: usize,
 ) -> LearnedCalls {
     let valid = |x: &f64| x.is_finite() && *x >= 0.0;
-    let (a, t, w) = (&saved.attempts, &saved.talks, &saved.wrap_ups);
-    LearnedCalls {
-        attempts: newest(a, count(a.len(), share, cap_attempts))
-            .filter(|(_, ring_s)| valid(ring_s))
-            .collect(),
+    let (t, w) = (&saved.talks, &saved.wrap_ups);
+    let a: Vec<LearnedAttempt> = saved.learned_attempts().collect();
+    let mut out = LearnedCalls {
         talks: newest(t, count(t.len(), share, cap_times))
             .filter(valid)
             .collect(),
         wrap_ups: newest(w, count(w.len(), share, cap_times))
             .filter(valid)
             .collect(),
-    }
+        ..LearnedCalls::default()
+    };
+    out.set_attempts(newest(&a, count(a.len(), share, cap_attempts)).filter(|a| valid(&a.ring_s)));
+    out
 }
 
 /// Feeds observations to `stats` alone (borrowed ones are not the campaign's).
 pub(super) fn feed(stats: &mut CallStats, obs: &LearnedCalls) {
-    for &(answered, ring_s) in &obs.attempts {
-        stats.record_attempt(answered, ring_s);
+    for a in obs.learned_attempts() {
+        if a.machine {
+            stats.record_machine(a.ring_s);
+        } else {
+            stats.record_attempt(a.answered, a.ring_s);
+        }
     }
     for &t in &obs.talks {
         stats.record_talk(t);
@@ -108,16 +113,26 @@ impl Memory {
     /// `stats` too.
     pub fn attempt(&mut self, stats: &mut CallStats, answered: bool, ring_s: f64) {
         stats.record_attempt(answered, ring_s);
-        push(&mut self.attempts, KEEP_ATTEMPTS, (answered, ring_s));
+        let a = LearnedAttempt {
+            answered,
+            ring_s,
+            machine: false,
+        };
+        push(&mut self.attempts, KEEP_ATTEMPTS, a);
         self.dirty = true;
     }
 
     /// An attempt an answering machine answered after `ring_s`: `stats`
-    /// learns the machine share apart ([`CallStats::record_machine`]); it
-    /// is saved as an attempt nobody live answered.
+    /// learns the machine share apart ([`CallStats::record_machine`]), and
+    /// it is saved as a machine (replayed as one after a restart).
     pub fn machine(&mut self, stats: &mut CallStats, ring_s: f64) {
         stats.record_machine(ring_s);
-        push(&mut self.attempts, KEEP_ATTEMPTS, (false, ring_s));
+        let a = LearnedAttempt {
+            answered: false,
+            ring_s,
+            machine: true,
+        };
+        push(&mut self.attempts, KEEP_ATTEMPTS, a);
         self.dirty = true;
     }
 
@@ -135,11 +150,13 @@ impl Memory {
 
     /// What to save.
     pub fn learned(&self) -> LearnedCalls {
-        LearnedCalls {
-            attempts: self.attempts.iter().copied().collect(),
+        let mut l = LearnedCalls {
             talks: self.talks.iter().copied().collect(),
             wrap_ups: self.wrap_ups.iter().copied().collect(),
-        }
+            ..LearnedCalls::default()
+        };
+        l.set_attempts(self.attempts.iter().copied());
+        l
     }
 
     /// A memory saved `age_ms` ago replayed into fresh statistics (its
@@ -149,7 +166,7 @@ impl Memory {
         let mut stats = CallStats::default();
         feed(&mut stats, &obs);
         let m = Memory {
-            attempts: obs.attempts.into(),
+            attempts: obs.learned_attempts().collect(),
             talks: obs.talks.into(),
             wrap_ups: obs.wrap_ups.into(),
             dirty: false,
@@ -173,6 +190,7 @@ mod tests {
             attempts: (0..n).map(|i| (i % 4 == 0, 5.0)).collect(),
             talks: vec![100.0; n.min(KEEP_TIMES)],
             wrap_ups: vec![10.0; n.min(KEEP_TIMES)],
+            ..LearnedCalls::default()
         }
     }
 
@@ -209,8 +227,41 @@ mod tests {
             attempts: vec![(true, f64::NAN), (false, -1.0), (true, 3.0)],
             talks: vec![f64::INFINITY],
             wrap_ups: vec![],
+            machines: vec![1],
         };
         let (_, st) = Memory::restore(&bad, 0);
         assert_eq!((st.attempts_observed(), st.talks_observed()), (1, 0));
+    }
+
+    #[test]
+    fn machines_are_saved_and_replayed_as_machines() {
+        let mut m = Memory::default();
+        let mut st = CallStats::default();
+        for i in 0..300 {
+            match i % 10 {
+                0..=1 => m.attempt(&mut st, true, 10.0),
+                2..=4 => m.machine(&mut st, 4.0),
+                _ => m.attempt(&mut st, false, 25.0),
+            }
+        }
+        let saved = m.learned();
+        assert_eq!(saved.machines.len(), 90);
+        let (back, st2) = Memory::restore(&saved, 0);
+        assert_eq!(back.learned(), saved);
+        assert!((st2.machine_rate() - st.machine_rate()).abs() < 1e-9);
+        assert!(
+            (st2.machine_rate() - 0.3).abs() < 0.05,
+            "{}",
+            st2.machine_rate()
+        );
+        // Half of it replayed: the machines among the newest half stay machines.
+        let (half, st3) = Memory::restore(&saved, HALF_LIFE.as_millis() as i64);
+        assert_eq!(half.learned().attempts.len(), 150);
+        assert_eq!(half.learned().machines.len(), 45);
+        assert!(
+            (st3.machine_rate() - 0.3).abs() < 0.05,
+            "{}",
+            st3.machine_rate()
+        );
     }
 }

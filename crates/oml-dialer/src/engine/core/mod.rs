@@ -269,6 +269,10 @@ pub enum Action {
     },
 }
 
+/// How often a hopper that is not full claims again (issue 19: due
+/// callbacks are claimed first and go before what the hopper holds).
+pub(super) const CALLBACK_LOOK: Duration = Duration::from_secs(30);
+
 /// The leadership key of a campaign (see `oml_store::Leadership`).
 pub fn lead_key(campaign: i64) -> String {
     format!("campaign:{campaign}")
@@ -295,6 +299,10 @@ pub(super) struct CampaignRt {
     claiming: bool,
     /// Nothing due when last claimed: wait before asking again.
     idle_until: Option<Instant>,
+    /// The last claim: a hopper that is not full claims again every
+    /// [`CALLBACK_LOOK`], so a callback coming due is not left waiting
+    /// behind the contacts the hopper holds.
+    claimed_at: Option<Instant>,
     pacers: HashMap<i64, Box<dyn Pacer>>,
     stats: CallStats,
     /// The observations behind `stats`, saved now and then.
@@ -338,6 +346,9 @@ pub(super) struct Live {
     /// The `Originate` was queued by the server (or the call was adopted).
     originated: bool,
     placed: Instant,
+    /// The pacer already learned how the attempt was answered (a person or
+    /// a machine, and its ring time): at the answer, not at the call's end.
+    learned: bool,
 }
 
 /// The decision state of the dialer: see the module documentation.

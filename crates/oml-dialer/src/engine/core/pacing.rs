@@ -127,17 +127,26 @@ impl Core {
             }
         }
         let trunk = self.trunks.get(&c.conf.trunk_id).cloned()?;
-        // Keep the hopper stocked.
-        if c.hopper.len() < (self.cfg.hopper_batch as usize / 2).max(1)
-            && !c.claiming
-            && c.idle_until.is_none_or(|t| now.at >= t)
-        {
+        // Keep the hopper stocked; a hopper that is not full tops up every
+        // CALLBACK_LOOK too, which brings due callbacks in (they are
+        // claimed first and put before the contacts it holds).
+        let held = c.hopper.len() as i64;
+        let low = held < (self.cfg.hopper_batch / 2).max(1);
+        let look = held < self.cfg.hopper_batch
+            && c.claimed_at
+                .is_none_or(|t| now.at >= t + super::CALLBACK_LOOK);
+        if (low || look) && !c.claiming && c.idle_until.is_none_or(|t| now.at >= t) {
             c.claiming = true;
             c.idle_until = None;
+            c.claimed_at = Some(now.at);
             self.actions.push(Action::Claim {
                 campaign: id,
                 now_ms: now.ms,
-                limit: self.cfg.hopper_batch,
+                limit: if low {
+                    self.cfg.hopper_batch
+                } else {
+                    self.cfg.hopper_batch - held
+                },
             });
         }
         c.abandons = c.ledger.counts(now.ms);
@@ -275,6 +284,7 @@ impl Core {
                 call: Call::new(now.ms),
                 originated: false,
                 placed: now.at,
+                learned: false,
             });
             let route = dialplan::route(&c.conf);
             let mut o =

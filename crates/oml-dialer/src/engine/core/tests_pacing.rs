@@ -193,6 +193,7 @@ fn memory(saved_at: i64) -> PacingMemory {
             attempts: (0..400).map(|i| (i % 10 == 0, 6.0)).collect(),
             talks: vec![120.0; 100],
             wrap_ups: vec![10.0; 100],
+            ..LearnedCalls::default()
         },
         started: None,
     }

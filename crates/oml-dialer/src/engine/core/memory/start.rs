@@ -131,6 +131,7 @@ mod tests {
                 attempts: (0..n).map(|i| (i % 10 == 0, 6.0)).collect(),
                 talks: vec![90.0; n / 4],
                 wrap_ups: vec![5.0; n / 4],
+                ..LearnedCalls::default()
             },
             started: None,
         }

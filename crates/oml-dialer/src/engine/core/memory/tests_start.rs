@@ -26,6 +26,7 @@ fn promo(h: &Harness, age_ms: i64) -> Lender {
                 attempts: (0..2000).map(|i| (i % 10 == 0, 6.0)).collect(),
                 talks: vec![120.0; 500],
                 wrap_ups: vec![10.0; 500],
+                ..LearnedCalls::default()
             },
             started: None,
         },
