@@ -129,6 +129,7 @@ impl Core {
                             hopper: VecDeque::new(),
                             claiming: false,
                             idle_until: None,
+                            claimed_at: None,
                             pacers: HashMap::new(),
                             stats: CallStats::default(),
                             memory: Memory::default(),

@@ -333,6 +333,31 @@ fn a_due_callback_goes_before_the_contacts_the_hopper_holds() {
     assert_eq!(placed(&a), ["oml-7-9-1"], "the callback first: {a:?}");
 }
 
+/// Issue 19: a hopper that is not full claims again every CALLBACK_LOOK
+/// (so a callback coming due is claimed although the hopper holds
+/// contacts), for what it lacks only.
+#[test]
+fn a_hopper_not_full_tops_up_to_find_due_callbacks() {
+    let mut h = Harness::new(10);
+    h.feed(member("PJSIP/a1", "2")); // in use: nothing is placed
+    h.claimed(&[1, 2, 3, 4, 5, 6]); // over half of the batch of 10
+    let claims = |a: &[Action]| -> Vec<i64> {
+        a.iter()
+            .filter_map(|a| match a {
+                Action::Claim { limit, .. } => Some(*limit),
+                _ => None,
+            })
+            .collect()
+    };
+    h.advance(Duration::from_secs(5));
+    assert!(
+        claims(&h.feed(Input::Tick)).is_empty(),
+        "stocked, looked just now"
+    );
+    h.advance(super::CALLBACK_LOOK);
+    assert_eq!(claims(&h.feed(Input::Tick)), [4], "the 4 it lacks");
+}
+
 /// The core never sends an `Originate` itself: each comes with its attempt
 /// row in one `Place`, which the writer commits before sending it. A call
 /// the store refuses is dropped and frees its trunk line.
