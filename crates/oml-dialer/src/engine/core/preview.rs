@@ -131,6 +131,8 @@ impl Core {
                 call,
                 originated: false,
                 placed: now.at,
+                // Nothing for the pacer to learn from a preview call.
+                learned: true,
             });
             let mut o = Originate::to_extension(
                 &interface,
