@@ -12,6 +12,7 @@ mod agent_calls;
 pub mod agent_overview;
 mod agent_states;
 mod agents;
+pub mod amd_false_positives;
 pub mod ami_values;
 mod api_tokens;
 mod audit;

@@ -20,12 +20,14 @@ pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
         campaigns.push((c, rules));
     }
     let call_paths = store.call_paths().await?.into_iter().collect();
+    let amd_false_positive_rates = store.amd_false_positive_rates().await?;
     Ok(Loaded {
         play,
         servers,
         trunks,
         campaigns,
         call_paths,
+        amd_false_positive_rates,
     })
 }
 

@@ -139,8 +139,12 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<ExitCode> {
     spec.validate()?;
     let sounds = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
     let cp = call_path::wanted(&store, &a.fields.call_path, None, &sounds).await?;
+    let fp_rate = a.fields.call_path.false_positive_rate()?;
     let dnc = a.fields.dnc_numbers(g)?;
     let c = store.create_campaign_with(&spec, cp.as_ref()).await?;
+    if let Some(r) = fp_rate {
+        store.set_amd_false_positive_rate(c.id, r).await?;
+    }
     store
         .audit(
             oml_store::now_ms(),
@@ -179,10 +183,14 @@ async fn edit(g: &GlobalArgs, a: EditArgs) -> Result<ExitCode> {
     spec.validate()?;
     let sounds = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
     let cp = call_path::wanted(&store, &a.fields.call_path, Some(&old), &sounds).await?;
+    let fp_rate = a.fields.call_path.false_positive_rate()?;
     let dnc = a.fields.dnc_numbers(g)?;
     let c = store
         .update_campaign_with(&a.name, &spec, cp.as_ref())
         .await?;
+    if let Some(r) = fp_rate {
+        store.set_amd_false_positive_rate(c.id, r).await?;
+    }
     store
         .audit(
             oml_store::now_ms(),

@@ -39,9 +39,26 @@ pub struct CallPathFields {
     /// Asterisk sound, as --machine-message).
     #[arg(long, value_name = "SOUND")]
     pub abandon_message: Option<String>,
+    /// Share of AMD()'s machine verdicts that were really people (5% or
+    /// 0.05): under the uk (Ofcom) rule set this share of machine answers
+    /// counts as abandoned calls [default: 5%].
+    #[arg(long, value_name = "PERCENT")]
+    pub amd_false_positives: Option<String>,
 }
 
 impl CallPathFields {
+    /// The AMD false positive rate given (`--amd-false-positives`),
+    /// checked before anything is stored.
+    pub fn false_positive_rate(&self) -> Result<Option<f64>> {
+        self.amd_false_positives
+            .as_deref()
+            .map(|t| {
+                oml_store::amd_false_positives::parse_rate(t)
+                    .with_context(|| format!("--amd-false-positives `{t}`"))
+            })
+            .transpose()
+    }
+
     /// True when any call path flag is given.
     pub fn any(&self) -> bool {
         self.machine.is_some()

@@ -21,7 +21,11 @@ struct StatsOut {
     non_compliant: bool,
     breaches: Vec<oml_store::compliance::Breach>,
     max_abandon_rate: f64,
+    /// With Ofcom's estimate of AMD false positives when it applies.
     abandon_rate: f64,
+    /// Ofcom's estimate (uk rule set with AMD on), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amd_false_positives: Option<oml_store::amd_false_positives::FalsePositives>,
     #[serde(flatten)]
     stats: oml_store::dialing::CampaignStats,
 }
@@ -33,7 +37,9 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         .campaign_by_name(name)
         .await?
         .with_context(|| format!("campaign `{name}` not found (see `oml campaign list`)"))?;
-    let s = store.stats_of(&c, now_ms()).await?;
+    let now = now_ms();
+    let s = store.stats_of(&c, now).await?;
+    let fp = store.false_positives_of(&c, now).await?;
     let out = StatsOut {
         campaign: c.name.clone(),
         state: c.state.to_string(),
@@ -42,7 +48,8 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
         non_compliant: c.non_compliant,
         breaches: c.breaches(),
         max_abandon_rate: c.max_abandon_rate,
-        abandon_rate: s.abandon.rate(),
+        abandon_rate: fp.map_or(s.abandon.rate(), |f| f.rate_with(&s.abandon)),
+        amd_false_positives: fp,
         stats: s,
     };
     if json {
@@ -79,13 +86,33 @@ pub async fn stats(g: &GlobalArgs, name: &str, json: bool) -> Result<ExitCode> {
     for (outcome, n) in &s.outcomes {
         outln!("  {outcome:<10} {n:>8}")?;
     }
-    outln!(
-        "abandon rate over the {} window: {:.2} % ({} of {} answered; limit {:.1} %)",
-        out.abandon_window,
-        out.abandon_rate * 100.0,
-        s.abandon.abandoned,
-        s.abandon.live_answered,
-        out.max_abandon_rate * 100.0
-    )?;
+    match &out.amd_false_positives {
+        None => outln!(
+            "abandon rate over the {} window: {:.2} % ({} of {} answered; limit {:.1} %)",
+            out.abandon_window,
+            out.abandon_rate * 100.0,
+            s.abandon.abandoned,
+            s.abandon.live_answered,
+            out.max_abandon_rate * 100.0
+        )?,
+        Some(f) => {
+            outln!(
+                "estimated AMD false positives: {:.1} ({:.1} % of {} machine answers; Ofcom counts them abandoned)",
+                f.estimated,
+                f.rate * 100.0,
+                f.machines
+            )?;
+            outln!(
+                "abandon rate over the {} window: {:.2} % ({} + {:.1} estimated of {} + {:.1} answered; limit {:.1} %)",
+                out.abandon_window,
+                out.abandon_rate * 100.0,
+                s.abandon.abandoned,
+                f.estimated,
+                s.abandon.live_answered,
+                f.estimated,
+                out.max_abandon_rate * 100.0
+            )?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,7 +34,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use oml_ami::Message;
-use oml_store::{dialplan, CallPath, Campaign, CampaignMode, MachineHandling};
+use oml_store::{amd_false_positives, dialplan, CallPath, Campaign, CampaignMode, MachineHandling};
 
 use super::{Action, Core, Key, Now};
 use crate::call::Phase;
@@ -80,15 +80,37 @@ struct Watch {
 pub(super) struct Deadlines {
     plans: HashMap<i64, Plan>,
     calls: HashMap<Key, Watch>,
+    /// Ofcom: the AMD false positive rate of each campaign under the `uk`
+    /// rule set with AMD on (`oml_store::amd_false_positives`).
+    ofcom: HashMap<i64, f64>,
+    /// The estimate's fraction not yet counted, by campaign.
+    carry: HashMap<i64, f64>,
 }
 
 impl Deadlines {
     /// The campaigns' call paths, as loaded.
     pub(super) fn configure<'a>(
         &mut self,
-        campaigns: impl Iterator<Item = &'a Campaign>,
+        campaigns: impl Iterator<Item = &'a Campaign> + Clone,
         paths: &HashMap<i64, CallPath>,
+        rates: &HashMap<i64, f64>,
     ) {
+        self.ofcom = campaigns
+            .clone()
+            .filter(|c| {
+                paths
+                    .get(&c.id)
+                    .is_some_and(|p| amd_false_positives::applies(c.abandon_window, p.machine))
+            })
+            .map(|c| {
+                let r = rates.get(&c.id).copied();
+                (
+                    c.id,
+                    r.unwrap_or(amd_false_positives::DEFAULT_AMD_FALSE_POSITIVE_RATE),
+                )
+            })
+            .collect();
+        self.carry.retain(|id, _| self.ofcom.contains_key(id));
         self.plans = campaigns
             .filter_map(|c| {
                 let p = paths.get(&c.id)?;
@@ -112,15 +134,20 @@ impl Deadlines {
 
 impl Core {
     /// Notes what an AMI event tells of a watched call's clock: its
-    /// channel, its answer, AMD()'s verdict. Received at `at`.
-    pub(super) fn watch_abandon(&mut self, m: &Message, at: Instant) {
+    /// channel, its answer, AMD()'s verdict. Received at `at`. A machine
+    /// verdict of a campaign under Ofcom's rules adds its share of the AMD
+    /// false positive estimate to the abandon ledger: each whole estimated
+    /// call is recorded as an abandoned live answer at `now`.
+    pub(super) fn watch_abandon(&mut self, m: &Message, at: Instant, now: Now) {
         let Some(key) = self.key_of_call(m) else {
             return;
         };
         let Some(campaign) = self.calls.get(&key).map(|l| l.campaign) else {
             return;
         };
-        if !self.deadlines.plans.contains_key(&campaign) {
+        if !self.deadlines.plans.contains_key(&campaign)
+            && !self.deadlines.ofcom.contains_key(&campaign)
+        {
             return;
         }
         let own = m.get("Uniqueid") == Some(key.as_str());
@@ -149,9 +176,33 @@ impl Core {
             {
                 let machine = m.get("Status").map(str::trim) == Some("MACHINE");
                 w.answered.get_or_insert(at);
+                let first = w.verdict.is_none();
                 w.verdict.get_or_insert((at, machine));
+                if first && machine {
+                    self.estimate_false_positive(campaign, now);
+                }
             }
             _ => {}
+        }
+    }
+
+    /// Ofcom: one machine answer adds the campaign's AMD false positive
+    /// rate to its estimate; each whole call of it is an abandoned live
+    /// answer in the ledger (the pacer's input), so `rate` x machines are
+    /// counted, rounded down to whole calls.
+    fn estimate_false_positive(&mut self, campaign: i64, now: Now) {
+        let Some(&rate) = self.deadlines.ofcom.get(&campaign) else {
+            return;
+        };
+        let carry = self.deadlines.carry.entry(campaign).or_default();
+        *carry += rate;
+        let mut whole = 0;
+        while *carry >= 1.0 - 1e-9 {
+            *carry -= 1.0;
+            whole += 1;
+        }
+        for _ in 0..whole {
+            self.record_answer(campaign, now.ms, true, now);
         }
     }
 

@@ -64,8 +64,11 @@ impl Core {
         // (`links.rs`), after the campaigns below.
         self.links.known = wanted;
         // Campaigns.
-        self.deadlines
-            .configure(l.campaigns.iter().map(|(c, _)| c), &l.call_paths);
+        self.deadlines.configure(
+            l.campaigns.iter().map(|(c, _)| c),
+            &l.call_paths,
+            &l.amd_false_positive_rates,
+        );
         let seen: HashSet<i64> = l.campaigns.iter().map(|(c, _)| c.id).collect();
         let dropped: Vec<i64> = self
             .campaigns

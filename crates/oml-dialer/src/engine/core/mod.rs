@@ -182,6 +182,9 @@ pub struct Loaded {
     /// The call path settings of the campaigns that have any (AMD, the
     /// abandon message: see `abandon_deadline.rs`).
     pub call_paths: HashMap<i64, CallPath>,
+    /// The AMD false positive rates configured, by campaign (Ofcom's
+    /// estimate: `oml_store::amd_false_positives`).
+    pub amd_false_positive_rates: HashMap<i64, f64>,
 }
 
 /// One call to place: its attempt row, the `Originate` to send once the
@@ -447,7 +450,7 @@ impl Core {
         match input {
             Input::Ami { server, msg, at } => {
                 self.metrics.ami_events.fetch_add(1, Ordering::Relaxed);
-                self.watch_abandon(&msg, at);
+                self.watch_abandon(&msg, at, now);
                 self.on_ami(server, &msg, at, now);
                 self.waited(server, now.at.saturating_duration_since(at), now);
             }

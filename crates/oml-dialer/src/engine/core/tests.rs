@@ -81,6 +81,7 @@ fn loaded(play: bool, state: CampaignState, max_channels: i64) -> Input {
         trunks: vec![trunk(max_channels)],
         campaigns: vec![(campaign(state), Vec::new())],
         call_paths: Default::default(),
+        amd_false_positive_rates: Default::default(),
     }))
 }
 
@@ -150,6 +151,7 @@ impl Harness {
             trunks: vec![trunk(max_channels)],
             campaigns: campaigns.into_iter().map(|c| (c, Vec::new())).collect(),
             call_paths: Default::default(),
+            amd_false_positive_rates: Default::default(),
         })));
         // Leading first: a node links only to the servers its campaigns use.
         h.feed(Input::Leading {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oml_ami::Message;
-use oml_store::{dialplan, CallPath, CampaignState, MachineHandling};
+use oml_store::{dialplan, AbandonWindow, CallPath, CampaignState, MachineHandling};
 
 use super::{ABANDON_EXTEN, REDIRECT_MARGIN};
 use crate::engine::core::tests::{
@@ -29,26 +29,37 @@ fn path(machine: MachineHandling, abandon: &str) -> CallPath {
 /// A harness whose campaign runs in its own context with this call path,
 /// one free agent, and one call placed: its channel id.
 fn one_call(cp: CallPath) -> (Harness, String) {
+    let (h, mut keys) = calls(cp, HashMap::new(), 1);
+    (h, keys.remove(0))
+}
+
+/// The same with `n` free agents and `n` calls placed, and these AMD
+/// false positive rates.
+fn calls(cp: CallPath, rates: HashMap<i64, f64>, n: i64) -> (Harness, Vec<String>) {
     let mut c = campaign(CampaignState::Running);
     c.delivery_context = String::new();
     c.delivery_exten = String::new();
-    let mut h = Harness::with(vec![c.clone()], 10);
-    let (servers, trunks) = server_and_trunk(10);
+    let mut h = Harness::with(vec![c.clone()], 30);
+    let (servers, trunks) = server_and_trunk(30);
     h.feed(Input::Config(Box::new(Loaded {
         play: true,
         servers,
         trunks,
         campaigns: vec![(c, Vec::new())],
         call_paths: HashMap::from([(CAMPAIGN, cp)]),
+        amd_false_positive_rates: rates,
     })));
-    h.feed(member("PJSIP/a1", "1"));
+    for i in 1..=n {
+        h.feed(member(&format!("PJSIP/a{i}"), "1"));
+    }
     let a = h.feed(Input::Claimed {
         campaign: CAMPAIGN,
-        contacts: vec![contact(1)],
+        contacts: (1..=n).map(contact).collect(),
         left: 0,
     });
-    let key = placed(&a).remove(0);
-    (h, key)
+    let keys = placed(&a);
+    assert_eq!(keys.len(), n as usize, "{a:?}");
+    (h, keys)
 }
 
 /// An event about call `key` received at the harness's time.
@@ -217,4 +228,62 @@ fn an_agent_connect_after_the_redirect_counts_the_call_as_abandoned() {
             .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
+}
+
+/// Ofcom (issue 18 item 2): under the `uk` rule set with AMD on, the
+/// campaign's AMD false positive rate x its machine answers count as
+/// abandoned live answers in the ledger (the pacer's input), in whole
+/// calls; the `us` rule set counts none.
+#[test]
+fn ofcom_counts_the_estimated_amd_false_positives_as_abandoned() {
+    let cp = path(MachineHandling::Hangup, "custom/abandon");
+    let (mut h, keys) = calls(cp.clone(), HashMap::from([(CAMPAIGN, 0.25)]), 5);
+    let mut counts = Vec::new();
+    for k in &keys {
+        newchannel(&mut h, k);
+        up(&mut h, k);
+        amd(&mut h, k, "MACHINE");
+        // The same verdict seen twice counts once.
+        amd(&mut h, k, "MACHINE");
+        h.feed(hangup(k, 16));
+        let c = &h.core.campaigns[&CAMPAIGN];
+        counts.push((c.abandons.live_answered, c.abandons.abandoned));
+    }
+    // 0.25 a machine: one estimated person at the 4th machine.
+    assert_eq!(counts, [(0, 0), (0, 0), (0, 0), (1, 1), (1, 1)]);
+    // The default rate (5 %) when none is configured: 20 machines, 1 call.
+    let (mut h, keys) = calls(cp.clone(), HashMap::new(), 20);
+    for k in &keys {
+        up(&mut h, k);
+        amd(&mut h, k, "MACHINE");
+    }
+    let c = &h.core.campaigns[&CAMPAIGN];
+    assert_eq!((c.abandons.live_answered, c.abandons.abandoned), (1, 1));
+    // The FCC's rule set: no estimate.
+    let mut us = campaign(CampaignState::Running);
+    us.abandon_window = AbandonWindow::Us;
+    let mut h = Harness::with(vec![us.clone()], 10);
+    let (servers, trunks) = server_and_trunk(10);
+    h.feed(Input::Config(Box::new(Loaded {
+        play: true,
+        servers,
+        trunks,
+        campaigns: vec![(us, Vec::new())],
+        call_paths: HashMap::from([(CAMPAIGN, cp)]),
+        amd_false_positive_rates: HashMap::from([(CAMPAIGN, 0.5)]),
+    })));
+    for i in 1..=4 {
+        h.feed(member(&format!("PJSIP/a{i}"), "1"));
+    }
+    let a = h.feed(Input::Claimed {
+        campaign: CAMPAIGN,
+        contacts: (1..=4).map(contact).collect(),
+        left: 0,
+    });
+    for k in &placed(&a) {
+        up(&mut h, k);
+        amd(&mut h, k, "MACHINE");
+    }
+    let c = &h.core.campaigns[&CAMPAIGN];
+    assert_eq!((c.abandons.live_answered, c.abandons.abandoned), (0, 0));
 }
