@@ -4,7 +4,8 @@
 //! stored state); when the campaign's limit (2 s here) passes without the
 //! form, they are made ready again by the console alone (no page open),
 //! the call keeps no disposition, a late form is refused, and supervisors
-//! see the call counted "without disposition".
+//! see the call counted "without disposition". A campaign without
+//! dispositions has no wrap-up at all.
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ const SECRET: &str = "sim-secret";
 const AGENT_PW: &str = "agent-password-1";
 const LIMIT_S: i64 = 2;
 
-async fn setup(store: &Store, port: u16) -> i64 {
+async fn setup(store: &Store, port: u16, dispositions: bool) -> i64 {
     add_user(store, ADMIN, ADMIN_PW, Role::Admin, false).await;
     store
         .create_server(&ServerSpec {
@@ -62,19 +63,21 @@ async fn setup(store: &Store, port: u16) -> i64 {
         .seed_contacts(c.id, &["+541155550001".to_string()])
         .await
         .unwrap();
-    store
-        .add_disposition(
-            c.id,
-            &Disposition {
-                name: "sale".into(),
-                is_final: true,
-                callback: false,
-                dnc: DncTarget::No,
-                retry_after_s: 0,
-            },
-        )
-        .await
-        .unwrap();
+    if dispositions {
+        store
+            .add_disposition(
+                c.id,
+                &Disposition {
+                    name: "sale".into(),
+                    is_final: true,
+                    callback: false,
+                    dnc: DncTarget::No,
+                    retry_after_s: 0,
+                },
+            )
+            .await
+            .unwrap();
+    }
     store.set_wrapup_limit_s(c.id, LIMIT_S).await.unwrap();
     store
         .create_user_with(
@@ -197,7 +200,7 @@ async fn the_wrapup_ends_by_itself_at_the_campaigns_limit() {
         cfg.wrapup_time = Dist::Fixed(0.0);
         let sim = PbxSim::start(cfg).await.unwrap();
         let port = sim.local_addr().port();
-        let campaign = setup(&store, port).await;
+        let campaign = setup(&store, port, true).await;
         let (_, app) = app(&store, Config::default());
         let mut a = Client::new(&app);
         a.login("ana", AGENT_PW).await;
@@ -314,6 +317,77 @@ async fn the_wrapup_ends_by_itself_at_the_campaigns_limit() {
         );
         let v = store.agents_overview(0).await.unwrap();
         assert_eq!(v[0].undisposed_today, 1, "{}", t.label);
+        engine.shutdown().await;
+        sim.shutdown().await;
+    }
+}
+
+/// A campaign without dispositions has no wrap-up: the agent stays ready
+/// after the call and the page gets no form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_dispositions_no_wrapup() {
+    for t in oml_store::testing::backends().await {
+        let store = t.store.clone();
+        let mut cfg = SimConfig::new("oml", SecretString::from(SECRET), 0);
+        cfg.queues = vec![QueueConfig {
+            name: "sales-q".into(),
+            agents: 0,
+        }];
+        cfg.customers.answer_rate = 1.0;
+        cfg.customers.busy_rate = 0.0;
+        cfg.customers.time_to_answer = Dist::Fixed(0.3);
+        cfg.customers.patience = Dist::Fixed(60.0);
+        cfg.talk_time = Dist::Fixed(1.0);
+        cfg.wrapup_time = Dist::Fixed(0.0);
+        let sim = PbxSim::start(cfg).await.unwrap();
+        let port = sim.local_addr().port();
+        setup(&store, port, false).await;
+        let (_, app) = app(&store, Config::default());
+        let mut a = Client::new(&app);
+        a.login("ana", AGENT_PW).await;
+        a.get("/agent").await;
+        a.post("/agent/login", &[]).await.assert_redirect("/agent");
+        a.get("/agent").await;
+        a.post("/agent/ready", &[]).await.assert_redirect("/agent");
+        let resp = app.clone().oneshot(events_request(&a)).await.unwrap();
+        let mut body = resp.into_body().into_data_stream();
+        let mut seen = String::new();
+        store
+            .set_campaign_state("sales", CampaignState::Running)
+            .await
+            .unwrap();
+        store.set_setting(PLAY_KEY, "on").await.unwrap();
+        let engine = Engine::spawn(
+            store.clone(),
+            EngineConfig {
+                tick: Duration::from_millis(50),
+                reload_every: Duration::from_millis(200),
+                queue_poll_every: Duration::from_secs(1),
+                ami_rate_limit: None,
+                ..EngineConfig::default()
+            },
+        );
+        wait_for(
+            &mut body,
+            &mut seen,
+            "call-ended",
+            "connected",
+            Duration::from_secs(30),
+        )
+        .await;
+        // A second later: still ready, in Asterisk too, and no form was sent.
+        let until = Instant::now() + Duration::from_secs(1);
+        while let Ok(Some(Ok(chunk))) =
+            tokio::time::timeout(until.saturating_duration_since(Instant::now()), body.next()).await
+        {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(!seen.contains("dispositions"), "{}: {seen}", t.label);
+        assert!(!seen.contains("wrap-up"), "{}: {seen}", t.label);
+        let ana = store.user_by_name("ana").await.unwrap().unwrap();
+        let s = store.agent_state(ana.id).await.unwrap().unwrap();
+        assert_eq!(s.state, "ready", "{}", t.label);
+        assert_eq!(member_reason(port).await, "", "{}", t.label);
         engine.shutdown().await;
         sim.shutdown().await;
     }

@@ -155,6 +155,10 @@ impl Watch {
         }
         if waiting {
             match agent_wrapup::view(&self.store, c, limit_s, deadline, now).await {
+                // A campaign without dispositions has no wrap-up form.
+                Ok(v) if v.dispositions.is_empty() => {
+                    out.push(event("wrapup", &serde_json::Value::Null))
+                }
                 Ok(v) => out.push(event("wrapup", &v)),
                 Err(e) => {
                     tracing::warn!(error = %e, "agent events: cannot read the wrap-up form");
