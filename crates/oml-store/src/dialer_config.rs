@@ -1188,6 +1188,33 @@ impl Store {
             .collect()
     }
 
+    /// Every campaign's reschedule rules, by campaign id, in one query (the
+    /// engine reads them with the configuration every second; one query
+    /// per campaign made most of an idle node's transactions).
+    pub async fn all_reschedule_rules(
+        &self,
+    ) -> Result<std::collections::HashMap<i64, Vec<RescheduleRule>>> {
+        let rows: Vec<(i64, String, i64, i64, String)> = on_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT campaign_id, outcome, max_attempts, retry_after_s, backoff FROM reschedule_rules
+             ORDER BY campaign_id, id"
+        )
+        .fetch_all(p)
+        .await?
+        });
+        let mut out: std::collections::HashMap<i64, Vec<RescheduleRule>> =
+            std::collections::HashMap::new();
+        for (c, o, m, r, b) in rows {
+            out.entry(c).or_default().push(RescheduleRule {
+                outcome: o.parse()?,
+                max_attempts: m,
+                retry_after_s: r,
+                backoff: b.parse()?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Deletes a campaign with its contacts and call records.
     pub async fn delete_campaign(&self, name: &str) -> Result<()> {
         let n = on_pool!(self, |p| sqlx::query(

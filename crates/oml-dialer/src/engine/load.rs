@@ -14,11 +14,17 @@ pub(super) async fn load(store: &Store) -> oml_store::Result<Loaded> {
     let play = store.setting(PLAY_KEY).await?.as_deref() == Some("on");
     let servers = store.servers().await?;
     let trunks = store.trunks().await?;
-    let mut campaigns = Vec::new();
-    for c in store.campaigns().await? {
-        let rules = store.reschedule_rules(c.id).await?;
-        campaigns.push((c, rules));
-    }
+    // Every campaign's rules in one query, not one per campaign.
+    let mut rules = store.all_reschedule_rules().await?;
+    let campaigns = store
+        .campaigns()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let r = rules.remove(&c.id).unwrap_or_default();
+            (c, r)
+        })
+        .collect();
     let call_paths = store.call_paths().await?.into_iter().collect();
     let amd_false_positive_rates = store.amd_false_positive_rates().await?;
     Ok(Loaded {
