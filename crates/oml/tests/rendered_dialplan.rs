@@ -228,6 +228,44 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
     oml(&data, &["campaign", "start", "beta"], &[]);
     oml(&data, &["dialer", "start"], &[]);
 
+    // Another oml database's records on this Asterisk (issue 15 item 2):
+    // one under its instance with a channel id this database uses too, one
+    // older record (no instance) of an attempt this database never had.
+    // This database's engine must leave both, and keep its own records
+    // under its instance.
+    let instance = oml_store::Store::open(
+        &oml_store::Location::DataDir(data.clone()),
+        oml_store::OpenMode::Existing,
+    )
+    .await
+    .unwrap()
+    .instance()
+    .to_string();
+    assert_eq!(instance.len(), 12, "the database's instance id: {instance}");
+    let foreign = [
+        ("OML/CALL/0123456789ab/oml-1-1-1", "ENDED"),
+        ("OML/CALL/oml-99-1-1", "CAUSE"),
+    ];
+    for (family, key) in foreign {
+        ami.db_put(family, key, "16").await.unwrap();
+    }
+    // The family (instance, or none) of every record of this database's
+    // calls seen while they ran.
+    let mut families: BTreeSet<String> = BTreeSet::new();
+    let record_keys = |ami: &AmiClient| {
+        let ami = ami.clone();
+        async move {
+            let r = ami
+                .send(oml_ami::actions::db_get_tree("OML/CALL", None))
+                .await
+                .unwrap();
+            r.events
+                .iter()
+                .filter_map(|e| e.get("Key").map(str::to_string))
+                .collect::<Vec<_>>()
+        }
+    };
+
     let mut dialer = spawn_dialer(&data);
     let mut seen = Seen::default();
     let mut agents_counted: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
@@ -242,6 +280,19 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         }
         if last_poll.elapsed() > Duration::from_millis(500) {
             last_poll = Instant::now();
+            for k in record_keys(&ami).await {
+                // /OML/CALL/[<instance>/]oml-<campaign>-<contact>-<n>/<FIELD>
+                let parts: Vec<&str> = k.trim_start_matches('/').split('/').collect();
+                let (family, id) = match parts[..] {
+                    [_, _, id, _] => ("(none)", id),
+                    [_, _, i, id, _] => (i, id),
+                    _ => continue,
+                };
+                let ours = ids.values().any(|c| id.starts_with(&format!("oml-{c}-")));
+                if ours && (family, id) != ("0123456789ab", "oml-1-1-1") {
+                    families.insert(family.to_string());
+                }
+            }
             let st = json(&data, &["dialer", "status", "--json"]);
             for c in st["live"]["campaigns"].as_array().into_iter().flatten() {
                 if let (Some(n), Some(a)) = (c["name"].as_str(), c["agents_logged_in"].as_u64()) {
@@ -270,6 +321,20 @@ async fn calls_reach_each_campaigns_queue_through_the_rendered_dialplan() {
         stats("beta")
     );
 
+    // This database's records were under its instance; the other
+    // database's were left alone.
+    assert_eq!(
+        families,
+        BTreeSet::from([instance.clone()]),
+        "the families of this database's records"
+    );
+    let keys = record_keys(&ami).await;
+    for (family, key) in foreign {
+        assert!(
+            keys.contains(&format!("/{family}/{key}")),
+            "{family}/{key} deleted by this database's engine: {keys:?}"
+        );
+    }
     let (alpha_id, beta_id) = (ids["alpha"].clone(), ids["beta"].clone());
     // Every call joined its campaign's queue, marked with its campaign.
     assert_eq!(
