@@ -26,6 +26,17 @@ pub struct Machines {
     pub false_negative: f64,
     /// Agent time spent on a machine put through, seconds.
     pub machine_talk: Dist,
+    /// Ofcom (the `uk` window, AMD on): the share of machine verdicts the
+    /// operator counts as people hung up on, i.e. abandoned (its estimate
+    /// of AMD false positives; oml's campaign default, 5 %). The people
+    /// the AMD really took for machines are not seen by an operator and
+    /// are counted through this estimate instead.
+    #[serde(default = "default_ofcom_estimate")]
+    pub ofcom_estimate: f64,
+}
+
+fn default_ofcom_estimate() -> f64 {
+    0.05
 }
 
 impl Default for Machines {
@@ -36,6 +47,7 @@ impl Default for Machines {
             false_positive: 0.0,
             false_negative: 0.0,
             machine_talk: Dist::uniform(5.0, 15.0),
+            ofcom_estimate: default_ofcom_estimate(),
         }
     }
 }
@@ -63,6 +75,7 @@ impl Machines {
             ("machine-rate", self.rate),
             ("amd-false-positive", self.false_positive),
             ("amd-false-negative", self.false_negative),
+            ("amd-false-positive-estimate", self.ofcom_estimate),
         ] {
             if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
                 return Err(PacingError::invalid(

@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::abandon::AbandonLedger;
+use crate::abandon::{AbandonLedger, AbandonWindow};
 use crate::error::PacingError;
 use crate::pacer::{ModeSpec, Pacer, Snapshot};
 use crate::share::allocate;
@@ -148,6 +148,9 @@ struct Campaign {
     placed: u64,
     answered: u64,
     abandoned: u64,
+    /// Ofcom's AMD false positive estimate not yet counted (a fraction of
+    /// a call).
+    fp_carry: f64,
 }
 
 struct Sim<'c> {
@@ -476,7 +479,21 @@ impl<'c> Sim<'c> {
             st.record_attempt(true, self.now - placed);
         } else {
             st.record_machine(self.now - placed);
-            if !machine {
+            if self.cfg.window == AbandonWindow::Uk {
+                // Ofcom: the operator sees a machine verdict, whoever
+                // answered, and counts its estimate of AMD false
+                // positives as abandoned calls, each whole call of it.
+                let carry = &mut self.campaigns[c].fp_carry;
+                *carry += self.cfg.machines.ofcom_estimate;
+                let mut whole = 0;
+                while *carry >= 1.0 - 1e-9 {
+                    *carry -= 1.0;
+                    whole += 1;
+                }
+                for _ in 0..whole {
+                    self.record_answer(c, self.now, true);
+                }
+            } else if !machine {
                 self.record_answer(c, self.now, true);
             }
             return;
@@ -592,6 +609,7 @@ pub fn run_campaigns(
             placed: 0,
             answered: 0,
             abandoned: 0,
+            fp_carry: 0.0,
         })
         .collect();
     let mut sim = Sim {
@@ -756,6 +774,40 @@ mod tests {
         let fp = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
         let rate = fp.abandon_rate;
         assert!((0.03..0.07).contains(&rate), "{rate}");
+    }
+
+    /// Ofcom's mode (issue 18): under the `uk` window the operator counts
+    /// its AMD false positive estimate x machine verdicts as abandoned
+    /// live calls, not the people the AMD really took for machines.
+    #[test]
+    fn ofcom_counts_the_amd_false_positive_estimate() {
+        let mut cfg = Scenario::T1.config();
+        cfg.machines = crate::amd::Machines {
+            rate: 0.3,
+            amd_time: Some(Dist::constant(3.0)),
+            machine_talk: Dist::constant(30.0),
+            ofcom_estimate: 0.1,
+            ..Default::default()
+        };
+        let us = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        assert_eq!(us.abandoned, 0, "progressive with a perfect AMD, FCC");
+        cfg.window = AbandonWindow::Uk;
+        let uk = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        // 0.1 x 3 machines per 7 people: 0.043 / 1.043 of live calls.
+        let want = 0.1 * 0.3 / 0.7 / (1.0 + 0.1 * 0.3 / 0.7);
+        let rate = uk.abandon_rate;
+        assert!((rate - want).abs() < 0.01, "uk {rate}, want {want}");
+        // Real false positives are not seen under Ofcom's accounting: the
+        // estimate stands for them.
+        cfg.machines.false_positive = 0.05;
+        cfg.machines.ofcom_estimate = 0.0;
+        let none = simulate(&cfg, &ModeSpec::Progressive, 8).unwrap();
+        assert_eq!(none.abandoned, 0);
+        cfg.machines.ofcom_estimate = 1.5;
+        assert!(simulate(&cfg, &ModeSpec::Progressive, 8)
+            .unwrap_err()
+            .to_string()
+            .contains("`amd-false-positive-estimate`"));
     }
 
     #[test]
