@@ -114,13 +114,12 @@ async fn open(state: &AppState, id: &str) -> Result<Opened, Refusal> {
             ),
         ));
     };
+    // The folder is named in the log, not to the caller.
     let missing = || {
+        tracing::warn!(attempt = id, file = %name, folder = %dir.display(), "a recording is not in the recordings folder");
         Refusal(
             StatusCode::NOT_FOUND,
-            format!(
-                "the recording of attempt {id} ({name}) is not in the recordings folder {}",
-                dir.display()
-            ),
+            format!("the recording of attempt {id} ({name}) is not in the recordings folder (paths.recordings_dir)"),
         )
     };
     // Only a regular file, not a link out of the folder.

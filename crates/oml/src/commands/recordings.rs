@@ -176,12 +176,60 @@ pub async fn retention_run(store: &Store, dir: &Path, actor: &str) -> Result<Pru
                 &done.summary(),
             )
             .await?;
-        tracing::info!(
-            files = done.files,
-            bytes = done.bytes,
-            missing = done.missing,
-            "recording retention ran"
-        );
+        if actor == "system" {
+            tracing::info!(
+                files = done.files,
+                bytes = done.bytes,
+                missing = done.missing,
+                "recording retention ran"
+            );
+        }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_retention_run_is_audited_once_a_limit_is_set() {
+        let ts = oml_store::testing::sqlite().await;
+        let store = &ts.store;
+        let dir = tempfile::tempdir().unwrap();
+        let runs = |s: &Store| {
+            let s = s.clone();
+            async move {
+                s.audit_entries(&oml_store::AuditFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "recordings_prune")
+                .collect::<Vec<_>>()
+            }
+        };
+        let done = retention_run(store, dir.path(), "system").await.unwrap();
+        assert_eq!(done.keep_days, None);
+        assert!(
+            runs(store).await.is_empty(),
+            "kept for ever: nothing to audit"
+        );
+        store.set_recordings_keep_days("30").await.unwrap();
+        retention_run(store, dir.path(), "system").await.unwrap();
+        let rows = runs(store).await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].actor, "system");
+        assert!(
+            rows[0]
+                .detail
+                .starts_with("0 file(s), 0 bytes, 0 already missing; keep_days 30"),
+            "{}",
+            rows[0].detail
+        );
+        let text = describe(&done, dir.path());
+        assert!(text.contains("kept for ever"), "{text}");
+    }
 }

@@ -26,10 +26,14 @@ pub struct Args {
 
 /// Copies the uploaded sounds into Asterisk's sounds folder under `root`
 /// (`oml/NAME.wav|gsm`, only new or changed files) and removes the copies
-/// of removed sounds; says what it did (or would do).
+/// of removed sounds; says what it did (or would do), when there are any.
 fn show_sounds(g: &GlobalArgs, root: &std::path::Path, dry_run: bool) -> Result<()> {
     let dir = oml_config::Config::load(&g.data_dir)?.paths.sounds_dir;
     let done = oml_ops::sounds::install(&dir, root, dry_run)?;
+    if done.copied.is_empty() && done.removed.is_empty() && done.unchanged == 0 {
+        // No sound uploaded, none to remove: nothing to say.
+        return Ok(());
+    }
     let verb = if dry_run { "would copy" } else { "copied" };
     outln!("Sounds ({}):", done.folder.display())?;
     for f in &done.copied {
@@ -41,8 +45,13 @@ fn show_sounds(g: &GlobalArgs, root: &std::path::Path, dry_run: bool) -> Result<
             if dry_run { "would remove" } else { "removed" }
         )?;
     }
+    let (copy, remove) = if dry_run {
+        ("to copy", "to remove")
+    } else {
+        ("copied", "removed")
+    };
     outln!(
-        "  {} sound(s) unchanged, {} to copy, {} to remove",
+        "  {} sound(s) unchanged, {} {copy}, {} {remove}",
         done.unchanged,
         done.copied.len(),
         done.removed.len()
