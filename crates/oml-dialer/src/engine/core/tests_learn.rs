@@ -101,7 +101,7 @@ fn an_answer_is_learned_at_the_answer_and_the_talk_at_the_end_once_each() {
     h.feed(hangup(&keys[2], 19));
     assert_eq!(learned(&h), ((3, 1), (3, 1)));
     let m = h.core.campaigns[&CAMPAIGN].memory.learned();
-    assert_eq!(m.attempts[2].0, false);
+    assert!(!m.attempts[2].0);
 }
 
 #[test]
